@@ -1,0 +1,146 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import fastifyView from '@fastify/view';
+import { ValidationPipe, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Test } from '@nestjs/testing';
+import { Eta } from 'eta';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { InvalidInputError } from './common/domain-error.js';
+import { ErrorFilter } from './common/error.filter.js';
+import { contextFromRequest } from './common/http-context.js';
+import { PinoNestLogger, createLogger } from './common/logger.js';
+import { requestContextStorage } from './common/request-context.js';
+import type { AppConfig } from './config/config.js';
+import { Metrics } from './metrics/metrics.js';
+import type { ValidationError } from 'class-validator';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+export interface CreateAppOptions {
+  logger?: Logger;
+  /** Tests replace providers that cross the process boundary (e.g. the clock) here. */
+  overrides?: Array<{ provide: unknown; useValue: unknown }>;
+  extraImports?: ModuleMetadata['imports'];
+}
+
+/** Builds the whole application the same way for `main.ts`, tests and benchmarks. */
+export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const adapter = new FastifyAdapter({
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    genReqId: () => '',
+  } as ConstructorParameters<typeof FastifyAdapter>[0]);
+  const rootModule = AppModule.register(config, logger);
+  let app: NestFastifyApplication;
+  if (opts.overrides?.length) {
+    let builder = Test.createTestingModule({ imports: [rootModule, ...(opts.extraImports ?? [])] });
+    for (const o of opts.overrides) builder = builder.overrideProvider(o.provide).useValue(o.useValue);
+    const moduleRef = await builder.compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(adapter, { logger: new PinoNestLogger(logger), bufferLogs: false, abortOnError: false });
+  } else {
+    app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false, abortOnError: false });
+  }
+  await configureApp(app, config, logger);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(Metrics);
+
+  fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    req.ctx = contextFromRequest(req);
+    reply.header('x-correlation-id', req.ctx.correlationId);
+    requestContextStorage.run(req.ctx, done);
+  });
+  fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    // The route template, never the raw URL: paths and queries may carry one-time tokens.
+    const route = req.routeOptions?.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: req.method, route }, seconds);
+    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ip }, 'request');
+    done();
+  });
+
+  await app.register(fastifyCookie as never);
+  await app.register(fastifyHelmet as never, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: config.publicBaseUrl.startsWith('https:') ? { maxAge: 31536000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  } as never);
+  await app.register(fastifyStatic as never, {
+    root: [join(here, 'web/public'), dirname(require.resolve('@picocss/pico/css/pico.min.css'))],
+    prefix: '/assets/',
+    decorateReply: false,
+    index: false,
+    maxAge: '1h',
+  } as never);
+  await app.register(fastifyView as never, {
+    engine: { eta: new Eta({ views: join(here, 'web/views'), cache: config.nodeEnv !== 'development', autoEscape: true }) },
+    root: join(here, 'web/views'),
+    viewExt: 'eta',
+    defaultContext: { publicBaseUrl: config.publicBaseUrl },
+  } as never);
+
+  app.useGlobalFilters(new ErrorFilter(logger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: (errors) => new InvalidInputError('request/validation_failed', 'Some fields are missing or not valid.', { fields: fieldMessages(errors) }),
+    }),
+  );
+  app.enableShutdownHooks();
+
+  const openapi = new DocumentBuilder()
+    .setTitle('Credential onboarding and rotation service')
+    .setDescription('Onboarding requests, client credentials per API and environment, two-channel secret delivery, and the OAuth 2.0 token service.')
+    .setVersion('1')
+    .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
+    .build();
+  SwaggerModule.setup('docs', app as unknown as INestApplication, () => SwaggerModule.createDocument(app as unknown as INestApplication, openapi), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
+}
+
+function fieldMessages(errors: ValidationError[], prefix = ''): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) out[path] = Object.values(e.constraints);
+    if (e.children?.length) Object.assign(out, fieldMessages(e.children, path));
+  }
+  return out;
+}

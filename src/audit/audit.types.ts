@@ -1,0 +1,49 @@
+import type { Environment } from '../generated/prisma/enums.js';
+
+export interface AuditEventInput {
+  /** `area.verb_past`, e.g. `onboarding.approved`, `credential.revoked`. */
+  action: string;
+  subjectType: string;
+  subjectId?: string | null;
+  environment?: Environment | null;
+  /** Facts about the change. Never secrets, link tokens, codes or passwords; keep personal data minimal. */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  subjectType?: string;
+  subjectId?: string;
+  actorId?: string;
+  action?: string;
+  correlationId?: string;
+  from?: Date;
+  to?: Date;
+  /** Return events with seq below this (the previous page's `nextBefore`). */
+  before?: bigint;
+  limit: number;
+}
+
+export interface AuditEventView {
+  id: string;
+  seq: string | null;
+  occurredAt: string;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  subjectType: string;
+  subjectId: string | null;
+  environment: string | null;
+  correlationId: string | null;
+  clientIp: string | null;
+  detail: unknown;
+  hash: string | null;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  checked: number;
+  headSeq: string;
+  headHash: string;
+  /** The first row whose hash or link does not match, when `ok` is false. */
+  firstBroken?: { seq: string; id: string; reason: string };
+}

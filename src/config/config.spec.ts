@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+function projectDir() {
+  const d = mkdtempSync(join(tmpdir(), 'cfg-'));
+  mkdirSync(join(d, 'prisma/migrations'), { recursive: true });
+  return d;
+}
+const key = Buffer.alloc(32, 7).toString('base64');
+
+describe('loadConfig', () => {
+  it('refuses to start in production without a database, keys or metrics token', () => {
+    try {
+      loadConfig({ NODE_ENV: 'production' }, projectDir());
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/DATABASE_URL is required/);
+      expect(problems).toMatch(/SECRET_HASH_KEY is required/);
+      expect(problems).toMatch(/MASTER_KEY is required/);
+      expect(problems).toMatch(/METRICS_TOKEN/);
+    }
+  });
+
+  it('refuses placeholder and short keys', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: 'changeme', MASTER_KEY: 'c2hvcnQ=', METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example' }, projectDir())).toThrow(
+      /SECRET_HASH_KEY is a placeholder[\s\S]*MASTER_KEY must decode to at least 32 bytes/,
+    );
+  });
+
+  it('refuses plain http as the public URL in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'http://x.example' }, projectDir())).toThrow(/https/);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example/' }, projectDir());
+    expect(c.publicBaseUrl).toBe('https://x.example');
+    expect(c.secureCookies).toBe(true);
+    expect(c.secretHashKey).toHaveLength(32);
+  });
+
+  it('generates development keys once and keeps them', () => {
+    const dir = projectDir();
+    const a = loadConfig({ NODE_ENV: 'development' }, dir);
+    const b = loadConfig({ NODE_ENV: 'development' }, dir);
+    expect(a.databaseUrl).toBeUndefined();
+    expect(a.masterKey.equals(b.masterKey)).toBe(true);
+    expect(a.secretHashKey.equals(a.masterKey)).toBe(false);
+  });
+
+  it('rejects malformed values with a message naming the variable', () => {
+    expect(() => loadConfig({ NODE_ENV: 'staging' }, projectDir())).toThrow(/NODE_ENV/);
+    expect(() => loadConfig({ PORT: 'eighty' }, projectDir())).toThrow(/PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, projectDir())).toThrow(/DATABASE_URL/);
+  });
+});

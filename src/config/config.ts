@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  /** The address partners and staff reach the service at; issuer URLs and email links derive from it. */
+  publicBaseUrl: string;
+  /** Absent outside production: the service starts an embedded PostgreSQL in `embeddedPgDir`. */
+  databaseUrl?: string;
+  embeddedPgDir: string;
+  embeddedPgPort: number;
+  logLevel: string;
+  /** HMAC-SHA-256 key for client secrets and other high-entropy tokens kept as keyed hashes. */
+  secretHashKey: Buffer;
+  /** Encrypts data at rest that the service must read back (signing keys, TOTP seeds). */
+  masterKey: Buffer;
+  /** Bearer token /metrics asks for; unset means /metrics is open (refused in production). */
+  metricsToken?: string;
+  /** Whether `Secure` is set on cookies; off only for plain-http local development. */
+  secureCookies: boolean;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const PLACEHOLDER = /^(change-?me|changeme|secret|password|placeholder|example|dev|test|x+|0+)$/i;
+
+/**
+ * Reads and validates the environment once at boot. Production refuses to start with missing,
+ * short or placeholder keys; development generates keys once into the (git-ignored) data folder.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = findProjectRoot()): AppConfig {
+  const problems: string[] = [];
+  const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
+  if (!['development', 'test', 'production'].includes(nodeEnv)) {
+    problems.push(`NODE_ENV must be development, test or production (got "${nodeEnv}")`);
+  }
+  const prod = nodeEnv === 'production';
+
+  const port = intFrom(env.PORT, 3000, 'PORT', problems);
+  const embeddedPgPort = intFrom(env.EMBEDDED_PG_PORT, 54329, 'EMBEDDED_PG_PORT', problems);
+  const host = env.HOST ?? (prod ? '0.0.0.0' : '127.0.0.1');
+  const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    const u = new URL(publicBaseUrl);
+    if (prod && u.protocol !== 'https:') problems.push('PUBLIC_BASE_URL must use https in production');
+  } catch {
+    problems.push(`PUBLIC_BASE_URL is not a URL (got "${publicBaseUrl}")`);
+  }
+
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for trying the service)');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
+
+  const embeddedPgDir = resolve(projectRoot, env.EMBEDDED_PG_DIR ?? '.data/postgres');
+  const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-keys.json'));
+  const secretHashKey = keyFrom('SECRET_HASH_KEY', env, prod, problems, devKeys);
+  const masterKey = keyFrom('MASTER_KEY', env, prod, problems, devKeys);
+
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (prod && !metricsToken) problems.push('METRICS_TOKEN is required in production (it guards /metrics)');
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    nodeEnv,
+    host,
+    port,
+    publicBaseUrl,
+    databaseUrl,
+    embeddedPgDir,
+    embeddedPgPort,
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    secretHashKey,
+    masterKey,
+    metricsToken,
+    secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
+    trustProxy: env.TRUST_PROXY === 'true',
+  };
+}
+
+function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) problems.push(`${name} must be a port number (got "${raw}")`);
+  return n;
+}
+
+function keyFrom(
+  name: 'SECRET_HASH_KEY' | 'MASTER_KEY',
+  env: NodeJS.ProcessEnv,
+  prod: boolean,
+  problems: string[],
+  devKeys?: () => Record<string, string>,
+): Buffer {
+  const raw = env[name];
+  if (!raw) {
+    if (prod || !devKeys) {
+      problems.push(`${name} is required in production: 32 random bytes, base64 (openssl rand -base64 32)`);
+      return Buffer.alloc(0);
+    }
+    return Buffer.from(devKeys()[name], 'base64');
+  }
+  if (PLACEHOLDER.test(raw)) {
+    problems.push(`${name} is a placeholder value; generate one with: openssl rand -base64 32`);
+    return Buffer.alloc(0);
+  }
+  const key = Buffer.from(raw, 'base64');
+  if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
+  return key;
+}
+
+function devKeyFile(path: string): Record<string, string> {
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+  const keys = {
+    SECRET_HASH_KEY: randomBytes(32).toString('base64'),
+    MASTER_KEY: randomBytes(32).toString('base64'),
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return keys;
+}
+
+export function findProjectRoot(from = dirname(new URL(import.meta.url).pathname)): string {
+  let dir = from;
+  for (;;) {
+    if (existsSync(resolve(dir, 'prisma/migrations')) && existsSync(resolve(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('project root (with prisma/migrations) not found above ' + from);
+    dir = up;
+  }
+}
