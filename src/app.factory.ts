@@ -60,6 +60,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
 
 async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.decorate('deploymentName', config.nodeEnv);
   const metrics = app.get(Metrics);
 
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {

@@ -9,6 +9,14 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PrismaModule } from './prisma/prisma.module.js';
 import { StaffModule } from './staff/staff.module.js';
+import { WebModule } from './web/web.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
+import { PartnersModule } from './partners/partners.module.js';
+import { OnboardingModule } from './onboarding/onboarding.module.js';
+import { DeliveryModule } from './delivery/delivery.module.js';
+import { CredentialsModule } from './credentials/credentials.module.js';
+import { OauthModule } from './oauth/oauth.module.js';
+
 
 @Module({})
 export class AppModule {
@@ -24,6 +32,13 @@ export class AppModule {
         AuditModule,
         StaffModule,
         HealthModule,
+        WebModule,
+        NotificationsModule,
+        PartnersModule,
+        OnboardingModule,
+        DeliveryModule,
+        CredentialsModule,
+        OauthModule,
       ],
     };
   }

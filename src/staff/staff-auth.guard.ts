@@ -11,6 +11,8 @@ import { PUBLIC_ROUTE, REQUIRED_ROLE, ROLE_RANK, SKIP_CSRF } from './auth.decora
 declare module 'fastify' {
   interface FastifyRequest {
     staff?: ActiveSession;
+    /** The signed-in session's CSRF token, for forms rendered in this request. */
+    csrfToken?: string;
   }
 }
 
@@ -38,6 +40,7 @@ export class StaffAuthGuard implements CanActivate {
     const session = token ? await this.sessions.resolve(token) : null;
     if (session) {
       req.staff = session;
+      req.csrfToken = this.sessions.csrfTokenFor(session.id);
       req.ctx.actor = { type: 'staff', id: session.staffId };
     }
     if (isPublic) return true;

@@ -1,0 +1,65 @@
+// The seam between credentials and delivery (see STYLE.md). Delivery is generic: it delivers "a secret
+// for a subject" to one technical contact by an email link plus an SMS code, and never imports credentials.
+// Credentials calls `create` inside the transaction that issues or rotates a secret, and registers a
+// reveal handler that activates the secret inside the transaction that consumes the delivery.
+import type { Environment, Language } from '../generated/prisma/enums.js';
+import type { RequestContext } from '../common/request-context.js';
+import type { Tx } from '../prisma/prisma.service.js';
+
+export interface DeliveryRecipient {
+  contactId: string;
+  name: string;
+  email: string;
+  /** E.164 */
+  mobile: string;
+  language: Language;
+}
+
+/** What the partner is told about the secret: nothing here is secret. */
+export interface DeliveryDisplay {
+  partnerName: string;
+  clientId: string;
+  apiName: string;
+  environment: Environment;
+  issuer: string;
+  tokenEndpoint: string;
+  baseUrl: string;
+  /** 'issued' for a new credential, 'rotated' for a new secret of an existing one. */
+  reason: 'issued' | 'rotated' | 'redelivered';
+}
+
+export interface CreateDeliveryInput {
+  subjectType: string;
+  subjectId: string;
+  recipient: DeliveryRecipient;
+  /** Plaintext; encrypted under a key derived from the link token, which the server does not keep. */
+  secret: string;
+  display: DeliveryDisplay;
+  /** Defaults to the configured delivery lifetime (7 days). */
+  expiresAt?: Date;
+}
+
+export interface RevealedDelivery {
+  deliveryId: string;
+  subjectType: string;
+  subjectId: string;
+  secret: string;
+  display: DeliveryDisplay;
+  revealedAt: Date;
+}
+
+/** Runs inside the reveal transaction; throwing aborts the reveal (nothing is consumed). */
+export type RevealHandler = (tx: Tx, ctx: RequestContext, revealed: RevealedDelivery) => Promise<void>;
+
+export type DeliveryState = 'pending' | 'revealed' | 'expired' | 'locked' | 'cancelled';
+
+export interface DeliveryStatus {
+  deliveryId: string;
+  subjectType: string;
+  subjectId: string;
+  state: DeliveryState;
+  createdAt: Date;
+  expiresAt: Date;
+  revealedAt: Date | null;
+  codesSent: number;
+}

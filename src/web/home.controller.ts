@@ -1,0 +1,15 @@
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../staff/auth.decorators.js';
+import { renderPage } from './page.js';
+
+@ApiExcludeController()
+@Controller()
+export class HomeController {
+  @Get()
+  @Public()
+  home(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return renderPage(req, reply, 'home.eta', { title: 'Partner API credentials' });
+  }
+}
