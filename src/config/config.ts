@@ -24,6 +24,18 @@ export interface AppConfig {
   /** Whether `Secure` is set on cookies; off only for plain-http local development. */
   secureCookies: boolean;
   trustProxy: boolean;
+  // ---- notifications and delivery (owner: delivery)
+  /** `smtp://user:pass@host:port`; unset means email cannot be sent (it stays queued) unless the dev outbox is on. */
+  smtpUrl?: string;
+  mailFrom: string;
+  twilio: { accountSid?: string; authToken?: string; from?: string; apiBaseUrl?: string; timeoutMs: number };
+  /** Capture mail and SMS in memory and show them at /dev/outbox instead of sending them. Never in production. */
+  devOutbox: boolean;
+  /** Whether this process runs the notification and delivery job workers (off in tests unless asked). */
+  notificationWorkers: boolean;
+  deliveryTtlDays: number;
+  /** Where alerts for staff go (locked or expired deliveries, undeliverable notifications). */
+  staffAlertEmail?: string;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +82,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const metricsToken = env.METRICS_TOKEN || undefined;
   if (prod && !metricsToken) problems.push('METRICS_TOKEN is required in production (it guards /metrics)');
 
+  const devOutbox = env.DEV_OUTBOX ? env.DEV_OUTBOX === 'true' : nodeEnv === 'development';
+  if (prod && devOutbox) problems.push('DEV_OUTBOX cannot be enabled in production (it shows one-time links and codes on a page)');
+  const smtpUrl = env.SMTP_URL?.trim() || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
+  const twilioApiBaseUrl = env.TWILIO_API_BASE_URL?.trim().replace(/\/+$/, '') || undefined;
+  if (twilioApiBaseUrl && !/^https?:\/\//.test(twilioApiBaseUrl)) problems.push('TWILIO_API_BASE_URL must be an http(s) URL');
+  const deliveryTtlDays = Number(env.DELIVERY_TTL_DAYS ?? 7);
+  if (!Number.isInteger(deliveryTtlDays) || deliveryTtlDays < 1 || deliveryTtlDays > 30) problems.push(`DELIVERY_TTL_DAYS must be a whole number of days from 1 to 30 (got "${env.DELIVERY_TTL_DAYS}")`);
+  const twilioTimeoutMs = Number(env.TWILIO_TIMEOUT_MS ?? 15000);
+  if (!Number.isInteger(twilioTimeoutMs) || twilioTimeoutMs < 100) problems.push('TWILIO_TIMEOUT_MS must be a whole number of milliseconds (>= 100)');
+
   if (problems.length) throw new ConfigError(problems);
   return {
     nodeEnv,
@@ -85,6 +108,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     metricsToken,
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
     trustProxy: env.TRUST_PROXY === 'true',
+    smtpUrl,
+    mailFrom: env.MAIL_FROM ?? 'API credentials <no-reply@localhost>',
+    twilio: {
+      accountSid: env.TWILIO_ACCOUNT_SID || undefined,
+      authToken: env.TWILIO_AUTH_TOKEN || undefined,
+      from: env.TWILIO_FROM || undefined,
+      apiBaseUrl: twilioApiBaseUrl,
+      timeoutMs: twilioTimeoutMs,
+    },
+    devOutbox,
+    notificationWorkers: env.NOTIFICATION_WORKERS ? env.NOTIFICATION_WORKERS === 'true' : nodeEnv !== 'test',
+    deliveryTtlDays,
+    staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
   };
 }
 
