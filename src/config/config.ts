@@ -24,6 +24,8 @@ export interface AppConfig {
   /** Whether `Secure` is set on cookies; off only for plain-http local development. */
   secureCookies: boolean;
   trustProxy: boolean;
+  // ---- credentials and the OAuth token service (owner: credentials)
+  credentials: CredentialsConfig;
   // ---- notifications and delivery (owner: delivery)
   /** `smtp://user:pass@host:port`; unset means email cannot be sent (it stays queued) unless the dev outbox is on. */
   smtpUrl?: string;
@@ -93,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const twilioTimeoutMs = Number(env.TWILIO_TIMEOUT_MS ?? 15000);
   if (!Number.isInteger(twilioTimeoutMs) || twilioTimeoutMs < 100) problems.push('TWILIO_TIMEOUT_MS must be a whole number of milliseconds (>= 100)');
 
+  const credentials = credentialsConfig(env, problems);
+
   if (problems.length) throw new ConfigError(problems);
   return {
     nodeEnv,
@@ -108,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     metricsToken,
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
     trustProxy: env.TRUST_PROXY === 'true',
+    credentials,
     smtpUrl,
     mailFrom: env.MAIL_FROM ?? 'API credentials <no-reply@localhost>',
     twilio: {
@@ -121,6 +126,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     notificationWorkers: env.NOTIFICATION_WORKERS ? env.NOTIFICATION_WORKERS === 'true' : nodeEnv !== 'test',
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
+  };
+}
+
+export interface CredentialsConfig {
+  /** Access token lifetime (TOKEN_TTL_SECONDS, default 900). */
+  tokenTtlSeconds: number;
+  /** A signing key signs for this many days, then a new one takes over (SIGNING_KEY_ROTATION_DAYS, 30). */
+  signingKeyRotationDays: number;
+  /** Default overlap of old and new secret after a rotation's reveal (OVERLAP_DAYS, 7). */
+  overlapDays: number;
+  /** How long a secret is valid from activation (SECRET_LIFETIME_DAYS, 365). */
+  secretLifetimeDays: number;
+  /** The old secret must have been unused this long before staff may end an overlap early (OVERLAP_QUIET_HOURS, 24). */
+  overlapQuietHours: number;
+  /** Failed token requests allowed per client_id / per IP in one window (OAUTH_FAILURES_PER_CLIENT 10, OAUTH_FAILURES_PER_IP 50, OAUTH_FAILURE_WINDOW_SECONDS 300). */
+  failuresPerClient: number;
+  failuresPerIp: number;
+  failureWindowSeconds: number;
+  /** How often last-used times are written (LAST_USED_FLUSH_MS, 5000). */
+  lastUsedFlushMs: number;
+}
+
+function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): CredentialsConfig {
+  const num = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  return {
+    tokenTtlSeconds: num('TOKEN_TTL_SECONDS', 900, 60, 86400),
+    signingKeyRotationDays: num('SIGNING_KEY_ROTATION_DAYS', 30, 1, 365),
+    overlapDays: num('OVERLAP_DAYS', 7, 0, 90),
+    secretLifetimeDays: num('SECRET_LIFETIME_DAYS', 365, 2, 3650),
+    overlapQuietHours: num('OVERLAP_QUIET_HOURS', 24, 0, 24 * 90),
+    failuresPerClient: num('OAUTH_FAILURES_PER_CLIENT', 10, 1, 100000),
+    failuresPerIp: num('OAUTH_FAILURES_PER_IP', 50, 1, 1000000),
+    failureWindowSeconds: num('OAUTH_FAILURE_WINDOW_SECONDS', 300, 10, 86400),
+    lastUsedFlushMs: num('LAST_USED_FLUSH_MS', 5000, 100, 600000),
   };
 }
 
