@@ -26,6 +26,8 @@ export interface AppConfig {
   trustProxy: boolean;
   // ---- credentials and the OAuth token service (owner: credentials)
   credentials: CredentialsConfig;
+  // ---- onboarding requests and the public intake page (owner: onboarding)
+  onboarding: OnboardingConfig;
   // ---- notifications and delivery (owner: delivery)
   /** `smtp://user:pass@host:port`; unset means email cannot be sent (it stays queued) unless the dev outbox is on. */
   smtpUrl?: string;
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   if (!Number.isInteger(twilioTimeoutMs) || twilioTimeoutMs < 100) problems.push('TWILIO_TIMEOUT_MS must be a whole number of milliseconds (>= 100)');
 
   const credentials = credentialsConfig(env, problems);
+  const onboarding = onboardingConfig(env, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
     trustProxy: env.TRUST_PROXY === 'true',
     credentials,
+    onboarding,
     smtpUrl,
     mailFrom: env.MAIL_FROM ?? 'API credentials <no-reply@localhost>',
     twilio: {
@@ -126,6 +130,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     notificationWorkers: env.NOTIFICATION_WORKERS ? env.NOTIFICATION_WORKERS === 'true' : nodeEnv !== 'test',
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
+  };
+}
+
+export interface OnboardingConfig {
+  /** An approval lapses if no credential was issued within this many days (APPROVAL_TTL_DAYS, 14). */
+  approvalTtlDays: number;
+  /** Intake submissions accepted per client IP per hour (INTAKE_RATE_LIMIT_PER_HOUR, 10). */
+  intakeRatePerHour: number;
+  /** A form sent back faster than this after it was served is treated as a bot (INTAKE_MIN_FILL_SECONDS, 3). */
+  intakeMinFillSeconds: number;
+}
+
+function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): OnboardingConfig {
+  const num = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+  return {
+    approvalTtlDays: num('APPROVAL_TTL_DAYS', 14, 1, 365),
+    intakeRatePerHour: num('INTAKE_RATE_LIMIT_PER_HOUR', 10, 1, 100000),
+    intakeMinFillSeconds: num('INTAKE_MIN_FILL_SECONDS', 3, 0, 600),
   };
 }
 
