@@ -68,6 +68,14 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     reply.header('x-correlation-id', req.ctx.correlationId);
     requestContextStorage.run(req.ctx, done);
   });
+  // Swagger UI sets inline styles; it alone gets 'unsafe-inline' styles (never scripts).
+  fastify.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
+    if (req.url === '/docs' || req.url.startsWith('/docs/')) {
+      const csp = reply.getHeader('content-security-policy');
+      if (typeof csp === 'string') reply.header('content-security-policy', csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
+    }
+    done(null, payload);
+  });
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // The route template, never the raw URL: paths and queries may carry one-time tokens.
     const route = req.routeOptions?.url ?? 'unmatched';
