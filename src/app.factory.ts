@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { InvalidInputError } from './common/domain-error.js';
-import { ErrorFilter } from './common/error.filter.js';
+import { ErrorFilter, sendError } from './common/error.filter.js';
 import { contextFromRequest } from './common/http-context.js';
 import { PinoNestLogger, createLogger } from './common/logger.js';
 import { requestContextStorage } from './common/request-context.js';
@@ -41,6 +41,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     bodyLimit: 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     genReqId: () => '',
+    // Malformed URLs are refused by the router before any hook runs: same error contract as everything else.
+    frameworkErrors: (err: unknown, req: FastifyRequest, reply: FastifyReply) => sendError(err, req, reply, logger),
   } as ConstructorParameters<typeof FastifyAdapter>[0]);
   const rootModule = AppModule.register(config, logger);
   let app: NestFastifyApplication;
@@ -62,6 +64,8 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorate('deploymentName', config.nodeEnv);
   const metrics = app.get(Metrics);
+  // Errors thrown by plugin routes (Swagger UI, static files) never reach Nest's filter: map them the same way.
+  fastify.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => sendError(err, req, reply, logger));
 
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     req.ctx = contextFromRequest(req);
