@@ -1,0 +1,434 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { AuditService } from '../../src/audit/audit.service.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
+import { recordFastifyRoutes, routeKey, routeTable, type RouteEntry } from '../support/route-table.js';
+
+recordFastifyRoutes();
+
+/**
+ * Issue 6 item 1: >= 10,000 malformed requests, generated from the OpenAPI document and the route table,
+ * sent anonymously and as a signed-in admin with a valid CSRF token (so the validation behind the guard
+ * is reached). Pass: no 5xx, no crash, every 4xx in the error contract, nothing half-written.
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+const CONCURRENCY = 6;
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+interface Schema {
+  type?: string;
+  format?: string;
+  enum?: Json[];
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  $ref?: string;
+  allOf?: Schema[];
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+}
+interface Operation {
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+}
+interface Spec {
+  paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, Schema> };
+}
+
+interface FuzzRequest {
+  route: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  payload?: string | Buffer;
+  asAdmin: boolean;
+  remoteAddress: string;
+}
+
+// ---------------------------------------------------------------- hostile values
+const LONE = ['\uD800', '\uDFFF', 'a\uD83Db', '\uDC00\uD800'];
+const PAYLOADS = [
+  "' OR '1'='1",
+  "'; DROP TABLE partner; --",
+  '1; SELECT pg_sleep(5)--',
+  "\\'; COPY audit_event TO '/tmp/x'; --",
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  '{{7*7}}<%= 7*7 %>${7*7}',
+  '${jndi:ldap://x/a}',
+  '../../../../etc/passwd',
+  '..\\..\\windows\\win.ini',
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  '\u0000',
+  'abc\u0000def',
+  '\u202Egnp.exe',
+  '\u200B\u200C\u200D\uFEFF',
+  'Z\u0351\u0352\u0353\u0354\u0355\u0356',
+  '𝕳𝖊𝖑𝖑𝖔 🧑‍💻👩🏽‍🚀',
+  'مرحبا',
+  ...LONE,
+  '',
+  ' ',
+  '\r\n\r\nX-Injected: 1',
+  'null',
+  'undefined',
+  'NaN',
+  '-1',
+  '1e309',
+  '0x41',
+  '__proto__',
+  'constructor',
+  'true',
+  '[object Object]',
+  '+31612345678',
+  '+18005550199',
+  'a@b',
+  'x@example.com',
+  '00000000-0000-0000-0000-000000000000',
+  'acceptance',
+  'production',
+];
+const hugeString = fc.integer({ min: 1_000, max: 300_000 }).map((n) => 'A'.repeat(n));
+const hostileString: fc.Arbitrary<string> = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom(...PAYLOADS) },
+  { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  { weight: 2, arbitrary: fc.string({ maxLength: 20 }) },
+  { weight: 1, arbitrary: hugeString },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...PAYLOADS), fc.string({ unit: 'binary', maxLength: 10 })).map(([a, b]) => a + b) },
+);
+const hostileScalar: fc.Arbitrary<Json> = fc.oneof(
+  { weight: 4, arbitrary: hostileString },
+  { weight: 1, arbitrary: fc.constantFrom<Json>(null, true, false, 0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 2 ** 31, -0) },
+  { weight: 1, arbitrary: fc.integer() },
+);
+const hostileValue: fc.Arbitrary<Json> = fc.letrec<{ v: Json }>((tie) => ({
+  v: fc.oneof(
+    { weight: 6, arbitrary: hostileScalar },
+    { weight: 1, arbitrary: fc.array(tie('v'), { maxLength: 4 }) },
+    { weight: 1, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom('__proto__', 'constructor', '$where', 'a'), fc.string({ maxLength: 8 })), tie('v'), { maxKeys: 4 }) },
+  ),
+})).v;
+
+// ---------------------------------------------------------------- schemas -> plausible values -> mutations
+function resolve(spec: Spec, s: Schema | undefined, depth = 0): Schema {
+  if (!s || depth > 8) return {};
+  if (s.$ref) return resolve(spec, spec.components?.schemas?.[s.$ref.split('/').pop()!], depth + 1);
+  if (s.allOf?.length) return s.allOf.map((x) => resolve(spec, x, depth + 1)).reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties }, required: [...(a.required ?? []), ...(b.required ?? [])] }), {});
+  if (s.oneOf?.length || s.anyOf?.length) return resolve(spec, (s.oneOf ?? s.anyOf)![0], depth + 1);
+  return s;
+}
+
+function plausible(spec: Spec, raw: Schema | undefined, depth = 0): fc.Arbitrary<Json> {
+  const s = resolve(spec, raw);
+  if (depth > 5) return fc.constant(null);
+  if (s.enum?.length) return fc.constantFrom(...s.enum);
+  switch (s.type) {
+    case 'string':
+      if (s.format === 'email') return fc.emailAddress();
+      if (s.format === 'uuid') return fc.uuid();
+      if (s.format === 'date-time') return fc.date({ noInvalidDate: true }).map((d) => d.toISOString());
+      return fc.string({ minLength: 1, maxLength: Math.min(s.maxLength ?? 30, 30) });
+    case 'integer':
+      return fc.integer({ min: s.minimum ?? 0, max: s.maximum ?? 1000 });
+    case 'number':
+      return fc.double({ min: s.minimum ?? 0, max: s.maximum ?? 1000, noNaN: true });
+    case 'boolean':
+      return fc.boolean();
+    case 'array':
+      return fc.array(plausible(spec, s.items, depth + 1), { minLength: 1, maxLength: 3 });
+    default: {
+      const props = s.properties ?? {};
+      const keys = Object.keys(props);
+      if (!keys.length) return fc.constant({});
+      return fc.record(Object.fromEntries(keys.map((k) => [k, plausible(spec, props[k], depth + 1)]))) as fc.Arbitrary<Json>;
+    }
+  }
+}
+
+/** A body that is close to valid and then broken in one or more ways. */
+function mutatedObject(spec: Spec, schema: Schema | undefined): fc.Arbitrary<Json> {
+  const s = resolve(spec, schema);
+  const keys = Object.keys(s.properties ?? {});
+  return fc
+    .tuple(
+      plausible(spec, s),
+      fc.array(
+        fc.oneof(
+          fc.record({ kind: fc.constant('drop' as const), key: keys.length ? fc.constantFrom(...keys) : fc.constant('x') }),
+          fc.record({ kind: fc.constant('set' as const), key: keys.length ? fc.constantFrom(...keys) : fc.constant('x'), value: hostileValue }),
+          fc.record({ kind: fc.constant('extra' as const), key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'isAdmin', 'role', 'id', 'state'), fc.string({ maxLength: 12 })), value: hostileValue }),
+        ),
+        { minLength: 0, maxLength: 4 },
+      ),
+    )
+    .map(([base, muts]) => {
+      const obj: Record<string, Json> = base && typeof base === 'object' && !Array.isArray(base) ? { ...base } : {};
+      for (const m of muts) {
+        if (m.kind === 'drop') delete obj[m.key];
+        else Object.defineProperty(obj, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+      }
+      return obj;
+    });
+}
+
+const FIELD_NAMES = [
+  'email', 'password', 'code', 'totp', 'recoveryCode', 'name', 'legalName', 'registrationNumber', 'country', 'purpose', 'apis', 'environments',
+  'mobile', 'language', 'reason', 'role', 'token', 'secret', 'client_id', 'client_secret', 'grant_type', 'scope', 'token_type_hint', 'reference',
+  'contactName', 'contactEmail', 'contactMobile', 'formStartedAt', 'website', 'environment', 'api', 'credentialId', 'overlapHours',
+];
+const formLikeBody = fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 10 })), hostileValue, { maxKeys: 8 });
+
+function encodeForm(obj: Record<string, Json>): string {
+  return Object.entries(obj)
+    .flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as const) : [[k, v] as const]))
+    .map(([k, v]) => `${pct(k)}=${pct(typeof v === 'string' ? v : JSON.stringify(v))}`)
+    .join('&');
+}
+
+/** Percent-encodes; lone surrogates (which encodeURIComponent refuses) go out as raw invalid UTF-8 bytes. */
+function pct(s: string): string {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return s.replace(/[\uD800-\uDFFF]/g, '%ED%A0%80').split('%ED%A0%80').map((p) => encodeURIComponent(p)).join('%ED%A0%80');
+  }
+}
+
+const RAW_BODIES = [
+  '{',
+  '{"a":',
+  '}{',
+  '[',
+  'null',
+  '"string"',
+  '12',
+  '[]',
+  '{"__proto__":{"polluted":true}}',
+  '{"constructor":{"prototype":{"polluted":true}}}',
+  '{"a":1,"a":2}',
+  '\u0000',
+  '\uFEFF{}',
+  'a=%ZZ&b=%',
+  'a[b][c][d]=1&a[]=2',
+  'x=1&x=2&x=3',
+  '=&=&&==',
+  '%00=%00',
+  '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+  '[' .repeat(5000) + ']'.repeat(5000),
+  '{"a":' .repeat(3000) + '1' + '}'.repeat(3000),
+];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'application/x-www-form-urlencoded',
+  'text/plain',
+  'multipart/form-data; boundary=xyz',
+  'application/json; charset=utf-16',
+  'application/xml',
+  'application/x-www-form-urlencoded; charset=latin1',
+  'garbage/\u00ff',
+  ';;;',
+];
+const latin1 = (s: string) => s.replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
+const headerValue = fc.oneof(fc.constantFrom(...PAYLOADS).map(latin1), fc.string({ maxLength: 40 }).map(latin1), fc.integer({ min: 100, max: 8000 }).map((n) => 'h'.repeat(n)));
+
+// ---------------------------------------------------------------- the request generator
+function requestArbitrary(spec: Spec, routes: RouteEntry[]): fc.Arbitrary<Omit<FuzzRequest, 'headers'> & { headers: Record<string, string>; cookieKind: string; csrfKind: string }> {
+  const byKey = new Map<string, Operation>();
+  for (const [p, ops] of Object.entries(spec.paths)) {
+    for (const [m, op] of Object.entries(ops)) byKey.set(`${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`, op);
+  }
+  const pathParam = fc.oneof(
+    { weight: 2, arbitrary: fc.uuid().map(pct) },
+    { weight: 1, arbitrary: fc.constantFrom('acceptance', 'production', 'ACCEPTANCE', 'staging') },
+    { weight: 4, arbitrary: hostileString.map(pct) },
+    { weight: 2, arbitrary: fc.constantFrom('..%2F..%2Fetc%2Fpasswd', '%2e%2e', '..', '%00', '%ZZ', '%ED%A0%80', '%C0%AE%C0%AE%2F', '%E2%80%AE', 'a%2Fb', '%25', '', '%20') },
+  );
+  return fc
+    .constantFrom(...routes)
+    .chain((route) => {
+      const op = byKey.get(routeKey(route));
+      const jsonSchema = op?.requestBody?.content?.['application/json']?.schema ?? op?.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+      const queryParams = (op?.parameters ?? []).filter((p) => p.in === 'query');
+      const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(route.method);
+      const bodyArb: fc.Arbitrary<{ contentType?: string; payload?: string }> = fc.oneof(
+        { weight: 5, arbitrary: fc.tuple(jsonSchema ? mutatedObject(spec, jsonSchema) : formLikeBody, fc.constantFrom(...CONTENT_TYPES)).map(([b, ct]) => ({ contentType: ct, payload: ct.startsWith('application/x-www-form-urlencoded') && b && typeof b === 'object' && !Array.isArray(b) ? encodeForm(b) : JSON.stringify(b) })) },
+        { weight: 2, arbitrary: fc.tuple(formLikeBody, fc.constantFrom('application/x-www-form-urlencoded', 'application/json')).map(([b, ct]) => ({ contentType: ct, payload: ct === 'application/json' ? JSON.stringify(b) : encodeForm(b) })) },
+        { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES)).map(([p, ct]) => ({ contentType: ct, payload: p })) },
+        { weight: 1, arbitrary: fc.tuple(hostileValue, fc.constantFrom(...CONTENT_TYPES)).map(([v, ct]) => ({ contentType: ct, payload: JSON.stringify(v) ?? '' })) },
+        { weight: 1, arbitrary: fc.constant({}) },
+      );
+      const queryArb = fc
+        .array(
+          fc.tuple(
+            queryParams.length ? fc.oneof(fc.constantFrom(...queryParams.map((q) => q.name)), fc.string({ maxLength: 8 })) : fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 8 })),
+            fc.oneof(hostileString, fc.constantFrom('1', '-1', '0', '99999999999999999999', 'true', '2026-13-45', 'yesterday', '%', '%%%', '&&&', '=')),
+          ),
+          { maxLength: 4 },
+        )
+        .map((pairs) => pairs.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&'));
+      return fc.record({
+        route: fc.constant(routeKey(route)),
+        method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS') }),
+        url: fc.tuple(fc.array(pathParam, { minLength: 4, maxLength: 4 }), queryArb).map(([vals, q]) => {
+          let i = 0;
+          const p = route.path.replace(/:([A-Za-z0-9_]+)/g, () => vals[i++ % vals.length]).replace(/\*$/, () => vals[3]);
+          return q ? `${p}?${q}` : p;
+        }),
+        body: unsafe ? bodyArb : fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: bodyArb }),
+        asAdmin: fc.boolean(),
+        remoteAddress: fc.ipV4(),
+        cookieKind: fc.constantFrom('session', 'session', 'session', 'none', 'garbage', 'huge', 'malformed', 'wrong-name'),
+        csrfKind: fc.constantFrom('valid', 'valid', 'valid', 'valid', 'none', 'garbage'),
+        authorization: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: headerValue.map((v) => `Bearer ${v}`) },
+          { weight: 1, arbitrary: headerValue.map((v) => `Basic ${Buffer.from(v, 'latin1').toString('base64')}`) },
+          { weight: 1, arbitrary: fc.constantFrom('Basic !!!not-base64!!!', 'Basic ', 'Bearer', 'Basic Og==', 'Basic OjpAOjo=', 'Digest x', 'bearer eyJhbGciOiJub25lIn0.e30.', `Basic ${Buffer.from('a'.repeat(5000) + ':' + 'b').toString('base64')}`) },
+          { weight: 1, arbitrary: headerValue },
+        ),
+        accept: fc.constantFrom('application/json', 'application/json', 'text/html', '*/*', undefined, 'text/html;q=0.1, application/json', latin1('\u00ff/\u00ff')),
+        correlation: fc.option(headerValue, { nil: undefined }),
+      });
+    })
+    .map((r) => {
+      const headers: Record<string, string> = {};
+      if (r.body.contentType) headers['content-type'] = r.body.contentType;
+      if (r.authorization) headers.authorization = r.authorization;
+      if (r.accept) headers.accept = r.accept;
+      if (r.correlation) headers['x-correlation-id'] = r.correlation;
+      return { route: r.route, method: r.method, url: r.url, headers, payload: r.body.payload, asAdmin: r.asAdmin, remoteAddress: r.remoteAddress, cookieKind: r.cookieKind, csrfKind: r.csrfKind };
+    });
+}
+
+// ---------------------------------------------------------------- the run
+let t: TestApp;
+let spec: Spec;
+let routes: RouteEntry[];
+let admin: StaffLogin;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  routes = routeTable(t.app);
+  spec = (await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json() as Spec;
+  admin = await createStaffWithSession(t, { role: 'admin' });
+});
+afterAll(() => t?.close());
+
+async function adminStillSignedIn(): Promise<boolean> {
+  const res = await t.inject({ method: 'GET', url: '/api/audit-events?limit=1', headers: admin.headers });
+  return res.statusCode === 200;
+}
+
+function contractProblem(req: FuzzRequest, status: number, contentType: string, body: string): string | null {
+  if (status >= 500) return `${status} (server error)`;
+  if (status < 400) return null;
+  if (/text\/html/.test(contentType)) return body.includes('<html') || body.includes('<!doctype') || body.includes('<!DOCTYPE') ? null : 'HTML error without a page';
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    return `non-JSON ${status} body (${contentType}): ${body.slice(0, 80)}`;
+  }
+  if (typeof parsed.code === 'string' && typeof parsed.message === 'string' && typeof parsed.correlationId === 'string') return null;
+  if (req.url.startsWith('/oauth/') && typeof parsed.error === 'string') return null;
+  return `${status} body outside the error contract: ${body.slice(0, 120)}`;
+}
+
+describe('hostile input across every route', () => {
+  it(`answers ${RUNS} malformed requests without a 5xx, a crash or a body outside the error contract`, async () => {
+    const crashes: string[] = [];
+    const onCrash = (err: unknown) => crashes.push(String(err instanceof Error ? err.stack : err));
+    process.on('uncaughtException', onCrash);
+    process.on('unhandledRejection', onCrash);
+
+    const requests = fc.sample(requestArbitrary(spec, routes), { numRuns: RUNS, seed: SEED });
+    const byClass: Record<string, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+    const byRoute = new Map<string, number>();
+    const problems: string[] = [];
+    let sent = 0;
+    let clientRefused = 0;
+    let asAdmin = 0;
+    const started = Date.now();
+
+    let next = 0;
+    const worker = async () => {
+      while (next < requests.length) {
+        const r = requests[next++];
+        if (next % 500 === 0 && !(await adminStillSignedIn())) admin = await createStaffWithSession(t, { role: 'admin' });
+        const headers = { ...r.headers };
+        if (r.asAdmin) {
+          asAdmin++;
+          const cookie = admin.headers.cookie;
+          const [name, value] = cookie.split('=');
+          headers.cookie = { session: cookie, none: '', garbage: `${name}=${'x'.repeat(43)}`, huge: `${name}=${value}; pad=${'p'.repeat(7000)}`, malformed: `=;;=${value};${name}`, 'wrong-name': `session=${value}` }[r.cookieKind] ?? cookie;
+          if (!headers.cookie) delete headers.cookie;
+          if (r.csrfKind === 'valid') headers['x-csrf-token'] = admin.headers['x-csrf-token'];
+          else if (r.csrfKind === 'garbage') headers['x-csrf-token'] = 'f'.repeat(64);
+        } else if (r.cookieKind === 'garbage' || r.cookieKind === 'malformed') {
+          headers.cookie = r.cookieKind === 'garbage' ? `staff_session=${'A'.repeat(43)}` : '==;;;staff_session';
+        }
+        let res;
+        try {
+          res = await t.inject({ method: r.method as 'GET', url: r.url, headers, payload: r.payload, remoteAddress: r.remoteAddress });
+        } catch (err) {
+          // light-my-request refusing to build the request (e.g. an invalid header) is the client, not the service.
+          clientRefused++;
+          continue;
+        }
+        sent++;
+        byRoute.set(r.route, (byRoute.get(r.route) ?? 0) + 1);
+        byClass[`${Math.floor(res.statusCode / 100)}xx`] = (byClass[`${Math.floor(res.statusCode / 100)}xx`] ?? 0) + 1;
+        const problem = contractProblem(r, res.statusCode, String(res.headers['content-type'] ?? ''), res.body);
+        if (problem && problems.length < 5000) problems.push(`${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? 'admin' : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}] -> ${problem}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const distinct = [...new Set(problems.map((p) => p.replace(/^(\S+) (\S+?)(\?\S*)? .*-> (\d{3}).*$/, '$1 $4')))];
+    process.stdout.write(
+      `[proof] hostile input: seed ${SEED}, ${sent} requests sent (${asAdmin} as signed-in admin, ${clientRefused} refused by the test client) over ${byRoute.size}/${routes.length} routes in ${seconds}s; ` +
+        `by class ${JSON.stringify(byClass)}; 5xx: ${byClass['5xx']}; contract violations: ${problems.length}; crashes: ${crashes.length}\n`,
+    );
+    if (problems.length) process.stdout.write(`[proof] first violations:\n  ${problems.slice(0, 25).join('\n  ')}\n  distinct: ${distinct.slice(0, 20).join(', ')}\n`);
+    expect(sent).toBeGreaterThanOrEqual(Math.min(RUNS, 10_000) * 0.98);
+    expect(crashes).toEqual([]);
+    expect(byClass['5xx']).toBe(0);
+    expect(problems.slice(0, 25)).toEqual([]);
+  }, 180_000);
+
+  it('leaves nothing half-written in the database, and the audit chain verifies', async () => {
+    const admin = await t.db.admin();
+    try {
+      const checks: Array<[string, string]> = [
+        ['partner without a technical contact', `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM technical_contact c WHERE c.partner_id = p.id)`],
+        ['partner without an onboarding request', `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM onboarding_request r WHERE r.partner_id = p.id)`],
+        ['onboarding request without items', `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM onboarding_request_item i WHERE i.request_id = r.id)`],
+        ['onboarding request without an audit event', `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = r.id::text)`],
+        ['staff account created without an audit event', `SELECT count(*)::int AS n FROM staff_account s WHERE s.id NOT IN (SELECT staff_id FROM staff_session) AND NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = s.id::text)`],
+        ['unsealed audit event', `SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL OR hash IS NULL`],
+      ];
+      const counts: Record<string, number> = {};
+      for (const [name, sql] of checks) counts[name] = (await admin.query<{ n: number }>(sql)).rows[0].n;
+      const totals = (await admin.query<{ partners: number; requests: number; staff: number; events: number }>(
+        `SELECT (SELECT count(*)::int FROM partner) AS partners, (SELECT count(*)::int FROM onboarding_request) AS requests, (SELECT count(*)::int FROM staff_account) AS staff, (SELECT count(*)::int FROM audit_event) AS events`,
+      )).rows[0];
+      const verify = await t.app.get(AuditService).verify();
+      process.stdout.write(`[proof] hostile input aftermath: rows ${JSON.stringify(totals)}; half-written: ${JSON.stringify(counts)}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`);
+      expect(counts).toEqual(Object.fromEntries(checks.map(([n]) => [n, 0])));
+      expect(verify.ok).toBe(true);
+    } finally {
+      await admin.end();
+    }
+  });
+});
