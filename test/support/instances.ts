@@ -1,0 +1,183 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { TestDatabase } from './db.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'dist/main.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name === 'generated') continue;
+      newest = Math.max(newest, newestMtime(p));
+    } else newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds `dist/` when `dist/main.js` is missing or older than anything in `src/`. If the build fails (a
+ * colleague's half-written file) but an older build exists, that one is used and the reason is printed.
+ */
+export function ensureBuilt(): void {
+  const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < newestMtime(join(ROOT, 'src'));
+  if (!stale) return;
+  const run = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  if (run.status !== 0) {
+    const why = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    if (!existsSync(MAIN)) throw new Error(`npm run build failed and there is no dist/main.js:\n${why}`);
+    process.stdout.write(`[instances] npm run build failed; using the existing (older) dist/main.js. Build output:\n${why}\n`);
+  }
+}
+
+export function sparePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+/** An EMPTY database (no migrations applied), dropped with the others at the end of the run. */
+export async function createEmptyDatabase(): Promise<TestDatabase> {
+  const serverUrl = inject('pgServerUrl');
+  const name = `${inject('templateDb').replace('cos_tpl_', 'cos_t_')}_empty_${randomBytes(4).toString('hex')}`;
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  await c.query(`CREATE DATABASE "${name}"`);
+  await c.end();
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  return {
+    url,
+    name,
+    async admin() {
+      const a = new pg.Client({ connectionString: url });
+      await a.connect();
+      return a;
+    },
+    async drop() {
+      const d = new pg.Client({ connectionString: serverUrl });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+      await d.end();
+    },
+  };
+}
+
+export interface Instance {
+  name: string;
+  port: number;
+  baseUrl: string;
+  proc: ChildProcess;
+  /** stdout + stderr lines (pino JSON and the start-up banner). */
+  logs: string[];
+  exited: Promise<number | null>;
+  /** SIGTERM to the process group; SIGKILL after 10 s. */
+  stop(): Promise<void>;
+  /** SIGKILL to the process group at once (a crash). */
+  kill(): Promise<void>;
+}
+
+/** The keys every instance of one deployment shares (sessions, CSRF tokens and sealed data must agree). */
+export function sharedKeys(): Record<string, string> {
+  return { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64') };
+}
+
+/** Starts `node dist/main.js` as a real process (its own process group) and waits for /health. */
+export async function startInstance(name: string, env: Record<string, string>, opts: { port?: number; waitHealthy?: boolean } = {}): Promise<Instance> {
+  const port = opts.port ?? (await sparePort());
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const logs: string[] = [];
+  const proc = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_BASE_URL: baseUrl,
+      LOG_LEVEL: 'info',
+      NOTIFICATION_WORKERS: 'true',
+      ...env,
+    },
+  });
+  let buffer = '';
+  const onData = (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    logs.push(...lines);
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  const signalGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-proc.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const instance: Instance = {
+    name,
+    port,
+    baseUrl,
+    proc,
+    logs,
+    exited,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      signalGroup('SIGKILL');
+      await exited;
+    },
+  };
+  if (opts.waitHealthy !== false) await waitHealthy(instance);
+  return instance;
+}
+
+export async function waitHealthy(instance: Instance, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (instance.proc.exitCode !== null) throw new Error(`${instance.name} exited with ${instance.proc.exitCode}:\n${instance.logs.slice(-20).join('\n')}`);
+    try {
+      const res = await fetch(`${instance.baseUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${instance.name} not healthy within ${timeoutMs} ms:\n${instance.logs.slice(-20).join('\n')}`);
+}
+
+/** Parsed pino lines of an instance. */
+export function jsonLogs(instance: Instance): Array<Record<string, unknown>> {
+  return instance.logs.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
