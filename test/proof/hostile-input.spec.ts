@@ -258,12 +258,14 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[]): fc.Arbitrary<Omit<F
       const jsonSchema = op?.requestBody?.content?.['application/json']?.schema ?? op?.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
       const queryParams = (op?.parameters ?? []).filter((p) => p.in === 'query');
       const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(route.method);
-      const bodyArb: fc.Arbitrary<{ contentType?: string; payload?: string }> = fc.oneof(
+      type Body = { contentType?: string; payload?: string };
+      const noBody: fc.Arbitrary<Body> = fc.constant({});
+      const bodyArb: fc.Arbitrary<Body> = fc.oneof(
         { weight: 5, arbitrary: fc.tuple(jsonSchema ? mutatedObject(spec, jsonSchema) : formLikeBody, fc.constantFrom(...CONTENT_TYPES)).map(([b, ct]) => ({ contentType: ct, payload: ct.startsWith('application/x-www-form-urlencoded') && b && typeof b === 'object' && !Array.isArray(b) ? encodeForm(b) : JSON.stringify(b) })) },
         { weight: 2, arbitrary: fc.tuple(formLikeBody, fc.constantFrom('application/x-www-form-urlencoded', 'application/json')).map(([b, ct]) => ({ contentType: ct, payload: ct === 'application/json' ? JSON.stringify(b) : encodeForm(b) })) },
         { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES)).map(([p, ct]) => ({ contentType: ct, payload: p })) },
         { weight: 1, arbitrary: fc.tuple(hostileValue, fc.constantFrom(...CONTENT_TYPES)).map(([v, ct]) => ({ contentType: ct, payload: JSON.stringify(v) ?? '' })) },
-        { weight: 1, arbitrary: fc.constant({}) },
+        { weight: 1, arbitrary: noBody },
       );
       const queryArb = fc
         .array(
@@ -282,7 +284,7 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[]): fc.Arbitrary<Omit<F
           const p = route.path.replace(/:([A-Za-z0-9_]+)/g, () => vals[i++ % vals.length]).replace(/\*$/, () => vals[3]);
           return q ? `${p}?${q}` : p;
         }),
-        body: unsafe ? bodyArb : fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: bodyArb }),
+        body: unsafe ? bodyArb : fc.oneof({ weight: 4, arbitrary: noBody }, { weight: 1, arbitrary: bodyArb }),
         asAdmin: fc.boolean(),
         remoteAddress: fc.ipV4(),
         cookieKind: fc.constantFrom('session', 'session', 'session', 'none', 'garbage', 'huge', 'malformed', 'wrong-name'),
