@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import type { NotificationChannel, NotificationStatus } from '../generated/prisma/enums.js';
+import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+
+export interface NewNotification {
+  id: string;
+  idempotencyKey: string;
+  channel: NotificationChannel;
+  template: string;
+  language: 'en' | 'nl';
+  recipientMasked: string;
+  subjectType?: string;
+  subjectId?: string;
+  payloadEnc: string;
+}
+
+export interface NotificationRow {
+  id: string;
+  idempotencyKey: string;
+  channel: NotificationChannel;
+  template: string;
+  language: 'en' | 'nl';
+  recipientMasked: string;
+  title: string | null;
+  subjectType: string | null;
+  subjectId: string | null;
+  status: NotificationStatus;
+  attempts: number;
+  providerId: string | null;
+  providerReason: string | null;
+  payloadEnc: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  sentAt: Date | null;
+}
+
+const FINAL: NotificationStatus[] = ['sent', 'failed', 'unknown'];
+
+@Injectable()
+export class NotificationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** One row per idempotency key: returns false when the key was already used (nothing is written). */
+  async insertOnce(tx: Tx, n: NewNotification): Promise<boolean> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO notification (id, idempotency_key, channel, template, language, recipient_masked, subject_type, subject_id, payload_enc)
+      VALUES (${n.id}::uuid, ${n.idempotencyKey}, ${n.channel}::"NotificationChannel", ${n.template}, ${n.language}::"Language",
+              ${n.recipientMasked}, ${n.subjectType ?? null}, ${n.subjectId ?? null}, ${n.payloadEnc})
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING id::text`;
+    return rows.length === 1;
+  }
+
+  find(id: string): Promise<NotificationRow | null> {
+    return this.prisma.notification.findUnique({ where: { id } }) as Promise<NotificationRow | null>;
+  }
+
+  /** Claims a queued SMS for one provider call: exactly one caller gets the row back. */
+  async claimForSending(id: string): Promise<NotificationRow | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      UPDATE notification SET status = 'sending', attempts = attempts + 1, updated_at = now()
+      WHERE id = ${id}::uuid AND status = 'queued' RETURNING id::text`;
+    return rows.length ? this.find(id) : null;
+  }
+
+  /** Marks an attempt on a queued email (email may be sent more than once; it is not claimed). */
+  async countAttempt(id: string): Promise<number> {
+    const rows = await this.prisma.$queryRaw<Array<{ attempts: number }>>`
+      UPDATE notification SET attempts = attempts + 1, updated_at = now() WHERE id = ${id}::uuid AND status = 'queued' RETURNING attempts`;
+    return rows[0]?.attempts ?? 0;
+  }
+
+  /** Back to queued after a definite failure, so the retry can claim it again. */
+  async requeue(id: string, reason: string): Promise<void> {
+    await this.prisma.notification.updateMany({ where: { id, status: { in: ['queued', 'sending'] } }, data: { status: 'queued', providerReason: reason, updatedAt: new Date() } });
+  }
+
+  /** A final status; the sealed payload (recipient, link, code) is wiped with it. */
+  async finish(
+    db: Tx | PrismaService,
+    id: string,
+    status: 'sent' | 'failed' | 'unknown',
+    fields: { providerId?: string; providerReason?: string; title?: string; sentAt?: Date },
+  ): Promise<boolean> {
+    const r = await db.notification.updateMany({
+      where: { id, status: { notIn: FINAL } },
+      data: { status, payloadEnc: null, updatedAt: new Date(), ...fields },
+    });
+    return r.count === 1;
+  }
+
+  list(filter: { subjectType?: string; subjectId?: string; status?: NotificationStatus; limit: number }): Promise<NotificationRow[]> {
+    return this.prisma.notification.findMany({
+      where: { subjectType: filter.subjectType, subjectId: filter.subjectId, status: filter.status },
+      orderBy: { createdAt: 'desc' },
+      take: filter.limit,
+    }) as Promise<NotificationRow[]>;
+  }
+}

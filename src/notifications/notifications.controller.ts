@@ -1,0 +1,19 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../staff/auth.decorators.js';
+import { ListNotificationsQuery } from './notifications.dto.js';
+import { NotificationsService } from './notifications.service.js';
+
+@ApiTags('notifications')
+@Controller('api/notifications')
+export class NotificationsController {
+  constructor(private readonly notifications: NotificationsService) {}
+
+  @Get()
+  @Roles('viewer')
+  @ApiOperation({ summary: 'Email and SMS sent about a subject, with their fate (queued, sent, failed with the provider reason, unknown)' })
+  @ApiOkResponse({ description: '{ notifications: NotificationView[] }, newest first' })
+  async list(@Query() q: ListNotificationsQuery) {
+    return { notifications: await this.notifications.list(q) };
+  }
+}
