@@ -1,4 +1,17 @@
 import { Module } from '@nestjs/common';
+import { PartnersModule } from '../partners/partners.module.js';
+import { ConsoleRequestsController } from './console-requests.controller.js';
+import { IntakeController } from './intake.controller.js';
+import { OnboardingController } from './onboarding.controller.js';
+import { OnboardingNotifier } from './onboarding.notifier.js';
+import { OnboardingRepository } from './onboarding.repository.js';
+import { OnboardingService } from './onboarding.service.js';
 
-@Module({})
+@Module({
+  // NotificationsModule is global (a leaf every feature writes to).
+  imports: [PartnersModule],
+  controllers: [OnboardingController, IntakeController, ConsoleRequestsController],
+  providers: [OnboardingRepository, OnboardingService, OnboardingNotifier],
+  exports: [OnboardingService],
+})
 export class OnboardingModule {}

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PartnersRepository } from './partners.repository.js';
+import { PartnersService } from './partners.service.js';
 
-@Module({})
+@Module({ providers: [PartnersRepository, PartnersService], exports: [PartnersService] })
 export class PartnersModule {}

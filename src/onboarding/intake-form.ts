@@ -1,0 +1,151 @@
+import { plainToInstance } from 'class-transformer';
+import { isISO31661Alpha2, validate, type ValidationError } from 'class-validator';
+import { getCountries } from 'libphonenumber-js/max';
+import type { Environment, Language } from '../generated/prisma/enums.js';
+import { CreateOnboardingRequestDto } from './onboarding.dto.js';
+import type { CatalogueEntry, SubmitInput } from './onboarding.types.js';
+
+/** The intake form's fields, in page order (the error summary follows it). */
+export const INTAKE_FIELDS = [
+  'legalName',
+  'registrationNumber',
+  'country',
+  'businessRepresentative',
+  'contactName',
+  'contactEmail',
+  'contactMobile',
+  'language',
+  'items',
+  'purpose',
+] as const;
+export type IntakeField = (typeof INTAKE_FIELDS)[number];
+
+export type IntakeValues = Record<Exclude<IntakeField, 'items'>, string> & { items: string[] };
+
+const DTO_PATH_TO_FIELD: Record<string, IntakeField> = {
+  'partner.legalName': 'legalName',
+  'partner.registrationNumber': 'registrationNumber',
+  'partner.country': 'country',
+  'partner.businessRepresentative': 'businessRepresentative',
+  'contact.name': 'contactName',
+  'contact.email': 'contactEmail',
+  'contact.mobile': 'contactMobile',
+  language: 'language',
+  purpose: 'purpose',
+  items: 'items',
+};
+
+const MAX_FIELD = 5000;
+
+/** Reads a urlencoded form body into strings only; anything else (objects, arrays where a string belongs) becomes ''. */
+export function readIntakeForm(body: unknown): IntakeValues {
+  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string).slice(0, MAX_FIELD + 1) : '');
+  const rawItems = Array.isArray(b.items) ? b.items : typeof b.items === 'string' ? [b.items] : [];
+  return {
+    legalName: str('legalName'),
+    registrationNumber: str('registrationNumber'),
+    country: str('country') || '',
+    businessRepresentative: str('businessRepresentative'),
+    contactName: str('contactName'),
+    contactEmail: str('contactEmail'),
+    contactMobile: str('contactMobile'),
+    language: str('language'),
+    purpose: str('purpose'),
+    items: rawItems.filter((i): i is string => typeof i === 'string').slice(0, 50),
+  };
+}
+
+/** Validates with the same DTO as the JSON API, and maps its messages onto the form's fields. */
+export async function validateIntake(values: IntakeValues, catalogue: CatalogueEntry[]): Promise<{ input?: SubmitInput; errors: Partial<Record<IntakeField, string>> }> {
+  const errors: Partial<Record<IntakeField, string>> = {};
+  const items = values.items.map((v) => {
+    const [api, environment] = v.split(':');
+    return { api: api ?? '', environment: (environment ?? '') as Environment };
+  });
+  const plain = {
+    partner: {
+      legalName: values.legalName,
+      registrationNumber: values.registrationNumber,
+      country: values.country,
+      ...(values.businessRepresentative.trim() ? { businessRepresentative: values.businessRepresentative } : {}),
+    },
+    contact: { name: values.contactName, email: values.contactEmail, mobile: values.contactMobile },
+    language: values.language,
+    purpose: values.purpose,
+    items,
+  };
+  const dto = plainToInstance(CreateOnboardingRequestDto, plain);
+  for (const [path, messages] of Object.entries(flatten(await validate(dto, { forbidUnknownValues: true })))) {
+    const field = DTO_PATH_TO_FIELD[path] ?? (path.startsWith('items') ? 'items' : undefined);
+    if (field && !errors[field]) errors[field] = messages[0];
+  }
+  if (!errors.items && items.some((i) => !catalogue.some((c) => c.apiKey === i.api && c.environment === i.environment))) {
+    errors.items = 'Choose APIs and environments from the list';
+  }
+  if (!items.length) errors.items = 'Choose at least one API and environment';
+  if (Object.keys(errors).length) return { errors: ordered(errors) };
+  return {
+    errors: {},
+    input: {
+      partner: { legalName: dto.partner.legalName, registrationNumber: dto.partner.registrationNumber, country: dto.partner.country, businessRepresentative: dto.partner.businessRepresentative ?? null },
+      contact: { name: dto.contact.name, email: dto.contact.email, mobile: dto.contact.mobile },
+      language: dto.language as Language,
+      purpose: dto.purpose,
+      items: dto.items.map((i) => ({ api: i.api, environment: i.environment })),
+    },
+  };
+}
+
+/** Service-side field errors (e.g. `onboarding/unknown_api`) onto the form. */
+export function fieldErrorsFrom(details: Record<string, unknown> | undefined): Partial<Record<IntakeField, string>> {
+  const fields = (details?.fields ?? {}) as Record<string, string[]>;
+  const out: Partial<Record<IntakeField, string>> = {};
+  for (const [path, messages] of Object.entries(fields)) {
+    const field = DTO_PATH_TO_FIELD[path] ?? (path.startsWith('items') ? 'items' : undefined);
+    if (field) out[field] = messages[0];
+  }
+  return out;
+}
+
+function ordered(errors: Partial<Record<IntakeField, string>>): Partial<Record<IntakeField, string>> {
+  return Object.fromEntries(INTAKE_FIELDS.filter((f) => errors[f]).map((f) => [f, errors[f]]));
+}
+
+function flatten(errors: ValidationError[], prefix = ''): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) out[path] = Object.values(e.constraints);
+    if (e.children?.length) Object.assign(out, flatten(e.children, path));
+  }
+  return out;
+}
+
+/** API catalogue grouped for checkboxes: one fieldset per API, one box per environment. */
+export function catalogueGroups(catalogue: CatalogueEntry[]) {
+  const groups = new Map<string, { apiKey: string; apiName: string; options: Array<{ value: string; environment: Environment; id: string }> }>();
+  for (const c of catalogue) {
+    const g = groups.get(c.apiKey) ?? { apiKey: c.apiKey, apiName: c.apiName, options: [] };
+    g.options.push({ value: `${c.apiKey}:${c.environment}`, environment: c.environment, id: `item-${c.apiKey}-${c.environment}` });
+    groups.set(c.apiKey, g);
+  }
+  return [...groups.values()];
+}
+
+let countryCache: Array<{ code: string; name: string }> | undefined;
+/** ISO 3166-1 alpha-2 countries with English names, sorted by name. */
+export function countryOptions(): Array<{ code: string; name: string }> {
+  if (!countryCache) {
+    const names = new Intl.DisplayNames(['en'], { type: 'region' });
+    countryCache = getCountries()
+      .filter((c) => isISO31661Alpha2(c))
+      .map((code) => ({ code, name: names.of(code) ?? code }))
+      .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+  }
+  return countryCache;
+}
+
+export function emptyIntake(): IntakeValues {
+  return { legalName: '', registrationNumber: '', country: 'NL', businessRepresentative: '', contactName: '', contactEmail: '', contactMobile: '', language: 'nl', purpose: '', items: [] };
+}

@@ -1,0 +1,186 @@
+import { Body, Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Clock } from '../common/clock.js';
+import { Ctx } from '../common/ctx.decorator.js';
+import { DomainError, InvalidInputError } from '../common/domain-error.js';
+import type { RequestContext } from '../common/request-context.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { Public } from '../staff/auth.decorators.js';
+import { renderPage } from '../web/page.js';
+import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake, type IntakeValues } from './intake-form.js';
+import { OPEN_STATES } from './onboarding-request.state.js';
+import { OnboardingService } from './onboarding.service.js';
+import { signFormIssuedAt, verifyFormIssuedAt } from './onboarding.tokens.js';
+import type { OnboardingRequestView } from './onboarding.types.js';
+
+/** A form older than this is sent back to be checked once more (with a fresh signed time). */
+const FORM_MAX_AGE_MS = 24 * 3600_000;
+
+/**
+ * The partner's pages: the intake form (form -> check your answers -> confirmation) and the status page
+ * reachable only through the unguessable link. No staff session involved; the link token is the credential.
+ */
+@ApiExcludeController()
+@Controller()
+export class IntakeController {
+  constructor(
+    private readonly onboarding: OnboardingService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('apply')
+  @Public()
+  async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.renderForm(req, reply, emptyIntake(), {}, this.freshFormTime());
+  }
+
+  /** Step 2: validate, then show "check your answers" (or the form again with the errors). */
+  @Post('apply')
+  @Public()
+  async check(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown) {
+    const values = readIntakeForm(body);
+    const b = body as Record<string, unknown>;
+    if (isBot(b)) return this.refuseBot(req, reply);
+    const formIssuedAt = verifyFormIssuedAt(this.config.secretHashKey, b?.formIssuedAt) !== null ? String(b.formIssuedAt) : this.freshFormTime();
+    if (b?.action === 'change') return this.renderForm(req, reply, values, {}, formIssuedAt);
+    const catalogue = await this.onboarding.catalogue();
+    const { errors } = await validateIntake(values, catalogue);
+    if (Object.keys(errors).length) return this.renderForm(req, reply, values, errors, formIssuedAt, 400);
+    return renderPage(req, reply, 'apply/check.eta', {
+      title: 'Check your answers',
+      values,
+      formIssuedAt,
+      countryName: countryOptions().find((c) => c.code === values.country.trim().toUpperCase())?.name ?? values.country,
+      chosen: catalogue.filter((c) => values.items.includes(`${c.apiKey}:${c.environment}`)),
+    });
+  }
+
+  /** Step 3: the honeypot, the signed fill time and the per-IP limit, then the request is saved. */
+  @Post('apply/submit')
+  @Public()
+  async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Body() body: unknown) {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const values = readIntakeForm(body);
+    if (isBot(b)) return this.refuseBot(req, reply);
+    const issuedAt = verifyFormIssuedAt(this.config.secretHashKey, b.formIssuedAt);
+    const now = this.clock.now().getTime();
+    if (issuedAt === null || now - issuedAt > FORM_MAX_AGE_MS) {
+      return this.renderForm(req, reply, values, { legalName: 'This form has expired. Check your answers and continue again.' }, this.freshFormTime(), 400);
+    }
+    if (now - issuedAt < this.config.onboarding.intakeMinFillSeconds * 1000) {
+      throw new InvalidInputError('intake/too_fast', 'This form was sent back too quickly to have been filled in by a person. Please go back and try again.');
+    }
+    await this.onboarding.countIntake(ctx.clientIp);
+    const { input, errors } = await validateIntake(values, await this.onboarding.catalogue());
+    if (!input) return this.renderForm(req, reply, values, errors, String(b.formIssuedAt), 400);
+    try {
+      const { statusToken } = await this.onboarding.submit({ ...ctx, actor: { type: 'partner_contact', id: null } }, input);
+      return reply.status(303).header('cache-control', 'no-store').redirect(`/requests/${statusToken}/confirmation`, 303);
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === 'invalid') return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
+      throw err;
+    }
+  }
+
+  @Get('requests/:token/confirmation')
+  @Public()
+  async confirmation(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    const request = await this.onboarding.getByStatusToken(token);
+    return renderPage(req, reply, 'apply/confirmation.eta', { title: 'Application sent', request, statusUrl: this.onboarding.statusUrl(token) });
+  }
+
+  @Get('requests/:token')
+  @Public()
+  async status(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    const request = await this.onboarding.getByStatusToken(token);
+    return this.renderStatus(req, reply, token, request);
+  }
+
+  @Get('requests/:token/withdraw')
+  @Public()
+  async confirmWithdraw(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    const request = await this.onboarding.getByStatusToken(token);
+    return renderPage(req, reply, 'requests/withdraw.eta', { title: 'Withdraw your application', request, token, errors: {} });
+  }
+
+  @Post('requests/:token/withdraw')
+  @Public()
+  async withdraw(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('token') token: string, @Body() body: unknown) {
+    const reason = typeof (body as Record<string, unknown>)?.reason === 'string' ? ((body as Record<string, string>).reason) : '';
+    if (reason.length > 500) {
+      const request = await this.onboarding.getByStatusToken(token);
+      return renderPage(req, reply, 'requests/withdraw.eta', { title: 'Withdraw your application', request, token, reason, errors: { reason: 'Reason must be 500 characters or fewer' } }, 400);
+    }
+    await this.onboarding.withdrawByPartner(ctx, token, reason);
+    return reply.status(303).redirect(`/requests/${token}?done=withdrawn`, 303);
+  }
+
+  @Get('requests/:token/edit')
+  @Public()
+  async editForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    const request = await this.onboarding.getByStatusToken(token);
+    const values = { purpose: request.purpose, items: request.items.map((i) => `${i.apiKey}:${i.environment}`) };
+    return this.renderEdit(req, reply, token, request, values, {});
+  }
+
+  @Post('requests/:token/edit')
+  @Public()
+  async resubmit(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('token') token: string, @Body() body: unknown) {
+    const request = await this.onboarding.getByStatusToken(token);
+    const form = readIntakeForm(body);
+    const version = Number((body as Record<string, unknown>)?.version);
+    const errors: Record<string, string> = {};
+    const purpose = form.purpose.trim();
+    if (purpose.length < 20) errors.purpose = 'Describe what you will use the APIs for (at least 20 characters)';
+    else if (purpose.length > 2000) errors.purpose = 'Purpose must be 2000 characters or fewer';
+    const catalogue = await this.onboarding.catalogue();
+    const items = form.items.map((v) => catalogue.find((c) => `${c.apiKey}:${c.environment}` === v));
+    if (!items.length) errors.items = 'Choose at least one API and environment';
+    else if (items.some((i) => !i)) errors.items = 'Choose APIs and environments from the list';
+    if (Object.keys(errors).length) return this.renderEdit(req, reply, token, request, { purpose: form.purpose, items: form.items }, errors, 400);
+    await this.onboarding.resubmitByPartner(ctx, token, { purpose, items: items.map((i) => ({ api: i!.apiKey, environment: i!.environment })) }, Number.isInteger(version) ? version : undefined);
+    return reply.status(303).redirect(`/requests/${token}?done=resubmitted`, 303);
+  }
+
+  private freshFormTime(): string {
+    return signFormIssuedAt(this.config.secretHashKey, this.clock.now().getTime());
+  }
+
+  private async renderForm(req: FastifyRequest, reply: FastifyReply, values: IntakeValues, errors: Record<string, string>, formIssuedAt: string, status = 200) {
+    return renderPage(
+      req,
+      reply,
+      'apply/form.eta',
+      { title: Object.keys(errors).length ? 'Error: Request API access' : 'Request API access', values, errors, formIssuedAt, groups: catalogueGroups(await this.onboarding.catalogue()), countries: countryOptions() },
+      status,
+    );
+  }
+
+  private async renderEdit(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView, values: { purpose: string; items: string[] }, errors: Record<string, string>, status = 200) {
+    return renderPage(req, reply, 'requests/edit.eta', { title: 'Change your application', request, token, values, errors, groups: catalogueGroups(await this.onboarding.catalogue()) }, status);
+  }
+
+  private renderStatus(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView) {
+    const done = (req.query as Record<string, unknown>)?.done;
+    return renderPage(req, reply, 'requests/status.eta', {
+      title: `Application ${request.reference}`,
+      request,
+      token,
+      done: typeof done === 'string' ? done : null,
+      canWithdraw: OPEN_STATES.includes(request.state),
+      canEdit: request.state === 'changes_requested',
+    });
+  }
+
+  private refuseBot(req: FastifyRequest, reply: FastifyReply) {
+    // No hint about which check tripped; nothing is saved.
+    return renderPage(req, reply, 'apply/refused.eta', { title: 'We could not accept this form' }, 400);
+  }
+}
+
+function isBot(b: Record<string, unknown> | null | undefined): boolean {
+  return typeof b?.website === 'string' ? b.website.length > 0 : b?.website !== undefined;
+}

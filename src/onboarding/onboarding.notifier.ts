@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import type { Environment, Language } from '../generated/prisma/enums.js';
+import { NotificationsService } from '../notifications/notifications.service.js';
+import type { Tx } from '../prisma/prisma.service.js';
+
+interface MailBase {
+  id: string;
+  reference: string;
+  version: number;
+  language: Language;
+  partnerName: string;
+  contact: { email: string; name: string };
+  items: Array<{ apiName: string; environment: Environment }>;
+}
+
+const ENV_LABEL: Record<Language, Record<Environment, string>> = {
+  en: { acceptance: 'Acceptance', production: 'Production' },
+  nl: { acceptance: 'Acceptatie', production: 'Productie' },
+};
+
+/**
+ * The four partner emails of the onboarding workflow, enqueued in the caller's transaction (they are sent
+ * only if the change commits). Templates: src/notifications/templates/onboarding-* (en, nl).
+ */
+@Injectable()
+export class OnboardingNotifier {
+  constructor(private readonly notifications: NotificationsService) {}
+
+  /** On submission and on resubmission; the status link is known only at these moments. */
+  received(tx: Tx, m: MailBase & { statusUrl: string }): Promise<void> {
+    return this.send(tx, 'onboarding-received', m, { statusUrl: m.statusUrl });
+  }
+
+  approved(tx: Tx, m: MailBase & { environment: Environment; expiresAt: Date }): Promise<void> {
+    return this.send(tx, 'onboarding-approved', m, {
+      environment: m.environment,
+      environmentLabel: ENV_LABEL[m.language][m.environment],
+      expiresOn: m.expiresAt.toLocaleDateString(m.language === 'nl' ? 'nl-NL' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam' }),
+      approvedItems: this.items(m).filter((i) => i.environment === m.environment),
+    });
+  }
+
+  rejected(tx: Tx, m: MailBase & { reason: string }): Promise<void> {
+    return this.send(tx, 'onboarding-rejected', m, { reason: m.reason });
+  }
+
+  changesRequested(tx: Tx, m: MailBase & { note: string }): Promise<void> {
+    return this.send(tx, 'onboarding-changes-requested', m, { note: m.note });
+  }
+
+  private items(m: MailBase) {
+    return m.items.map((i) => ({ apiName: i.apiName, environment: i.environment, environmentLabel: ENV_LABEL[m.language][i.environment] }));
+  }
+
+  private send(tx: Tx, template: string, m: MailBase, extra: Record<string, unknown>): Promise<void> {
+    return this.notifications.enqueueEmail(tx, {
+      to: m.contact.email,
+      template,
+      language: m.language,
+      data: { reference: m.reference, partnerName: m.partnerName, contactName: m.contact.name, items: this.items(m), ...extra },
+      // The version makes each event its own message; a retried transaction still sends once.
+      idempotencyKey: `onboarding:${m.id}:${template}:${m.version}`,
+      subject: { type: 'onboarding_request', id: m.id },
+    });
+  }
+}

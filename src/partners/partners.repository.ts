@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import type { ContactInput, ContactView, PartnerInput, PartnerView } from './partners.types.js';
+
+@Injectable()
+export class PartnersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** One row per (registration number, country), even when two applications arrive at once. */
+  async findOrCreatePartner(tx: Tx, input: PartnerInput): Promise<{ partner: PartnerView; created: boolean }> {
+    const inserted = await tx.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO partner (id, legal_name, registration_number, country, business_representative)
+      VALUES (${randomUUID()}::uuid, ${input.legalName}, ${input.registrationNumber}, ${input.country}, ${input.businessRepresentative ?? null})
+      ON CONFLICT (registration_number, country) DO NOTHING RETURNING id::text AS id`;
+    const row = await tx.partner.findUniqueOrThrow({
+      where: { registrationNumber_country: { registrationNumber: input.registrationNumber, country: input.country } },
+    });
+    return { partner: toPartner(row), created: inserted.length === 1 };
+  }
+
+  /**
+   * A contact is reused only when name-independent facts match exactly (email and mobile), so an
+   * application can never change the number an existing contact receives SMS codes on.
+   */
+  async findOrCreateContact(tx: Tx, partnerId: string, input: ContactInput): Promise<{ contact: ContactView; created: boolean }> {
+    const existing = await tx.technicalContact.findFirst({
+      where: { partnerId, email: { equals: input.email, mode: 'insensitive' }, mobile: input.mobile },
+      orderBy: { createdAt: 'asc' },
+    });
+    if (existing) return { contact: toContact(existing), created: false };
+    const row = await tx.technicalContact.create({ data: { id: randomUUID(), partnerId, ...input } });
+    return { contact: toContact(row), created: true };
+  }
+
+  async partner(id: string): Promise<PartnerView | null> {
+    const row = await this.prisma.partner.findUnique({ where: { id } });
+    return row ? toPartner(row) : null;
+  }
+
+  async contact(id: string, tx: Tx = this.prisma): Promise<ContactView | null> {
+    const row = await tx.technicalContact.findUnique({ where: { id } });
+    return row ? toContact(row) : null;
+  }
+
+  async contactsOf(partnerId: string): Promise<ContactView[]> {
+    const rows = await this.prisma.technicalContact.findMany({ where: { partnerId }, orderBy: { createdAt: 'asc' } });
+    return rows.map(toContact);
+  }
+}
+
+function toPartner(r: { id: string; legalName: string; registrationNumber: string; country: string; businessRepresentative: string | null }): PartnerView {
+  return { id: r.id, legalName: r.legalName, registrationNumber: r.registrationNumber, country: r.country, businessRepresentative: r.businessRepresentative };
+}
+
+function toContact(r: ContactView): ContactView {
+  return { id: r.id, partnerId: r.partnerId, name: r.name, email: r.email, mobile: r.mobile, language: r.language };
+}

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import type { RequestContext } from '../common/request-context.js';
+import type { Tx } from '../prisma/prisma.service.js';
+import { normaliseEmail, normaliseMobile, normaliseRegistrationNumber } from './partner.validation.js';
+import { PartnersRepository } from './partners.repository.js';
+import type { ContactInput, ContactView, PartnerInput, PartnerView } from './partners.types.js';
+
+@Injectable()
+export class PartnersService {
+  constructor(
+    private readonly repo: PartnersRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * The partner (reused when the same registration number + country applies again; its recorded
+   * name is not overwritten by an application) and the technical contact, inside the caller's transaction.
+   */
+  async register(tx: Tx, ctx: RequestContext, partnerIn: PartnerInput, contactIn: ContactInput): Promise<{ partner: PartnerView; contact: ContactView; partnerCreated: boolean }> {
+    const { partner, created } = await this.repo.findOrCreatePartner(tx, {
+      legalName: partnerIn.legalName.trim(),
+      registrationNumber: normaliseRegistrationNumber(partnerIn.registrationNumber),
+      country: partnerIn.country.trim().toUpperCase(),
+      businessRepresentative: partnerIn.businessRepresentative?.trim() || null,
+    });
+    if (created) {
+      await this.audit.record(tx, ctx, { action: 'partner.created', subjectType: 'partner', subjectId: partner.id, detail: { country: partner.country } });
+    }
+    const { contact, created: contactCreated } = await this.repo.findOrCreateContact(tx, partner.id, {
+      name: contactIn.name.trim(),
+      email: normaliseEmail(contactIn.email),
+      mobile: normaliseMobile(contactIn.mobile),
+      language: contactIn.language,
+    });
+    if (contactCreated) {
+      await this.audit.record(tx, ctx, { action: 'technical_contact.created', subjectType: 'partner', subjectId: partner.id, detail: { contactId: contact.id } });
+    }
+    return { partner, contact, partnerCreated: created };
+  }
+
+  partner(id: string): Promise<PartnerView | null> {
+    return this.repo.partner(id);
+  }
+
+  contact(id: string, tx?: Tx): Promise<ContactView | null> {
+    return this.repo.contact(id, tx);
+  }
+
+  contactsOf(partnerId: string): Promise<ContactView[]> {
+    return this.repo.contactsOf(partnerId);
+  }
+}
