@@ -1,11 +1,36 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccountController } from './account.controller.js';
+import { AuditPageController } from './audit-page.controller.js';
+import { DevAdminSeed } from './dev-admin.seed.js';
+import { LoginThrottleRepository } from './login-throttle.repository.js';
+import { LoginThrottle } from './login-throttle.service.js';
+import { PendingLoginRepository } from './pending-login.repository.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionService } from './session.service.js';
+import { SignInController } from './sign-in.controller.js';
+import { SignInService } from './sign-in.service.js';
+import { StaffAdminController } from './staff-admin.controller.js';
 import { StaffAuthGuard } from './staff-auth.guard.js';
+import { StaffCookies } from './staff-cookies.js';
+import { StaffRepository } from './staff.repository.js';
+import { StaffService } from './staff.service.js';
 
 @Module({
-  providers: [SessionRepository, SessionService, { provide: APP_GUARD, useClass: StaffAuthGuard }],
-  exports: [SessionService],
+  controllers: [SignInController, AccountController, StaffAdminController, AuditPageController],
+  providers: [
+    SessionRepository,
+    SessionService,
+    { provide: APP_GUARD, useClass: StaffAuthGuard },
+    StaffRepository,
+    PendingLoginRepository,
+    LoginThrottleRepository,
+    LoginThrottle,
+    SignInService,
+    StaffService,
+    StaffCookies,
+    DevAdminSeed,
+  ],
+  exports: [SessionService, StaffService, SignInService],
 })
 export class StaffModule {}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACCOUNT_POLICY, IP_POLICY, lockDurationMs, nextFailureCount } from './throttle.policy.js';
+import { ACCOUNT_POLICY, IP_POLICY, lockDurationMs } from './throttle.policy.js';
 
 describe('sign-in back-off', () => {
   it('does not lock below the threshold', () => {
@@ -27,12 +27,5 @@ describe('sign-in back-off', () => {
   it('treats nonsense counts as no lock', () => {
     expect(lockDurationMs(ACCOUNT_POLICY, -1)).toBe(0);
     expect(lockDurationMs(ACCOUNT_POLICY, Number.NaN)).toBe(0);
-  });
-
-  it('forgets failures older than the window', () => {
-    const now = new Date('2026-11-27T08:00:00Z');
-    expect(nextFailureCount(ACCOUNT_POLICY, 3, null, now)).toBe(1);
-    expect(nextFailureCount(ACCOUNT_POLICY, 3, new Date(now.getTime() - 60_000), now)).toBe(4);
-    expect(nextFailureCount(ACCOUNT_POLICY, 30, new Date(now.getTime() - 25 * 3600_000), now)).toBe(1);
   });
 });

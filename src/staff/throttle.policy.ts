@@ -23,9 +23,3 @@ export function lockDurationMs(policy: ThrottlePolicy, failures: number): number
   if (doublings >= 30) return policy.maxLockMs;
   return Math.min(policy.maxLockMs, policy.baseLockMs * 2 ** doublings);
 }
-
-/** The failure count after one more failure, given the previous count and when it was last bumped. */
-export function nextFailureCount(policy: ThrottlePolicy, previous: number, lastFailureAt: Date | null, now: Date): number {
-  if (!lastFailureAt || now.getTime() - lastFailureAt.getTime() > policy.forgetAfterMs) return 1;
-  return previous + 1;
-}

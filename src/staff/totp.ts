@@ -24,8 +24,9 @@ export function isTotpShaped(code: string): boolean {
  */
 export async function matchTotp(secret: string, code: string, now: Date): Promise<number | null> {
   if (!isTotpShaped(code)) return null;
-  const result = await verify({ secret, token: code, epoch: Math.floor(now.getTime() / 1000), period: TOTP_PERIOD_S, epochTolerance: TOTP_PERIOD_S });
-  return result.valid ? result.timeStep : null;
+  const epoch = Math.floor(now.getTime() / 1000);
+  const result = await verify({ secret, token: code, epoch, period: TOTP_PERIOD_S, epochTolerance: TOTP_PERIOD_S });
+  return result.valid ? Math.floor(epoch / TOTP_PERIOD_S) + result.delta : null;
 }
 
 export function currentTotp(secret: string, now: Date): Promise<string> {

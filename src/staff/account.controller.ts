@@ -1,0 +1,98 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Ctx } from '../common/ctx.decorator.js';
+import { DomainError } from '../common/domain-error.js';
+import type { RequestContext } from '../common/request-context.js';
+import { consoleNav, renderPage } from '../web/page.js';
+import { Roles } from './auth.decorators.js';
+import { validateForm } from './form.js';
+import { StaffCookies } from './staff-cookies.js';
+import { RecoveryCodesDto, SignedOutDto, StaffMemberDto, TotpCodeDto } from './staff.dto.js';
+import { StaffService } from './staff.service.js';
+
+/** The signed-in member's own account: page and JSON. */
+@ApiTags('staff account')
+@Controller()
+export class AccountController {
+  constructor(
+    private readonly staff: StaffService,
+    private readonly cookies: StaffCookies,
+  ) {}
+
+  @Get('console/account')
+  @Roles('viewer')
+  @ApiExcludeEndpoint()
+  async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.render(req, reply, {});
+  }
+
+  @Post('console/account/sign-out-everywhere')
+  @Roles('viewer')
+  @ApiExcludeEndpoint()
+  async signOutEverywherePage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    await this.staff.signOutEverywhere(ctx, req.staff!.staffId);
+    this.cookies.clearSession(reply);
+    return reply.redirect('/console/sign-in', 303);
+  }
+
+  @Post('console/account/recovery-codes')
+  @Roles('viewer')
+  @ApiExcludeEndpoint()
+  async regeneratePage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown, @Ctx() ctx: RequestContext) {
+    const { value, errors } = await validateForm(TotpCodeDto, body);
+    if (Object.keys(errors).length) return this.render(req, reply, { errors }, 400);
+    try {
+      const codes = await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, value.code);
+      return renderPage(req, reply, 'staff/recovery-codes.eta', { title: 'Your new recovery codes', nav: consoleNav(req, '/console/account'), codes, next: '/console/account', enrolled: false });
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== 'auth/code_refused') throw err;
+      return this.render(req, reply, { errors: { code: err.message } }, 401);
+    }
+  }
+
+  @Get('api/staff/me')
+  @Roles('viewer')
+  @ApiOperation({ summary: 'The signed-in staff member' })
+  @ApiOkResponse({ type: StaffMemberDto })
+  me(@Req() req: FastifyRequest) {
+    return this.staff.get(req.staff!.staffId);
+  }
+
+  @Post('api/staff/me/sign-out')
+  @Roles('viewer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End this session' })
+  @ApiOkResponse({ type: SignedOutDto })
+  async signOut(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    await this.staff.signOut(ctx, req.staff!.id, req.staff!.staffId);
+    this.cookies.clearSession(reply);
+    return { sessionsEnded: 1 };
+  }
+
+  @Post('api/staff/me/sign-out-everywhere')
+  @Roles('viewer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End every session of the signed-in member, this one included' })
+  @ApiOkResponse({ type: SignedOutDto })
+  async signOutEverywhere(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const n = await this.staff.signOutEverywhere(ctx, req.staff!.staffId);
+    this.cookies.clearSession(reply);
+    return { sessionsEnded: n };
+  }
+
+  @Post('api/staff/me/recovery-codes')
+  @Roles('viewer')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Replace all recovery codes (needs a current, unused TOTP code); the new codes are returned once' })
+  @ApiOkResponse({ type: RecoveryCodesDto })
+  async regenerate(@Req() req: FastifyRequest, @Body() body: TotpCodeDto, @Ctx() ctx: RequestContext) {
+    return { recoveryCodes: await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, body.code) };
+  }
+
+  private async render(req: FastifyRequest, reply: FastifyReply, data: { errors?: Record<string, string> }, status = 200) {
+    const me = await this.staff.get(req.staff!.staffId);
+    const left = await this.staff.recoveryCodesLeft(req.staff!.staffId);
+    return renderPage(req, reply, 'staff/account.eta', { title: 'Your account', nav: consoleNav(req, '/console/account'), me, recoveryCodesLeft: left, errors: data.errors ?? {} }, status);
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import type { Tx } from '../prisma/prisma.service.js';
+
+export interface ThrottleCharge {
+  /** false: the key was locked, nothing was counted. */
+  allowed: boolean;
+  failures: number;
+  lockedUntil: Date | null;
+}
+
+@Injectable()
+export class LoginThrottleRepository {
+  /**
+   * Counts one attempt against `key` unless it is locked, in one conditional UPDATE; the row stays
+   * locked by this transaction until commit, so concurrent attempts queue and see the new count.
+   */
+  async charge(tx: Tx, key: string, now: Date, forgetBefore: Date): Promise<ThrottleCharge> {
+    await tx.$executeRaw`INSERT INTO staff_login_throttle (key) VALUES (${key}) ON CONFLICT (key) DO NOTHING`;
+    const rows = await tx.$queryRaw<Array<{ failures: number }>>`
+      UPDATE staff_login_throttle
+         SET failures = CASE WHEN last_failure_at IS NULL OR last_failure_at < ${forgetBefore} THEN 1 ELSE failures + 1 END,
+             last_failure_at = ${now}
+       WHERE key = ${key} AND (locked_until IS NULL OR locked_until <= ${now})
+      RETURNING failures`;
+    if (rows.length === 0) {
+      const row = await tx.staffLoginThrottle.findUniqueOrThrow({ where: { key }, select: { failures: true, lockedUntil: true } });
+      return { allowed: false, failures: row.failures, lockedUntil: row.lockedUntil };
+    }
+    return { allowed: true, failures: rows[0].failures, lockedUntil: null };
+  }
+
+  async lock(tx: Tx, key: string, until: Date): Promise<void> {
+    await tx.staffLoginThrottle.update({ where: { key }, data: { lockedUntil: until } });
+  }
+
+  /** Gives back one counted attempt that turned out right; lifts a lock that this very attempt set. */
+  async refund(tx: Tx, key: string, threshold: number): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE staff_login_throttle
+         SET failures = GREATEST(failures - 1, 0),
+             locked_until = CASE WHEN failures - 1 < ${threshold} THEN NULL ELSE locked_until END
+       WHERE key = ${key}`;
+  }
+
+  async reset(tx: Tx, key: string): Promise<void> {
+    await tx.staffLoginThrottle.updateMany({ where: { key }, data: { failures: 0, lockedUntil: null, lastFailureAt: null } });
+  }
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { hmacSha256Hex } from '../common/crypto.js';
+import type { Tx } from '../prisma/prisma.service.js';
+import { LoginThrottleRepository } from './login-throttle.repository.js';
+import { ACCOUNT_POLICY, IP_POLICY, lockDurationMs, type ThrottlePolicy } from './throttle.policy.js';
+
+export interface AttemptKeys {
+  account: string;
+  ip: string;
+}
+
+export type ChargeOutcome =
+  | { allowed: true; /** Locks this attempt set; they stand if it fails. */ newLocks: Array<{ scope: 'account' | 'ip'; until: Date }> }
+  | { allowed: false; lockedScope: 'account' | 'ip' };
+
+/**
+ * Every attempt is counted before the password or code is checked (so concurrent attempts cannot
+ * slip past the limit), and given back when it turns out right.
+ */
+@Injectable()
+export class LoginThrottle {
+  constructor(
+    private readonly repo: LoginThrottleRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Keyed by a keyed hash of the email, known or not: an unknown address throttles exactly like a real one. */
+  keysFor(email: string, clientIp: string | null): AttemptKeys {
+    return { account: `account:${hmacSha256Hex(this.config.secretHashKey, `staff-email:${email}`)}`, ip: `ip:${clientIp ?? 'unknown'}` };
+  }
+
+  /** The address is charged first: a locked address does not get to push a victim's account towards a lock. */
+  async charge(tx: Tx, keys: AttemptKeys, now: Date): Promise<ChargeOutcome> {
+    const newLocks: Array<{ scope: 'account' | 'ip'; until: Date }> = [];
+    for (const [scope, key, policy] of [
+      ['ip', keys.ip, IP_POLICY],
+      ['account', keys.account, ACCOUNT_POLICY],
+    ] as Array<['ip' | 'account', string, ThrottlePolicy]>) {
+      const c = await this.repo.charge(tx, key, now, new Date(now.getTime() - policy.forgetAfterMs));
+      if (!c.allowed) return { allowed: false, lockedScope: scope };
+      const ms = lockDurationMs(policy, c.failures);
+      if (ms > 0) {
+        const until = new Date(now.getTime() + ms);
+        await this.repo.lock(tx, key, until);
+        newLocks.push({ scope, until });
+      }
+    }
+    return { allowed: true, newLocks };
+  }
+
+  /** A right password: give the attempt back, but keep earlier failures (a known password must not reset code guessing). */
+  async refundAttempt(tx: Tx, keys: AttemptKeys): Promise<void> {
+    await this.repo.refund(tx, keys.ip, IP_POLICY.threshold);
+    await this.repo.refund(tx, keys.account, ACCOUNT_POLICY.threshold);
+  }
+
+  /** A completed sign-in clears the account's count; the address only gets this attempt back. */
+  async succeeded(tx: Tx, keys: AttemptKeys): Promise<void> {
+    await this.repo.refund(tx, keys.ip, IP_POLICY.threshold);
+    await this.repo.reset(tx, keys.account);
+  }
+}

@@ -1,0 +1,155 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Ctx } from '../common/ctx.decorator.js';
+import { DomainError } from '../common/domain-error.js';
+import type { RequestContext } from '../common/request-context.js';
+import { consoleNav, renderPage } from '../web/page.js';
+import { Roles } from './auth.decorators.js';
+import { validateForm } from './form.js';
+import { ChangeRoleDto, CreatedStaffMemberDto, CreateStaffDto, StaffMemberDto } from './staff.dto.js';
+import { StaffService } from './staff.service.js';
+
+const DONE: Record<string, string> = {
+  role: 'The role was changed.',
+  disable: 'The account was disabled and its sessions ended.',
+  enable: 'The account was enabled again.',
+  'reset-totp': 'The second factor was reset: at next sign-in they set up their authenticator app again. Their sessions and recovery codes were ended.',
+};
+
+/** Staff management for admins: console pages and the same actions as JSON. */
+@ApiTags('staff')
+@Controller()
+export class StaffAdminController {
+  constructor(private readonly staff: StaffService) {}
+
+  // ------------------------------------------------------------ JSON
+  @Get('api/staff')
+  @Roles('admin')
+  @ApiOperation({ summary: 'List staff members' })
+  @ApiOkResponse({ type: [StaffMemberDto] })
+  list() {
+    return this.staff.list();
+  }
+
+  @Post('api/staff')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Create a staff member with a one-time password (returned once); they set up TOTP and their own password at first sign-in' })
+  @ApiCreatedResponse({ type: CreatedStaffMemberDto })
+  create(@Body() body: CreateStaffDto, @Ctx() ctx: RequestContext) {
+    return this.staff.create(ctx, body);
+  }
+
+  @Get('api/staff/:id')
+  @Roles('admin')
+  @ApiOperation({ summary: 'One staff member' })
+  @ApiOkResponse({ type: StaffMemberDto })
+  get(@Param('id', ParseUUIDPipe) id: string) {
+    return this.staff.get(id);
+  }
+
+  @Put('api/staff/:id/role')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Change the role (refused with 409 staff/last_admin if no enabled admin would remain)' })
+  @ApiOkResponse({ type: StaffMemberDto })
+  changeRole(@Param('id', ParseUUIDPipe) id: string, @Body() body: ChangeRoleDto, @Ctx() ctx: RequestContext) {
+    return this.staff.changeRole(ctx, id, body.role);
+  }
+
+  @Post('api/staff/:id/disable')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Disable the account and end its sessions (409 staff/last_admin for the last enabled admin)' })
+  @ApiOkResponse({ type: StaffMemberDto })
+  disable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
+    return this.staff.disable(ctx, id);
+  }
+
+  @Post('api/staff/:id/enable')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Enable a disabled account' })
+  @ApiOkResponse({ type: StaffMemberDto })
+  enable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
+    return this.staff.enable(ctx, id);
+  }
+
+  @Post('api/staff/:id/reset-totp')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Remove the second factor and recovery codes and end sessions; the member enrols again at next sign-in' })
+  @ApiOkResponse({ type: StaffMemberDto })
+  resetTotp(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
+    return this.staff.resetTotp(ctx, id);
+  }
+
+  // ------------------------------------------------------------ pages
+  @Get('console/staff')
+  @Roles('admin')
+  @ApiExcludeEndpoint()
+  async listPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return renderPage(req, reply, 'staff/staff-list.eta', { title: 'Staff', nav: consoleNav(req, '/console/staff'), members: await this.staff.list() });
+  }
+
+  @Get('console/staff/new')
+  @Roles('admin')
+  @ApiExcludeEndpoint()
+  newPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return renderPage(req, reply, 'staff/staff-new.eta', { title: 'Add a staff member', nav: consoleNav(req, '/console/staff'), errors: {}, form: { role: 'viewer' } });
+  }
+
+  @Post('console/staff')
+  @Roles('admin')
+  @ApiExcludeEndpoint()
+  async createPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown, @Ctx() ctx: RequestContext) {
+    const { value, errors } = await validateForm(CreateStaffDto, body);
+    const again = (errs: Record<string, string>, status: number) =>
+      renderPage(req, reply, 'staff/staff-new.eta', { title: 'Add a staff member', nav: consoleNav(req, '/console/staff'), errors: errs, form: value }, status);
+    if (Object.keys(errors).length) return again(errors, 400);
+    try {
+      const created = await this.staff.create(ctx, value);
+      return renderPage(req, reply, 'staff/staff-created.eta', { title: 'Staff member added', nav: consoleNav(req, '/console/staff'), created });
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'staff/email_taken') return again({ email: err.message }, 409);
+      throw err;
+    }
+  }
+
+  @Get('console/staff/:id')
+  @Roles('admin')
+  @ApiExcludeEndpoint()
+  async detailPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', ParseUUIDPipe) id: string, @Query('done') done?: string) {
+    return this.renderDetail(req, reply, id, { done: done && DONE[done] ? DONE[done] : undefined });
+  }
+
+  @Post('console/staff/:id/:action')
+  @Roles('admin')
+  @ApiExcludeEndpoint()
+  async actionPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', ParseUUIDPipe) id: string, @Param('action') action: string, @Body() body: unknown, @Ctx() ctx: RequestContext) {
+    try {
+      if (action === 'role') {
+        const { value, errors } = await validateForm(ChangeRoleDto, body);
+        if (Object.keys(errors).length) return this.renderDetail(req, reply, id, { errors }, 400);
+        await this.staff.changeRole(ctx, id, value.role);
+      } else if (action === 'disable') await this.staff.disable(ctx, id);
+      else if (action === 'enable') await this.staff.enable(ctx, id);
+      else if (action === 'reset-totp') await this.staff.resetTotp(ctx, id);
+      else return this.renderDetail(req, reply, id, { errors: { action: 'Unknown action.' } }, 404);
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'staff/last_admin') return this.renderDetail(req, reply, id, { errors: { role: err.message } }, 409);
+      throw err;
+    }
+    return reply.redirect(`/console/staff/${id}?done=${action}`, 303);
+  }
+
+  private async renderDetail(req: FastifyRequest, reply: FastifyReply, id: string, data: { errors?: Record<string, string>; done?: string }, status = 200) {
+    const member = await this.staff.get(id);
+    return renderPage(
+      req,
+      reply,
+      'staff/staff-detail.eta',
+      { title: member.name, nav: consoleNav(req, '/console/staff'), member, isSelf: member.id === req.staff!.staffId, errors: data.errors ?? {}, done: data.done },
+      status,
+    );
+  }
+}

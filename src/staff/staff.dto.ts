@@ -1,0 +1,89 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import type { StaffRole } from '../generated/prisma/enums.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password.js';
+
+const ROLES: StaffRole[] = ['viewer', 'reviewer', 'admin'];
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class SignInDto {
+  @IsString({ message: 'Enter your email address' }) @Length(1, 320, { message: 'Enter your email address' }) @Transform(trim)
+  email!: string;
+
+  @IsString({ message: 'Enter your password' }) @Length(1, PASSWORD_MAX_LENGTH, { message: 'Enter your password' })
+  password!: string;
+}
+
+export class SecondFactorDto {
+  @IsString({ message: 'Enter the code from your authenticator app, or a recovery code' })
+  @Length(6, 20, { message: 'Enter the 6-digit code from your authenticator app, or a recovery code' })
+  @Transform(trim)
+  code!: string;
+}
+
+export class EnrolDto {
+  @IsString({ message: 'Enter the 6-digit code from your authenticator app' })
+  @Matches(/^[0-9]{6}$/, { message: 'Enter the 6-digit code from your authenticator app' })
+  @Transform(trim)
+  code!: string;
+
+  @ApiPropertyOptional()
+  @Transform(({ value }) => (value === '' ? undefined : value))
+  @IsOptional() @IsString() @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, { message: `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` })
+  newPassword?: string;
+
+  @Transform(({ value }) => (value === '' ? undefined : value))
+  @IsOptional() @IsString() @MaxLength(PASSWORD_MAX_LENGTH)
+  confirmPassword?: string;
+}
+
+export class CreateStaffDto {
+  @ApiProperty({ example: 'j.jansen@example.com' })
+  @Transform(trim) @IsEmail({}, { message: 'Enter an email address like name@example.com' }) @MaxLength(320)
+  email!: string;
+
+  @ApiProperty({ example: 'Jan Jansen' })
+  @Transform(trim) @IsString({ message: 'Enter a name' }) @Length(1, 200, { message: 'Enter a name (up to 200 characters)' })
+  name!: string;
+
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES, { message: 'Choose a role' })
+  role!: StaffRole;
+}
+
+export class ChangeRoleDto {
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES, { message: 'Choose a role' })
+  role!: StaffRole;
+}
+
+export class TotpCodeDto {
+  @ApiProperty({ description: 'A current code from the authenticator app', example: '123456' })
+  @Transform(trim) @IsString() @Matches(/^[0-9]{6}$/, { message: 'Enter the 6-digit code from your authenticator app' })
+  code!: string;
+}
+
+export class StaffMemberDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ROLES }) role!: StaffRole;
+  @ApiProperty({ description: 'Has a confirmed TOTP second factor' }) enrolled!: boolean;
+  @ApiProperty() mustChangePassword!: boolean;
+  @ApiProperty() disabled!: boolean;
+  @ApiProperty() createdAt!: string;
+}
+
+export class CreatedStaffMemberDto {
+  @ApiProperty({ type: StaffMemberDto }) member!: StaffMemberDto;
+  @ApiProperty({ description: 'Shown once; the member replaces it at first sign-in' }) oneTimePassword!: string;
+}
+
+export class RecoveryCodesDto {
+  @ApiProperty({ type: [String], description: 'Shown once; each works once' }) recoveryCodes!: string[];
+}
+
+export class SignedOutDto {
+  @ApiProperty() sessionsEnded!: number;
+}
