@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ParseArgsConfig } from 'node:util';
 import { AuditService } from './audit/audit.service.js';
+import { staffCreateCommand, staffTotpCommand } from './staff/staff.cli.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -28,4 +29,6 @@ export const CLI_COMMANDS: CliCommand[] = [
       return result.ok ? 0 : 1;
     },
   },
+  staffCreateCommand,
+  staffTotpCommand,
 ];

@@ -33,12 +33,15 @@ export class LoginThrottleRepository {
     await tx.staffLoginThrottle.update({ where: { key }, data: { lockedUntil: until } });
   }
 
-  /** Gives back one counted attempt that turned out right; lifts a lock that this very attempt set. */
-  async refund(tx: Tx, key: string, threshold: number): Promise<void> {
+  /**
+   * Gives back one counted attempt that turned out right, and lifts the lock that this very attempt
+   * set (recognised by its exact end time), leaving any other lock alone.
+   */
+  async refund(tx: Tx, key: string, lockThisAttemptSet: Date | null): Promise<void> {
     await tx.$executeRaw`
       UPDATE staff_login_throttle
          SET failures = GREATEST(failures - 1, 0),
-             locked_until = CASE WHEN failures - 1 < ${threshold} THEN NULL ELSE locked_until END
+             locked_until = CASE WHEN locked_until = ${lockThisAttemptSet} THEN NULL ELSE locked_until END
        WHERE key = ${key}`;
   }
 

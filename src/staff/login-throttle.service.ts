@@ -12,7 +12,7 @@ export interface AttemptKeys {
 }
 
 export type ChargeOutcome =
-  | { allowed: true; /** Locks this attempt set; they stand if it fails. */ newLocks: Array<{ scope: 'account' | 'ip'; until: Date }> }
+  | { allowed: true; /** Locks this attempt set; they stand if it fails. */ newLocks: NewLock[] }
   | { allowed: false; lockedScope: 'account' | 'ip' };
 
 /**
@@ -33,7 +33,7 @@ export class LoginThrottle {
 
   /** The address is charged first: a locked address does not get to push a victim's account towards a lock. */
   async charge(tx: Tx, keys: AttemptKeys, now: Date): Promise<ChargeOutcome> {
-    const newLocks: Array<{ scope: 'account' | 'ip'; until: Date }> = [];
+    const newLocks: NewLock[] = [];
     for (const [scope, key, policy] of [
       ['ip', keys.ip, IP_POLICY],
       ['account', keys.account, ACCOUNT_POLICY],
@@ -51,14 +51,23 @@ export class LoginThrottle {
   }
 
   /** A right password: give the attempt back, but keep earlier failures (a known password must not reset code guessing). */
-  async refundAttempt(tx: Tx, keys: AttemptKeys): Promise<void> {
-    await this.repo.refund(tx, keys.ip, IP_POLICY.threshold);
-    await this.repo.refund(tx, keys.account, ACCOUNT_POLICY.threshold);
+  async refundAttempt(tx: Tx, keys: AttemptKeys, charged: NewLock[]): Promise<void> {
+    await this.repo.refund(tx, keys.ip, lockOf(charged, 'ip'));
+    await this.repo.refund(tx, keys.account, lockOf(charged, 'account'));
   }
 
   /** A completed sign-in clears the account's count; the address only gets this attempt back. */
-  async succeeded(tx: Tx, keys: AttemptKeys): Promise<void> {
-    await this.repo.refund(tx, keys.ip, IP_POLICY.threshold);
+  async succeeded(tx: Tx, keys: AttemptKeys, charged: NewLock[]): Promise<void> {
+    await this.repo.refund(tx, keys.ip, lockOf(charged, 'ip'));
     await this.repo.reset(tx, keys.account);
   }
+}
+
+export interface NewLock {
+  scope: 'account' | 'ip';
+  until: Date;
+}
+
+function lockOf(locks: NewLock[], scope: NewLock['scope']): Date | null {
+  return locks.find((l) => l.scope === scope)?.until ?? null;
 }

@@ -7,7 +7,7 @@ import { hmacSha256Hex, open, randomToken, seal, sha256Hex } from '../common/cry
 import { InvalidInputError, UnauthenticatedError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
-import { LoginThrottle, type AttemptKeys } from './login-throttle.service.js';
+import { LoginThrottle, type AttemptKeys, type NewLock } from './login-throttle.service.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyPassword } from './password.js';
 import { PendingLoginRepository, type PendingLogin } from './pending-login.repository.js';
 import { SessionService } from './session.service.js';
@@ -72,7 +72,7 @@ export class SignInService {
     const expiresAt = new Date(now.getTime() + PENDING_LOGIN_MS);
     const next = account.totpEnrolledAt ? 'second_factor' : 'enrol';
     await this.prisma.transaction(async (tx) => {
-      await this.throttle.refundAttempt(tx, keys);
+      await this.throttle.refundAttempt(tx, keys, charged);
       const id = crypto.randomUUID();
       await this.pending.create(tx, {
         id,
@@ -124,7 +124,7 @@ export class SignInService {
         if (!used || !(await this.pending.consume(tx, p.id, now))) throw new AttemptRejected();
         const detail: Record<string, unknown> = { method };
         if (method === 'recovery_code') detail.recoveryCodesLeft = await this.staff.unusedRecoveryCodes(account.id, tx);
-        return this.completeSignIn(tx, account, keys, ctx, detail);
+        return this.completeSignIn(tx, account, keys, charged, ctx, detail);
       });
     } catch (err) {
       if (!(err instanceof AttemptRejected)) throw err;
@@ -165,7 +165,7 @@ export class SignInService {
           subjectId: account.id,
           detail: { passwordChanged: !!passwordHash, recoveryCodesIssued: RECOVERY_CODE_COUNT },
         });
-        return this.completeSignIn(tx, account, keys, ctx, { method: 'totp_enrolment' });
+        return this.completeSignIn(tx, account, keys, charged, ctx, { method: 'totp_enrolment' });
       });
       return { ...signedIn, recoveryCodes };
     } catch (err) {
@@ -211,7 +211,7 @@ export class SignInService {
     return outcome.newLocks;
   }
 
-  private async failed(ctx: RequestContext, account: StaffAccountRecord | null, step: string, reason: string, newLocks: Array<{ scope: string; until: Date }>) {
+  private async failed(ctx: RequestContext, account: StaffAccountRecord | null, step: string, reason: string, newLocks: NewLock[]) {
     await this.prisma.transaction(async (tx) => {
       await this.audit.record(tx, ctx, { action: 'staff.sign_in_failed', subjectType: 'staff_account', subjectId: account?.id ?? null, detail: { step, reason } });
       for (const l of newLocks) {
@@ -220,8 +220,8 @@ export class SignInService {
     });
   }
 
-  private async completeSignIn(tx: Tx, account: StaffAccountRecord, keys: AttemptKeys, ctx: RequestContext, detail: Record<string, unknown>): Promise<SignedIn> {
-    await this.throttle.succeeded(tx, keys);
+  private async completeSignIn(tx: Tx, account: StaffAccountRecord, keys: AttemptKeys, charged: NewLock[], ctx: RequestContext, detail: Record<string, unknown>): Promise<SignedIn> {
+    await this.throttle.succeeded(tx, keys, charged);
     const s = await this.sessions.start(tx, account.id, ctx);
     await this.audit.record(tx, this.asStaff(ctx, account.id), { action: 'staff.signed_in', subjectType: 'staff_account', subjectId: account.id, detail: { ...detail, sessionId: s.sessionId } });
     return { sessionToken: s.token, expiresAt: s.expiresAt, staffId: account.id };

@@ -195,7 +195,7 @@ export class StaffService {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     const ok = await this.prisma.transaction(async (tx) => {
       if (step === null || !(await this.repo.useTotpStep(tx, staffId, step))) return false;
-      await this.throttle.succeeded(tx, keys);
+      await this.throttle.succeeded(tx, keys, charged.newLocks);
       await this.repo.replaceRecoveryCodes(tx, staffId, codes.map((c) => this.signIn.recoveryHash(c)));
       await this.audit.record(tx, ctx, { action: 'staff.recovery_codes_regenerated', subjectType: 'staff_account', subjectId: staffId, detail: { issued: codes.length } });
       return true;
