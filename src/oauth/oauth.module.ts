@@ -1,4 +1,17 @@
 import { Module } from '@nestjs/common';
+import { CredentialsModule } from '../credentials/credentials.module.js';
+import { FailureLimiterRepository } from './failure-limiter.repository.js';
+import { FailureLimiter } from './failure-limiter.js';
+import { OauthController } from './oauth.controller.js';
+import { SigningKeysRepository } from './signing-keys.repository.js';
+import { SigningKeysService } from './signing-keys.service.js';
+import { TokenService } from './token.service.js';
 
-@Module({})
+/** The token service: reads clients only through credentials' exported ClientRegistry. */
+@Module({
+  imports: [CredentialsModule],
+  controllers: [OauthController],
+  providers: [SigningKeysRepository, SigningKeysService, FailureLimiterRepository, FailureLimiter, TokenService],
+  exports: [TokenService, SigningKeysService],
+})
 export class OauthModule {}

@@ -1,0 +1,217 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
+import { hmacSha256Hex } from '../common/crypto.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain-error.js';
+import type { RequestContext } from '../common/request-context.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import type { Environment } from '../generated/prisma/enums.js';
+import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import { ClientRegistry } from './client-registry.js';
+import { newClientId, newClientSecret, secretHint } from './credential-format.js';
+import { CredentialsRepository } from './credentials.repository.js';
+import type { CatalogueEntry, CredentialDetail, CredentialFilter, CredentialListItem } from './credentials.types.js';
+
+export const DAY_MS = 86_400_000;
+export const CREDENTIAL_SECRET_SUBJECT = 'credential_secret';
+
+export interface NewCredentialInput {
+  partnerId: string;
+  contactId: string;
+  onboardingRequestId: string | null;
+  apiEnvironmentId: string;
+  environment: Environment;
+}
+
+/** What issuing hands on to delivery: the plaintext leaves this service only here. */
+export interface PendingSecret {
+  credentialId: string;
+  clientId: string;
+  secretId: string;
+  secret: string;
+}
+
+@Injectable()
+export class CredentialsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repo: CredentialsRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly registry: ClientRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  issuerUrl(environment: Environment): string {
+    return `${this.config.publicBaseUrl}/oauth/${environment}`;
+  }
+
+  hashSecret(secret: string): string {
+    return hmacSha256Hex(this.config.secretHashKey, secret);
+  }
+
+  // ---------------------------------------------------------------- catalogue
+  catalogue(): Promise<CatalogueEntry[]> {
+    return this.repo.catalogue();
+  }
+
+  async updateCatalogueEntry(ctx: RequestContext, apiEnvironmentId: string, input: { baseUrl: string; audience: string }): Promise<CatalogueEntry> {
+    const baseUrl = checkUrl('baseUrl', input.baseUrl);
+    const audience = input.audience.trim();
+    if (!audience || audience.length > 300) throw new InvalidInputError('catalogue/invalid_audience', 'Give an audience identifier (at most 300 characters).', { fields: { audience: ['Give an audience identifier.'] } });
+    return this.prisma.transaction(async (tx) => {
+      const before = await this.repo.catalogueEntry(tx, apiEnvironmentId);
+      if (!before) throw new NotFoundError('catalogue/not_found', 'No such API environment.');
+      const clash = (await this.repo.catalogue(tx)).find((e) => e.audience === audience && e.apiEnvironmentId !== apiEnvironmentId);
+      if (clash) throw new ConflictError('catalogue/audience_taken', `The audience is already used by ${clash.apiName} (${clash.environment}).`, { fields: { audience: ['Already used by another API environment.'] } });
+      await this.repo.updateCatalogueEntry(tx, apiEnvironmentId, { baseUrl, audience });
+      await this.audit.record(tx, ctx, {
+        action: 'catalogue.updated',
+        subjectType: 'api_environment',
+        subjectId: apiEnvironmentId,
+        environment: before.environment,
+        detail: { api: before.apiKey, from: { baseUrl: before.baseUrl, audience: before.audience }, to: { baseUrl, audience } },
+      });
+      // The audience is part of every cached client record.
+      await this.repo.notifyChanged(tx, '*');
+      return (await this.repo.catalogueEntry(tx, apiEnvironmentId))!;
+    });
+  }
+
+  // ---------------------------------------------------------------- issuing and activation
+  /**
+   * Creates a credential in `pending_delivery` with its first secret, inside the caller's transaction.
+   * The caller hands the returned plaintext to delivery in the same transaction and forgets it.
+   */
+  async createPendingCredential(tx: Tx, ctx: RequestContext, input: NewCredentialInput): Promise<PendingSecret> {
+    const credentialId = randomUUID();
+    const clientId = newClientId(input.environment);
+    await this.repo.createCredential(tx, {
+      id: credentialId,
+      clientId,
+      partnerId: input.partnerId,
+      contactId: input.contactId,
+      onboardingRequestId: input.onboardingRequestId,
+      apiEnvironmentId: input.apiEnvironmentId,
+      environment: input.environment,
+      issuedById: ctx.actor.type === 'staff' ? ctx.actor.id : null,
+    });
+    const { secretId, secret } = await this.createPendingSecret(tx, credentialId, input.environment);
+    await this.audit.record(tx, ctx, {
+      action: 'credential.issued',
+      subjectType: 'credential',
+      subjectId: credentialId,
+      environment: input.environment,
+      detail: { clientId, secretId, partnerId: input.partnerId, apiEnvironmentId: input.apiEnvironmentId, onboardingRequestId: input.onboardingRequestId },
+    });
+    await this.repo.notifyChanged(tx, clientId);
+    return { credentialId, clientId, secretId, secret };
+  }
+
+  async createPendingSecret(tx: Tx, credentialId: string, environment: Environment): Promise<{ secretId: string; secret: string }> {
+    const secretId = randomUUID();
+    const secret = newClientSecret(environment);
+    // Provisional expiry; the lifetime counts from activation (reveal).
+    const expiresAt = new Date(this.clock.now().getTime() + this.config.credentials.secretLifetimeDays * DAY_MS);
+    await this.repo.createSecret(tx, { id: secretId, credentialId, secretHash: this.hashSecret(secret), hint: secretHint(secret), expiresAt });
+    return { secretId, secret };
+  }
+
+  linkDelivery(tx: Tx, secretId: string, deliveryId: string): Promise<void> {
+    return this.repo.setSecretDelivery(tx, secretId, deliveryId);
+  }
+
+  /**
+   * Deliver-before-activate: runs inside delivery's reveal transaction. The revealed secret becomes active
+   * (taking one of the two slots); any other active secret starts its overlap window (`overlapDays`).
+   */
+  async activateOnReveal(tx: Tx, ctx: RequestContext, secretId: string, opts: { overlapDays?: number } = {}): Promise<{ credentialId: string; clientId: string; overlapEndsAt: Date | null }> {
+    const now = this.clock.now();
+    const secret = await this.repo.secretById(tx, secretId);
+    if (!secret) throw new NotFoundError('credential/secret_not_found', 'The secret being revealed does not exist.');
+    const cred = await this.repo.lockCredential(tx, secret.credentialId);
+    if (!cred) throw new NotFoundError('credential/not_found', 'The credential does not exist.');
+    if (cred.state === 'revoked') throw new ConflictError('credential/revoked', 'This credential has been revoked; its secret can no longer be shown.');
+    await this.repo.retireLapsedSecrets(tx, cred.id, now);
+    const expiresAt = new Date(now.getTime() + this.config.credentials.secretLifetimeDays * DAY_MS);
+    if (!(await this.repo.activateSecret(tx, secretId, now, expiresAt))) {
+      throw new ConflictError('credential/cannot_activate', 'This secret cannot be activated (it is not pending, or two secrets are already active).');
+    }
+    let overlapEndsAt: Date | null = null;
+    const overlapDays = opts.overlapDays ?? this.config.credentials.overlapDays;
+    const others = await this.repo.scheduleRetirementOfOthers(tx, cred.id, secretId, new Date(now.getTime() + overlapDays * DAY_MS));
+    if (others.length) overlapEndsAt = new Date(now.getTime() + overlapDays * DAY_MS);
+    if (overlapDays === 0 && others.length) await this.repo.endOverlap(tx, cred.id, secretId, now);
+    await this.repo.activateCredential(tx, cred.id, now);
+    await this.audit.record(tx, ctx, {
+      action: 'credential.secret_activated',
+      subjectType: 'credential',
+      subjectId: cred.id,
+      environment: cred.environment,
+      detail: { clientId: cred.clientId, secretId, expiresAt: expiresAt.toISOString(), overlapEndsAt: overlapEndsAt?.toISOString() ?? null, previousSecretIds: others },
+    });
+    await this.repo.notifyChanged(tx, cred.clientId);
+    return { credentialId: cred.id, clientId: cred.clientId, overlapEndsAt };
+  }
+
+  // ---------------------------------------------------------------- revocation
+  async revoke(ctx: RequestContext, credentialId: string, reason: string): Promise<CredentialDetail> {
+    await this.prisma.transaction(async (tx) => {
+      const cred = await this.repo.lockCredential(tx, credentialId);
+      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
+      if (cred.state === 'revoked') throw new ConflictError('credential/already_revoked', 'This credential is already revoked.');
+      await this.revokeLocked(tx, ctx, cred, reason);
+    });
+    this.registry.invalidate('*');
+    return (await this.repo.detail(credentialId))!;
+  }
+
+  async revokeAllOfPartner(ctx: RequestContext, partnerId: string, reason: string): Promise<{ revoked: string[] }> {
+    const revoked = await this.prisma.transaction(async (tx) => {
+      const ids = await this.repo.openCredentialIdsOfPartner(tx, partnerId);
+      const done: string[] = [];
+      for (const id of ids.sort()) {
+        const cred = await this.repo.lockCredential(tx, id);
+        if (cred && cred.state !== 'revoked') {
+          await this.revokeLocked(tx, ctx, cred, reason);
+          done.push(id);
+        }
+      }
+      await this.audit.record(tx, ctx, { action: 'partner.credentials_revoked', subjectType: 'partner', subjectId: partnerId, detail: { credentialIds: done, reason } });
+      return done;
+    });
+    this.registry.invalidate('*');
+    return { revoked };
+  }
+
+  private async revokeLocked(tx: Tx, ctx: RequestContext, cred: { id: string; clientId: string; environment: Environment }, reason: string): Promise<void> {
+    const now = this.clock.now();
+    await this.repo.revokeCredential(tx, cred.id, now, ctx.actor.type === 'staff' ? ctx.actor.id : null, reason);
+    await this.audit.record(tx, ctx, { action: 'credential.revoked', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { clientId: cred.clientId, reason } });
+    await this.repo.notifyChanged(tx, cred.clientId);
+  }
+
+  // ---------------------------------------------------------------- reading
+  list(filter: CredentialFilter): Promise<CredentialListItem[]> {
+    return this.repo.list(filter);
+  }
+
+  async detail(credentialId: string): Promise<CredentialDetail> {
+    const d = await this.repo.detail(credentialId);
+    if (!d) throw new NotFoundError('credential/not_found', 'No such credential.');
+    return d;
+  }
+}
+
+function checkUrl(field: string, raw: string): string {
+  const value = raw.trim().replace(/\/+$/, '');
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+  } catch {
+    throw new InvalidInputError('catalogue/invalid_url', 'Give a full http(s) URL.', { fields: { [field]: ['Give a full http(s) URL, e.g. https://api.example.com.'] } });
+  }
+  return value;
+}

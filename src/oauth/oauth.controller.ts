@@ -1,0 +1,98 @@
+import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { correlationIdOf } from '../common/http-context.js';
+import { LOGGER } from '../common/logger.module.js';
+import type { Environment } from '../generated/prisma/enums.js';
+import { Public } from '../staff/auth.decorators.js';
+import { OAuthError } from './oauth-error.js';
+import { SigningKeysService } from './signing-keys.service.js';
+import { TokenService, type FormBody } from './token.service.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * One OAuth 2.0 issuer per environment. Errors leave here in the RFC 6749 §5.2 shape
+ * (`{ error, error_description }`), never the house `{ code }` shape; the correlation id is in the
+ * `X-Correlation-Id` header as on every response. No staff session is read or needed.
+ */
+@ApiTags('oauth')
+@Controller()
+@Public()
+export class OauthController {
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly keys: SigningKeysService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get('.well-known/oauth-authorization-server/oauth/:env')
+  @ApiOperation({ summary: 'RFC 8414 authorization server metadata (path-insertion form)' })
+  metadata(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.handle(req, reply, env, async (e) => this.tokens.metadata(e), 'public, max-age=300');
+  }
+
+  @Get('oauth/:env/.well-known/oauth-authorization-server')
+  @ApiOperation({ summary: 'The same metadata, for clients that append the well-known path to the issuer' })
+  metadataAppended(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.handle(req, reply, env, async (e) => this.tokens.metadata(e), 'public, max-age=300');
+  }
+
+  @Get('oauth/:env/jwks')
+  @ApiOperation({ summary: 'The issuer\'s public signing keys (JWKS)' })
+  jwks(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.handle(req, reply, env, (e) => this.keys.jwks(e), 'public, max-age=300');
+  }
+
+  @Post('oauth/:env/token')
+  @ApiOperation({ summary: 'Token endpoint: client_credentials grant, client_secret_basic or client_secret_post (form-encoded)' })
+  token(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.handle(req, reply, env, (e) => this.tokens.token(e, authHeader(req), formBody(req), req.ip ?? null));
+  }
+
+  @Post('oauth/:env/introspect')
+  @ApiOperation({ summary: 'RFC 7662 token introspection (client-authenticated; a client sees its own tokens)' })
+  introspect(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.handle(req, reply, env, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), req.ip ?? null));
+  }
+
+  @Post('oauth/:env/revoke')
+  @ApiOperation({ summary: 'RFC 7009 token revocation (client-authenticated)' })
+  revoke(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.handle(req, reply, env, async (e) => {
+      await this.tokens.revoke(e, authHeader(req), formBody(req), req.ip ?? null);
+      return {};
+    });
+  }
+
+  private async handle(req: FastifyRequest, reply: FastifyReply, env: string, fn: (e: Environment) => Promise<unknown>, cache = 'no-store'): Promise<void> {
+    reply.header('cache-control', cache);
+    if (cache === 'no-store') reply.header('pragma', 'no-cache');
+    try {
+      if (env !== 'acceptance' && env !== 'production') throw new OAuthError(404, 'not_found', 'No such issuer; the issuers are /oauth/acceptance and /oauth/production.');
+      if (req.method === 'POST' && !String(req.headers['content-type'] ?? '').toLowerCase().startsWith(FORM)) {
+        throw new OAuthError(400, 'invalid_request', `Send the parameters form-encoded (Content-Type: ${FORM}).`);
+      }
+      const body = await fn(env);
+      reply.status(200).type('application/json; charset=utf-8').send(body);
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        reply.status(err.status).headers(err.headers).type('application/json; charset=utf-8').send({ error: err.error, error_description: err.description });
+        return;
+      }
+      this.logger.error({ err, route: req.routeOptions?.url, correlationId: correlationIdOf(req) }, 'oauth endpoint failed');
+      reply.status(500).type('application/json; charset=utf-8').send({ error: 'server_error', error_description: `Something went wrong on our side; quote correlation id ${correlationIdOf(req)}.` });
+    }
+  }
+}
+
+function authHeader(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return typeof h === 'string' ? h : undefined;
+}
+
+function formBody(req: FastifyRequest): FormBody {
+  const b = req.body;
+  return b && typeof b === 'object' && !Array.isArray(b) ? (b as FormBody) : {};
+}

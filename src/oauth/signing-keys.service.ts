@@ -1,0 +1,139 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, createLocalJWKSet, type JSONWebKeySet, type CryptoKey, type JWK } from 'jose';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
+import { open, seal } from '../common/crypto.js';
+import { LOGGER } from '../common/logger.module.js';
+import { systemContext } from '../common/request-context.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { ENVIRONMENTS } from '../credentials/credential-format.js';
+import type { Environment } from '../generated/prisma/enums.js';
+import { PrismaService } from '../prisma/prisma.service.js';
+import { SigningKeysRepository, type SigningKeyRow } from './signing-keys.repository.js';
+
+const DAY_MS = 86_400_000;
+/** Slack for clocks of resource servers and JWKS caches before an old public key is withdrawn. */
+const PUBLISH_MARGIN_MS = 60 * 60 * 1000;
+
+export interface Signer {
+  kid: string;
+  key: CryptoKey;
+  signUntil: Date;
+}
+
+/**
+ * ES256 signing keys, one series per environment (each environment is its own issuer). Keys are made
+ * by the service, the private half sealed with the master key (AAD = kid). A key signs for
+ * `signingKeyRotationDays`; its public half stays in the JWKS until every token it signed has expired.
+ * Rotation happens on first use after a key's time is up and from an hourly check, whichever comes first.
+ */
+@Injectable()
+export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
+  private readonly signers = new Map<Environment, Signer>();
+  private readonly pending = new Map<Environment, Promise<Signer>>();
+  private readonly verifySets = new Map<Environment, { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet> }>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repo: SigningKeysRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const env of ENVIRONMENTS) await this.signer(env);
+    this.timer = setInterval(() => {
+      for (const env of ENVIRONMENTS) this.signer(env).catch((err) => this.logger.error({ err, env }, 'signing key check failed'));
+      this.repo.purgeRevokedTokens(this.clock.now()).catch(() => undefined);
+    }, 60 * 60 * 1000);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The key to sign with now; synchronous on the hot path once loaded. */
+  signer(environment: Environment): Promise<Signer> {
+    const s = this.signers.get(environment);
+    if (s && s.signUntil.getTime() > this.clock.now().getTime()) return Promise.resolve(s);
+    let p = this.pending.get(environment);
+    if (!p) {
+      p = this.loadOrRotate(environment).finally(() => this.pending.delete(environment));
+      this.pending.set(environment, p);
+    }
+    return p;
+  }
+
+  private async loadOrRotate(environment: Environment): Promise<Signer> {
+    const now = this.clock.now();
+    let row = await this.repo.currentSigner(this.prisma, environment, now);
+    if (!row) {
+      row = await this.prisma.transaction(async (tx) => {
+        await this.repo.lockEnvironment(tx, environment);
+        const existing = await this.repo.currentSigner(tx, environment, now);
+        if (existing) return existing;
+        const made = await this.generate(environment, now);
+        await this.repo.insert(tx, made);
+        await this.audit.record(tx, systemContext(), {
+          action: 'oauth.signing_key_rotated',
+          subjectType: 'oauth_signing_key',
+          subjectId: made.kid,
+          environment,
+          detail: { kid: made.kid, signUntil: made.signUntil.toISOString(), publishUntil: made.publishUntil.toISOString() },
+        });
+        return made;
+      });
+      this.verifySets.delete(environment);
+    }
+    const key = (await importPKCS8(open(this.config.masterKey, row.privateKeyEnc, row.kid).toString('utf8'), 'ES256')) as CryptoKey;
+    const signer = { kid: row.kid, key, signUntil: row.signUntil };
+    this.signers.set(environment, signer);
+    return signer;
+  }
+
+  private async generate(environment: Environment, now: Date): Promise<SigningKeyRow> {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = `${environment === 'production' ? 'prd' : 'acc'}-${now.toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+    const jwk = await exportJWK(publicKey);
+    const signUntil = new Date(now.getTime() + this.config.credentials.signingKeyRotationDays * DAY_MS);
+    return {
+      kid,
+      environment,
+      publicJwk: { ...jwk, kid, alg: 'ES256', use: 'sig' },
+      privateKeyEnc: seal(this.config.masterKey, await exportPKCS8(privateKey), kid),
+      createdAt: now,
+      signUntil,
+      publishUntil: new Date(signUntil.getTime() + this.config.credentials.tokenTtlSeconds * 1000 + PUBLISH_MARGIN_MS),
+    };
+  }
+
+  async jwks(environment: Environment): Promise<JSONWebKeySet> {
+    const rows = await this.repo.published(environment, this.clock.now());
+    return { keys: rows.map((r) => r.publicJwk as JWK) };
+  }
+
+  /** A key set for verifying our own tokens (introspection, revocation); reloaded when a kid is unknown. */
+  async verificationKeys(environment: Environment, kid: string | undefined): Promise<ReturnType<typeof createLocalJWKSet>> {
+    const cached = this.verifySets.get(environment);
+    if (cached && (!kid || cached.kids.has(kid)) && Date.now() - cached.at < 60_000) return cached.set;
+    const jwks = await this.jwks(environment);
+    const entry = { at: Date.now(), kids: new Set(jwks.keys.map((k) => String(k.kid))), set: createLocalJWKSet(jwks) };
+    this.verifySets.set(environment, entry);
+    return entry.set;
+  }
+
+  isRevoked(jti: string): Promise<boolean> {
+    return this.repo.isRevoked(jti);
+  }
+
+  revokeToken(data: { jti: string; environment: Environment; clientId: string; expiresAt: Date }): Promise<void> {
+    return this.repo.revokeToken({ ...data, revokedAt: this.clock.now() });
+  }
+}
