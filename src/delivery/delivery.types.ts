@@ -63,3 +63,35 @@ export interface DeliveryStatus {
   revealedAt: Date | null;
   codesSent: number;
 }
+
+// ---- added by the delivery implementation (nothing above changed)
+
+export interface CreatedDelivery {
+  deliveryId: string;
+  expiresAt: Date;
+}
+
+/** What the partner's page shows before the reveal: nothing secret. */
+export interface DeliveryOverview {
+  state: DeliveryState;
+  partnerName: string;
+  apiName: string;
+  environment: Environment;
+  clientId: string;
+  reason: DeliveryDisplay['reason'];
+  maskedMobile: string;
+  expiresAt: Date;
+  revealedAt: Date | null;
+  codesLeft: number;
+  /** Set while a code is usable. */
+  codeExpiresAt: Date | null;
+  /** When another code may be requested (null: now, or never when none are left). */
+  nextCodeAt: Date | null;
+}
+
+export interface CodeRequested {
+  maskedMobile: string;
+  codeExpiresAt: Date;
+  codesLeft: number;
+  nextCodeAt: Date;
+}

@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import type { DeliveryState } from '../generated/prisma/enums.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import type { DeliveryDisplay } from './delivery.types.js';
+import { LIMITS } from './delivery.limits.js';
+
+export interface DeliveryRow {
+  id: string;
+  subjectType: string;
+  subjectId: string;
+  contactId: string;
+  recipientName: string;
+  recipientEmail: string;
+  recipientMobile: string;
+  language: 'en' | 'nl';
+  display: DeliveryDisplay;
+  tokenHash: string;
+  secretEnc: string | null;
+  hotpSecretEnc: string;
+  hotpCounter: number;
+  codesSent: number;
+  codeSentAt: Date | null;
+  codeExpiresAt: Date | null;
+  codeWrong: number;
+  wrongTotal: number;
+  state: DeliveryState;
+  createdAt: Date;
+  expiresAt: Date;
+  revealedAt: Date | null;
+  revealedIp: string | null;
+  closedAt: Date | null;
+  closedReason: string | null;
+}
+
+export type NewDelivery = Pick<
+  DeliveryRow,
+  'id' | 'subjectType' | 'subjectId' | 'contactId' | 'recipientName' | 'recipientEmail' | 'recipientMobile' | 'language' | 'display' | 'tokenHash' | 'secretEnc' | 'hotpSecretEnc' | 'expiresAt' | 'createdAt'
+>;
+
+const ms = (n: number) => `${n} milliseconds`;
+
+/** Every counter and every one-time transition is one conditional statement (no read-modify-write here). */
+@Injectable()
+export class DeliveryRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async insert(tx: Tx, d: NewDelivery): Promise<void> {
+    await tx.delivery.create({ data: { ...d, display: d.display as unknown as Prisma.InputJsonValue } });
+  }
+
+  async findByTokenHash(tx: Tx | PrismaService, tokenHash: string): Promise<DeliveryRow | null> {
+    return (await tx.delivery.findUnique({ where: { tokenHash } })) as unknown as DeliveryRow | null;
+  }
+
+  async findById(tx: Tx | PrismaService, id: string): Promise<DeliveryRow | null> {
+    return (await tx.delivery.findUnique({ where: { id } })) as unknown as DeliveryRow | null;
+  }
+
+  async forSubjects(subjectType: string, subjectIds: string[]): Promise<DeliveryRow[]> {
+    return (await this.prisma.delivery.findMany({ where: { subjectType, subjectId: { in: subjectIds } }, orderBy: { createdAt: 'desc' } })) as unknown as DeliveryRow[];
+  }
+
+  /** Starts a new code (the next HOTP counter) if the delivery may send one now; null otherwise. */
+  async issueCode(tx: Tx, id: string, now: Date): Promise<{ hotpCounter: number; codesSent: number; codeExpiresAt: Date } | null> {
+    const rows = await tx.$queryRaw<Array<{ hotp_counter: number; codes_sent: number; code_expires_at: Date }>>`
+      UPDATE delivery
+         SET hotp_counter = hotp_counter + 1, codes_sent = codes_sent + 1, code_wrong = 0,
+             code_sent_at = ${now}, code_expires_at = ${now}::timestamptz + ${ms(LIMITS.codeValidityMs)}::interval
+       WHERE id = ${id}::uuid AND state = 'pending' AND expires_at > ${now}
+         AND codes_sent < ${LIMITS.codesPerDelivery}
+         AND (code_sent_at IS NULL OR code_sent_at <= ${now}::timestamptz - ${ms(LIMITS.resendAfterMs)}::interval)
+      RETURNING hotp_counter, codes_sent, code_expires_at`;
+    const r = rows[0];
+    return r ? { hotpCounter: r.hotp_counter, codesSent: r.codes_sent, codeExpiresAt: r.code_expires_at } : null;
+  }
+
+  /** Counts a wrong code; the code is voided at the per-code limit. */
+  async recordWrongCode(tx: Tx, id: string, counter: number): Promise<{ codeWrong: number; wrongTotal: number; codesSent: number; voided: boolean } | null> {
+    const rows = await tx.$queryRaw<Array<{ code_wrong: number; wrong_total: number; codes_sent: number; code_expires_at: Date | null }>>`
+      UPDATE delivery
+         SET code_wrong = code_wrong + 1, wrong_total = wrong_total + 1,
+             code_expires_at = CASE WHEN code_wrong + 1 >= ${LIMITS.wrongPerCode} THEN NULL ELSE code_expires_at END
+       WHERE id = ${id}::uuid AND state = 'pending' AND hotp_counter = ${counter}
+      RETURNING code_wrong, wrong_total, codes_sent, code_expires_at`;
+    const r = rows[0];
+    return r ? { codeWrong: r.code_wrong, wrongTotal: r.wrong_total, codesSent: r.codes_sent, voided: r.code_expires_at === null } : null;
+  }
+
+  /** The per-address tier: counts one event in the current window and blocks the address past its limit. */
+  async countForAddress(tx: Tx, id: string, ip: string, now: Date, what: 'wrong' | 'code'): Promise<{ wrongCodes: number; codeRequests: number; blockedUntil: Date | null }> {
+    const wrong = what === 'wrong' ? 1 : 0;
+    const code = what === 'code' ? 1 : 0;
+    const windowStart = new Date(now.getTime() - LIMITS.ipWindowMs);
+    const blockUntil = new Date(now.getTime() + LIMITS.ipBlockMs);
+    const rows = await tx.$queryRaw<Array<{ wrong_codes: number; code_requests: number; blocked_until: Date | null }>>`
+      INSERT INTO delivery_ip_limit AS l (delivery_id, ip, window_start, wrong_codes, code_requests, blocked_until)
+      VALUES (${id}::uuid, ${ip}, ${now}, ${wrong}, ${code}, CASE WHEN ${wrong} >= ${LIMITS.ipWrongPerWindow} THEN ${blockUntil}::timestamptz END)
+      ON CONFLICT (delivery_id, ip) DO UPDATE SET
+        wrong_codes = CASE WHEN l.window_start <= ${windowStart} THEN ${wrong} ELSE l.wrong_codes + ${wrong} END,
+        code_requests = CASE WHEN l.window_start <= ${windowStart} THEN ${code} ELSE l.code_requests + ${code} END,
+        window_start = CASE WHEN l.window_start <= ${windowStart} THEN ${now}::timestamptz ELSE l.window_start END,
+        blocked_until = CASE
+          WHEN (CASE WHEN l.window_start <= ${windowStart} THEN ${wrong} ELSE l.wrong_codes + ${wrong} END) >= ${LIMITS.ipWrongPerWindow}
+            THEN ${blockUntil}::timestamptz
+          ELSE l.blocked_until END
+      RETURNING wrong_codes, code_requests, blocked_until`;
+    const r = rows[0];
+    return { wrongCodes: r.wrong_codes, codeRequests: r.code_requests, blockedUntil: r.blocked_until };
+  }
+
+  async addressBlockedUntil(tx: Tx, id: string, ip: string, now: Date): Promise<Date | null> {
+    const row = await tx.deliveryIpLimit.findUnique({ where: { deliveryId_ip: { deliveryId: id, ip } } });
+    return row?.blockedUntil && row.blockedUntil > now ? row.blockedUntil : null;
+  }
+
+  /**
+   * The reveal: one statement marks the delivery revealed for the code's own counter, wipes the ciphertext
+   * and hands back the ciphertext it had. Of any number of concurrent callers exactly one gets a row.
+   */
+  async consume(tx: Tx, id: string, counter: number, now: Date, ip: string): Promise<string | null> {
+    const rows = await tx.$queryRaw<Array<{ secret_enc: string }>>`
+      UPDATE delivery d
+         SET state = 'revealed', revealed_at = ${now}, revealed_ip = ${ip}, secret_enc = NULL, code_expires_at = NULL
+        FROM (SELECT id, secret_enc FROM delivery WHERE id = ${id}::uuid FOR UPDATE) old
+       WHERE d.id = old.id AND d.state = 'pending' AND d.expires_at > ${now} AND d.hotp_counter = ${counter}
+         AND d.code_expires_at > ${now} AND d.code_wrong < ${LIMITS.wrongPerCode} AND old.secret_enc IS NOT NULL
+      RETURNING old.secret_enc`;
+    return rows[0]?.secret_enc ?? null;
+  }
+
+  /** Moves a delivery out of `from` states into a closed state and wipes its ciphertext. */
+  async close(tx: Tx, id: string, from: DeliveryState[], to: 'locked' | 'cancelled', now: Date, reason: string): Promise<DeliveryRow | null> {
+    const r = await tx.delivery.updateMany({
+      where: { id, state: { in: from } },
+      data: { state: to, secretEnc: null, codeExpiresAt: null, closedAt: now, closedReason: reason },
+    });
+    return r.count === 1 ? this.findById(tx, id) : null;
+  }
+
+  async expireDue(tx: Tx, now: Date, limit: number): Promise<DeliveryRow[]> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`
+      UPDATE delivery SET state = 'expired', secret_enc = NULL, code_expires_at = NULL, closed_at = ${now}, closed_reason = 'expired'
+       WHERE id IN (SELECT id FROM delivery WHERE state = 'pending' AND expires_at <= ${now} ORDER BY expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING id::text`;
+    if (!rows.length) return [];
+    return (await tx.delivery.findMany({ where: { id: { in: rows.map((r) => r.id) } } })) as unknown as DeliveryRow[];
+  }
+}
