@@ -68,6 +68,10 @@ describe('staff management', () => {
     expect(dup.statusCode).toBe(409);
     expect(dup.json().code).toBe('staff/email_taken');
     expect((await t.inject({ method: 'GET', url: '/api/staff/not-a-uuid', headers: admin.headers })).statusCode).toBe(400);
+    const paths = Object.keys((await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json().paths);
+    for (const p of ['/api/staff', '/api/staff/{id}/role', '/api/staff/{id}/disable', '/api/staff/{id}/enable', '/api/staff/{id}/reset-totp', '/api/staff/me/sign-out-everywhere', '/api/staff/me/recovery-codes']) {
+      expect(paths).toContain(p);
+    }
   });
 
   it('creates a member in the console; they replace the one-time password and enrol TOTP at first sign-in', async () => {

@@ -43,7 +43,7 @@ export class AuditPageController {
         older = `/console/audit?${params.toString()}`;
       }
     }
-    const rows = events.map((e) => ({ ...e, detailText: JSON.stringify(e.detail) }));
+    const rows = events.map((e) => ({ ...e, detailText: detailText(e.detail) }));
     return renderPage(
       req,
       reply,
@@ -52,6 +52,14 @@ export class AuditPageController {
       Object.keys(errors).length ? 400 : 200,
     );
   }
+}
+
+/** `key: value` pairs read better in a table cell than raw JSON. */
+function detailText(detail: unknown): string {
+  if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return JSON.stringify(detail);
+  return Object.entries(detail as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join('; ');
 }
 
 function friendly(errors: Record<string, string>): Record<string, string> {
