@@ -3,11 +3,10 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { createApp } from '../../src/app.factory.js';
 import { Clock } from '../../src/common/clock.js';
 import { createLogger } from '../../src/common/logger.js';
-import { loadConfig } from '../../src/config/config.js';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../../src/audit/audit.service.js';
 import type { StaffRole } from '../../src/generated/prisma/enums.js';
-import { startTestApp, testEnv, type TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { concretePath, recordFastifyRoutes, routeKey, routeTable, type RouteEntry } from '../support/route-table.js';
 
@@ -97,6 +96,38 @@ const POLICY: Record<string, Policy> = {
   'GET /console/staff/:id': 'admin',
   'POST /console/staff/:id/:action': 'admin',
   'GET /console/staff/new': 'admin',
+  // API catalogue (which API x environment pairs exist and are open)
+  'GET /api/catalogue': 'viewer',
+  'PUT /api/catalogue/:apiEnvironmentId': 'admin',
+  'GET /console/catalogue': 'viewer',
+  'POST /console/catalogue/:id': 'admin',
+  // credentials: reading for every staff member; issuing, revoking and rotating for reviewers
+  'GET /api/credentials': 'viewer',
+  'GET /api/credentials/:id': 'viewer',
+  'POST /api/credentials/:id/revoke': 'reviewer',
+  'POST /api/onboarding-requests/:id/issue': 'reviewer',
+  'POST /api/partners/:id/credentials/revoke': 'reviewer',
+  'GET /console/credentials': 'viewer',
+  'GET /console/credentials/:id': 'viewer',
+  'POST /console/credentials/:id/revoke': 'reviewer',
+  'GET /console/credentials/issue': 'reviewer',
+  'POST /console/credentials/issue': 'reviewer',
+  // OAuth token service and metadata (client authentication, never a staff session)
+  'POST /oauth/:env/token': 'public',
+  'POST /oauth/:env/introspect': 'public',
+  'POST /oauth/:env/revoke': 'public',
+  'GET /oauth/:env/jwks': 'public',
+  'GET /oauth/:env/.well-known/oauth-authorization-server': 'public',
+  'GET /.well-known/oauth-authorization-server/oauth/:env': 'public',
+  // secret delivery (the one-time link token and SMS code are the capability, not a staff session)
+  'GET /delivery': 'public',
+  'POST /delivery/open': 'public',
+  'POST /delivery/code': 'public',
+  'POST /delivery/reveal': 'public',
+  'POST /api/deliveries/lookup': 'public',
+  'POST /api/deliveries/code': 'public',
+  'POST /api/deliveries/reveal': 'public',
+  'GET /api/deliveries': 'viewer',
   // dev outbox (404 unless DEV_OUTBOX; refused in production)
   'GET /dev/outbox': 'public',
   'GET /dev/outbox.json': 'public',
@@ -185,7 +216,7 @@ describe('route table (issue 3: every staff route is guarded)', () => {
     }
     @Module({ controllers: [ProbeController] })
     class ProbeModule {}
-    const probe = await createApp(loadConfig(testEnv(t.db.url)), { logger: createLogger('silent'), overrides: [{ provide: Clock, useValue: t.clock }], extraImports: [ProbeModule] });
+    const probe = await createApp(t.config, { logger: createLogger('silent'), overrides: [{ provide: Clock, useValue: t.clock }], extraImports: [ProbeModule] });
     try {
       const admin = await createStaffWithSession(t, { role: 'admin' });
       for (const headers of [{}, admin.headers]) {
