@@ -10,7 +10,8 @@ import { parseLinkToken } from './delivery.crypto.js';
 import { DeliveryService, envLabel, formatTime } from './delivery.service.js';
 import type { DeliveryOverview } from './delivery.types.js';
 
-type Form = Record<string, unknown>;
+type Form = Record<string, unknown> | null | undefined;
+const field = (body: Form, name: string): unknown => (body && typeof body === 'object' ? body[name] : undefined);
 const SCRIPTS = ['/assets/delivery.js'];
 
 /**
@@ -32,17 +33,17 @@ export class DeliveryPagesController {
   @Post('open')
   @Public()
   async open(@Body() body: Form, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.details(req, reply, body.token, {});
+    return this.details(req, reply, field(body, 'token'), {});
   }
 
   @Post('code')
   @Public()
   async code(@Body() body: Form, @Ctx() ctx: RequestContext, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     try {
-      const sent = await this.deliveries.requestCode(body.token, ctx);
-      return this.details(req, reply, body.token, { notice: `We sent a code to ${sent.maskedMobile}. It is valid until ${formatTime(sent.codeExpiresAt)}.` });
+      const sent = await this.deliveries.requestCode(field(body, 'token'), ctx);
+      return this.details(req, reply, field(body, 'token'), { notice: `We sent a code to ${sent.maskedMobile}. It is valid until ${formatTime(sent.codeExpiresAt)}.` });
     } catch (err) {
-      return this.details(req, reply, body.token, { error: err, field: 'send-code' });
+      return this.details(req, reply, field(body, 'token'), { error: err, field: 'send-code' });
     }
   }
 
@@ -51,9 +52,9 @@ export class DeliveryPagesController {
   async reveal(@Body() body: Form, @Ctx() ctx: RequestContext, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     let r;
     try {
-      r = await this.deliveries.reveal(body.token, body.code, ctx);
+      r = await this.deliveries.reveal(field(body, 'token'), field(body, 'code'), ctx);
     } catch (err) {
-      return this.details(req, reply, body.token, { error: err, field: 'code' });
+      return this.details(req, reply, field(body, 'token'), { error: err, field: 'code' });
     }
     const d = r.display;
     const env = [

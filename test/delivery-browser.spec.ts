@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { systemContext } from '../src/common/request-context.js';
+import { DeliveryService } from '../src/delivery/delivery.service.js';
+import { NotificationsService } from '../src/notifications/notifications.service.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { launchBrowser, reportBrowserSkip, screenshotter, watchPage } from './support/browser.js';
+import { deliveryInput } from './support/delivery-harness.js';
+
+const skip = reportBrowserSkip('delivery');
+let t: TestApp;
+let browser: Browser;
+let base: string;
+const revealedSecrets: string[] = [];
+
+async function sparePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  const port = await sparePort();
+  base = `http://127.0.0.1:${port}`;
+  t = await startTestApp({ env: { DEV_OUTBOX: 'true', PUBLIC_BASE_URL: base } });
+  t.app.get(DeliveryService).registerRevealHandler('browser-test', async (_tx, _ctx, r) => void revealedSecrets.push(r.secret));
+  await t.app.listen({ port, host: '127.0.0.1' });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+describe.skipIf(skip)('delivery in a real browser (dev outbox)', () => {
+  it('opens the link from the captured email, asks for the code, enters it from the captured SMS, copies the secret once', async () => {
+    const notifications = t.app.get(NotificationsService);
+    const input = deliveryInput('browser-test');
+    await t.prisma.transaction((tx) => t.app.get(DeliveryService).create(tx, systemContext(), input));
+    await notifications.drain();
+
+    const context = await browser.newContext({ baseURL: base, permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    const shots = screenshotter('delivery');
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+
+    await page.goto('/dev/outbox');
+    await shots.shot(page, 'outbox-with-email');
+    const link = page.locator('a[href*="/delivery#"]').first();
+    const href = (await link.getAttribute('href'))!;
+    const token = href.split('#')[1];
+    await link.click();
+
+    // The script moved the token from the fragment into the form and posted it: the details page.
+    await page.getByRole('button', { name: 'Send me the code' }).waitFor();
+    expect(page.url()).toBe(`${base}/delivery/open`);
+    await expect(page.content()).resolves.toContain('Acme Logistics BV');
+    await shots.shot(page, 'details-before-code');
+
+    await page.getByRole('button', { name: 'Send me the code' }).click();
+    await page.getByLabel(/The 8-digit code/).waitFor();
+    await notifications.drain();
+    const outbox = (await (await fetch(`${base}/dev/outbox.json`)).json()) as { messages: Array<{ channel: string; to: string; text: string }> };
+    const sms = outbox.messages.find((m) => m.channel === 'sms' && m.to === input.recipient.mobile)!;
+    const code = /\b(\d{8})\b/.exec(sms.text)![1];
+    await shots.shot(page, 'code-sent');
+
+    await page.getByLabel(/The 8-digit code/).fill(code);
+    await page.getByRole('button', { name: 'Show the secret' }).click();
+    await page.getByTestId('client-secret').waitFor();
+    expect(await page.getByTestId('client-secret').textContent()).toBe(input.secret);
+    await page.locator('button[data-copy="client-secret"]').click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(input.secret);
+    expect(await page.locator('#download-env').isVisible()).toBe(true);
+    const download = page.waitForEvent('download');
+    await page.locator('#download-env').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('business-api-acceptance.env');
+    await shots.shot(page, 'secret-shown-once');
+    expect(revealedSecrets).toEqual([input.secret]);
+
+    // Reload (re-post) and re-open: never the secret again.
+    await page.goto(`/delivery#${token}`);
+    await page.getByRole('heading', { name: 'Already retrieved' }).waitFor();
+    expect(await page.content()).not.toContain(input.secret);
+    await shots.shot(page, 'already-retrieved');
+
+    // The token never travelled in a URL the server saw.
+    expect(requests.filter((u) => u.includes(token) && !u.includes('#'))).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
