@@ -15,6 +15,9 @@ import { StaffRepository } from './staff.repository.js';
 import { newTotpSecret, totpUri } from './totp.js';
 
 export const DEV_ADMIN_EMAIL = 'admin@example.com';
+/** Where the demo admin's generated password and TOTP seed are kept (tests point it elsewhere). */
+export const DEV_ADMIN_FILE = Symbol('DEV_ADMIN_FILE');
+export const defaultDevAdminFile = () => resolve(findProjectRoot(), '.data/dev-admin.json');
 
 interface DevAdminFile {
   email: string;
@@ -36,11 +39,12 @@ export class DevAdminSeed implements OnApplicationBootstrap {
     private readonly hints: StartupHints,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DEV_ADMIN_FILE) private readonly file: string,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.nodeEnv !== 'development') return;
-    const file = resolve(findProjectRoot(), '.data/dev-admin.json');
+    const file = this.file;
     const existing = await this.repo.findByEmail(DEV_ADMIN_EMAIL);
     let creds: DevAdminFile | undefined = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DevAdminFile) : undefined;
     if (!existing && !(await this.repo.anyAdmin())) {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccountController } from './account.controller.js';
 import { AuditPageController } from './audit-page.controller.js';
-import { DevAdminSeed } from './dev-admin.seed.js';
+import { DEV_ADMIN_FILE, DevAdminSeed, defaultDevAdminFile } from './dev-admin.seed.js';
 import { LoginThrottleRepository } from './login-throttle.repository.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { PendingLoginRepository } from './pending-login.repository.js';
@@ -30,6 +30,7 @@ import { StaffService } from './staff.service.js';
     StaffService,
     StaffCookies,
     DevAdminSeed,
+    { provide: DEV_ADMIN_FILE, useFactory: defaultDevAdminFile },
   ],
   exports: [SessionService, StaffService, SignInService],
 })
