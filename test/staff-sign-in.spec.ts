@@ -83,6 +83,25 @@ describe('staff sign-in through the pages', () => {
     expect(await auditActions(s.staffId)).toContain('staff.sign_in_failed');
   });
 
+  it('lets only one of two concurrent sign-ins with the same code through', async () => {
+    const s = await enrolledStaff(t);
+    const one = browser();
+    const two = browser();
+    for (const b of [one, two]) await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
+    const c = await code(t, s.secret);
+    const forms = await Promise.all([one, two].map(async (b) => hiddenCsrf((await b.get('/console/sign-in/second-factor')).body)));
+    const [a, b] = await Promise.all([one.post('/console/sign-in/second-factor', { _csrf: forms[0], code: c }), two.post('/console/sign-in/second-factor', { _csrf: forms[1], code: c })]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([303, 401]);
+    // The same for one recovery code.
+    t.clock.advance(30_000);
+    const three = browser();
+    const four = browser();
+    for (const x of [three, four]) await x.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
+    const forms2 = await Promise.all([three, four].map(async (x) => hiddenCsrf((await x.get('/console/sign-in/second-factor')).body)));
+    const [r1, r2] = await Promise.all([three.post('/console/sign-in/second-factor', { _csrf: forms2[0], code: s.recoveryCodes[5] }), four.post('/console/sign-in/second-factor', { _csrf: forms2[1], code: s.recoveryCodes[5] })]);
+    expect([r1.statusCode, r2.statusCode].sort()).toEqual([303, 401]);
+  });
+
   it('accepts each recovery code once only', async () => {
     const s = await enrolledStaff(t);
     const [first, second] = s.recoveryCodes;
@@ -267,5 +286,25 @@ describe('staff sessions', () => {
     t.clock.advance(30_000);
     expect((await signIn(t, browser(), s, s.recoveryCodes[0])).statusCode).toBe(401);
     expect((await signIn(t, browser(), s, fresh[0])).statusCode).toBe(303);
+  });
+});
+
+describe('staff cookies over https', () => {
+  it('are __Host- prefixed, Secure, HttpOnly and SameSite=Strict', async () => {
+    const secure = await startTestApp({ env: { PUBLIC_BASE_URL: 'https://credentials.example.com' } });
+    try {
+      const s = await enrolledStaff(secure);
+      const b = new Browser(secure);
+      const page = await b.get('/console/sign-in');
+      expect(String(page.headers['set-cookie'])).toMatch(/^__Host-staff_signin=[^;]+;.*Path=\/;.*HttpOnly;.*Secure;.*SameSite=Strict/);
+      const pw = await b.post('/console/sign-in', { _csrf: hiddenCsrf(page.body), email: s.email, password: s.password });
+      expect(String(pw.headers['set-cookie'])).toMatch(/__Host-staff_pending=[^;]+;.*HttpOnly;.*Secure;.*SameSite=Strict/);
+      const done = await b.submit('/console/sign-in/second-factor', '/console/sign-in/second-factor', { code: await code(secure, s.secret) });
+      const cookies = String(done.headers['set-cookie']);
+      expect(cookies).toMatch(/__Host-staff_session=[^;]+;.*Path=\/;.*HttpOnly;.*Secure;.*SameSite=Strict/);
+      expect((await b.get('/console/account')).statusCode).toBe(200);
+    } finally {
+      await secure.close();
+    }
   });
 });
