@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { StartupHints } from '../common/startup-hints.js';
 import { PartnersModule } from '../partners/partners.module.js';
 import { ConsoleRequestsController } from './console-requests.controller.js';
 import { IntakeController } from './intake.controller.js';
@@ -14,4 +15,10 @@ import { OnboardingService } from './onboarding.service.js';
   providers: [OnboardingRepository, OnboardingService, OnboardingNotifier],
   exports: [OnboardingService],
 })
-export class OnboardingModule {}
+export class OnboardingModule implements OnModuleInit {
+  constructor(private readonly hints: StartupHints) {}
+
+  onModuleInit(): void {
+    this.hints.add((base) => [`  Apply for API access (partners): ${base}/apply`, `  Onboarding requests (staff):     ${base}/console/requests`]);
+  }
+}
