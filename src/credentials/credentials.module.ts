@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module.js';
+import { OnboardingModule } from '../onboarding/onboarding.module.js';
+import { CatalogueController } from './catalogue.controller.js';
 import { ClientRegistry } from './client-registry.js';
+import { CredentialsConsoleController } from './credentials-console.controller.js';
+import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { CredentialsService } from './credentials.service.js';
 
 @Module({
+  imports: [OnboardingModule, DeliveryModule],
+  controllers: [CatalogueController, CredentialsController, CredentialsConsoleController],
   providers: [CredentialsRepository, CredentialsService, ClientRegistry],
   exports: [CredentialsService, ClientRegistry],
 })

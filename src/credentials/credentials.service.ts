@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
@@ -9,6 +9,11 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import { DeliveryService } from '../delivery/delivery.service.js';
+import type { DeliveryDisplay, DeliveryStatus } from '../delivery/delivery.types.js';
+import { OnboardingService } from '../onboarding/onboarding.service.js';
+import type { IssuableApproval } from '../onboarding/onboarding.types.js';
+import { StartupHints } from '../common/startup-hints.js';
 import { ClientRegistry } from './client-registry.js';
 import { newClientId, newClientSecret, secretHint } from './credential-format.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -33,9 +38,20 @@ export interface PendingSecret {
   secret: string;
 }
 
+export interface IssuedCredentialView {
+  credentialId: string;
+  clientId: string;
+  apiName: string;
+  environment: Environment;
+  deliveryId: string;
+}
+
 @Injectable()
-export class CredentialsService {
+export class CredentialsService implements OnModuleInit {
   constructor(
+    private readonly onboarding: OnboardingService,
+    private readonly delivery: DeliveryService,
+    private readonly hints: StartupHints,
     private readonly prisma: PrismaService,
     private readonly repo: CredentialsRepository,
     private readonly audit: AuditService,
@@ -43,6 +59,17 @@ export class CredentialsService {
     private readonly registry: ClientRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  onModuleInit(): void {
+    // Deliver-before-activate: the secret becomes usable inside the transaction that reveals it.
+    this.delivery.registerRevealHandler(CREDENTIAL_SECRET_SUBJECT, async (tx, ctx, revealed) => {
+      await this.activateOnReveal(tx, ctx, revealed.subjectId);
+    });
+    this.hints.add((base) => [
+      `OAuth issuers: ${base}/oauth/acceptance and ${base}/oauth/production (metadata at ${base}/.well-known/oauth-authorization-server/oauth/acceptance)`,
+      `Credentials console: ${base}/console/credentials`,
+    ]);
+  }
 
   issuerUrl(environment: Environment): string {
     return `${this.config.publicBaseUrl}/oauth/${environment}`;
@@ -81,6 +108,50 @@ export class CredentialsService {
   }
 
   // ---------------------------------------------------------------- issuing and activation
+  listIssuable(): Promise<IssuableApproval[]> {
+    return this.onboarding.listIssuable();
+  }
+
+  /**
+   * Issues one credential per approved (API, environment) of the request, in one transaction: the approval
+   * is taken (exactly once), each credential is created in `pending_delivery` and its secret handed to delivery.
+   * Four-eyes lives in the approval itself: any reviewer may issue from a valid approval, the approver included.
+   */
+  async issue(ctx: RequestContext, requestId: string, environment: Environment): Promise<{ requestId: string; reference: string; environment: Environment; credentials: IssuedCredentialView[] }> {
+    return this.prisma.transaction(async (tx) => {
+      const approval = await this.onboarding.takeApprovalForIssuing(tx, ctx, requestId, environment);
+      const issued: IssuedCredentialView[] = [];
+      for (const item of approval.items.filter((i) => i.environment === environment)) {
+        const pending = await this.createPendingCredential(tx, ctx, {
+          partnerId: approval.partner.id,
+          contactId: approval.contact.id,
+          onboardingRequestId: approval.requestId,
+          apiEnvironmentId: item.apiEnvironmentId,
+          environment,
+        });
+        const { deliveryId } = await this.delivery.create(tx, ctx, {
+          subjectType: CREDENTIAL_SECRET_SUBJECT,
+          subjectId: pending.secretId,
+          recipient: { contactId: approval.contact.id, name: approval.contact.name, email: approval.contact.email, mobile: approval.contact.mobile, language: approval.contact.language },
+          secret: pending.secret,
+          display: this.display(approval.partner.legalName, pending.clientId, item.apiName, environment, item.baseUrl, 'issued'),
+        });
+        await this.linkDelivery(tx, pending.secretId, deliveryId);
+        issued.push({ credentialId: pending.credentialId, clientId: pending.clientId, apiName: item.apiName, environment, deliveryId });
+      }
+      return { requestId, reference: approval.reference, environment, credentials: issued };
+    }, { timeoutMs: 30_000 });
+  }
+
+  display(partnerName: string, clientId: string, apiName: string, environment: Environment, baseUrl: string, reason: DeliveryDisplay['reason']): DeliveryDisplay {
+    const issuer = this.issuerUrl(environment);
+    return { partnerName, clientId, apiName, environment, issuer, tokenEndpoint: `${issuer}/token`, baseUrl, reason };
+  }
+
+  deliveryStatus(secretIds: string[]): Promise<DeliveryStatus[]> {
+    return secretIds.length ? this.delivery.statusFor(CREDENTIAL_SECRET_SUBJECT, secretIds) : Promise.resolve([]);
+  }
+
   /**
    * Creates a credential in `pending_delivery` with its first secret, inside the caller's transaction.
    * The caller hands the returned plaintext to delivery in the same transaction and forgets it.

@@ -1,0 +1,152 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Ctx } from '../common/ctx.decorator.js';
+import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
+import type { RequestContext } from '../common/request-context.js';
+import type { CredentialState, Environment } from '../generated/prisma/enums.js';
+import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
+import { consoleNav, renderPage } from '../web/page.js';
+import { UuidPipe } from './credential-id.pipe.js';
+import { CredentialsService } from './credentials.service.js';
+
+const NAV = '/console/credentials';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function field(body: unknown, name: string, max = 500): string {
+  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof v === 'string' ? v.trim().slice(0, max) : '';
+}
+
+function fieldErrors(err: DomainError, fallbackField: string): Record<string, string> {
+  const fields = (err.details?.fields ?? {}) as Record<string, string[] | string>;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = Array.isArray(v) ? v[0] : String(v);
+  if (!Object.keys(out).length) out[fallbackField] = err.message;
+  return out;
+}
+
+/** The staff pages for credentials and the API catalogue; every action is also under /api. */
+@ApiExcludeController()
+@Controller('console')
+export class CredentialsConsoleController {
+  constructor(private readonly credentials: CredentialsService) {}
+
+  // ---------------------------------------------------------------- catalogue
+  @Get('catalogue')
+  @Roles('viewer')
+  async catalogue(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('saved') saved?: string) {
+    return this.renderCatalogue(req, reply, { saved: saved === '1' });
+  }
+
+  @Post('catalogue/:id')
+  @Roles('admin')
+  async saveCatalogue(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    try {
+      await this.credentials.updateCatalogueEntry(ctx, id, { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) });
+      return reply.status(303).redirect('/console/catalogue?saved=1');
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.kind === 'not_found') throw err;
+      return this.renderCatalogue(req, reply, { editing: id, errors: fieldErrors(err, 'baseUrl'), values: { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) } }, STATUS_BY_KIND[err.kind]);
+    }
+  }
+
+  private async renderCatalogue(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) {
+    return renderPage(req, reply, 'catalogue/index.eta', {
+      title: 'API catalogue',
+      nav: consoleNav(req, '/console/catalogue'),
+      entries: await this.credentials.catalogue(),
+      canEdit: req.staff!.role === 'admin',
+      issuers: { acceptance: this.credentials.issuerUrl('acceptance'), production: this.credentials.issuerUrl('production') },
+      errors: {},
+      ...extra,
+    }, status);
+  }
+
+  // ---------------------------------------------------------------- credentials
+  @Get('credentials')
+  @Roles('viewer')
+  async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
+    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? (query[k] as string).trim().slice(0, max) : '');
+    const catalogue = await this.credentials.catalogue();
+    const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
+    const filter = {
+      q: str('q'),
+      environment: ['acceptance', 'production'].includes(str('environment')) ? (str('environment') as Environment) : undefined,
+      state: ['pending_delivery', 'active', 'revoked'].includes(str('state')) ? (str('state') as CredentialState) : undefined,
+      api: apis.some((a) => a.key === str('api')) ? str('api') : undefined,
+      partnerId: UUID.test(str('partnerId')) ? str('partnerId') : undefined,
+    };
+    const rows = await this.credentials.list({ ...filter, apiKey: filter.api, q: filter.q || undefined, limit: 200 });
+    return renderPage(req, reply, 'credentials/list.eta', {
+      title: 'Credentials',
+      nav: consoleNav(req, NAV),
+      filter,
+      apis,
+      rows,
+      canIssue: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
+    });
+  }
+
+  @Get('credentials/issue')
+  @Roles('reviewer')
+  async issueForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.renderIssue(req, reply, {});
+  }
+
+  @Post('credentials/issue')
+  @Roles('reviewer')
+  async issue(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const requestId = field(body, 'requestId', 40);
+    const environment = field(body, 'environment', 20);
+    if (!UUID.test(requestId) || !['acceptance', 'production'].includes(environment)) {
+      return this.renderIssue(req, reply, { issue: 'Choose an approval to issue credentials for.' }, 400);
+    }
+    try {
+      const result = await this.credentials.issue(ctx, requestId, environment as Environment);
+      return renderPage(req, reply, 'credentials/issued.eta', { title: 'Credentials issued', nav: consoleNav(req, NAV), result });
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return this.renderIssue(req, reply, { issue: err.message }, STATUS_BY_KIND[err.kind]);
+    }
+  }
+
+  private async renderIssue(req: FastifyRequest, reply: FastifyReply, errors: Record<string, string>, status = 200) {
+    return renderPage(req, reply, 'credentials/issue.eta', { title: 'Issue credentials', nav: consoleNav(req, NAV), approvals: await this.credentials.listIssuable(), errors }, status);
+  }
+
+  @Get('credentials/:id')
+  @Roles('viewer')
+  async detail(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('done') done?: string) {
+    return this.renderDetail(req, reply, id, { done: typeof done === 'string' ? done.slice(0, 30) : '' });
+  }
+
+  @Post('credentials/:id/revoke')
+  @Roles('reviewer')
+  async revoke(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const reason = field(body, 'reason');
+    if (reason.length < 3) return this.renderDetail(req, reply, id, { errors: { reason: 'Say why you revoke (at least 3 characters)' } }, 400);
+    try {
+      await this.credentials.revoke(ctx, id, reason);
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.kind === 'not_found') throw err;
+      return this.renderDetail(req, reply, id, { errors: { reason: err.message } }, STATUS_BY_KIND[err.kind]);
+    }
+    return reply.status(303).redirect(`/console/credentials/${id}?done=revoked`);
+  }
+
+  private async renderDetail(req: FastifyRequest, reply: FastifyReply, id: string, extra: Record<string, unknown>, status = 200) {
+    const c = await this.credentials.detail(id);
+    const deliveries = await this.credentials.deliveryStatus(c.secrets.map((s) => s.id));
+    return renderPage(req, reply, 'credentials/detail.eta', {
+      title: `Credential ${c.clientId}`,
+      nav: consoleNav(req, NAV),
+      c,
+      deliveries: Object.fromEntries(deliveries.map((d) => [d.subjectId, d])),
+      issuer: this.credentials.issuerUrl(c.environment),
+      canAct: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
+      errors: {},
+      ...extra,
+    }, status);
+  }
+}
