@@ -106,7 +106,7 @@ describe('the public intake page', () => {
     const contact = await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: row.contactId } });
     expect(contact.mobile).toBe('+31612345678');
     const submitted = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: row.id, action: 'onboarding.submitted' } });
-    expect(submitted).toMatchObject({ actorType: 'partner_contact', clientIp });
+    expect(submitted).toMatchObject({ actorType: 'partner_contact', actorId: row.contactId, clientIp });
     // The token is in no log line and no audit row.
     const token = location.split('/')[2];
     expect(t.logs.join('\n')).not.toContain(token);

@@ -76,6 +76,18 @@ describe('creating requests on a partner\'s behalf (JSON)', () => {
     expect(audit).toEqual([expect.objectContaining({ action: 'onboarding.submitted', actorType: 'staff', actorId: creator.staffId })]);
   });
 
+  it('keeps one partner when the same organisation applies many times at once, and never lets an application change a contact\'s mobile', async () => {
+    const b = body();
+    const results = await Promise.all(Array.from({ length: 10 }, () => post('/api/onboarding-requests', creator, b)));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(10).fill(201));
+    const partners = await t.prisma.partner.findMany({ where: { registrationNumber: b.partner.registrationNumber } });
+    expect(partners).toHaveLength(1);
+    const other = await post('/api/onboarding-requests', creator, { ...b, contact: { ...b.contact, mobile: '+31687654321' } });
+    const contacts = await t.prisma.technicalContact.findMany({ where: { partnerId: partners[0].id }, orderBy: { createdAt: 'asc' } });
+    expect(contacts.map((c) => c.mobile)).toEqual(['+31612345678', '+31687654321']);
+    expect((await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id: other.json().id } })).contactId).toBe(contacts[1].id);
+  });
+
   it('refuses bad input with field messages and saves nothing', async () => {
     const before = await counts();
     const cases: Array<[Record<string, unknown>, string, string]> = [

@@ -68,7 +68,10 @@ export class OnboardingService {
     const id = randomUUID();
     return this.prisma.transaction(async (tx) => {
       const items = await this.resolveItems(tx, input.items);
-      const { partner, contact } = await this.partners.register(tx, ctx, input.partner, { ...input.contact, language: input.language });
+      const registered = await this.partners.register(tx, ctx, input.partner, { ...input.contact, language: input.language });
+      const { partner, contact } = registered;
+      // A partner's own submission is attributed to the technical contact it names.
+      if (ctx.actor.type === 'partner_contact') ctx = { ...ctx, actor: { type: 'partner_contact', id: contact.id } };
       const now = this.clock.now();
       const reference = await this.repo.insert(
         tx,

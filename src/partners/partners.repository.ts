@@ -13,9 +13,12 @@ export class PartnersRepository {
       INSERT INTO partner (id, legal_name, registration_number, country, business_representative)
       VALUES (${randomUUID()}::uuid, ${input.legalName}, ${input.registrationNumber}, ${input.country}, ${input.businessRepresentative ?? null})
       ON CONFLICT (registration_number, country) DO NOTHING RETURNING id::text AS id`;
-    const row = await tx.partner.findUniqueOrThrow({
-      where: { registrationNumber_country: { registrationNumber: input.registrationNumber, country: input.country } },
-    });
+    // Row-locked for the rest of the transaction, so concurrent applications of one partner find or
+    // create its contact one after the other (no duplicate contacts).
+    const [row] = await tx.$queryRaw<PartnerView[]>`
+      SELECT id::text AS id, legal_name AS "legalName", registration_number AS "registrationNumber", country::text AS country,
+        business_representative AS "businessRepresentative"
+      FROM partner WHERE registration_number = ${input.registrationNumber} AND country = ${input.country} FOR NO KEY UPDATE`;
     return { partner: toPartner(row), created: inserted.length === 1 };
   }
 
