@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../src/staff/session.service.js';
 import { SIGN_IN_FAILED } from '../src/staff/sign-in.service.js';
+import { StaffHousekeeping } from '../src/staff/housekeeping.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Browser, code, enrolledStaff, hiddenCsrf, signIn } from './staff.helpers.js';
 
@@ -194,6 +195,28 @@ describe('staff sign-in through the pages', () => {
     // Exactly five attempts had their password checked; the rest were turned away by the lock.
     expect(failed).toBe(5);
     expect(refused).toBe(7);
+  });
+});
+
+describe('staff housekeeping', () => {
+  it('deletes forgotten throttle counters and long-expired pending sign-ins, but keeps live locks', async () => {
+    const housekeeping = t.app.get(StaffHousekeeping);
+    await housekeeping.purge(); // what earlier tests left behind
+    const s = await enrolledStaff(t);
+    const b = browser();
+    await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
+    for (let i = 0; i < 5; i++) await browser().submit('/console/sign-in', '/console/sign-in', { email: `purge-${i}@example.com`, password: 'whatever-password' });
+    const before = await t.prisma.staffLoginThrottle.count();
+    expect(before).toBeGreaterThanOrEqual(5);
+    expect((await housekeeping.purge()).throttleRows).toBe(0);
+    t.clock.advance(25 * 3600_000);
+    const lockedKey = `account:manual-${Date.now()}`;
+    await t.prisma.staffLoginThrottle.create({ data: { key: lockedKey, failures: 9, lastFailureAt: new Date(t.clock.now().getTime() - 25 * 3600_000), lockedUntil: new Date(t.clock.now().getTime() + 60_000) } });
+    const purged = await housekeeping.purge();
+    expect(purged.throttleRows).toBeGreaterThanOrEqual(5);
+    expect(purged.pendingLogins).toBeGreaterThanOrEqual(1);
+    expect(await t.prisma.staffLoginThrottle.findUnique({ where: { key: lockedKey } })).not.toBeNull();
+    expect(await t.prisma.staffPendingLogin.count({ where: { staffId: s.staffId } })).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Tx } from '../prisma/prisma.service.js';
+import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 
 export interface ThrottleCharge {
   /** false: the key was locked, nothing was counted. */
@@ -10,6 +10,8 @@ export interface ThrottleCharge {
 
 @Injectable()
 export class LoginThrottleRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
   /**
    * Counts one attempt against `key` unless it is locked, in one conditional UPDATE; the row stays
    * locked by this transaction until commit, so concurrent attempts queue and see the new count.
@@ -47,5 +49,16 @@ export class LoginThrottleRepository {
 
   async reset(tx: Tx, key: string): Promise<void> {
     await tx.staffLoginThrottle.updateMany({ where: { key }, data: { failures: 0, lockedUntil: null, lastFailureAt: null } });
+  }
+
+  /** Rows that no longer lock anything and whose failures are forgotten anyway. */
+  async purge(now: Date, forgetBefore: Date): Promise<number> {
+    return this.prisma.staffLoginThrottle
+      .deleteMany({
+        where: {
+          AND: [{ OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] }, { OR: [{ lastFailureAt: null }, { lastFailureAt: { lt: forgetBefore } }] }],
+        },
+      })
+      .then((r) => r.count);
   }
 }

@@ -49,4 +49,8 @@ export class PendingLoginRepository {
   async consumeAllOf(tx: Tx, staffId: string, now: Date): Promise<void> {
     await tx.staffPendingLogin.updateMany({ where: { staffId, consumedAt: null }, data: { consumedAt: now } });
   }
+
+  async purgeExpiredBefore(before: Date): Promise<number> {
+    return (await this.prisma.staffPendingLogin.deleteMany({ where: { expiresAt: { lt: before } } })).count;
+  }
 }

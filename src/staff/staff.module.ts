@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccountController } from './account.controller.js';
 import { AuditPageController } from './audit-page.controller.js';
 import { DEV_ADMIN_FILE, DevAdminSeed, defaultDevAdminFile } from './dev-admin.seed.js';
+import { StaffHousekeeping } from './housekeeping.js';
 import { LoginThrottleRepository } from './login-throttle.repository.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { PendingLoginRepository } from './pending-login.repository.js';
@@ -30,6 +31,7 @@ import { StaffService } from './staff.service.js';
     StaffService,
     StaffCookies,
     DevAdminSeed,
+    StaffHousekeeping,
     { provide: DEV_ADMIN_FILE, useFactory: defaultDevAdminFile },
   ],
   exports: [SessionService, StaffService, SignInService],
