@@ -219,6 +219,7 @@ describe('the partner status page', () => {
 
   it('shows the requested changes and takes the changed application back into the queue', async () => {
     const { path, id } = await applied();
+    expect((await t.inject({ method: 'GET', url: `${path}/edit` })).headers.location).toBe(path);
     const svc = (await import('../src/onboarding/onboarding.service.js')).OnboardingService;
     const onboarding = t.app.get(svc);
     const staff = { correlationId: 'test-corr-0001', clientIp: null, userAgent: null, actor: { type: 'staff' as const, id: '00000000-0000-4000-8000-000000000001' } };

@@ -327,6 +327,30 @@ describe('approval expiry and the issuing seam', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('documents every onboarding action with its DTO', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
+    for (const [path, method] of [
+      ['/api/onboarding-requests', 'get'],
+      ['/api/onboarding-requests', 'post'],
+      ['/api/onboarding-requests/{id}', 'get'],
+      ['/api/onboarding-requests/{id}', 'patch'],
+      ['/api/onboarding-requests/{id}/start-review', 'post'],
+      ['/api/onboarding-requests/{id}/approvals', 'post'],
+      ['/api/onboarding-requests/{id}/reject', 'post'],
+      ['/api/onboarding-requests/{id}/request-changes', 'post'],
+      ['/api/onboarding-requests/{id}/withdraw', 'post'],
+      ['/api/onboarding-requests/{id}/history', 'get'],
+      ['/api/onboarding-requests/issuable', 'get'],
+    ]) {
+      expect(doc.paths[path]?.[method]?.summary, `${method} ${path}`).toBeTruthy();
+    }
+    expect(doc.components.schemas.ApproveDto.properties.environment.enum).toEqual(['acceptance', 'production']);
+    expect(doc.components.schemas.CreateOnboardingRequestDto.required).toEqual(expect.arrayContaining(['partner', 'contact', 'language', 'purpose', 'items']));
+    expect(Object.keys(doc.paths).some((p) => p.startsWith('/apply') || p.startsWith('/console') || p.startsWith('/requests'))).toBe(false);
+  });
+});
+
 describe('the queue', () => {
   it('searches by reference, partner name and contact email and filters by state, API and environment', async () => {
     const { id, reference } = await create({ partner: { legalName: 'Zoekbaar Unieke Naam B.V.', registrationNumber: '55554444', country: 'BE' }, items: [{ api: 'communities', environment: 'production' }] });

@@ -122,6 +122,7 @@ export class IntakeController {
   @Public()
   async editForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
     const request = await this.onboarding.getByStatusToken(token);
+    if (request.state !== 'changes_requested') return reply.status(303).redirect(`/requests/${token}`, 303);
     const values = { purpose: request.purpose, items: request.items.map((i) => `${i.apiKey}:${i.environment}`) };
     return this.renderEdit(req, reply, token, request, values, {});
   }
