@@ -15,7 +15,7 @@ let notifications: NotificationsService;
 beforeAll(async () => {
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
-  t = await startTestApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'Credentials <no-reply@credentials.example>', ...twilio.env({ timeoutMs: 500 }) } });
+  t = await startTestApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'Credentials <no-reply@credentials.example>', STAFF_ALERT_EMAIL: 'bj-alerts@retailer.example', ...twilio.env({ timeoutMs: 500 }) } });
   notifications = t.app.get(NotificationsService);
 });
 afterAll(async () => {
@@ -133,6 +133,9 @@ describe('email', () => {
     expect(audit[0].detail).toMatchObject({ channel: 'email', template: 'delivery-revealed', recipient: 'n•••@partner.example', reason: n.providerReason });
     await notifications.drain({ includeDelayed: true });
     expect((await row(m.idempotencyKey)).attempts).toBe(1);
+    const alert = smtp.to('bj-alerts@retailer.example').find((x) => x.text.includes(n.id));
+    expect(alert?.subject).toBe('[Action needed] Email could not be delivered: delivery-revealed to n•••@partner.example');
+    expect(alert?.text).toContain('550');
   });
 
   it('refuses an invalid address or an unknown template before anything is written', async () => {
@@ -239,7 +242,10 @@ describe('staff view and workers', () => {
     const viewer = await createStaffWithSession(t, { role: 'viewer' });
     const res = await t.inject({ method: 'GET', url: `/api/notifications?subjectType=test-subject&subjectId=${m.subject!.id}`, headers: viewer.headers });
     expect(res.statusCode).toBe(200);
-    expect(res.json().notifications).toEqual([expect.objectContaining({ channel: 'email', status: 'failed', recipient: 'a•••@partner.example', providerReason: expect.stringMatching(/550/) })]);
+    expect(res.json().notifications).toEqual([
+      expect.objectContaining({ template: 'staff-notification-failed', status: 'sent', recipient: 'b•••@retailer.example' }),
+      expect.objectContaining({ channel: 'email', template: 'delivery-revealed', status: 'failed', recipient: 'a•••@partner.example', providerReason: expect.stringMatching(/550/) }),
+    ]);
     expect(JSON.stringify(res.json())).not.toContain('payload');
   });
 

@@ -188,6 +188,17 @@ export class NotificationsService implements OnModuleInit {
         subjectId: n.subjectId ?? n.id,
         detail: { notificationId: n.id, channel: n.channel, template: n.template, recipient: n.recipientMasked, reason },
       });
+      // Staff hear of it (never about their own alerts, which would loop).
+      if (this.config.staffAlertEmail && !n.template.startsWith('staff-')) {
+        await this.enqueueEmail(tx, {
+          to: this.config.staffAlertEmail,
+          template: 'staff-notification-failed',
+          language: 'en',
+          idempotencyKey: `notification:${n.id}:failed-alert`,
+          subject: n.subjectType && n.subjectId ? { type: n.subjectType, id: n.subjectId } : undefined,
+          data: { channel: n.channel, template: n.template, recipient: n.recipientMasked, reason, subjectType: n.subjectType, subjectId: n.subjectId, notificationId: n.id },
+        });
+      }
     });
     this.logger.warn({ notificationId: n.id, channel: n.channel, template: n.template, reason }, 'notification failed permanently');
   }
