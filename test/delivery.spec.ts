@@ -328,3 +328,12 @@ describe('what a copy of the database and the logs hold', () => {
     }
   });
 });
+
+describe('the JSON API is documented', () => {
+  it('lists the partner-side delivery endpoints in the OpenAPI document', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
+    for (const p of ['/api/deliveries/lookup', '/api/deliveries/code', '/api/deliveries/reveal']) expect(doc.paths[p]?.post, p).toBeDefined();
+    expect(doc.paths['/api/deliveries'].get).toBeDefined();
+    expect(doc.components.schemas.RevealedCredentialView.properties.clientSecret).toBeDefined();
+  });
+});

@@ -3,7 +3,7 @@ import { ApiGoneResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyReques
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Public, Roles } from '../staff/auth.decorators.js';
-import { DeliveryStatusQuery, DeliveryTokenDto, RevealDeliveryDto } from './delivery.dto.js';
+import { CodeRequestedView, DeliveryOverviewView, DeliveryStatusQuery, DeliveryTokenDto, RevealDeliveryDto, RevealedCredentialView } from './delivery.dto.js';
 import { DeliveryService } from './delivery.service.js';
 
 /**
@@ -20,7 +20,7 @@ export class DeliveryController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'What a delivery link is for: partner, API, environment, masked mobile number, state. Consumes nothing.' })
-  @ApiOkResponse({ description: 'DeliveryOverview' })
+  @ApiOkResponse({ type: DeliveryOverviewView })
   lookup(@Body() body: DeliveryTokenDto) {
     return this.deliveries.lookup(body.token);
   }
@@ -30,7 +30,7 @@ export class DeliveryController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Send a one-time code by SMS to the technical contact (valid 10 minutes; at most 3 per link, one per 60 s).' })
-  @ApiOkResponse({ description: '{ maskedMobile, codeExpiresAt, codesLeft, nextCodeAt }' })
+  @ApiOkResponse({ type: CodeRequestedView })
   @ApiTooManyRequestsResponse({ description: 'delivery/code_resend_too_soon or delivery/too_many_code_requests (Retry-After)' })
   requestCode(@Body() body: DeliveryTokenDto, @Ctx() ctx: RequestContext) {
     return this.deliveries.requestCode(body.token, ctx);
@@ -41,7 +41,7 @@ export class DeliveryController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Link token + SMS code: returns the secret exactly once and activates it.' })
-  @ApiOkResponse({ description: '{ clientId, clientSecret, environment, issuer, tokenEndpoint, baseUrl, revealedAt }' })
+  @ApiOkResponse({ type: RevealedCredentialView })
   @ApiGoneResponse({ description: 'delivery/already_revealed, delivery/expired or delivery/cancelled' })
   async reveal(@Body() body: RevealDeliveryDto, @Ctx() ctx: RequestContext) {
     const r = await this.deliveries.reveal(body.token, body.code, ctx);

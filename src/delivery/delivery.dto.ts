@@ -31,3 +31,36 @@ export class DeliveryStatusQuery {
   @MaxLength(100, { each: true })
   subjectId!: string[];
 }
+
+export class DeliveryOverviewView {
+  @ApiProperty({ enum: ['pending', 'revealed', 'expired', 'locked', 'cancelled'] }) state!: string;
+  @ApiProperty() partnerName!: string;
+  @ApiProperty() apiName!: string;
+  @ApiProperty({ enum: ['acceptance', 'production'] }) environment!: string;
+  @ApiProperty() clientId!: string;
+  @ApiProperty({ enum: ['issued', 'rotated', 'redelivered'] }) reason!: string;
+  @ApiProperty({ example: '+31 •••• ••78' }) maskedMobile!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) expiresAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revealedAt!: string | null;
+  @ApiProperty() codesLeft!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while a code is usable.' }) codeExpiresAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When another code may be requested.' }) nextCodeAt!: string | null;
+}
+
+export class CodeRequestedView {
+  @ApiProperty({ example: '+31 •••• ••78' }) maskedMobile!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) codeExpiresAt!: string;
+  @ApiProperty() codesLeft!: number;
+  @ApiProperty({ type: String, format: 'date-time' }) nextCodeAt!: string;
+}
+
+export class RevealedCredentialView {
+  @ApiProperty() clientId!: string;
+  @ApiProperty({ description: 'Shown once; store it in your secret store.' }) clientSecret!: string;
+  @ApiProperty() apiName!: string;
+  @ApiProperty({ enum: ['acceptance', 'production'] }) environment!: string;
+  @ApiProperty() issuer!: string;
+  @ApiProperty() tokenEndpoint!: string;
+  @ApiProperty() baseUrl!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) revealedAt!: string;
+}
