@@ -205,7 +205,9 @@ describe('the partner status page', () => {
   it('lets the partner withdraw after a confirmation step', async () => {
     const { path, id } = await applied();
     const confirm = await t.inject({ method: 'GET', url: `${path}/withdraw` });
-    expect(confirm.body).toContain('Withdraw application');
+    // The application was made in Dutch: the partner's pages speak Dutch.
+    expect(confirm.body).toContain('<html lang="nl">');
+    expect(confirm.body).toContain('Aanvraag intrekken');
     const done = await t.inject({ method: 'POST', url: `${path}/withdraw`, headers: { 'content-type': FORM }, payload: encode({ reason: 'Plans changed' }) });
     expect(done.statusCode).toBe(303);
     const page = await t.inject({ method: 'GET', url: done.headers.location as string });

@@ -11,6 +11,7 @@ import { Public } from '../staff/auth.decorators.js';
 import { renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake, type IntakeValues } from './intake-form.js';
 import { OPEN_STATES } from './onboarding-request.state.js';
+import { PARTNER_TEXT } from './partner-pages.text.js';
 import { OnboardingService } from './onboarding.service.js';
 import { signFormIssuedAt, verifyFormIssuedAt } from './onboarding.tokens.js';
 import type { OnboardingRequestView } from './onboarding.types.js';
@@ -103,7 +104,7 @@ export class IntakeController {
   @Public()
   async confirmWithdraw(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
     const request = await this.onboarding.getByStatusToken(token);
-    return renderPage(req, reply, 'requests/withdraw.eta', { title: 'Withdraw your application', request, token, errors: {} });
+    return renderPage(req, reply, 'requests/withdraw.eta', { title: PARTNER_TEXT[request.language].withdrawTitle, lang: request.language, t: PARTNER_TEXT[request.language], request, token, errors: {} });
   }
 
   @Post('requests/:token/withdraw')
@@ -112,7 +113,8 @@ export class IntakeController {
     const reason = typeof (body as Record<string, unknown>)?.reason === 'string' ? ((body as Record<string, string>).reason) : '';
     if (reason.length > 500) {
       const request = await this.onboarding.getByStatusToken(token);
-      return renderPage(req, reply, 'requests/withdraw.eta', { title: 'Withdraw your application', request, token, reason, errors: { reason: 'Reason must be 500 characters or fewer' } }, 400);
+      const t = PARTNER_TEXT[request.language];
+      return renderPage(req, reply, 'requests/withdraw.eta', { title: t.withdrawTitle, lang: request.language, t, request, token, reason, errors: { reason: t.errReasonLong } }, 400);
     }
     await this.onboarding.withdrawByPartner(ctx, token, reason);
     return reply.status(303).redirect(`/requests/${token}?done=withdrawn`, 303);
@@ -134,13 +136,14 @@ export class IntakeController {
     const form = readIntakeForm(body);
     const version = Number((body as Record<string, unknown>)?.version);
     const errors: Record<string, string> = {};
+    const t = PARTNER_TEXT[request.language];
     const purpose = form.purpose.trim();
-    if (purpose.length < 20) errors.purpose = 'Describe what you will use the APIs for (at least 20 characters)';
-    else if (purpose.length > 2000) errors.purpose = 'Purpose must be 2000 characters or fewer';
+    if (purpose.length < 20) errors.purpose = t.errPurposeShort;
+    else if (purpose.length > 2000) errors.purpose = t.errPurposeLong;
     const catalogue = await this.onboarding.catalogue();
     const items = form.items.map((v) => catalogue.find((c) => `${c.apiKey}:${c.environment}` === v));
-    if (!items.length) errors.items = 'Choose at least one API and environment';
-    else if (items.some((i) => !i)) errors.items = 'Choose APIs and environments from the list';
+    if (!items.length) errors.items = t.errItemsNone;
+    else if (items.some((i) => !i)) errors.items = t.errItemsUnknown;
     if (Object.keys(errors).length) return this.renderEdit(req, reply, token, request, { purpose: form.purpose, items: form.items }, errors, 400);
     await this.onboarding.resubmitByPartner(ctx, token, { purpose, items: items.map((i) => ({ api: i!.apiKey, environment: i!.environment })) }, Number.isInteger(version) ? version : undefined);
     return reply.status(303).redirect(`/requests/${token}?done=resubmitted`, 303);
@@ -161,13 +164,17 @@ export class IntakeController {
   }
 
   private async renderEdit(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView, values: { purpose: string; items: string[] }, errors: Record<string, string>, status = 200) {
-    return renderPage(req, reply, 'requests/edit.eta', { title: 'Change your application', request, token, values, errors, groups: catalogueGroups(await this.onboarding.catalogue()) }, status);
+    const t = PARTNER_TEXT[request.language];
+    return renderPage(req, reply, 'requests/edit.eta', { title: t.editTitle, lang: request.language, t, request, token, values, errors, groups: catalogueGroups(await this.onboarding.catalogue()) }, status);
   }
 
   private renderStatus(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView) {
     const done = (req.query as Record<string, unknown>)?.done;
+    const t = PARTNER_TEXT[request.language];
     return renderPage(req, reply, 'requests/status.eta', {
-      title: `Application ${request.reference}`,
+      title: `${t.application} ${request.reference}`,
+      lang: request.language,
+      t,
       request,
       token,
       done: typeof done === 'string' ? done : null,
