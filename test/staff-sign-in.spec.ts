@@ -152,6 +152,27 @@ describe('staff sign-in through the pages', () => {
     expect((await signIn(t, browser(), s)).statusCode).toBe(303);
   });
 
+  it("keeps the owner's known browser signing in while an attacker keeps the account locked", async () => {
+    const s = await enrolledStaff(t);
+    const owner = browser();
+    expect((await signIn(t, owner, s)).statusCode).toBe(303);
+    const device = Object.entries(owner.jar).find(([k]) => k.endsWith('staff_device'))!;
+    expect(device[1].startsWith(`${s.staffId}.`)).toBe(true);
+    await owner.submit('/console/account', '/console/sign-out', {});
+
+    for (let i = 0; i < 6; i++) await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: `attacker-${i}-guess` });
+    t.clock.advance(30_000);
+    // A browser without the cookie (or with a forged one) is locked out with the account...
+    expect((await signIn(t, browser(), s)).statusCode).toBe(401);
+    const forger = browser();
+    forger.jar[device[0]] = `${s.staffId}.forged.${'0'.repeat(64)}`;
+    expect((await signIn(t, forger, s)).statusCode).toBe(401);
+    // ...the owner's own browser is not.
+    expect((await signIn(t, owner, s)).statusCode).toBe(303);
+    const last = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: s.staffId, action: 'staff.signed_in' }, orderBy: { seq: 'desc' }, select: { detail: true } });
+    expect(last.detail).toMatchObject({ knownDevice: true });
+  });
+
   it('never locks longer than 15 minutes, however long the attack goes on', async () => {
     const s = await enrolledStaff(t);
     for (let round = 0; round < 12; round++) {

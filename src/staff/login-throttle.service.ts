@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { hmacSha256Hex } from '../common/crypto.js';
+import { hmacSha256Hex, sha256Hex } from '../common/crypto.js';
 import type { Tx } from '../prisma/prisma.service.js';
 import { LoginThrottleRepository } from './login-throttle.repository.js';
 import { ACCOUNT_POLICY, IP_POLICY, lockDurationMs, type ThrottlePolicy } from './throttle.policy.js';
@@ -26,9 +26,16 @@ export class LoginThrottle {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Keyed by a keyed hash of the email, known or not: an unknown address throttles exactly like a real one. */
-  keysFor(email: string, clientIp: string | null): AttemptKeys {
-    return { account: `account:${hmacSha256Hex(this.config.secretHashKey, `staff-email:${email}`)}`, ip: `ip:${clientIp ?? 'unknown'}` };
+  /**
+   * Keyed by a keyed hash of the email, known or not: an unknown address throttles exactly like a real
+   * one. A browser that signed in to this account before (a valid device cookie) gets a counter of its
+   * own instead, so an attacker who keeps the account's counter locked does not lock its owner out.
+   */
+  keysFor(email: string, clientIp: string | null, trustedDevice?: string): AttemptKeys {
+    const account = trustedDevice
+      ? `device:${sha256Hex(trustedDevice)}`
+      : `account:${hmacSha256Hex(this.config.secretHashKey, `staff-email:${email}`)}`;
+    return { account, ip: `ip:${clientIp ?? 'unknown'}` };
   }
 
   /** The address is charged first: a locked address does not get to push a victim's account towards a lock. */

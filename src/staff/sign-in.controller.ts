@@ -48,7 +48,7 @@ export class SignInController {
     }
     if (Object.keys(errors).length) return this.renderSignIn(req, reply, { errors, email: value.email }, 400);
     try {
-      const r = await this.signIn.passwordStep(value.email, value.password, ctx);
+      const r = await this.signIn.passwordStep(value.email, value.password, ctx, this.cookies.deviceCookie(req));
       this.cookies.setPending(reply, r.pendingToken);
       return reply.redirect(r.next === 'enrol' ? '/console/enrol' : '/console/sign-in/second-factor', 303);
     } catch (err) {
@@ -75,8 +75,9 @@ export class SignInController {
     const { value, errors } = await validateForm(SecondFactorDto, body);
     if (Object.keys(errors).length) return this.renderSecondFactor(req, reply, { errors }, 400);
     try {
-      const s = await this.signIn.secondFactor(token ?? '', value.code, ctx);
+      const s = await this.signIn.secondFactor(token ?? '', value.code, ctx, this.cookies.deviceCookie(req));
       this.cookies.clearPending(reply);
+      this.cookies.setDevice(reply, s.deviceCookie);
       this.cookies.setSession(reply, s.sessionToken);
       return reply.redirect('/console', 303);
     } catch (err) {
@@ -109,8 +110,9 @@ export class SignInController {
     }
     if (Object.keys(errors).length) return this.renderEnrol(req, reply, { errors }, 400);
     try {
-      const s = await this.signIn.enrol(token ?? '', value.code, enrolment?.mustChangePassword ? value.newPassword : undefined, ctx);
+      const s = await this.signIn.enrol(token ?? '', value.code, enrolment?.mustChangePassword ? value.newPassword : undefined, ctx, this.cookies.deviceCookie(req));
       this.cookies.clearPending(reply);
+      this.cookies.setDevice(reply, s.deviceCookie);
       this.cookies.setSession(reply, s.sessionToken);
       return renderPage(req, reply, 'staff/recovery-codes.eta', { title: 'Your recovery codes', codes: s.recoveryCodes, next: '/console', enrolled: true });
     } catch (err) {

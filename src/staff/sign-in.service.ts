@@ -3,7 +3,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { Clock } from '../common/clock.js';
-import { hmacSha256Hex, open, randomToken, seal, sha256Hex } from '../common/crypto.js';
+import { constantTimeEqual, hmacSha256Hex, open, randomToken, seal, sha256Hex } from '../common/crypto.js';
 import { InvalidInputError, UnauthenticatedError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
@@ -31,6 +31,8 @@ const pendingAad = (pendingId: string) => `staff-pending-totp:${pendingId}`;
 export type PasswordStepResult = { next: 'second_factor' | 'enrol'; pendingToken: string; expiresAt: Date };
 export interface SignedIn {
   sessionToken: string;
+  /** Marks this browser as one the member signed in from (see LoginThrottle.keysFor). */
+  deviceCookie: string;
   expiresAt: Date;
   staffId: string;
 }
@@ -55,10 +57,10 @@ export class SignInService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async passwordStep(emailRaw: string, password: string, ctx: RequestContext): Promise<PasswordStepResult> {
+  async passwordStep(emailRaw: string, password: string, ctx: RequestContext, deviceCookie?: string): Promise<PasswordStepResult> {
     const email = normaliseEmail(emailRaw).slice(0, 320);
-    const keys = this.throttle.keysFor(email, ctx.clientIp);
     const account = await this.staff.findByEmail(email);
+    const keys = this.throttle.keysFor(email, ctx.clientIp, this.trustedDevice(deviceCookie, account?.id));
     const now = this.clock.now();
     const charged = await this.charge(keys, account, 'password', ctx, now);
 
@@ -103,8 +105,8 @@ export class SignInService {
     return !!(pendingToken && (await this.livePending(pendingToken, purpose)));
   }
 
-  async secondFactor(pendingToken: string, codeRaw: string, ctx: RequestContext): Promise<SignedIn> {
-    const { pending: p, account, keys, charged } = await this.startCodeAttempt(pendingToken, 'second_factor', ctx);
+  async secondFactor(pendingToken: string, codeRaw: string, ctx: RequestContext, deviceCookie?: string): Promise<SignedIn> {
+    const { pending: p, account, keys, charged } = await this.startCodeAttempt(pendingToken, 'second_factor', ctx, deviceCookie);
     const code = codeRaw.trim().replace(/\s/g, '');
     const now = this.clock.now();
     const method = isTotpShaped(code) ? 'totp' : 'recovery_code';
@@ -137,13 +139,13 @@ export class SignInService {
    * First sign-in (or after an admin reset the second factor): confirm the new seed with a code,
    * replace a one-time password if the account has one, and receive recovery codes, shown once.
    */
-  async enrol(pendingToken: string, codeRaw: string, newPassword: string | undefined, ctx: RequestContext): Promise<SignedIn & { recoveryCodes: string[] }> {
+  async enrol(pendingToken: string, codeRaw: string, newPassword: string | undefined, ctx: RequestContext, deviceCookie?: string): Promise<SignedIn & { recoveryCodes: string[] }> {
     const peek = await this.livePending(pendingToken, 'enrol');
     if (peek) {
       const account = await this.staff.findById(peek.staffId);
       if (account?.mustChangePassword) assertNewPassword(newPassword);
     }
-    const { pending: p, account, keys, charged } = await this.startCodeAttempt(pendingToken, 'enrol', ctx);
+    const { pending: p, account, keys, charged } = await this.startCodeAttempt(pendingToken, 'enrol', ctx, deviceCookie);
     const now = this.clock.now();
     const secret = open(this.config.masterKey, p.totpSecretEnc!, pendingAad(p.id)).toString();
     const step = await matchTotp(secret, codeRaw.trim(), now);
@@ -184,7 +186,7 @@ export class SignInService {
     return open(this.config.masterKey, account.totpSecretEnc, totpAad(account.id)).toString();
   }
 
-  private async startCodeAttempt(pendingToken: string, purpose: 'second_factor' | 'enrol', ctx: RequestContext) {
+  private async startCodeAttempt(pendingToken: string, purpose: 'second_factor' | 'enrol', ctx: RequestContext, deviceCookie?: string) {
     const now = this.clock.now();
     const p = /^[A-Za-z0-9_-]{43}$/.test(pendingToken) ? await this.pending.takeAttempt(sha256Hex(pendingToken), now, PENDING_MAX_ATTEMPTS) : null;
     const account = p && p.purpose === purpose ? await this.staff.findById(p.staffId) : null;
@@ -194,7 +196,7 @@ export class SignInService {
       );
       throw signInFailed();
     }
-    const keys = this.throttle.keysFor(account.email, ctx.clientIp);
+    const keys = this.throttle.keysFor(account.email, ctx.clientIp, this.trustedDevice(deviceCookie, account.id));
     const charged = await this.charge(keys, account, purpose, ctx, now);
     return { pending: p, account, keys, charged };
   }
@@ -223,8 +225,25 @@ export class SignInService {
   private async completeSignIn(tx: Tx, account: StaffAccountRecord, keys: AttemptKeys, charged: NewLock[], ctx: RequestContext, detail: Record<string, unknown>): Promise<SignedIn> {
     await this.throttle.succeeded(tx, keys, charged);
     const s = await this.sessions.start(tx, account.id, ctx);
-    await this.audit.record(tx, this.asStaff(ctx, account.id), { action: 'staff.signed_in', subjectType: 'staff_account', subjectId: account.id, detail: { ...detail, sessionId: s.sessionId } });
-    return { sessionToken: s.token, expiresAt: s.expiresAt, staffId: account.id };
+    const trustedDevice = keys.account.startsWith('device:');
+    await this.audit.record(tx, this.asStaff(ctx, account.id), { action: 'staff.signed_in', subjectType: 'staff_account', subjectId: account.id, detail: { ...detail, sessionId: s.sessionId, knownDevice: trustedDevice } });
+    return { sessionToken: s.token, expiresAt: s.expiresAt, staffId: account.id, deviceCookie: this.newDeviceCookie(account.id) };
+  }
+
+  /**
+   * `<staffId>.<nonce>.<mac>`: unforgeable without the service's key, and only counts for the account
+   * it was issued to. Returns the cookie when it is valid for `staffId`.
+   */
+  trustedDevice(cookie: string | undefined, staffId: string | undefined): string | undefined {
+    if (!cookie || !staffId || cookie.length > 200) return undefined;
+    const [id, nonce, mac] = cookie.split('.');
+    if (id !== staffId || !nonce || !mac) return undefined;
+    return constantTimeEqual(mac, hmacSha256Hex(this.config.secretHashKey, `staff-device:${id}.${nonce}`)) ? cookie : undefined;
+  }
+
+  private newDeviceCookie(staffId: string): string {
+    const nonce = randomToken(16);
+    return `${staffId}.${nonce}.${hmacSha256Hex(this.config.secretHashKey, `staff-device:${staffId}.${nonce}`)}`;
   }
 
   private async livePending(token: string, purpose: 'second_factor' | 'enrol'): Promise<PendingLogin | null> {

@@ -44,6 +44,15 @@ export class StaffCookies {
     this.clear(reply, this.sessions.cookieName);
   }
 
+  /** Remembers for 180 days that this browser signed in to an account (a separate throttle counter). */
+  deviceCookie(req: FastifyRequest): string | undefined {
+    return req.cookies?.[this.name('staff_device')];
+  }
+
+  setDevice(reply: FastifyReply, value: string): void {
+    this.set(reply, this.name('staff_device'), value, 180 * 24 * 3600_000);
+  }
+
   pendingToken(req: FastifyRequest): string | undefined {
     const v = req.cookies?.[this.name('staff_pending')];
     return v && TOKEN.test(v) ? v : undefined;
