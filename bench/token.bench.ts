@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     );
     await prisma.transaction((tx) => creds.activateOnReveal(tx, systemContext(), pending.secretId));
 
-    const service = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const service = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), 'dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(service);
     const floor = spawn(process.execPath, ['-e', `
       const body = JSON.stringify({ access_token: 'x'.repeat(400), token_type: 'Bearer', expires_in: 900 });
