@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
@@ -64,7 +65,7 @@ export class SignInService {
     const now = this.clock.now();
     const charged = await this.charge(keys, account, 'password', ctx, now);
 
-    const passwordOk = await verifyPassword(account?.passwordHash ?? null, password.slice(0, PASSWORD_MAX_LENGTH * 4));
+    const passwordOk = await verifyPassword(account?.passwordHash ?? null, password);
     if (!account || !passwordOk || account.disabledAt) {
       await this.failed(ctx, account, 'password', !account ? 'unknown_account' : !passwordOk ? 'wrong_password' : 'disabled', charged);
       throw signInFailed();
@@ -75,7 +76,7 @@ export class SignInService {
     const next = account.totpEnrolledAt ? 'second_factor' : 'enrol';
     await this.prisma.transaction(async (tx) => {
       await this.throttle.refundAttempt(tx, keys, charged);
-      const id = crypto.randomUUID();
+      const id = randomUUID();
       await this.pending.create(tx, {
         id,
         tokenHash: sha256Hex(pendingToken),

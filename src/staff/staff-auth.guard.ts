@@ -1,6 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthenticatedError } from '../common/domain-error.js';
 import { contextFromRequest } from '../common/http-context.js';
 import type { StaffRole } from '../generated/prisma/enums.js';
@@ -45,7 +45,14 @@ export class StaffAuthGuard implements CanActivate {
     }
     if (isPublic) return true;
     if (!role) throw new ForbiddenError('auth/no_policy', 'This route has no access policy.');
-    if (!session) throw new UnauthenticatedError('auth/signin_required', 'Sign in as staff to continue.');
+    if (!session) {
+      // A person whose session ended, opening a console page, is sent to sign in rather than shown a 401 page.
+      if ((req.method === 'GET' || req.method === 'HEAD') && req.url.startsWith('/console/') && String(req.headers.accept ?? '').includes('text/html')) {
+        context.switchToHttp().getResponse<FastifyReply>().redirect('/console/sign-in', 303);
+        return false;
+      }
+      throw new UnauthenticatedError('auth/signin_required', 'Sign in as staff to continue.');
+    }
     if (ROLE_RANK[session.role] < ROLE_RANK[role]) {
       throw new ForbiddenError('auth/role_required', `This needs the ${role} role.`, { required: role, current: session.role });
     }
