@@ -214,6 +214,26 @@ describe('review, four-eyes and per-environment approval', () => {
   });
 });
 
+describe('two reviewers at once', () => {
+  it('lets exactly one of approve, reject and request changes happen', async () => {
+    const other = await createStaffWithSession(t, { role: 'reviewer' });
+    for (let round = 0; round < 5; round++) {
+      const { id } = await create({ items: [{ api: 'business', environment: 'acceptance' }] });
+      await post(`/api/onboarding-requests/${id}/start-review`, reviewer);
+      const results = await Promise.all([
+        post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' }),
+        post(`/api/onboarding-requests/${id}/reject`, other, { reason: 'Not for this partner.' }),
+        post(`/api/onboarding-requests/${id}/request-changes`, other, { note: 'Say more about the purpose.' }),
+      ]);
+      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
+      const winner = results.find((r) => r.statusCode === 200)!.json();
+      expect(winner.version).toBe(3);
+      const transitions = await t.prisma.auditEvent.count({ where: { subjectId: id, action: { in: ['onboarding.approved', 'onboarding.rejected', 'onboarding.changes_requested'] } } });
+      expect(transitions).toBe(1);
+    }
+  });
+});
+
 describe('rejection, changes requested, resubmission and withdrawal', () => {
   it('carries the rejection reason to the partner', async () => {
     const { id, statusUrl } = await create();
