@@ -5,10 +5,13 @@ import { AuditService } from '../../src/audit/audit.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import type { TestDatabase } from '../support/db.js';
 import { createStaffWithSession } from '../support/factories.js';
+import { FakeSmtp } from '../support/fake-smtp.js';
+import { NotificationsService } from '../../src/notifications/notifications.service.js';
+import { basic, FORM_HEADERS, issueCredential } from '../credentials.helpers.js';
 import { createEmptyDatabase, ensureBuilt, jsonLogs, sharedKeys, startInstance, type Instance } from '../support/instances.js';
 
 /**
- * Issue 6 item 4: two real processes (`node dist/main.js`) on one PostgreSQL, started at the same moment on
+ * Issue 6 item 4: two real processes of the built service (`node main.js`, see instances.ts) on one PostgreSQL, started at the same moment on
  * an EMPTY database, with the job workers on.
  */
 const migrationFolders = readdirSync(resolve(import.meta.dirname, '../../prisma/migrations'), { withFileTypes: true })
@@ -20,12 +23,14 @@ let db: TestDatabase;
 let a: Instance;
 let b: Instance;
 let helper: TestApp | undefined;
+let smtp: FakeSmtp;
 const keys = sharedKeys();
 
 beforeAll(async () => {
   ensureBuilt();
   db = await createEmptyDatabase();
-  const env = { DATABASE_URL: db.url, ...keys };
+  smtp = await FakeSmtp.start();
+  const env = { DATABASE_URL: db.url, SMTP_URL: smtp.url, ...keys };
   [a, b] = await Promise.all([startInstance('instance-a', env), startInstance('instance-b', env)]);
 }, 240_000);
 
@@ -38,6 +43,7 @@ afterAll(async () => {
     expect(verify.ok).toBe(true);
   }
   await db?.drop();
+  await smtp?.stop();
 }, 60_000);
 
 /** An in-process app on the same database and keys: a third member of the deployment, used to make sessions. */
@@ -78,4 +84,67 @@ describe('two instances on one PostgreSQL', () => {
     const anonymous = await fetch(`${b.baseUrl}/api/audit-events?limit=1`);
     expect(anonymous.status).toBe(401);
   });
+
+  it('refuses a secret on instance B within 1 s of its revocation on instance A', async () => {
+    const h = await helperApp();
+    const cred = await issueCredential(h);
+    const tokenAt = (inst: Instance) =>
+      fetch(`${inst.baseUrl}/oauth/acceptance/token`, { method: 'POST', headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) }, body: 'grant_type=client_credentials' });
+    // Both instances have seen (and cached) the client.
+    for (const inst of [a, b]) expect((await tokenAt(inst)).status, inst.name).toBe(200);
+    const reviewer = await createStaffWithSession(h, { role: 'reviewer' });
+    const revoked = await fetch(`${a.baseUrl}/api/credentials/${cred.credentialId}/revoke`, {
+      method: 'POST',
+      headers: { ...reviewer.headers, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ reason: 'two-instance proof' }),
+    });
+    expect(revoked.status, await revoked.text()).toBeLessThan(300);
+    const revokedAt = Date.now();
+    let refusedAfterMs = -1;
+    while (Date.now() - revokedAt < 5_000) {
+      const res = await tokenAt(b);
+      if (res.status === 401) {
+        refusedAfterMs = Date.now() - revokedAt;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    process.stdout.write(`[proof] two instances: secret revoked on instance A was refused by instance B after ${refusedAfterMs} ms (limit 1000 ms)\n`);
+    expect(refusedAfterMs).toBeGreaterThanOrEqual(0);
+    expect(refusedAfterMs).toBeLessThan(1000);
+    expect((await tokenAt(a)).status).toBe(401);
+  });
+
+  it('sends each queued email exactly once with the workers of both instances running', async () => {
+    const h = await helperApp();
+    const notifications = h.app.get(NotificationsService);
+    const count = 30;
+    const before = smtp.messages.length;
+    for (let i = 0; i < count; i++) {
+      await h.prisma.transaction((tx) =>
+        notifications.enqueueEmail(tx, {
+          to: `once-${i}@partner.example`,
+          template: 'onboarding-received',
+          language: 'en',
+          data: { reference: `OB-ONCE-${i}`, partnerName: 'Once B.V.', contactName: 'Jan', items: [], statusUrl: 'http://127.0.0.1/requests/x' },
+          idempotencyKey: `proof:once:${i}`,
+        }),
+      );
+    }
+    const deadline = Date.now() + 45_000;
+    while (smtp.messages.length - before < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (smtp.messages.length - before < count) {
+      const notes = [a, b].flatMap((inst) => inst.logs.filter((l) => /notification|email|boss|job/i.test(l)).slice(-5).map((l) => `${inst.name}: ${l.slice(0, 300)}`));
+      process.stdout.write(`[proof] two instances: only ${smtp.messages.length - before} of ${count} emails arrived; last worker lines:\n  ${notes.join('\n  ')}\n`);
+    }
+    await new Promise((r) => setTimeout(r, 2_000)); // room for a duplicate to show up
+    const received = smtp.messages.slice(before).flatMap((m) => m.to);
+    const perAddress = new Map<string, number>();
+    for (const to of received) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
+    const duplicates = [...perAddress.values()].filter((n) => n > 1).length;
+    const rows = await h.prisma.notification.groupBy({ by: ['status'], where: { idempotencyKey: { startsWith: 'proof:once:' } }, _count: true });
+    process.stdout.write(`[proof] two instances: ${count} emails queued, ${perAddress.size} distinct delivered, ${received.length} deliveries, ${duplicates} duplicates, ${count - perAddress.size} lost; notification rows by status ${JSON.stringify(rows.map((r) => [r.status, r._count]))}\n`);
+    expect(perAddress.size).toBe(count);
+    expect(duplicates).toBe(0);
+  }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -8,33 +8,38 @@ import { inject } from 'vitest';
 import type { TestDatabase } from './db.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'dist/main.js');
+/**
+ * A private build of the current sources. `npm run build` (nest build) empties dist/ first, so in a tree
+ * shared with other people (or test files) a process starting from dist/ can find it half-written; tsc
+ * into a folder of our own, swapped in with one rename, avoids that. It is the same compiler and config.
+ */
+const BUILD = join(ROOT, '.data/proof-dist');
+export const MAIN = join(BUILD, 'main.js');
 
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name === 'generated') continue;
-      newest = Math.max(newest, newestMtime(p));
-    } else newest = Math.max(newest, statSync(p).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
 
-/**
- * Builds `dist/` when `dist/main.js` is missing or older than anything in `src/`. If the build fails (a
- * colleague's half-written file) but an older build exists, that one is used and the reason is printed.
- */
+/** Builds when the build is missing or older than anything in `src/` (including the generated client). */
 export function ensureBuilt(): void {
-  const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < newestMtime(join(ROOT, 'src'));
-  if (!stale) return;
-  const run = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
-  if (run.status !== 0) {
-    const why = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
-    if (!existsSync(MAIN)) throw new Error(`npm run build failed and there is no dist/main.js:\n${why}`);
-    process.stdout.write(`[instances] npm run build failed; using the existing (older) dist/main.js. Build output:\n${why}\n`);
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  const tmp = `${BUILD}-${process.pid}-${Date.now()}`;
+  const run = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', tmp], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  if (!existsSync(join(tmp, 'main.js'))) {
+    throw new Error(`building the service failed:\n${`${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n')}`);
   }
+  // Type errors in a colleague's half-written file still emit JavaScript; say so rather than stop.
+  if (run.status !== 0) process.stdout.write(`[instances] tsc reported errors (JavaScript emitted anyway):\n${(run.stdout ?? '').split('\n').slice(0, 8).join('\n')}\n`);
+  // The same assets nest-cli.json copies: templates and the public folder.
+  cpSync(join(ROOT, 'src'), tmp, { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.eta') || src.includes(`${join('web', 'public')}`) });
+  rmSync(BUILD, { recursive: true, force: true });
+  renameSync(tmp, BUILD);
 }
 
 export function sparePort(): Promise<number> {
@@ -95,7 +100,7 @@ export function sharedKeys(): Record<string, string> {
   return { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64') };
 }
 
-/** Starts `node dist/main.js` as a real process (its own process group) and waits for /health. */
+/** Starts the built service (`node main.js`) as a real process (its own process group) and waits for /health. */
 export async function startInstance(name: string, env: Record<string, string>, opts: { port?: number; waitHealthy?: boolean } = {}): Promise<Instance> {
   const port = opts.port ?? (await sparePort());
   const baseUrl = `http://127.0.0.1:${port}`;
