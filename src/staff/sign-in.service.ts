@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -46,7 +46,7 @@ class AttemptRejected extends Error {}
  * record exists (its token in an HttpOnly cookie), never a session.
  */
 @Injectable()
-export class SignInService {
+export class SignInService implements OnModuleInit {
   constructor(
     private readonly prisma: PrismaService,
     private readonly staff: StaffRepository,
@@ -57,6 +57,11 @@ export class SignInService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Makes the dummy hash now, so that not even the first unknown address answers at a different speed. */
+  async onModuleInit(): Promise<void> {
+    await verifyPassword(null, 'warm-up');
+  }
 
   async passwordStep(emailRaw: string, password: string, ctx: RequestContext, deviceCookie?: string): Promise<PasswordStepResult> {
     const email = normaliseEmail(emailRaw).slice(0, 320);
