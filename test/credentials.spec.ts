@@ -64,7 +64,7 @@ async function approvedRequest(items: Array<{ api: string; environment: string }
 /** The partner's side: the link from the email, the code from the SMS, then reveal. */
 async function reveal(email: string, mobile: string, clientId: string) {
   await t.app.get(NotificationsService).drain();
-  const mail = smtp.to(email).find((m) => m.text.includes(clientId) && m.text.includes('/delivery#'));
+  const mail = smtp.to(email).filter((m) => m.text.includes(clientId) && m.text.includes('/delivery#')).at(-1);
   if (!mail) throw new Error(`no delivery email for ${clientId}`);
   const token = linkTokenFrom(mail.text);
   const code = await drv.code(token, mobile);
@@ -252,5 +252,80 @@ describe('console pages', () => {
     const asViewer = await t.inject({ method: 'GET', url: `/console/credentials/${id}`, headers: { ...viewer.headers, accept: 'text/html' } });
     expect(asViewer.statusCode).toBe(200);
     expect(asViewer.body).not.toContain('Revoke this credential');
+  });
+});
+
+describe('rotation with overlap', () => {
+  const oauthPost = (path: string, clientId: string, secret: string, payload: Record<string, string>) =>
+    t.inject({ method: 'POST', url: `/oauth/acceptance/${path}`, headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) }, payload: form(payload) });
+
+  /** Token, introspection and revocation must all accept (200) or all refuse (401) the secret. */
+  async function everyPath(clientId: string, secret: string, expected: 200 | 401, tokenFor: string) {
+    const tok = await token('acceptance', clientId, secret);
+    const intro = await oauthPost('introspect', clientId, secret, { token: tokenFor });
+    const rev = await oauthPost('revoke', clientId, secret, { token: 'not-a-token' });
+    expect([tok.statusCode, intro.statusCode, rev.statusCode], `${tok.body} ${intro.body} ${rev.body}`).toEqual([expected, expected, expected]);
+    if (expected === 401) for (const r of [tok, intro, rev]) expect(r.json().error_description).toMatch(/replaced by a newer one/);
+    if (expected === 200) expect(intro.json().active).toBe(true);
+  }
+
+  it('four-eyes approval, re-delivery, both secrets on every path during the overlap, then only the new one after "end overlap now"', async () => {
+    const r = await approvedRequest([{ api: 'business', environment: 'acceptance' }]);
+    const c = (await post(`/api/onboarding-requests/${r.id}/issue`, reviewer, { environment: 'acceptance' })).json().credentials[0];
+    const oldSecret = (await reveal(r.email, r.mobile, c.clientId)).clientSecret;
+
+    const started = await post(`/api/credentials/${c.credentialId}/rotations`, creator, { overlapDays: 3 });
+    expect(started.statusCode, started.body).toBe(201);
+    const rotationId = started.json().id;
+    expect(started.json()).toMatchObject({ state: 'awaiting_approval', overlapDays: 3 });
+    expect((await post(`/api/credentials/${c.credentialId}/rotations`, reviewer, {})).json().code).toBe('rotation/already_open');
+    const self = await post(`/api/rotations/${rotationId}/approve`, creator);
+    expect([self.statusCode, self.json().code]).toEqual([403, 'rotation/four_eyes']);
+    const approved = await post(`/api/rotations/${rotationId}/approve`, reviewer);
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(approved.json().state).toBe('delivering');
+
+    // Staff re-deliver: the first rotation delivery is cancelled, a fresh secret goes out.
+    const firstDelivery = (await t.inject({ method: 'GET', url: `/api/credentials/${c.credentialId}`, headers: viewer.headers })).json().secrets[0].deliveryId;
+    const again = await post(`/api/credentials/${c.credentialId}/redeliver`, reviewer);
+    expect(again.statusCode, again.body).toBe(200);
+    const afterRedeliver = (await t.inject({ method: 'GET', url: `/api/credentials/${c.credentialId}`, headers: viewer.headers })).json();
+    expect(afterRedeliver.deliveries.find((d: { deliveryId: string }) => d.deliveryId === firstDelivery).state).toBe('cancelled');
+    expect(afterRedeliver.secrets.map((s: { state: string }) => s.state)).toEqual(['pending_delivery', 'cancelled', 'active']);
+
+    const oldToken = (await token('acceptance', c.clientId, oldSecret)).json().access_token;
+    const newSecret = (await reveal(r.email, r.mobile, c.clientId)).clientSecret;
+    expect(newSecret).not.toBe(oldSecret);
+    await everyPath(c.clientId, oldSecret, 200, oldToken);
+    await everyPath(c.clientId, newSecret, 200, oldToken);
+
+    const during = (await t.inject({ method: 'GET', url: `/api/credentials/${c.credentialId}`, headers: viewer.headers })).json();
+    expect(during.overlap).toMatchObject({ inOverlap: true, endsAt: new Date(t.clock.now().getTime() + 3 * 86_400_000).toISOString() });
+    expect(during.rotations[0].state).toBe('overlap');
+    const page = await t.inject({ method: 'GET', url: `/console/credentials/${c.credentialId}`, headers: { ...reviewer.headers, accept: 'text/html' } });
+    expect(page.body).toContain('End overlap now');
+
+    const ended = await post(`/api/credentials/${c.credentialId}/end-overlap`, reviewer);
+    expect(ended.statusCode, ended.body).toBe(200);
+    await everyPath(c.clientId, oldSecret, 401, oldToken);
+    await everyPath(c.clientId, newSecret, 200, (await token('acceptance', c.clientId, newSecret)).json().access_token);
+    expect(await t.prisma.auditEvent.count({ where: { subjectId: c.credentialId, action: { in: ['credential.rotation_requested', 'credential.rotation_approved', 'credential.redelivered', 'credential.overlap_ended'] } } })).toBe(4);
+    expect((await post(`/api/credentials/${c.credentialId}/end-overlap`, reviewer)).json().code).toBe('rotation/no_overlap');
+  });
+
+  it('ends the overlap by itself when the window (OVERLAP_DAYS) has passed; runs last, as it moves the clock', async () => {
+    const r = await approvedRequest([{ api: 'communities', environment: 'acceptance' }]);
+    const c = (await post(`/api/onboarding-requests/${r.id}/issue`, reviewer, { environment: 'acceptance' })).json().credentials[0];
+    const oldSecret = (await reveal(r.email, r.mobile, c.clientId)).clientSecret;
+    const rot = (await post(`/api/credentials/${c.credentialId}/rotations`, reviewer, {})).json();
+    expect(rot.overlapDays).toBe(7);
+    expect((await post(`/api/rotations/${rot.id}/approve`, creator)).statusCode).toBe(200);
+    const newSecret = (await reveal(r.email, r.mobile, c.clientId)).clientSecret;
+    t.clock.advance(7 * 86_400_000 - 60_000);
+    expect((await token('acceptance', c.clientId, oldSecret)).statusCode).toBe(200);
+    t.clock.advance(120_000);
+    const tok = (await token('acceptance', c.clientId, newSecret)).json().access_token;
+    await everyPath(c.clientId, oldSecret, 401, tok);
+    await everyPath(c.clientId, newSecret, 200, tok);
   });
 });

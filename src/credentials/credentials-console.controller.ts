@@ -9,6 +9,7 @@ import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';
+import { RotationService } from './rotation.service.js';
 
 const NAV = '/console/credentials';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,7 +31,10 @@ function fieldErrors(err: DomainError, fallbackField: string): Record<string, st
 @ApiExcludeController()
 @Controller('console')
 export class CredentialsConsoleController {
-  constructor(private readonly credentials: CredentialsService) {}
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly rotation: RotationService,
+  ) {}
 
   // ---------------------------------------------------------------- catalogue
   @Get('catalogue')
@@ -135,6 +139,43 @@ export class CredentialsConsoleController {
     return reply.status(303).redirect(`/console/credentials/${id}?done=revoked`);
   }
 
+  @Post('credentials/:id/rotations')
+  @Roles('reviewer')
+  async startRotation(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const raw = field(body, 'overlapDays', 5);
+    return this.act(req, reply, id, 'overlapDays', 'rotation_started', () => this.rotation.start(ctx, id, raw === '' ? undefined : Number(raw)));
+  }
+
+  @Post('rotations/:rotationId/approve')
+  @Roles('reviewer')
+  async approveRotation(@Param('rotationId', UuidPipe) rotationId: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const id = field(body, 'credentialId', 40);
+    if (!UUID.test(id)) return reply.status(400).send({ code: 'request/validation_failed', message: 'credentialId is missing.' });
+    return this.act(req, reply, id, 'rotation', 'rotation_approved', () => this.rotation.approve(ctx, rotationId));
+  }
+
+  @Post('credentials/:id/end-overlap')
+  @Roles('reviewer')
+  async endOverlap(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    return this.act(req, reply, id, 'overlap', 'overlap_ended', () => this.rotation.endOverlap(ctx, id));
+  }
+
+  @Post('credentials/:id/redeliver')
+  @Roles('reviewer')
+  async redeliver(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    return this.act(req, reply, id, 'redeliver', 'redelivered', () => this.rotation.redeliver(ctx, id));
+  }
+
+  private async act(req: FastifyRequest, reply: FastifyReply, id: string, errorField: string, done: string, fn: () => Promise<unknown>) {
+    try {
+      await fn();
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code === 'credential/not_found') throw err;
+      return this.renderDetail(req, reply, id, { errors: fieldErrors(err, errorField) }, STATUS_BY_KIND[err.kind]);
+    }
+    return reply.status(303).redirect(`/console/credentials/${id}?done=${done}`);
+  }
+
   private async renderDetail(req: FastifyRequest, reply: FastifyReply, id: string, extra: Record<string, unknown>, status = 200) {
     const c = await this.credentials.detail(id);
     const deliveries = await this.credentials.deliveryStatus(c.secrets.map((s) => s.id));
@@ -144,6 +185,9 @@ export class CredentialsConsoleController {
       c,
       deliveries: Object.fromEntries(deliveries.map((d) => [d.subjectId, d])),
       issuer: this.credentials.issuerUrl(c.environment),
+      overlap: this.rotation.overlapOf(c),
+      rotations: await this.rotation.rotations(id),
+      defaultOverlapDays: this.credentials.defaultOverlapDays,
       canAct: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
       errors: {},
       ...extra,

@@ -4,13 +4,17 @@ import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Roles } from '../staff/auth.decorators.js';
 import { UuidPipe } from './credential-id.pipe.js';
-import { IssueCredentialsDto, ListCredentialsDto, RevokeDto } from './credentials.dto.js';
+import { IssueCredentialsDto, ListCredentialsDto, RevokeDto, StartRotationDto } from './credentials.dto.js';
+import { RotationService } from './rotation.service.js';
 import { CredentialsService } from './credentials.service.js';
 
 @ApiTags('credentials')
 @Controller('api')
 export class CredentialsController {
-  constructor(private readonly credentials: CredentialsService) {}
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly rotation: RotationService,
+  ) {}
 
   @Post('onboarding-requests/:id/issue')
   @Roles('reviewer')
@@ -32,7 +36,7 @@ export class CredentialsController {
   async detail(@Param('id', UuidPipe) id: string) {
     const detail = await this.credentials.detail(id);
     const deliveries = await this.credentials.deliveryStatus(detail.secrets.map((s) => s.id));
-    return { ...detail, deliveries };
+    return { ...detail, deliveries, overlap: this.rotation.overlapOf(detail), rotations: await this.rotation.rotations(id) };
   }
 
   @Post('credentials/:id/revoke')
@@ -49,5 +53,36 @@ export class CredentialsController {
   @ApiOperation({ summary: 'Revoke every credential of a partner' })
   revokePartner(@Param('id', UuidPipe) id: string, @Body() body: RevokeDto, @Ctx() ctx: RequestContext) {
     return this.credentials.revokeAllOfPartner(ctx, id, body.reason);
+  }
+
+  @Post('credentials/:id/rotations')
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Start a rotation (another reviewer approves it)' })
+  startRotation(@Param('id', UuidPipe) id: string, @Body() body: StartRotationDto, @Ctx() ctx: RequestContext) {
+    return this.rotation.start(ctx, id, body.overlapDays);
+  }
+
+  @Post('rotations/:id/approve')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Approve a rotation (four-eyes: not the reviewer who started it); the new secret goes to delivery' })
+  approveRotation(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext) {
+    return this.rotation.approve(ctx, id);
+  }
+
+  @Post('credentials/:id/end-overlap')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'End the overlap now: the old secret stops working on every path' })
+  endOverlap(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext) {
+    return this.rotation.endOverlap(ctx, id);
+  }
+
+  @Post('credentials/:id/redeliver')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Send a fresh secret in place of an undelivered one; the old delivery is cancelled' })
+  redeliver(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext) {
+    return this.rotation.redeliver(ctx, id);
   }
 }

@@ -51,3 +51,9 @@ export class RevokeDto {
   @Transform(trim) @IsString({ message: 'Say why you revoke' }) @MinLength(3, { message: 'Say why you revoke (at least 3 characters)' }) @MaxLength(500, { message: 'Reason must be 500 characters or fewer' })
   reason!: string;
 }
+
+export class StartRotationDto {
+  @ApiPropertyOptional({ description: 'Days both secrets work after the new one is revealed (default OVERLAP_DAYS)', minimum: 0, maximum: 90 })
+  @IsOptional() @Type(() => Number) @IsInt({ message: 'Give a whole number of days' }) @Min(0, { message: 'Give 0 to 90 days' }) @Max(90, { message: 'Give 0 to 90 days' })
+  overlapDays?: number;
+}

@@ -5,13 +5,14 @@ import { CatalogueController } from './catalogue.controller.js';
 import { ClientRegistry } from './client-registry.js';
 import { CredentialsConsoleController } from './credentials-console.controller.js';
 import { CredentialsController } from './credentials.controller.js';
-import { CredentialsRepository } from './credentials.repository.js';
+import { CredentialsRepository, RotationsRepository } from './credentials.repository.js';
+import { RotationService } from './rotation.service.js';
 import { CredentialsService } from './credentials.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController],
-  providers: [CredentialsRepository, CredentialsService, ClientRegistry],
+  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry],
   exports: [CredentialsService, ClientRegistry],
 })
 export class CredentialsModule {}

@@ -226,3 +226,54 @@ function listItem(r: Record<string, unknown>): CredentialListItem {
     revokedAt: (r.revoked_at as Date | null) ?? null,
   };
 }
+
+// ---------------------------------------------------------------- rotations
+export interface RotationRow {
+  id: string;
+  credentialId: string;
+  state: 'awaiting_confirmation' | 'awaiting_approval' | 'delivering' | 'overlap' | 'completed' | 'cancelled';
+  requestedByType: 'staff' | 'partner_contact' | 'system';
+  requestedById: string | null;
+  approvedById: string | null;
+  approvedAt: Date | null;
+  overlapDays: number;
+  oldSecretId: string | null;
+  newSecretId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+@Injectable()
+export class RotationsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async insert(tx: Tx, data: { id: string; credentialId: string; state: RotationRow['state']; requestedByType: RotationRow['requestedByType']; requestedById: string | null; overlapDays: number }): Promise<void> {
+    await tx.credentialRotation.create({ data });
+  }
+
+  async lock(tx: Tx, id: string): Promise<RotationRow | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM credential_rotation WHERE id = ${id}::uuid FOR UPDATE`;
+    if (!rows.length) return null;
+    return (await tx.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
+  }
+
+  async byId(id: string): Promise<RotationRow | null> {
+    return (await this.prisma.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
+  }
+
+  async byNewSecret(tx: Tx, secretId: string): Promise<RotationRow | null> {
+    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId } })) as RotationRow | null;
+  }
+
+  async openFor(db: Tx | PrismaService, credentialId: string): Promise<RotationRow | null> {
+    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } } })) as RotationRow | null;
+  }
+
+  async listFor(credentialId: string): Promise<RotationRow[]> {
+    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' } })) as RotationRow[];
+  }
+
+  async update(tx: Tx, id: string, data: Partial<Pick<RotationRow, 'state' | 'approvedById' | 'approvedAt' | 'oldSecretId' | 'newSecretId'>>): Promise<void> {
+    await tx.credentialRotation.update({ where: { id }, data });
+  }
+}

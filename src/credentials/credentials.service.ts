@@ -16,7 +16,7 @@ import type { IssuableApproval } from '../onboarding/onboarding.types.js';
 import { StartupHints } from '../common/startup-hints.js';
 import { ClientRegistry } from './client-registry.js';
 import { newClientId, newClientSecret, secretHint } from './credential-format.js';
-import { CredentialsRepository } from './credentials.repository.js';
+import { CredentialsRepository, RotationsRepository } from './credentials.repository.js';
 import type { CatalogueEntry, CredentialDetail, CredentialFilter, CredentialListItem } from './credentials.types.js';
 
 export const DAY_MS = 86_400_000;
@@ -54,6 +54,7 @@ export class CredentialsService implements OnModuleInit {
     private readonly hints: StartupHints,
     private readonly prisma: PrismaService,
     private readonly repo: CredentialsRepository,
+    private readonly rotations: RotationsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly registry: ClientRegistry,
@@ -69,6 +70,10 @@ export class CredentialsService implements OnModuleInit {
       `OAuth issuers: ${base}/oauth/acceptance and ${base}/oauth/production (metadata at ${base}/.well-known/oauth-authorization-server/oauth/acceptance)`,
       `Credentials console: ${base}/console/credentials`,
     ]);
+  }
+
+  get defaultOverlapDays(): number {
+    return this.config.credentials.overlapDays;
   }
 
   issuerUrl(environment: Environment): string {
@@ -211,17 +216,19 @@ export class CredentialsService implements OnModuleInit {
       throw new ConflictError('credential/cannot_activate', 'This secret cannot be activated (it is not pending, or two secrets are already active).');
     }
     let overlapEndsAt: Date | null = null;
-    const overlapDays = opts.overlapDays ?? this.config.credentials.overlapDays;
+    const rotation = await this.rotations.byNewSecret(tx, secretId);
+    const overlapDays = opts.overlapDays ?? (rotation?.state === 'delivering' ? rotation.overlapDays : this.config.credentials.overlapDays);
     const others = await this.repo.scheduleRetirementOfOthers(tx, cred.id, secretId, new Date(now.getTime() + overlapDays * DAY_MS));
     if (others.length) overlapEndsAt = new Date(now.getTime() + overlapDays * DAY_MS);
     if (overlapDays === 0 && others.length) await this.repo.endOverlap(tx, cred.id, secretId, now);
     await this.repo.activateCredential(tx, cred.id, now);
+    if (rotation?.state === 'delivering') await this.rotations.update(tx, rotation.id, { state: others.length && overlapDays > 0 ? 'overlap' : 'completed' });
     await this.audit.record(tx, ctx, {
       action: 'credential.secret_activated',
       subjectType: 'credential',
       subjectId: cred.id,
       environment: cred.environment,
-      detail: { clientId: cred.clientId, secretId, expiresAt: expiresAt.toISOString(), overlapEndsAt: overlapEndsAt?.toISOString() ?? null, previousSecretIds: others },
+      detail: { clientId: cred.clientId, secretId, expiresAt: expiresAt.toISOString(), overlapEndsAt: overlapEndsAt?.toISOString() ?? null, previousSecretIds: others, rotationId: rotation?.id ?? null },
     });
     await this.repo.notifyChanged(tx, cred.clientId);
     return { credentialId: cred.id, clientId: cred.clientId, overlapEndsAt };

@@ -1,0 +1,160 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/domain-error.js';
+import type { RequestContext } from '../common/request-context.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
+import { DeliveryService } from '../delivery/delivery.service.js';
+import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import { ClientRegistry } from './client-registry.js';
+import { CredentialsRepository, RotationsRepository, type RotationRow } from './credentials.repository.js';
+import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from './credentials.service.js';
+import type { CredentialDetail } from './credentials.types.js';
+
+export interface OverlapView {
+  inOverlap: boolean;
+  oldSecretId: string | null;
+  newSecretId: string | null;
+  endsAt: string | null;
+  oldLastUsedAt: string | null;
+  newLastUsedAt: string | null;
+  /** The partner has used the new secret and not the old one since. */
+  switched: boolean;
+  /** The old secret has been quiet for the configured period after the new one came into use. */
+  quietEnough: boolean;
+}
+
+/**
+ * Rotation: a reviewer starts it (or the partner asks), a different reviewer approves (four-eyes), a new
+ * secret is delivered the two-channel way, and both work during an overlap that starts at the reveal.
+ */
+@Injectable()
+export class RotationService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repo: RotationsRepository,
+    private readonly credentialsRepo: CredentialsRepository,
+    private readonly credentials: CredentialsService,
+    private readonly delivery: DeliveryService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly registry: ClientRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async start(ctx: RequestContext, credentialId: string, overlapDays?: number): Promise<RotationRow> {
+    const days = overlapDays ?? this.config.credentials.overlapDays;
+    if (!Number.isInteger(days) || days < 0 || days > 90) throw new InvalidInputError('rotation/invalid_overlap', 'The overlap must be 0 to 90 days.', { fields: { overlapDays: ['Give 0 to 90 days.'] } });
+    const id = randomUUID();
+    await this.prisma.transaction(async (tx) => {
+      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
+      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
+      if (cred.state !== 'active') throw new ConflictError('rotation/credential_not_active', 'Only an active credential can be rotated.');
+      if (await this.repo.openFor(tx, credentialId)) throw new ConflictError('rotation/already_open', 'A rotation of this credential is already in progress.');
+      await this.repo.insert(tx, { id, credentialId, state: 'awaiting_approval', requestedByType: ctx.actor.type, requestedById: ctx.actor.id, overlapDays: days });
+      await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { rotationId: id, overlapDays: days, by: ctx.actor.type } });
+    });
+    return (await this.repo.byId(id))!;
+  }
+
+  /** Four-eyes: the approver is not whoever asked for it. Issues the new secret and hands it to delivery. */
+  async approve(ctx: RequestContext, rotationId: string): Promise<RotationRow> {
+    await this.prisma.transaction(async (tx) => {
+      const rot = await this.repo.lock(tx, rotationId);
+      if (!rot) throw new NotFoundError('rotation/not_found', 'No such rotation.');
+      if (rot.state !== 'awaiting_approval') throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be approved.`);
+      if (rot.requestedByType === 'staff' && rot.requestedById === ctx.actor.id) throw new ForbiddenError('rotation/four_eyes', 'Another reviewer must approve a rotation you started.');
+      const cred = await this.credentialsRepo.lockCredential(tx, rot.credentialId);
+      if (!cred || cred.state !== 'active') throw new ConflictError('rotation/credential_not_active', 'Only an active credential can be rotated.');
+      const detail = (await this.credentialsRepo.detail(rot.credentialId, tx))!;
+      const active = detail.secrets.filter((s) => s.state === 'active' && (!s.retiresAt || s.retiresAt > this.clock.now()));
+      if (active.length !== 1) throw new ConflictError('rotation/overlap_running', 'End the running overlap before starting another rotation.');
+      const newSecretId = await this.issueSecret(tx, ctx, detail, 'rotated');
+      await this.repo.update(tx, rotationId, { state: 'delivering', approvedById: ctx.actor.id, approvedAt: this.clock.now(), oldSecretId: active[0].id, newSecretId });
+      await this.audit.record(tx, ctx, { action: 'credential.rotation_approved', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId, newSecretId, oldSecretId: active[0].id } });
+    });
+    return (await this.repo.byId(rotationId))!;
+  }
+
+  private async issueSecret(tx: Tx, ctx: RequestContext, c: CredentialDetail, reason: 'rotated' | 'redelivered'): Promise<string> {
+    const { secretId, secret } = await this.credentials.createPendingSecret(tx, c.id, c.environment);
+    const { deliveryId } = await this.delivery.create(tx, ctx, {
+      subjectType: CREDENTIAL_SECRET_SUBJECT,
+      subjectId: secretId,
+      recipient: { contactId: c.contact.id, name: c.contact.name, email: c.contact.email, mobile: c.contact.mobile, language: c.contact.language },
+      secret,
+      display: this.credentials.display(c.partnerName, c.clientId, c.apiName, c.environment, c.baseUrl, reason),
+    });
+    await this.credentialsRepo.setSecretDelivery(tx, secretId, deliveryId);
+    await this.credentialsRepo.notifyChanged(tx, c.clientId);
+    return secretId;
+  }
+
+  /** Staff end the overlap early: every other active secret stops working on every path at once. */
+  async endOverlap(ctx: RequestContext, credentialId: string): Promise<CredentialDetail> {
+    await this.prisma.transaction(async (tx) => {
+      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
+      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
+      const detail = (await this.credentialsRepo.detail(credentialId, tx))!;
+      const newest = detail.secrets.find((s) => s.state === 'active' && !s.retiresAt);
+      const old = detail.secrets.filter((s) => s.state === 'active' && s.retiresAt);
+      if (!newest || !old.length) throw new ConflictError('rotation/no_overlap', 'There is no overlap to end.');
+      const ended = await this.credentialsRepo.endOverlap(tx, credentialId, newest.id, this.clock.now());
+      const rot = await this.repo.openFor(tx, credentialId);
+      if (rot) await this.repo.update(tx, rot.id, { state: 'completed' });
+      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { endedSecretIds: ended, keptSecretId: newest.id, rotationId: rot?.id ?? null, early: true } });
+      await this.credentialsRepo.notifyChanged(tx, cred.clientId);
+    });
+    this.registry.invalidate('*');
+    return this.credentials.detail(credentialId);
+  }
+
+  /** Re-delivery: the undelivered secret and its delivery are cancelled, and a fresh secret is sent. */
+  async redeliver(ctx: RequestContext, credentialId: string): Promise<{ secretId: string }> {
+    return this.prisma.transaction(async (tx) => {
+      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
+      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
+      if (cred.state === 'revoked') throw new ConflictError('credential/revoked', 'This credential is revoked.');
+      const detail = (await this.credentialsRepo.detail(credentialId, tx))!;
+      const pending = detail.secrets.find((s) => s.state === 'pending_delivery');
+      if (!pending) throw new ConflictError('delivery/nothing_pending', 'There is no undelivered secret to send again.');
+      const now = this.clock.now();
+      await this.credentialsRepo.cancelPendingSecret(tx, pending.id, now);
+      if (pending.deliveryId) await this.delivery.cancel(tx, ctx, pending.deliveryId);
+      const secretId = await this.issueSecret(tx, ctx, detail, 'redelivered');
+      const rot = await this.repo.openFor(tx, credentialId);
+      if (rot && rot.newSecretId === pending.id) await this.repo.update(tx, rot.id, { newSecretId: secretId });
+      await this.audit.record(tx, ctx, { action: 'credential.redelivered', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { cancelledSecretId: pending.id, newSecretId: secretId } });
+      return { secretId };
+    });
+  }
+
+  rotations(credentialId: string): Promise<RotationRow[]> {
+    return this.repo.listFor(credentialId);
+  }
+
+  overlapOf(c: CredentialDetail): OverlapView {
+    const now = this.clock.now().getTime();
+    const active = c.secrets.filter((s) => s.state === 'active' && (!s.retiresAt || s.retiresAt.getTime() > now));
+    const newest = active.find((s) => !s.retiresAt) ?? null;
+    const old = active.find((s) => s.retiresAt) ?? null;
+    const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+    const quietMs = this.config.credentials.overlapQuietHours * 3_600_000;
+    const newUsed = newest?.lastUsedAt?.getTime() ?? null;
+    const oldUsed = old?.lastUsedAt?.getTime() ?? null;
+    const switched = newUsed !== null && (oldUsed === null || oldUsed < newUsed);
+    return {
+      inOverlap: !!(newest && old),
+      oldSecretId: old?.id ?? null,
+      newSecretId: newest?.id ?? null,
+      endsAt: iso(old?.retiresAt),
+      oldLastUsedAt: iso(old?.lastUsedAt),
+      newLastUsedAt: iso(newest?.lastUsedAt),
+      switched,
+      quietEnough: !!old && switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs,
+    };
+  }
+}
+
