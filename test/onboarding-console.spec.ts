@@ -91,7 +91,11 @@ describe('console: the queue', () => {
     const junk = await page('/console/requests?state=%3Cscript%3E&api=../../etc&page=-4', viewer);
     expect(junk.statusCode).toBe(200);
     expect(junk.body).not.toContain('<script>');
-    expect((await t.inject({ method: 'GET', url: '/console/requests', headers: { accept: 'text/html' } })).statusCode).toBe(401);
+    // Anonymous: sent to sign in (a browser) or 401, never the queue.
+    const anonymous = await t.inject({ method: 'GET', url: '/console/requests', headers: { accept: 'text/html' } });
+    expect([303, 401]).toContain(anonymous.statusCode);
+    expect(anonymous.body).not.toContain(reference);
+    expect((await t.inject({ method: 'GET', url: '/console/requests', headers: { accept: 'application/json' } })).statusCode).toBe(401);
   });
 });
 
