@@ -7,12 +7,13 @@ import { CredentialsConsoleController } from './credentials-console.controller.j
 import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository, RotationsRepository } from './credentials.repository.js';
 import { RotationService } from './rotation.service.js';
+import { ExpiryReminders } from './expiry-reminders.js';
 import { CredentialsService } from './credentials.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController],
-  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry],
+  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders],
   exports: [CredentialsService, ClientRegistry],
 })
 export class CredentialsModule {}
