@@ -69,6 +69,8 @@ describe.skipIf(skip)('onboarding in a real browser', () => {
     await shots.shot(cpage, 'console-queue');
     await cpage.getByRole('link', { name: reference }).click();
     await cpage.getByRole('button', { name: 'Start review' }).click();
+    await cpage.getByText('Review started.').waitFor();
+    await shots.shot(cpage, 'console-request-in-review');
     await cpage.getByRole('button', { name: /Approve Acceptance/ }).click();
     await cpage.getByText('Acceptance approved.').waitFor();
     await cpage.getByRole('button', { name: /Approve Production/ }).click();
