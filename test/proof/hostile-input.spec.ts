@@ -4,6 +4,7 @@ import { AuditService } from '../../src/audit/audit.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { recordFastifyRoutes, routeKey, routeTable, type RouteEntry } from '../support/route-table.js';
+import { issueCredential } from '../credentials.helpers.js';
 
 recordFastifyRoutes();
 
@@ -240,12 +241,13 @@ const latin1 = (s: string) => s.replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
 const headerValue = fc.oneof(fc.constantFrom(...PAYLOADS).map(latin1), fc.string({ maxLength: 40 }).map(latin1), fc.integer({ min: 100, max: 8000 }).map((n) => 'h'.repeat(n)));
 
 // ---------------------------------------------------------------- the request generator
-function requestArbitrary(spec: Spec, routes: RouteEntry[]): fc.Arbitrary<Omit<FuzzRequest, 'headers'> & { headers: Record<string, string>; cookieKind: string; csrfKind: string }> {
+function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.Arbitrary<Omit<FuzzRequest, 'headers'> & { headers: Record<string, string>; cookieKind: string; csrfKind: string }> {
   const byKey = new Map<string, Operation>();
   for (const [p, ops] of Object.entries(spec.paths)) {
     for (const [m, op] of Object.entries(ops)) byKey.set(`${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`, op);
   }
   const pathParam = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...(live.length ? live : ['00000000-0000-0000-0000-000000000000'])) },
     { weight: 2, arbitrary: fc.uuid().map(pct) },
     { weight: 1, arbitrary: fc.constantFrom('acceptance', 'production', 'ACCEPTANCE', 'staging') },
     { weight: 4, arbitrary: hostileString.map(pct) },
@@ -315,13 +317,56 @@ let t: TestApp;
 let spec: Spec;
 let routes: RouteEntry[];
 let admin: StaffLogin;
+let liveIds: string[] = [];
+let seededPartnerId = '';
 
 beforeAll(async () => {
   t = await startTestApp();
   routes = routeTable(t.app);
   spec = (await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json() as Spec;
   admin = await createStaffWithSession(t, { role: 'admin' });
+  liveIds = await seedRealRows();
 });
+
+/**
+ * Real rows for the generated requests to aim at (a request approved and issued, one in review, an active
+ * credential), so that "nothing half-written" is checked where writes can actually happen.
+ */
+async function seedRealRows(): Promise<string[]> {
+  const reviewer = await createStaffWithSession(t, { role: 'reviewer' });
+  const json = (h: Record<string, string>) => ({ ...h, 'content-type': 'application/json', accept: 'application/json' });
+  const catalogue = (await t.inject({ method: 'GET', url: '/api/onboarding-requests/catalogue', headers: admin.headers })).json() as Array<{ apiKey?: string; api?: string; environment: string }>;
+  const api = catalogue.map((c) => c.apiKey ?? c.api).find(Boolean) ?? 'business';
+  const ids: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const created = await t.inject({
+      method: 'POST',
+      url: '/api/onboarding-requests',
+      headers: json(reviewer.headers),
+      payload: {
+        partner: { legalName: `Fuzz Target ${i} B.V.`, registrationNumber: `7000000${i}`, country: 'NL' },
+        contact: { name: 'Fuzz Contact', email: `fuzz-${i}@partner.example`, mobile: '+31612345678' },
+        language: 'en',
+        purpose: 'A request for the hostile-input suite to aim at.',
+        items: [{ api, environment: 'acceptance' }],
+      },
+    });
+    if (created.statusCode !== 201 && created.statusCode !== 200) throw new Error(`seeding a request failed: ${created.statusCode} ${created.body}`);
+    const id = (created.json() as { id: string }).id;
+    ids.push(id);
+    await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/start-review`, headers: json(admin.headers), payload: {} });
+    if (i === 0) {
+      await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/approvals`, headers: json(admin.headers), payload: { environment: 'acceptance' } });
+      const issued = await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/issue`, headers: json(admin.headers), payload: { environment: 'acceptance' } });
+      for (const c of ((issued.json() as { credentials?: Array<{ credentialId: string }> }).credentials ?? [])) ids.push(c.credentialId);
+    }
+  }
+  const active = await issueCredential(t);
+  seededPartnerId = active.partnerId;
+  ids.push(active.credentialId, active.partnerId, reviewer.staffId);
+  process.stdout.write(`[proof] hostile input: ${ids.length} real ids seeded for the generator to aim at\n`);
+  return ids;
+}
 afterAll(() => t?.close());
 
 async function adminStillSignedIn(): Promise<boolean> {
@@ -340,7 +385,8 @@ function contractProblem(req: FuzzRequest, status: number, contentType: string, 
     return `non-JSON ${status} body (${contentType}): ${body.slice(0, 80)}`;
   }
   if (typeof parsed.code === 'string' && typeof parsed.message === 'string' && typeof parsed.correlationId === 'string') return null;
-  if (req.url.startsWith('/oauth/') && typeof parsed.error === 'string') return null;
+  // OAuth endpoints (and their RFC 8414 metadata under /.well-known/) answer in the OAuth error shape.
+  if ((req.url.startsWith('/oauth/') || req.url.startsWith('/.well-known/')) && typeof parsed.error === 'string') return null;
   return `${status} body outside the error contract: ${body.slice(0, 120)}`;
 }
 
@@ -351,7 +397,7 @@ describe('hostile input across every route', () => {
     process.on('uncaughtException', onCrash);
     process.on('unhandledRejection', onCrash);
 
-    const requests = fc.sample(requestArbitrary(spec, routes), { numRuns: RUNS, seed: SEED });
+    const requests = fc.sample(requestArbitrary(spec, routes, liveIds), { numRuns: RUNS, seed: SEED });
     const byClass: Record<string, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
     const byRoute = new Map<string, number>();
     const problems: string[] = [];
@@ -389,7 +435,10 @@ describe('hostile input across every route', () => {
         byRoute.set(r.route, (byRoute.get(r.route) ?? 0) + 1);
         byClass[`${Math.floor(res.statusCode / 100)}xx`] = (byClass[`${Math.floor(res.statusCode / 100)}xx`] ?? 0) + 1;
         const problem = contractProblem(r, res.statusCode, String(res.headers['content-type'] ?? ''), res.body);
-        if (problem && problems.length < 5000) problems.push(`${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? 'admin' : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}] -> ${problem}`);
+        if (problem && problems.length < 5000) {
+          const body = r.payload === undefined ? '' : ` body ${JSON.stringify(String(r.payload).slice(0, 200))}`;
+          problems.push(`${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${res.headers['x-correlation-id']})`);
+        }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -402,6 +451,15 @@ describe('hostile input across every route', () => {
       `[proof] hostile input: seed ${SEED}, ${sent} requests sent (${asAdmin} as signed-in admin, ${clientRefused} refused by the test client) over ${byRoute.size}/${routes.length} routes in ${seconds}s; ` +
         `by class ${JSON.stringify(byClass)}; 5xx: ${byClass['5xx']}; contract violations: ${problems.length}; crashes: ${crashes.length}\n`,
     );
+    const serverErrors = t.logs.filter((l) => l.includes('unhandled error')).map((l) => {
+      try {
+        const j = JSON.parse(l) as { err?: { message?: string; stack?: string; type?: string }; route?: string; correlationId?: string };
+        return `${j.route ?? '?'} ${j.correlationId ?? ''}: ${j.err?.type ?? ''} ${(j.err?.message ?? '').slice(0, 300)} | ${(j.err?.stack ?? '').split('\n').slice(1, 4).join(' | ')}`;
+      } catch {
+        return l.slice(0, 300);
+      }
+    });
+    if (serverErrors.length) process.stdout.write(`[proof] server errors logged (${serverErrors.length}):\n  ${[...new Set(serverErrors)].slice(0, 10).join('\n  ')}\n`);
     if (problems.length) process.stdout.write(`[proof] first violations:\n  ${problems.slice(0, 25).join('\n  ')}\n  distinct: ${distinct.slice(0, 20).join(', ')}\n`);
     expect(sent).toBeGreaterThanOrEqual(Math.min(RUNS, 10_000) * 0.98);
     expect(crashes).toEqual([]);
@@ -414,16 +472,21 @@ describe('hostile input across every route', () => {
     try {
       const checks: Array<[string, string]> = [
         ['partner without a technical contact', `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM technical_contact c WHERE c.partner_id = p.id)`],
-        ['partner without an onboarding request', `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM onboarding_request r WHERE r.partner_id = p.id)`],
+        // The partner seeded straight through the credentials service (no request) is the one expected exception.
+        ['partner without an onboarding request', `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM onboarding_request r WHERE r.partner_id = p.id) AND p.id::text <> '${seededPartnerId}'`],
         ['onboarding request without items', `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM onboarding_request_item i WHERE i.request_id = r.id)`],
         ['onboarding request without an audit event', `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = r.id::text)`],
         ['staff account created without an audit event', `SELECT count(*)::int AS n FROM staff_account s WHERE s.id NOT IN (SELECT staff_id FROM staff_session) AND NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = s.id::text)`],
         ['unsealed audit event', `SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL OR hash IS NULL`],
+        ['credential without a secret', `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM credential_secret s WHERE s.credential_id = c.id)`],
+        ['credential without an audit event', `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = c.id::text)`],
+        ['credential with more than two active secrets', `SELECT count(*)::int AS n FROM (SELECT credential_id FROM credential_secret WHERE state = 'active' GROUP BY credential_id HAVING count(*) > 2) x`],
+        ['pending secret without a delivery', `SELECT count(*)::int AS n FROM credential_secret WHERE state = 'pending_delivery' AND delivery_id IS NULL`],
       ];
       const counts: Record<string, number> = {};
       for (const [name, sql] of checks) counts[name] = (await admin.query<{ n: number }>(sql)).rows[0].n;
-      const totals = (await admin.query<{ partners: number; requests: number; staff: number; events: number }>(
-        `SELECT (SELECT count(*)::int FROM partner) AS partners, (SELECT count(*)::int FROM onboarding_request) AS requests, (SELECT count(*)::int FROM staff_account) AS staff, (SELECT count(*)::int FROM audit_event) AS events`,
+      const totals = (await admin.query<Record<string, number>>(
+        `SELECT (SELECT count(*)::int FROM partner) AS partners, (SELECT count(*)::int FROM onboarding_request) AS requests, (SELECT count(*)::int FROM staff_account) AS staff, (SELECT count(*)::int FROM audit_event) AS events, (SELECT count(*)::int FROM credential) AS credentials, (SELECT count(*)::int FROM delivery) AS deliveries`,
       )).rows[0];
       const verify = await t.app.get(AuditService).verify();
       process.stdout.write(`[proof] hostile input aftermath: rows ${JSON.stringify(totals)}; half-written: ${JSON.stringify(counts)}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`);
