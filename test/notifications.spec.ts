@@ -108,7 +108,7 @@ describe('email', () => {
     await smtp.start();
     await notifications.drain({ includeDelayed: true });
     expect(smtp.to(m.to)).toHaveLength(1);
-    expect(await row(m.idempotencyKey)).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(await row(m.idempotencyKey)).toMatchObject({ status: 'sent', attempts: 3, providerReason: null });
   });
 
   it('retries a temporary SMTP refusal (4xx)', async () => {

@@ -80,7 +80,7 @@ export class NotificationRepository {
     db: Tx | PrismaService,
     id: string,
     status: 'sent' | 'failed' | 'unknown',
-    fields: { providerId?: string; providerReason?: string; title?: string; sentAt?: Date },
+    fields: { providerId?: string; providerReason?: string | null; title?: string; sentAt?: Date },
   ): Promise<boolean> {
     const r = await db.notification.updateMany({
       where: { id, status: { notIn: FINAL } },

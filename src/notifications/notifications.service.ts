@@ -136,7 +136,7 @@ export class NotificationsService implements OnModuleInit {
     const attempts = await this.repo.countAttempt(n.id);
     const outcome = await this.sender.sendEmail({ to: payload.to, template: n.template, rendered, idempotencyKey: n.idempotencyKey, notificationId: n.id });
     if (outcome.kind === 'sent') {
-      await this.repo.finish(this.prisma, n.id, 'sent', { providerId: outcome.providerId, title: rendered.subject, sentAt: this.clock.now(), providerReason: undefined });
+      await this.repo.finish(this.prisma, n.id, 'sent', { providerId: outcome.providerId, title: rendered.subject, sentAt: this.clock.now(), providerReason: null });
       return;
     }
     if (outcome.kind === 'permanent') return this.fail(n, outcome.reason, rendered.subject);
@@ -164,7 +164,7 @@ export class NotificationsService implements OnModuleInit {
     if (!claimed) return;
     const outcome = await this.sender.sendSms({ to: payload.to, template: n.template, body, idempotencyKey: n.idempotencyKey });
     if (outcome.kind === 'sent') {
-      await this.repo.finish(this.prisma, n.id, 'sent', { providerId: outcome.providerId, sentAt: this.clock.now() });
+      await this.repo.finish(this.prisma, n.id, 'sent', { providerId: outcome.providerId, sentAt: this.clock.now(), providerReason: null });
       return;
     }
     if (outcome.kind === 'permanent') return this.fail(n, outcome.reason);
