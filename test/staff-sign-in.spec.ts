@@ -219,6 +219,33 @@ describe('staff sign-in through the pages', () => {
   });
 });
 
+describe('JSON sign-in', () => {
+  it('signs in with the same two steps and returns the CSRF token for API calls', async () => {
+    const s = await enrolledStaff(t);
+    const remoteAddress = `192.0.2.${ipSeq++}`;
+    const step1 = await t.inject({ method: 'POST', url: '/api/session', remoteAddress, payload: { email: s.email, password: s.password } });
+    expect(step1.statusCode, step1.body).toBe(200);
+    expect(step1.json().next).toBe('second_factor');
+    const pending = step1.cookies.find((c) => c.name.endsWith('staff_pending'))!;
+    const step2 = await t.inject({ method: 'POST', url: '/api/session/second-factor', remoteAddress, cookies: { [pending.name]: pending.value }, payload: { code: await code(t, s.secret) } });
+    expect(step2.statusCode, step2.body).toBe(200);
+    const session = step2.cookies.find((c) => c.name.endsWith('staff_session'))!;
+    const headers = { cookie: `${session.name}=${session.value}`, 'x-csrf-token': step2.json().csrfToken };
+    expect((await t.inject({ method: 'GET', url: '/api/staff/me', headers })).json().email).toBe(s.email);
+    const out = await t.inject({ method: 'POST', url: '/api/staff/me/sign-out', headers });
+    expect(out.statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: '/api/staff/me', headers })).statusCode).toBe(401);
+
+    const wrong = await t.inject({ method: 'POST', url: '/api/session', remoteAddress, payload: { email: s.email, password: 'wrong-password-here' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json()).toMatchObject({ code: 'auth/sign_in_failed', message: SIGN_IN_FAILED });
+    expect(wrong.body).not.toContain('wrong-password-here');
+    // A cross-site form cannot send JSON: a form-encoded post is refused before any password check.
+    const form = await t.inject({ method: 'POST', url: '/api/session', remoteAddress, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ email: s.email, password: s.password }).toString() });
+    expect(form.statusCode).toBe(401);
+  });
+});
+
 describe('staff housekeeping', () => {
   it('deletes forgotten throttle counters and long-expired pending sign-ins, but keeps live locks', async () => {
     const housekeeping = t.app.get(StaffHousekeeping);

@@ -32,6 +32,7 @@ const pendingAad = (pendingId: string) => `staff-pending-totp:${pendingId}`;
 export type PasswordStepResult = { next: 'second_factor' | 'enrol'; pendingToken: string; expiresAt: Date };
 export interface SignedIn {
   sessionToken: string;
+  sessionId: string;
   /** Marks this browser as one the member signed in from (see LoginThrottle.keysFor). */
   deviceCookie: string;
   expiresAt: Date;
@@ -233,7 +234,7 @@ export class SignInService implements OnModuleInit {
     const s = await this.sessions.start(tx, account.id, ctx);
     const trustedDevice = keys.account.startsWith('device:');
     await this.audit.record(tx, this.asStaff(ctx, account.id), { action: 'staff.signed_in', subjectType: 'staff_account', subjectId: account.id, detail: { ...detail, sessionId: s.sessionId, knownDevice: trustedDevice } });
-    return { sessionToken: s.token, expiresAt: s.expiresAt, staffId: account.id, deviceCookie: this.newDeviceCookie(account.id) };
+    return { sessionToken: s.token, sessionId: s.sessionId, expiresAt: s.expiresAt, staffId: account.id, deviceCookie: this.newDeviceCookie(account.id) };
   }
 
   /**

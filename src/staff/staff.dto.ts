@@ -8,14 +8,17 @@ const ROLES: StaffRole[] = ['viewer', 'reviewer', 'admin'];
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class SignInDto {
+  @ApiProperty({ example: 'j.jansen@example.com' })
   @IsString({ message: 'Enter your email address' }) @Length(1, 320, { message: 'Enter your email address' }) @Transform(trim)
   email!: string;
 
+  @ApiProperty({ format: 'password' })
   @IsString({ message: 'Enter your password' }) @Length(1, PASSWORD_MAX_LENGTH, { message: 'Enter your password' })
   password!: string;
 }
 
 export class SecondFactorDto {
+  @ApiProperty({ description: '6-digit TOTP code, or a recovery code like abcde-fghij', example: '123456' })
   @IsString({ message: 'Enter the code from your authenticator app, or a recovery code' })
   @Length(6, 20, { message: 'Enter the 6-digit code from your authenticator app, or a recovery code' })
   @Transform(trim)

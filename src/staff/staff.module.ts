@@ -9,6 +9,7 @@ import { LoginThrottle } from './login-throttle.service.js';
 import { PendingLoginRepository } from './pending-login.repository.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionService } from './session.service.js';
+import { SessionApiController } from './session-api.controller.js';
 import { SignInController } from './sign-in.controller.js';
 import { SignInService } from './sign-in.service.js';
 import { StaffAdminController } from './staff-admin.controller.js';
@@ -18,7 +19,7 @@ import { StaffRepository } from './staff.repository.js';
 import { StaffService } from './staff.service.js';
 
 @Module({
-  controllers: [SignInController, AccountController, StaffAdminController, AuditPageController],
+  controllers: [SignInController, SessionApiController, AccountController, StaffAdminController, AuditPageController],
   providers: [
     SessionRepository,
     SessionService,
