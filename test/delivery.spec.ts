@@ -318,6 +318,22 @@ describe('what a copy of the database and the logs hold', () => {
     }
   });
 
+  it('while the link email waits to be sent, the token is only in the sealed notification payload, never in plaintext', async () => {
+    const input = deliveryInput(SUBJECT);
+    plaintexts.push(input.secret);
+    const { deliveryId } = await t.prisma.transaction((tx) => drv.deliveries.create(tx, systemContext(), input));
+    const dump = execFileSync('pg_dump', ['--data-only', '--no-owner', t.db.url], { maxBuffer: 256 * 1024 * 1024 }).toString('utf8');
+    expect(dump).toContain(deliveryId);
+    expect(dump).not.toContain(input.secret);
+    expect(dump).not.toMatch(/\/delivery#[A-Za-z0-9_-]{43}/);
+    const pending = await t.prisma.notification.findUniqueOrThrow({ where: { idempotencyKey: `delivery:${deliveryId}:link` } });
+    expect(pending.payloadEnc).toMatch(/^v1\./);
+    await drv.notifications.drain();
+    const mail = smtp.to(input.recipient.email).find((m) => m.text.includes('/delivery#'))!;
+    plaintexts.push(/\/delivery#([A-Za-z0-9_-]{43})/.exec(mail.text)![1]);
+    expect((await t.prisma.notification.findUniqueOrThrow({ where: { id: pending.id } })).payloadEnc).toBeNull();
+  });
+
   it('no token, code or secret reaches the logs or the audit trail', async () => {
     expect(plaintexts.length).toBeGreaterThan(10);
     const logs = t.logs.join('\n');
