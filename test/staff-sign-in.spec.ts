@@ -3,7 +3,7 @@ import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../src/staff/session.servi
 import { SIGN_IN_FAILED } from '../src/staff/sign-in.service.js';
 import { StaffHousekeeping } from '../src/staff/housekeeping.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { Browser, code, enrolledStaff, hiddenCsrf, signIn } from './staff.helpers.js';
+import { Browser, code, enrolledStaff, handedOut, hiddenCsrf, signIn } from './staff.helpers.js';
 
 let t: TestApp;
 let ipSeq = 1;
@@ -376,6 +376,20 @@ describe('staff cookies over https', () => {
       expect((await b.get('/console/account')).statusCode).toBe(200);
     } finally {
       await secure.close();
+    }
+  });
+});
+
+describe('secrets stay secret', () => {
+  it('leaves no password, TOTP seed or recovery code of this file in the logs, audit rows or account rows', async () => {
+    expect(handedOut.length).toBeGreaterThan(100);
+    const logs = t.logs.join('\n');
+    const admin = await t.db.admin();
+    const rows = (await admin.query(`SELECT detail::text AS t FROM audit_event UNION ALL SELECT password_hash || coalesce(totp_secret_enc, '') FROM staff_account UNION ALL SELECT code_hash FROM staff_recovery_code UNION ALL SELECT coalesce(totp_secret_enc, '') FROM staff_pending_login`)).rows.map((r) => r.t).join('\n');
+    await admin.end();
+    for (const secret of handedOut) {
+      expect(logs.includes(secret), `log leaks ${secret.slice(0, 3)}…`).toBe(false);
+      expect(rows.includes(secret), `database holds ${secret.slice(0, 3)}… in plaintext`).toBe(false);
     }
   });
 });

@@ -66,12 +66,17 @@ export interface EnrolledStaff {
   recoveryCodes: string[];
 }
 
+/** Every password, seed and recovery code `enrolledStaff` handed out in this test file, for leak checks. */
+export const handedOut: string[] = [];
+
 /** An enrolled account, made the way the CLI makes one. */
 export async function enrolledStaff(t: TestApp, role: StaffRole = 'reviewer', email?: string): Promise<EnrolledStaff> {
   const password = `pw-${Math.random().toString(36).slice(2)}-long-enough`;
   const e = email ?? `staff-${Math.random().toString(36).slice(2, 10)}@example.com`;
   const created = await t.app.get(StaffService).create(systemContext(), { email: e, name: `Test ${role}`, role }, { password, enrolNow: true });
-  return { staffId: created.member.id, email: e, password, secret: secretOf(created.otpauthUri!), recoveryCodes: created.recoveryCodes! };
+  const secret = secretOf(created.otpauthUri!);
+  handedOut.push(password, secret, ...created.recoveryCodes!);
+  return { staffId: created.member.id, email: e, password, secret, recoveryCodes: created.recoveryCodes! };
 }
 
 export function code(t: TestApp, secret: string): Promise<string> {
