@@ -100,6 +100,22 @@ describe('console: the queue', () => {
 });
 
 describe('console: the request page', () => {
+  it('warns when an application names a new technical contact for a partner we already know', async () => {
+    const first = answers();
+    const known = await form('/console/requests/new', creator, first);
+    const knownId = /requests\/([0-9a-f-]{36})/.exec(known.headers.location as string)![1];
+    expect((await page(`/console/requests/${knownId}`, reviewer)).body).not.toContain('new-contact-warning');
+    const same = await form('/console/requests/new', creator, { ...first });
+    const sameId = /requests\/([0-9a-f-]{36})/.exec(same.headers.location as string)![1];
+    expect((await page(`/console/requests/${sameId}`, reviewer)).body).not.toContain('new-contact-warning');
+    const stranger = await form('/console/requests/new', creator, { ...first, contactName: 'Someone Else', contactEmail: 'someone@elsewhere.example', contactMobile: '+31612349876' });
+    const strangerId = /requests\/([0-9a-f-]{36})/.exec(stranger.headers.location as string)![1];
+    const body = (await page(`/console/requests/${strangerId}`, reviewer)).body;
+    expect(body).toContain('data-testid="new-contact-warning"');
+    expect(body).toContain('Someone Else');
+    expect(body).toContain('Kees Kok');
+  });
+
   it('shows a viewer everything but no actions', async () => {
     const id = await createThroughConsole();
     const res = await page(`/console/requests/${id}`, viewer);

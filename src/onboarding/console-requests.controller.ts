@@ -146,11 +146,13 @@ export class ConsoleRequestsController {
 
   private async renderDetail(req: FastifyRequest, reply: FastifyReply, request: OnboardingRequestView, extra: Record<string, unknown>, status = 200) {
     const [history, contacts] = await Promise.all([this.onboarding.history(request.id), this.onboarding.partnerContacts(request.partner.id)]);
+    const submitted = history.find((e) => e.action === 'onboarding.submitted')?.detail as { newPartner?: boolean; newContact?: boolean } | undefined;
+    const newContactOnKnownPartner = submitted?.newPartner === false && submitted?.newContact === true;
     return renderPage(
       req,
       reply,
       'console/requests-detail.eta',
-      { title: `Request ${request.reference}`, nav: consoleNav(req, NAV), request, history, contacts, actions: actionsFor(request, req.staff!), errors: {}, values: {}, done: null, refusal: null, ...extra },
+      { title: `Request ${request.reference}`, nav: consoleNav(req, NAV), request, history, contacts, newContactOnKnownPartner, actions: actionsFor(request, req.staff!), errors: {}, values: {}, done: null, refusal: null, ...extra },
       status,
     );
   }

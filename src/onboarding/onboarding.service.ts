@@ -69,7 +69,7 @@ export class OnboardingService {
     return this.prisma.transaction(async (tx) => {
       const items = await this.resolveItems(tx, input.items);
       const registered = await this.partners.register(tx, ctx, input.partner, { ...input.contact, language: input.language });
-      const { partner, contact } = registered;
+      const { partner, contact, partnerCreated, contactCreated } = registered;
       // A partner's own submission is attributed to the technical contact it names.
       if (ctx.actor.type === 'partner_contact') ctx = { ...ctx, actor: { type: 'partner_contact', id: contact.id } };
       const now = this.clock.now();
@@ -83,7 +83,18 @@ export class OnboardingService {
         action: 'onboarding.submitted',
         subjectType: 'onboarding_request',
         subjectId: id,
-        detail: { reference, to: 'submitted', version: 1, partnerId: partner.id, onBehalf: staffId !== null, items: items.map((i) => `${i.apiKey}:${i.environment}`) },
+        detail: {
+          reference,
+          to: 'submitted',
+          version: 1,
+          partnerId: partner.id,
+          contactId: contact.id,
+          // A new contact on a known partner is worth a reviewer's second look (who added it?).
+          newPartner: partnerCreated,
+          newContact: contactCreated,
+          onBehalf: staffId !== null,
+          items: items.map((i) => `${i.apiKey}:${i.environment}`),
+        },
       });
       await this.notifier.received(tx, { id, reference, version: 1, language: input.language, partnerName: partner.legalName, contact, items, statusUrl: this.statusUrl(statusToken) });
       return { id, reference, statusToken };

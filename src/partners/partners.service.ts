@@ -17,7 +17,12 @@ export class PartnersService {
    * The partner (reused when the same registration number + country applies again; its recorded
    * name is not overwritten by an application) and the technical contact, inside the caller's transaction.
    */
-  async register(tx: Tx, ctx: RequestContext, partnerIn: PartnerInput, contactIn: ContactInput): Promise<{ partner: PartnerView; contact: ContactView; partnerCreated: boolean }> {
+  async register(
+    tx: Tx,
+    ctx: RequestContext,
+    partnerIn: PartnerInput,
+    contactIn: ContactInput,
+  ): Promise<{ partner: PartnerView; contact: ContactView; partnerCreated: boolean; contactCreated: boolean }> {
     const { partner, created } = await this.repo.findOrCreatePartner(tx, {
       legalName: partnerIn.legalName.trim(),
       registrationNumber: normaliseRegistrationNumber(partnerIn.registrationNumber),
@@ -36,7 +41,7 @@ export class PartnersService {
     if (contactCreated) {
       await this.audit.record(tx, ctx, { action: 'technical_contact.created', subjectType: 'partner', subjectId: partner.id, detail: { contactId: contact.id } });
     }
-    return { partner, contact, partnerCreated: created };
+    return { partner, contact, partnerCreated: created, contactCreated };
   }
 
   partner(id: string): Promise<PartnerView | null> {
