@@ -57,3 +57,13 @@ export class StartRotationDto {
   @IsOptional() @Type(() => Number) @IsInt({ message: 'Give a whole number of days' }) @Min(0, { message: 'Give 0 to 90 days' }) @Max(90, { message: 'Give 0 to 90 days' })
   overlapDays?: number;
 }
+
+export class RotationRequestDto {
+  @ApiProperty({ example: 'acc_Z3x9QkT2mB7rYp1LwH4c' }) @IsString({ message: 'Enter the client_id' }) @MaxLength(100)
+  clientId!: string;
+}
+
+export class RotationConfirmDto {
+  @ApiProperty({ description: 'The token from the emailed link' }) @IsString() @MaxLength(100)
+  token!: string;
+}

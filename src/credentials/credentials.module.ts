@@ -8,11 +8,12 @@ import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository, RotationsRepository } from './credentials.repository.js';
 import { RotationService } from './rotation.service.js';
 import { ExpiryReminders } from './expiry-reminders.js';
+import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
-  controllers: [CatalogueController, CredentialsController, CredentialsConsoleController],
+  controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
   providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders],
   exports: [CredentialsService, ClientRegistry],
 })

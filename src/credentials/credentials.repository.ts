@@ -273,6 +273,33 @@ export class RotationsRepository {
     return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' } })) as RotationRow[];
   }
 
+  async insertPartnerRequest(tx: Tx, data: { id: string; credentialId: string; overlapDays: number; confirmTokenHash: string; confirmExpiresAt: Date }): Promise<void> {
+    await tx.credentialRotation.create({ data: { ...data, state: 'awaiting_confirmation', requestedByType: 'partner_contact' } });
+  }
+
+  /** Lapsed, unconfirmed partner requests no longer block a new one. */
+  async cancelLapsedConfirmations(tx: Tx, credentialId: string, now: Date): Promise<void> {
+    await tx.$executeRaw`UPDATE credential_rotation SET state = 'cancelled', updated_at = ${now}
+      WHERE credential_id = ${credentialId}::uuid AND state = 'awaiting_confirmation' AND confirm_expires_at <= ${now}`;
+  }
+
+  /** Consumes the confirmation link in one conditional statement. */
+  async confirm(tx: Tx, tokenHash: string, now: Date, contactId: string | null = null): Promise<{ id: string; credentialId: string } | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string; credential_id: string }>>`
+      UPDATE credential_rotation SET state = 'awaiting_approval', confirmed_at = ${now}, confirm_token_hash = NULL, requested_by_id = COALESCE(${contactId}::uuid, requested_by_id), updated_at = ${now}
+      WHERE confirm_token_hash = ${tokenHash} AND state = 'awaiting_confirmation' AND confirm_expires_at > ${now}
+      RETURNING id::text, credential_id::text`;
+    return rows[0] ? { id: rows[0].id, credentialId: rows[0].credential_id } : null;
+  }
+
+  async credentialIdByConfirmHash(tx: Tx, hash: string): Promise<string | null> {
+    return (await tx.credentialRotation.findUnique({ where: { confirmTokenHash: hash }, select: { credentialId: true } }))?.credentialId ?? null;
+  }
+
+  async credentialIdByClientId(db: Tx | PrismaService, clientId: string): Promise<string | null> {
+    return (await db.credential.findUnique({ where: { clientId }, select: { id: true } }))?.id ?? null;
+  }
+
   async update(tx: Tx, id: string, data: Partial<Pick<RotationRow, 'state' | 'approvedById' | 'approvedAt' | 'oldSecretId' | 'newSecretId'>>): Promise<void> {
     await tx.credentialRotation.update({ where: { id }, data });
   }

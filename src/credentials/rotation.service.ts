@@ -7,6 +7,9 @@ import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
+import { NotificationsService } from '../notifications/notifications.service.js';
+import { hmacSha256Hex, randomToken } from '../common/crypto.js';
+import { CLIENT_ID_PATTERN, environmentLabel } from './credential-format.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { ClientRegistry } from './client-registry.js';
 import { CredentialsRepository, RotationsRepository, type RotationRow } from './credentials.repository.js';
@@ -41,6 +44,7 @@ export class RotationService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly registry: ClientRegistry,
+    private readonly notifications: NotificationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -57,6 +61,56 @@ export class RotationService {
       await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { rotationId: id, overlapDays: days, by: ctx.actor.type } });
     });
     return (await this.repo.byId(id))!;
+  }
+
+  /**
+   * The partner's form: asks for a client_id only. Whatever it names, the answer is the same (nothing about
+   * existence leaks); for an active credential without a rotation in progress, its technical contact gets a
+   * confirmation link (24 h). One open rotation per credential keeps a stranger from flooding the inbox.
+   */
+  async requestByPartner(ctx: RequestContext, clientIdInput: string): Promise<void> {
+    const clientId = clientIdInput.trim();
+    if (!CLIENT_ID_PATTERN.test(clientId)) {
+      throw new InvalidInputError('rotation/invalid_client_id', 'Enter the client_id, which starts with acc_ or prd_.', { fields: { clientId: ['Enter the client_id, which starts with acc_ or prd_ followed by 20 characters.'] } });
+    }
+    const now = this.clock.now();
+    await this.prisma.transaction(async (tx) => {
+      const credentialId = await this.repo.credentialIdByClientId(tx, clientId);
+      if (!credentialId) return;
+      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
+      if (!cred || cred.state !== 'active') return;
+      await this.repo.cancelLapsedConfirmations(tx, credentialId, now);
+      if (await this.repo.openFor(tx, credentialId)) return;
+      const c = (await this.credentialsRepo.detail(credentialId, tx))!;
+      const token = randomToken(32);
+      const id = randomUUID();
+      await this.repo.insertPartnerRequest(tx, { id, credentialId, overlapDays: this.config.credentials.overlapDays, confirmTokenHash: hmacSha256Hex(this.config.secretHashKey, token), confirmExpiresAt: new Date(now.getTime() + 24 * 3_600_000) });
+      await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: credentialId, environment: c.environment, detail: { rotationId: id, by: 'partner_form', confirmationSentTo: 'technical_contact' } });
+      await this.notifications.enqueueEmail(tx, {
+        to: c.contact.email,
+        template: 'rotation-confirm',
+        language: c.contact.language,
+        idempotencyKey: `rotation:${id}:confirm`,
+        subject: { type: 'credential', id: credentialId },
+        data: { recipientName: c.contact.name, clientId: c.clientId, partnerName: c.partnerName, apiName: c.apiName, environmentLabel: environmentLabel(c.environment), overlapDays: this.config.credentials.overlapDays, link: `${this.config.publicBaseUrl}/rotate/confirm/${token}` },
+      });
+    });
+  }
+
+  async confirmByPartner(ctx: RequestContext, tokenInput: string): Promise<{ rotationId: string }> {
+    const token = tokenInput.trim();
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new NotFoundError('rotation/link_invalid', 'This confirmation link is not valid or has expired.');
+    return this.prisma.transaction(async (tx) => {
+      const hash = hmacSha256Hex(this.config.secretHashKey, token);
+      const pendingCredentialId = await this.repo.credentialIdByConfirmHash(tx, hash);
+      const contactId = pendingCredentialId ? (await this.credentialsRepo.detail(pendingCredentialId, tx))?.contact.id ?? null : null;
+      const done = await this.repo.confirm(tx, hash, this.clock.now(), contactId);
+      if (!done) throw new NotFoundError('rotation/link_invalid', 'This confirmation link is not valid, was used already or has expired.');
+      const cred = await this.credentialsRepo.lockCredential(tx, done.credentialId);
+      const partnerCtx = { ...ctx, actor: { type: 'partner_contact' as const, id: contactId } };
+      await this.audit.record(tx, partnerCtx, { action: 'credential.rotation_confirmed', subjectType: 'credential', subjectId: done.credentialId, environment: cred?.environment, detail: { rotationId: done.id } });
+      return { rotationId: done.id };
+    });
   }
 
   /** Four-eyes: the approver is not whoever asked for it. Issues the new secret and hands it to delivery. */

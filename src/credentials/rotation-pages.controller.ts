@@ -1,0 +1,79 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Ctx } from '../common/ctx.decorator.js';
+import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
+import type { RequestContext } from '../common/request-context.js';
+import { Public } from '../staff/auth.decorators.js';
+import { renderPage } from '../web/page.js';
+import { RotationConfirmDto, RotationRequestDto } from './credentials.dto.js';
+import { RotationService } from './rotation.service.js';
+
+const SAME_ANSWER = 'If this client_id belongs to an active credential, its technical contact has been emailed a link to confirm the request. After confirmation a reviewer approves it, and the new secret is delivered by email link and SMS code.';
+
+function field(body: unknown, name: string, max = 100): string {
+  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof v === 'string' ? v.trim().slice(0, max) : '';
+}
+
+/** The partner's side of a rotation: ask with a client_id, confirm through the technical contact's email. */
+@ApiTags('rotation')
+@Controller()
+@Public()
+export class RotationPagesController {
+  constructor(private readonly rotation: RotationService) {}
+
+  @Get('rotate')
+  @ApiExcludeEndpoint()
+  form(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return renderPage(req, reply, 'rotation/request.eta', { title: 'Ask for a new client secret', errors: {}, clientId: '' });
+  }
+
+  @Post('rotate')
+  @ApiExcludeEndpoint()
+  async submit(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const clientId = field(body, 'clientId');
+    try {
+      await this.rotation.requestByPartner(ctx, clientId);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return renderPage(req, reply, 'rotation/request.eta', { title: 'Ask for a new client secret', errors: { clientId: err.message }, clientId }, STATUS_BY_KIND[err.kind]);
+    }
+    return renderPage(req, reply, 'rotation/requested.eta', { title: 'Check your email', message: SAME_ANSWER });
+  }
+
+  @Get('rotate/confirm/:token')
+  @ApiExcludeEndpoint()
+  confirmPage(@Param('token') token: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    // GET never consumes the link (mail scanners open links); the button below does.
+    return renderPage(req, reply, 'rotation/confirm.eta', { title: 'Confirm the new client secret', token: token.slice(0, 100) });
+  }
+
+  @Post('rotate/confirm')
+  @ApiExcludeEndpoint()
+  async confirm(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    try {
+      await this.rotation.confirmByPartner(ctx, field(body, 'token'));
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return renderPage(req, reply, 'rotation/confirmed.eta', { title: 'Link not valid', ok: false, message: err.message }, STATUS_BY_KIND[err.kind]);
+    }
+    return renderPage(req, reply, 'rotation/confirmed.eta', { title: 'Request confirmed', ok: true });
+  }
+
+  @Post('api/rotation-requests')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Partner asks for a new secret by client_id; the technical contact confirms by email. Same answer whatever the client_id.' })
+  async requestJson(@Body() body: RotationRequestDto, @Ctx() ctx: RequestContext) {
+    await this.rotation.requestByPartner(ctx, body.clientId);
+    return { message: SAME_ANSWER };
+  }
+
+  @Post('api/rotation-requests/confirm')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm a rotation request with the emailed token; a reviewer then approves it' })
+  async confirmJson(@Body() body: RotationConfirmDto, @Ctx() ctx: RequestContext) {
+    await this.rotation.confirmByPartner(ctx, body.token);
+    return { confirmed: true };
+  }
+}
