@@ -270,6 +270,9 @@ describe('expiry, cancellation, status', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().deliveries).toEqual([expect.objectContaining({ deliveryId: d.deliveryId, state: 'cancelled', codesSent: 1 })]);
     expect((await t.inject({ method: 'GET', url: `/api/deliveries?subjectType=${SUBJECT}&subjectId=${d.input.subjectId}` })).statusCode).toBe(401);
+    const missing = await t.inject({ method: 'GET', url: `/api/deliveries?subjectType=${SUBJECT}`, headers: viewer.headers });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().details.fields.subjectId).toBeDefined();
   });
 
   it('answers bad input with a clear 4xx that never echoes it', async () => {

@@ -22,8 +22,8 @@ export class DeliveryStatusQuery {
   @MaxLength(100)
   subjectType!: string;
 
-  @ApiPropertyOptional({ description: 'One or more subject ids (repeat the parameter or separate with commas).', type: [String] })
-  @Transform(({ value }) => (Array.isArray(value) ? value : String(value).split(',')).map((v: string) => v.trim()).filter(Boolean))
+  @ApiProperty({ description: 'One or more subject ids (repeat the parameter or separate with commas).', type: [String] })
+  @Transform(({ value }) => (value === undefined || value === null ? value : (Array.isArray(value) ? value : String(value).split(',')).map((v: unknown) => String(v).trim()).filter(Boolean)))
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(200)
