@@ -267,6 +267,22 @@ describe('rejection, changes requested, resubmission and withdrawal', () => {
     expect((await post(`/api/onboarding-requests/${id}/start-review`, reviewer)).json().state).toBe('in_review');
   });
 
+  it('keeps credentials issued before changes were requested, and lets a reviewer confirm that environment', async () => {
+    const { id, statusUrl } = await create();
+    const token = statusUrl.split('/').pop()!;
+    await post(`/api/onboarding-requests/${id}/start-review`, reviewer);
+    await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' });
+    await t.prisma.transaction((tx) => svc.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'));
+    await post(`/api/onboarding-requests/${id}/request-changes`, reviewer, { note: 'Production is not possible yet; Acceptance only please.' });
+    const after = await svc.resubmitByPartner(systemContext(), token, { purpose: 'Lunch ordering, Acceptance only for now as agreed.', items: [{ api: 'cafetariaplan', environment: 'acceptance' }] });
+    expect(after.approvals).toEqual([expect.objectContaining({ environment: 'acceptance', status: 'issued' })]);
+    await post(`/api/onboarding-requests/${id}/start-review`, reviewer);
+    const confirmed = await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    expect(confirmed.json()).toMatchObject({ state: 'approved', approvals: [expect.objectContaining({ status: 'issued' })] });
+    await expect(t.prisma.transaction((tx) => svc.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'))).rejects.toMatchObject({ code: 'onboarding/already_issued' });
+  });
+
   it('lets the partner withdraw through the link only while the request is open', async () => {
     const { id, statusUrl } = await create();
     const token = statusUrl.split('/').pop()!;

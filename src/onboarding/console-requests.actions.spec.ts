@@ -40,6 +40,13 @@ describe('console actions offered', () => {
     expect(a.approvals).toEqual([{ environment: 'acceptance', blocked: null }]);
     expect(a.reject).toBe(false);
   });
+  it('offers to confirm an environment issued before a resubmission when it is the last decision missing', () => {
+    const only = request({ items: [request().items[0]], approvals: [approval('acceptance', 'issued')] });
+    expect(actionsFor(only, { staffId: OTHER, role: 'reviewer' }).approvals).toEqual([{ environment: 'acceptance', blocked: null }]);
+    const both = request({ approvals: [approval('acceptance', 'issued')] });
+    expect(actionsFor(both, { staffId: OTHER, role: 'reviewer' }).approvals).toEqual([{ environment: 'production', blocked: null }]);
+  });
+
   it('offers only start review and withdraw on a submitted request', () => {
     const a = actionsFor(request({ state: 'submitted' }), { staffId: OTHER, role: 'reviewer' });
     expect(a).toMatchObject({ startReview: true, approvals: [], reject: false, requestChanges: false, withdraw: true });

@@ -174,8 +174,11 @@ export function actionsFor(r: OnboardingRequestView, staff: { staffId: string; r
   const requested = [...new Set(r.items.map((i) => i.environment))].sort();
   const live = (env: Environment) => r.approvals.some((a) => a.environment === env && a.status !== 'expired');
   const ownWork = staff.staffId === r.createdByStaffId || staff.staffId === r.lastEditedById;
+  // An environment issued before a resubmission may be confirmed when it is the last decision missing.
+  const confirmable = (env: Environment) =>
+    r.state === 'in_review' && r.approvals.some((a) => a.environment === env && a.status === 'issued') && requested.every((e) => e === env || live(e));
   const approvals = requested
-    .filter((env) => !live(env))
+    .filter((env) => !live(env) || confirmable(env))
     .map((env) => {
       const event = r.state === 'approved' ? 'renew_approval' : 'approve';
       let blocked: string | null = null;

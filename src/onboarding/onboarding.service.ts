@@ -163,14 +163,19 @@ export class OnboardingService {
       const approvals = await this.repo.approvals(req.id, tx);
       const live = (a: ApprovalRow | undefined) => !!a && (a.issuedAt !== null || a.expiresAt > now);
       const existing = approvals.find((a) => a.environment === environment);
-      if (live(existing)) throw new ConflictError('onboarding/already_approved', `${label(environment)} is already approved.`);
+      const approvedAfter = new Set([...approvals.filter(live).map((a) => a.environment), environment]);
+      const completes = [...requested].every((e) => approvedAfter.has(e));
+      // Credentials issued before the request was changed and resubmitted stay valid: approving that
+      // environment again only confirms it (no new approval, no email), when it is the last decision missing.
+      const confirmsIssued = !!existing?.issuedAt && req.state === 'in_review' && completes;
+      if (live(existing) && !confirmsIssued) throw new ConflictError('onboarding/already_approved', `${label(environment)} is already approved.`);
       if (environment === 'production' && requested.has('acceptance') && !live(approvals.find((a) => a.environment === 'acceptance'))) {
         throw new ConflictError('onboarding/acceptance_first', 'Approve Acceptance first: Production is approved separately, after Acceptance.');
       }
-      const approvedAfter = new Set([...approvals.filter(live).map((a) => a.environment), environment]);
-      const event: OnboardingEvent = req.state === 'approved' ? 'renew_approval' : [...requested].every((e) => approvedAfter.has(e)) ? 'approve' : 'approve_partially';
+      const event: OnboardingEvent = req.state === 'approved' ? 'renew_approval' : completes ? 'approve' : 'approve_partially';
       const expiresAt = new Date(now.getTime() + this.config.onboarding.approvalTtlDays * DAY_MS);
-      await this.move(tx, ctx, req, event, {}, { environment, extra: { expiresAt: expiresAt.toISOString() } });
+      await this.move(tx, ctx, req, event, {}, { environment, extra: confirmsIssued ? { confirmsIssued: true } : { expiresAt: expiresAt.toISOString() } });
+      if (confirmsIssued) return;
       if (!(await this.repo.putApproval(tx, { requestId: req.id, environment, approvedById: ctx.actor.id, approvedAt: now, expiresAt }))) {
         throw new ConflictError('onboarding/conflict', 'Someone else changed this approval at the same time. Reload and try again.');
       }
