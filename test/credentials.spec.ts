@@ -22,7 +22,8 @@ const plaintexts: string[] = [];
 beforeAll(async () => {
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
-  t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env() } });
+  // Last-used times are written only when the test flushes them.
+  t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env(), LAST_USED_FLUSH_MS: '600000' } });
   drv = new DeliveryDriver(t, smtp, twilio);
   [creator, reviewer, viewer, admin] = await Promise.all([
     createStaffWithSession(t, { role: 'reviewer', name: 'Creator' }),
@@ -61,14 +62,16 @@ async function approvedRequest(items: Array<{ api: string; environment: string }
   return { id, email, mobile };
 }
 
+let ipSeq = 0;
 /** The partner's side: the link from the email, the code from the SMS, then reveal. */
 async function reveal(email: string, mobile: string, clientId: string) {
   await t.app.get(NotificationsService).drain();
   const mail = smtp.to(email).filter((m) => m.text.includes(clientId) && m.text.includes('/delivery#')).at(-1);
   if (!mail) throw new Error(`no delivery email for ${clientId}`);
   const token = linkTokenFrom(mail.text);
-  const code = await drv.code(token, mobile);
-  const res = await drv.reveal(token, code);
+  const ip = `198.51.100.${(ipSeq++ % 250) + 1}`;
+  const code = await drv.code(token, mobile, ip);
+  const res = await drv.reveal(token, code, ip);
   expect(res.statusCode, res.body).toBe(200);
   plaintexts.push(token, code, res.json().clientSecret);
   return res.json() as { clientId: string; clientSecret: string; issuer: string; tokenEndpoint: string };
