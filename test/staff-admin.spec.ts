@@ -69,7 +69,7 @@ describe('staff management', () => {
     expect(dup.json().code).toBe('staff/email_taken');
     expect((await t.inject({ method: 'GET', url: '/api/staff/not-a-uuid', headers: admin.headers })).statusCode).toBe(400);
     const paths = Object.keys((await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json().paths);
-    for (const p of ['/api/staff', '/api/staff/{id}/role', '/api/staff/{id}/disable', '/api/staff/{id}/enable', '/api/staff/{id}/reset-totp', '/api/staff/me/sign-out-everywhere', '/api/staff/me/recovery-codes']) {
+    for (const p of ['/api/staff', '/api/staff/{id}/role', '/api/staff/{id}/reset-sign-in', '/api/session', '/api/session/second-factor', '/api/staff/{id}/disable', '/api/staff/{id}/enable', '/api/staff/{id}/reset-totp', '/api/staff/me/sign-out-everywhere', '/api/staff/me/recovery-codes']) {
       expect(paths).toContain(p);
     }
   });
@@ -141,6 +141,46 @@ describe('staff management', () => {
 
     const actions = (await t.prisma.auditEvent.findMany({ where: { subjectId: member.staffId, actorId: adminS.staffId }, select: { action: true } })).map((a) => a.action).sort();
     expect(actions).toEqual(['staff.disabled', 'staff.enabled', 'staff.role_changed', 'staff.totp_reset']);
+  });
+
+  it('resets a forgotten password with a new one-time password that expires after 7 days', async () => {
+    const { b: admin } = await adminBrowser();
+    const member = await enrolledStaff(t, 'viewer');
+    const mb = browser();
+    expect((await signIn(t, mb, member)).statusCode).toBe(303);
+    const reset = await admin.submit(`/console/staff/${member.staffId}`, `/console/staff/${member.staffId}/reset-sign-in`, {});
+    expect(reset.statusCode).toBe(200);
+    const oneTime = /data-testid="one-time-password">([^<]+)</.exec(reset.body)![1];
+    secrets.push(oneTime);
+    expect((await mb.get('/console/account')).headers.location).toBe('/console/sign-in');
+    t.clock.advance(30_000);
+    // The old password is gone; the one-time password leads to enrolment.
+    expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: member.email, password: member.password })).statusCode).toBe(401);
+    const next = browser();
+    const pw = await next.submit('/console/sign-in', '/console/sign-in', { email: member.email, password: oneTime });
+    expect(pw.headers.location).toBe('/console/enrol');
+    const enrolPage = await next.get('/console/enrol');
+    const secret = secretOf(/data-testid="otpauth-uri">([^<]+)</.exec(enrolPage.body)![1].replace(/&amp;/g, '&'));
+    secrets.push(secret, 'member-chose-this-passphrase');
+    const done = await next.post('/console/enrol', { _csrf: hiddenCsrf(enrolPage.body), code: await code(t, secret), newPassword: 'member-chose-this-passphrase', confirmPassword: 'member-chose-this-passphrase' });
+    expect(done.statusCode).toBe(200);
+    const account = await t.prisma.staffAccount.findUniqueOrThrow({ where: { id: member.staffId }, select: { passwordExpiresAt: true, mustChangePassword: true } });
+    expect(account).toEqual({ passwordExpiresAt: null, mustChangePassword: false });
+
+    // An unused one-time password stops working after 7 days.
+    const adminApi = await createStaffWithSession(t, { role: 'admin' });
+    const created = await t.inject({ method: 'POST', url: '/api/staff', headers: adminApi.headers, payload: { email: 'late@example.com', name: 'Late', role: 'viewer' } });
+    const late = created.json().oneTimePassword as string;
+    secrets.push(late);
+    t.clock.advance(7 * 24 * 3600_000 + 1000);
+    expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: 'late@example.com', password: late })).statusCode).toBe(401);
+    const reason = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: created.json().member.id, action: 'staff.sign_in_failed' }, select: { detail: true } });
+    expect(reason.detail).toMatchObject({ reason: 'one_time_password_expired' });
+    const laterAdmin = await createStaffWithSession(t, { role: 'admin' }); // the first admin's session has long ended
+    const api = await t.inject({ method: 'POST', url: `/api/staff/${created.json().member.id}/reset-sign-in`, headers: laterAdmin.headers });
+    expect(api.statusCode).toBe(200);
+    secrets.push(api.json().oneTimePassword);
+    expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: 'late@example.com', password: api.json().oneTimePassword })).headers.location).toBe('/console/enrol');
   });
 
   it('never leaves the service without an enabled admin, even with two admins acting at once', async () => {

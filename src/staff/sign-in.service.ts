@@ -72,8 +72,10 @@ export class SignInService implements OnModuleInit {
     const charged = await this.charge(keys, account, 'password', ctx, now);
 
     const passwordOk = await verifyPassword(account?.passwordHash ?? null, password);
-    if (!account || !passwordOk || account.disabledAt) {
-      await this.failed(ctx, account, 'password', !account ? 'unknown_account' : !passwordOk ? 'wrong_password' : 'disabled', charged);
+    const expired = !!account?.passwordExpiresAt && account.passwordExpiresAt <= now;
+    if (!account || !passwordOk || account.disabledAt || expired) {
+      const reason = !account ? 'unknown_account' : !passwordOk ? 'wrong_password' : account.disabledAt ? 'disabled' : 'one_time_password_expired';
+      await this.failed(ctx, account, 'password', reason, charged);
       throw signInFailed();
     }
 

@@ -83,6 +83,15 @@ export class StaffAdminController {
     return this.staff.resetTotp(ctx, id);
   }
 
+  @Post('api/staff/:id/reset-sign-in')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Forgotten password: a new one-time password (returned once, valid 7 days), second factor removed, sessions ended' })
+  @ApiOkResponse({ type: CreatedStaffMemberDto })
+  resetSignIn(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
+    return this.staff.resetSignIn(ctx, id);
+  }
+
   // ------------------------------------------------------------ pages
   @Get('console/staff')
   @Roles('admin')
@@ -134,6 +143,10 @@ export class StaffAdminController {
       } else if (action === 'disable') await this.staff.disable(ctx, id);
       else if (action === 'enable') await this.staff.enable(ctx, id);
       else if (action === 'reset-totp') await this.staff.resetTotp(ctx, id);
+      else if (action === 'reset-sign-in') {
+        const created = await this.staff.resetSignIn(ctx, id);
+        return renderPage(req, reply, 'staff/staff-created.eta', { title: 'New one-time password', nav: consoleNav(req, '/console/staff'), created, reset: true });
+      }
       else return this.renderDetail(req, reply, id, { errors: { action: 'Unknown action.' } }, 404);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'staff/last_admin') return this.renderDetail(req, reply, id, { errors: { role: err.message } }, 409);

@@ -13,6 +13,8 @@ export interface StaffAccountRecord {
   totpEnrolledAt: Date | null;
   disabledAt: Date | null;
   mustChangePassword: boolean;
+  /** A one-time password stops working at this time. */
+  passwordExpiresAt: Date | null;
   createdAt: Date;
 }
 
@@ -26,6 +28,7 @@ const ACCOUNT_SELECT = {
   totpEnrolledAt: true,
   disabledAt: true,
   mustChangePassword: true,
+  passwordExpiresAt: true,
   createdAt: true,
 } as const;
 
@@ -51,11 +54,21 @@ export class StaffRepository {
 
   async create(
     tx: Tx,
-    a: { email: string; name: string; role: StaffRole; passwordHash: string; mustChangePassword: boolean; now: Date; id?: string },
+    a: { email: string; name: string; role: StaffRole; passwordHash: string; mustChangePassword: boolean; passwordExpiresAt?: Date | null; now: Date; id?: string },
   ): Promise<string> {
     const id = a.id ?? randomUUID();
     await tx.staffAccount.create({
-      data: { id, email: a.email, name: a.name, role: a.role, passwordHash: a.passwordHash, mustChangePassword: a.mustChangePassword, createdAt: a.now, updatedAt: a.now },
+      data: {
+        id,
+        email: a.email,
+        name: a.name,
+        role: a.role,
+        passwordHash: a.passwordHash,
+        mustChangePassword: a.mustChangePassword,
+        passwordExpiresAt: a.passwordExpiresAt ?? null,
+        createdAt: a.now,
+        updatedAt: a.now,
+      },
     });
     return id;
   }
@@ -68,7 +81,7 @@ export class StaffRepository {
         totpSecretEnc: e.totpSecretEnc,
         totpEnrolledAt: e.now,
         totpLastStep: BigInt(e.step),
-        ...(e.passwordHash ? { passwordHash: e.passwordHash, mustChangePassword: false } : {}),
+        ...(e.passwordHash ? { passwordHash: e.passwordHash, mustChangePassword: false, passwordExpiresAt: null } : {}),
         updatedAt: e.now,
       },
     });
@@ -104,6 +117,10 @@ export class StaffRepository {
 
   async setDisabled(tx: Tx, id: string, disabledAt: Date | null, now: Date): Promise<void> {
     await tx.staffAccount.update({ where: { id }, data: { disabledAt, updatedAt: now } });
+  }
+
+  async setOneTimePassword(tx: Tx, id: string, passwordHash: string, expiresAt: Date, now: Date): Promise<void> {
+    await tx.staffAccount.update({ where: { id }, data: { passwordHash, mustChangePassword: true, passwordExpiresAt: expiresAt, updatedAt: now } });
   }
 
   async clearTotp(tx: Tx, id: string, now: Date): Promise<void> {

@@ -50,6 +50,9 @@ export function toView(a: StaffAccountRecord): StaffMemberView {
   };
 }
 
+/** How long an admin-issued one-time password works before the member must have used it. */
+export const ONE_TIME_PASSWORD_MS = 7 * 24 * 3600_000;
+
 const lastAdmin = () => new ConflictError('staff/last_admin', 'This would leave no enabled admin. Make someone else an admin first.');
 
 /** Staff management (admins) and a member's own account actions. */
@@ -99,7 +102,17 @@ export class StaffService {
       if (await tx.staffAccount.findUnique({ where: { email }, select: { id: true } })) {
         throw new ConflictError('staff/email_taken', 'A staff member with this email address exists already.');
       }
-      const id = await this.repo.create(tx, { id: opts.id, email, name: input.name.trim(), role: input.role, passwordHash, mustChangePassword: !opts.enrolNow && opts.password === undefined, now });
+      const oneTime = !opts.enrolNow && opts.password === undefined;
+      const id = await this.repo.create(tx, {
+        id: opts.id,
+        email,
+        name: input.name.trim(),
+        role: input.role,
+        passwordHash,
+        mustChangePassword: oneTime,
+        passwordExpiresAt: oneTime ? new Date(now.getTime() + ONE_TIME_PASSWORD_MS) : null,
+        now,
+      });
       if (secret) {
         // The step before now: the first real code the member types is then still accepted.
         await this.repo.enrol(tx, id, { totpSecretEnc: seal(this.config.masterKey, secret, totpAad(id)), step: Math.floor(now.getTime() / 30_000) - 2, now });
@@ -164,6 +177,26 @@ export class StaffService {
       await this.audit.record(tx, ctx, { action: 'staff.totp_reset', subjectType: 'staff_account', subjectId: id, detail: { sessionsEnded: ended } });
     });
     return this.get(id);
+  }
+
+  /**
+   * For a forgotten password (or a lost phone plus lost recovery codes): a new one-time password,
+   * shown once to the admin, and the second factor removed; the member sets up both again at next
+   * sign-in. Their sessions end now.
+   */
+  async resetSignIn(ctx: RequestContext, id: string): Promise<{ member: StaffMemberView; oneTimePassword: string }> {
+    const oneTimePassword = generatePassword();
+    const passwordHash = await hashPassword(oneTimePassword);
+    await this.prisma.transaction(async (tx) => {
+      await this.mustFind(id, tx);
+      const now = this.clock.now();
+      await this.repo.setOneTimePassword(tx, id, passwordHash, new Date(now.getTime() + ONE_TIME_PASSWORD_MS), now);
+      await this.repo.clearTotp(tx, id, now);
+      const ended = await this.sessions.endAll(tx, id);
+      await this.pending.consumeAllOf(tx, id, now);
+      await this.audit.record(tx, ctx, { action: 'staff.sign_in_reset', subjectType: 'staff_account', subjectId: id, detail: { sessionsEnded: ended } });
+    });
+    return { member: await this.get(id), oneTimePassword };
   }
 
   async signOut(ctx: RequestContext, sessionId: string, staffId: string): Promise<void> {

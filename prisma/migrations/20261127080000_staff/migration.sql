@@ -4,7 +4,8 @@
 CREATE TYPE "StaffPendingPurpose" AS ENUM ('second_factor', 'enrol');
 
 -- AlterTable
-ALTER TABLE "staff_account" ADD COLUMN "must_change_password" BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE "staff_account" ADD COLUMN "must_change_password" BOOLEAN NOT NULL DEFAULT false,
+ADD COLUMN "password_expires_at" TIMESTAMPTZ(6);
 
 -- CreateTable
 CREATE TABLE "staff_pending_login" (
