@@ -87,8 +87,10 @@ describe('audit trail', () => {
   });
 
   it('detects a row edited by a superuser with the triggers disabled', async () => {
-    expect((await audit.verify()).ok).toBe(true);
+    const before = await audit.verify();
+    expect(before.ok, JSON.stringify(before)).toBe(true);
     const admin = await t.db.admin();
+    const original = (await admin.query(`SELECT detail::text AS detail FROM audit_event WHERE seq = 1`)).rows[0].detail as string;
     await admin.query(`ALTER TABLE audit_event DISABLE TRIGGER USER`);
     await admin.query(`UPDATE audit_event SET detail = '{"from":"a","to":"forged"}' WHERE seq = 1`);
     await admin.query(`ALTER TABLE audit_event ENABLE TRIGGER USER`);
@@ -97,7 +99,7 @@ describe('audit trail', () => {
     expect(result.firstBroken).toMatchObject({ seq: '1', reason: expect.stringMatching(/content/) });
     // Undo the forgery so later tests see a valid chain again.
     await admin.query(`ALTER TABLE audit_event DISABLE TRIGGER USER`);
-    await admin.query(`UPDATE audit_event SET detail = '{"from":"a","to":"b"}' WHERE seq = 1`);
+    await admin.query(`UPDATE audit_event SET detail = $1::jsonb WHERE seq = 1`, [original]);
     await admin.query(`ALTER TABLE audit_event ENABLE TRIGGER USER`);
     expect((await audit.verify()).ok).toBe(true);
     // Removing the newest row is caught through the chain head.
