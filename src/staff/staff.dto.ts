@@ -42,13 +42,13 @@ export class EnrolDto {
 }
 
 export class CreateStaffDto {
-  @ApiProperty({ example: 'j.jansen@example.com' })
-  @Transform(trim) @IsEmail({}, { message: 'Enter an email address like name@example.com' }) @MaxLength(320)
-  email!: string;
-
   @ApiProperty({ example: 'Jan Jansen' })
   @Transform(trim) @IsString({ message: 'Enter a name' }) @Length(1, 200, { message: 'Enter a name (up to 200 characters)' })
   name!: string;
+
+  @ApiProperty({ example: 'j.jansen@example.com' })
+  @Transform(trim) @IsEmail({}, { message: 'Enter an email address like name@example.com' }) @MaxLength(320)
+  email!: string;
 
   @ApiProperty({ enum: ROLES })
   @IsIn(ROLES, { message: 'Choose a role' })
