@@ -4,6 +4,7 @@ import * as oauth from 'oauth4webapi';
 import { CredentialsService } from '../src/credentials/credentials.service.js';
 import { systemContext } from '../src/common/request-context.js';
 import { FailureLimiter } from '../src/oauth/failure-limiter.js';
+import { SigningKeysService } from '../src/oauth/signing-keys.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { sparePort } from './support/instances.js';
 import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './credentials.helpers.js';
@@ -231,8 +232,24 @@ describe('time-dependent', () => {
     expect(await t.prisma.auditEvent.count({ where: { action: 'oauth.signing_key_rotated', environment: 'acceptance' } })).toBe(2);
   });
 
+  it('publishes the next key a day before it starts signing', async () => {
+    const auth = { authorization: basic(acc.clientId, acc.secret) };
+    const keys = t.app.get(SigningKeysService);
+    const current = decodeProtectedHeader((await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token).kid;
+    expect(await keys.prepublishNext('acceptance')).toBeNull();
+    t.clock.advance(29.5 * 86_400_000);
+    const next = await keys.prepublishNext('acceptance');
+    expect(next).toBeTruthy();
+    expect(await keys.prepublishNext('acceptance')).toBe(next);
+    const kids = (await t.inject({ method: 'GET', url: '/oauth/acceptance/jwks' })).json().keys.map((k: { kid: string }) => k.kid);
+    expect(kids).toEqual(expect.arrayContaining([current, next]));
+    expect(decodeProtectedHeader((await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token).kid).toBe(current);
+    t.clock.advance(86_400_000);
+    expect(decodeProtectedHeader((await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token).kid).toBe(next);
+  });
+
   it('says "expired" for a secret past its lifetime', async () => {
-    t.clock.advance(366 * 86_400_000);
+    t.clock.advance(340 * 86_400_000);
     const res = await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) });
     expect(res.statusCode).toBe(401);
     expect(res.json().error_description).toMatch(/expired on \d{4}-\d{2}-\d{2}.*rotation/);

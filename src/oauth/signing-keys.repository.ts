@@ -26,6 +26,11 @@ export class SigningKeysRepository {
     return row ? (row as unknown as SigningKeyRow) : null;
   }
 
+  async successor(db: Tx | PrismaService, environment: Environment, from: Date): Promise<SigningKeyRow | null> {
+    const row = await db.oauthSigningKey.findFirst({ where: { environment, createdAt: { gte: from } }, orderBy: { createdAt: 'desc' } });
+    return row ? (row as unknown as SigningKeyRow) : null;
+  }
+
   async insert(tx: Tx, row: SigningKeyRow): Promise<void> {
     await tx.oauthSigningKey.create({ data: { ...row, publicJwk: row.publicJwk as object } });
   }

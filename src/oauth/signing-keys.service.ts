@@ -17,6 +17,7 @@ import { SigningKeysRepository, type SigningKeyRow } from './signing-keys.reposi
 const DAY_MS = 86_400_000;
 /** Slack for clocks of resource servers and JWKS caches before an old public key is withdrawn. */
 const PUBLISH_MARGIN_MS = 60 * 60 * 1000;
+const PREPUBLISH_MS = DAY_MS;
 
 export interface Signer {
   kid: string;
@@ -48,8 +49,13 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     for (const env of ENVIRONMENTS) await this.signer(env);
+    for (const env of ENVIRONMENTS) await this.prepublishNext(env);
     this.timer = setInterval(() => {
-      for (const env of ENVIRONMENTS) this.signer(env).catch((err) => this.logger.error({ err, env }, 'signing key check failed'));
+      for (const env of ENVIRONMENTS) {
+        this.signer(env)
+          .then(() => this.prepublishNext(env))
+          .catch((err) => this.logger.error({ err, env }, 'signing key check failed'));
+      }
       this.repo.purgeRevokedTokens(this.clock.now()).catch(() => undefined);
     }, 60 * 60 * 1000);
     this.timer.unref();
@@ -69,6 +75,32 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       this.pending.set(environment, p);
     }
     return p;
+  }
+
+  /**
+   * A day before the current key stops signing, its successor is made and published in the JWKS (dated to
+   * start signing when the current one stops), so resource servers with a cached JWKS know it in time.
+   */
+  async prepublishNext(environment: Environment): Promise<string | null> {
+    const now = this.clock.now();
+    const current = await this.repo.currentSigner(this.prisma, environment, now);
+    if (!current || current.signUntil.getTime() - now.getTime() > PREPUBLISH_MS) return null;
+    return this.prisma.transaction(async (tx) => {
+      await this.repo.lockEnvironment(tx, environment);
+      const existing = await this.repo.successor(tx, environment, current.signUntil);
+      if (existing) return existing.kid;
+      const next = await this.generate(environment, current.signUntil);
+      await this.repo.insert(tx, next);
+      await this.audit.record(tx, systemContext(), {
+        action: 'oauth.signing_key_prepublished',
+        subjectType: 'oauth_signing_key',
+        subjectId: next.kid,
+        environment,
+        detail: { kid: next.kid, signsFrom: next.createdAt.toISOString(), signUntil: next.signUntil.toISOString() },
+      });
+      this.verifySets.delete(environment);
+      return next.kid;
+    });
   }
 
   private async loadOrRotate(environment: Environment): Promise<Signer> {
