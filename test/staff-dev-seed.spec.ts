@@ -54,6 +54,15 @@ describe('development demo admin', () => {
     apps.unshift(again);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(stored);
     expect(await again.prisma.staffAccount.count({ where: { email: 'admin@example.com' } })).toBe(1);
+    expect((await again.app.get(StartupHints).lines('http://x')).join('\n')).toContain(stored.password);
+
+    // A file that does not match the database's demo admin is not printed as if it did.
+    rmSync(file);
+    const third = await startTestApp({ db: t.db, env: { NODE_ENV: 'development', ...keys }, overrides: [{ provide: DEV_ADMIN_FILE, useValue: file }] });
+    apps.unshift(third);
+    const hint = (await third.app.get(StartupHints).lines('http://x')).join('\n');
+    expect(hint).not.toContain('password:');
+    expect(hint).toContain('staff:create');
   });
 
   it('never happens in test (or production) mode, and staff:totp refuses there', async () => {

@@ -9,7 +9,7 @@ import { seal } from '../common/crypto.js';
 import { systemContext } from '../common/request-context.js';
 import { StartupHints } from '../common/startup-hints.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { generatePassword, hashPassword } from './password.js';
+import { generatePassword, hashPassword, verifyPassword } from './password.js';
 import { totpAad } from './sign-in.service.js';
 import { StaffRepository } from './staff.repository.js';
 import { newTotpSecret, totpUri } from './totp.js';
@@ -59,10 +59,13 @@ export class DevAdminSeed implements OnApplicationBootstrap {
         await this.audit.record(tx, systemContext(), { action: 'staff.created', subjectType: 'staff_account', subjectId: id, detail: { role: 'admin', via: 'development_seed' } });
       });
     }
-    const signInCreds = creds;
+    // The file may belong to another database (or be gone): only print what actually signs in.
+    const current = await this.repo.findByEmail(DEV_ADMIN_EMAIL);
+    const matches = !!creds && !!current && (await verifyPassword(current.passwordHash, creds.password));
+    const signInCreds = matches ? creds : undefined;
     this.hints.add((base) => {
       if (!signInCreds) {
-        return [`  Staff console: ${base}/console/sign-in (no demo admin file; create one with: npm run cli -- staff:create --email you@example.com --role admin)`];
+        return [`  Staff console: ${base}/console/sign-in (make yourself an admin: npm run cli -- staff:create --email you@example.com --role admin)`];
       }
       return [
         `  Staff console: ${base}/console/sign-in`,
