@@ -89,7 +89,18 @@ export class CredentialsConsoleController {
       apis,
       rows,
       canIssue: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
+      revokedCount: /^\d{1,4}$/.test(str('revoked')) ? Number(str('revoked')) : null,
+      errors: str('error') === 'reason' ? { reason: 'Say why you revoke (at least 3 characters)' } : {},
     });
+  }
+
+  @Post('partners/:partnerId/credentials/revoke')
+  @Roles('reviewer')
+  async revokePartner(@Param('partnerId', UuidPipe) partnerId: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const reason = field(body, 'reason');
+    if (reason.length < 3) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&error=reason`);
+    const { revoked } = await this.credentials.revokeAllOfPartner(ctx, partnerId, reason);
+    return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&revoked=${revoked.length}`);
   }
 
   @Get('credentials/issue')
