@@ -53,5 +53,11 @@ describe('secret expiry reminders', () => {
     expect(mail.text).toMatch(/cbsk_acc_…/);
     expect(mail.text).not.toContain(c.secret);
     expect(smtp.to(STAFF)[0].text).toContain(`/console/credentials/${c.credentialId}`);
+
+    // At expiry: audited once, even with both instances running the job.
+    a.clock.set(new Date(secret.expiresAt.getTime() + 60_000));
+    await both();
+    expect(await a.prisma.auditEvent.count({ where: { action: 'credential.secret_expired', subjectId: c.credentialId } })).toBe(1);
+    expect(subjects(email)).toHaveLength(4);
   });
 });

@@ -204,6 +204,15 @@ export class CredentialsRepository {
     };
   }
 
+  /** Marks active secrets past their expiry as ended, each once (the caller audits what this returns). */
+  async endExpiredSecrets(tx: Tx, now: Date): Promise<Array<{ secretId: string; credentialId: string; clientId: string; environment: Environment; expiresAt: Date }>> {
+    const rows = await tx.$queryRaw<Array<{ id: string; credential_id: string; client_id: string; environment: Environment; expires_at: Date }>>`
+      UPDATE credential_secret s SET ended_at = s.expires_at FROM credential c
+      WHERE c.id = s.credential_id AND s.state = 'active' AND s.ended_at IS NULL AND s.expires_at <= ${now}
+      RETURNING s.id::text, s.credential_id::text, c.client_id, c.environment::text AS environment, s.expires_at`;
+    return rows.map((r) => ({ secretId: r.id, credentialId: r.credential_id, clientId: r.client_id, environment: r.environment, expiresAt: r.expires_at }));
+  }
+
   /** Active secrets whose expiry falls inside [from, to): for reminders. */
   async activeSecretsExpiringBetween(from: Date, to: Date): Promise<Array<{ secretId: string; credentialId: string; expiresAt: Date }>> {
     const rows = await this.prisma.credentialSecret.findMany({ where: { state: 'active', retiresAt: null, expiresAt: { gte: from, lt: to } }, select: { id: true, credentialId: true, expiresAt: true } });

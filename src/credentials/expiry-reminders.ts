@@ -1,5 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
+import { systemContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { JobQueue } from '../notifications/job-queue.js';
@@ -13,7 +15,7 @@ export const EXPIRY_REMINDER_QUEUE = 'credential-expiry-reminders';
 export const REMINDER_DAYS = [30, 14, 7, 1] as const;
 
 /**
- * Reminds the technical contact and staff that a secret expires in 30, 14, 7 and 1 days. A pg-boss schedule
+ * Records each secret's expiry in the audit trail once, and reminds the technical contact and staff that a secret expires in 30, 14, 7 and 1 days. A pg-boss schedule
  * runs it hourly on one instance; even if several instances run it, each (secret, threshold) has one
  * notification idempotency key, so every reminder goes out once.
  */
@@ -25,6 +27,7 @@ export class ExpiryReminders implements OnModuleInit {
     private readonly notifications: NotificationsService,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -32,9 +35,15 @@ export class ExpiryReminders implements OnModuleInit {
     this.queue.register(EXPIRY_REMINDER_QUEUE, { retryLimit: 2, retryDelay: 60, expireInSeconds: 600 }, async () => void (await this.run()), '7 * * * *');
   }
 
-  /** Enqueues the reminders due now; returns how many (secret, threshold) pairs were considered. */
+  /** Records secrets that expired (once each), then enqueues the reminders due now. */
   async run(): Promise<number> {
     const now = this.clock.now();
+    await this.prisma.transaction(async (tx) => {
+      for (const e of await this.repo.endExpiredSecrets(tx, now)) {
+        await this.audit.record(tx, systemContext(), { action: 'credential.secret_expired', subjectType: 'credential', subjectId: e.credentialId, environment: e.environment, detail: { clientId: e.clientId, secretId: e.secretId, expiredAt: e.expiresAt.toISOString() } });
+        await this.repo.notifyChanged(tx, e.clientId);
+      }
+    });
     const due = await this.repo.activeSecretsExpiringBetween(now, new Date(now.getTime() + REMINDER_DAYS[0] * DAY_MS));
     let n = 0;
     for (const s of due) {
