@@ -171,9 +171,14 @@ describe('two instances on one database', () => {
       }
       expect(status).toBe(401);
       expect(Date.now() - started).toBeLessThan(1000);
-      // The token issued before is inactive: introspected by another (active) client of the same partner? No: by itself it cannot authenticate.
-      const intro = await t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, clientSecret) }, payload: form({ token: tok }) });
-      expect(intro.statusCode).toBe(401);
+      // Its token issued before is inactive at introspection on the other instance too.
+      const own = await t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, clientSecret) }, payload: form({ token: tok }) });
+      expect(own.statusCode).toBe(401);
+      const other = await approvedRequest([{ api: 'business', environment: 'acceptance' }]);
+      const oc = (await post(`/api/onboarding-requests/${other.id}/issue`, reviewer, { environment: 'acceptance' })).json().credentials[0];
+      const os = (await reveal(other.email, other.mobile, oc.clientId)).clientSecret;
+      const intro = await t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(oc.clientId, os) }, payload: form({ token: tok }) });
+      expect(intro.json()).toEqual({ active: false });
     } finally {
       await t2.close();
     }
@@ -303,6 +308,7 @@ describe('rotation with overlap', () => {
     const approved = await post(`/api/rotations/${rotationId}/approve`, reviewer);
     expect(approved.statusCode, approved.body).toBe(200);
     expect(approved.json().state).toBe('delivering');
+    await t.app.get(NotificationsService).drain();
 
     // Staff re-deliver: the first rotation delivery is cancelled, a fresh secret goes out.
     const firstDelivery = (await t.inject({ method: 'GET', url: `/api/credentials/${c.credentialId}`, headers: viewer.headers })).json().secrets[0].deliveryId;

@@ -162,14 +162,16 @@ describe('token endpoint', () => {
     const res = await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, c.secret) });
     expect(res.statusCode).toBe(401);
     expect(res.json().error_description).toMatch(/revoked/);
-    // Introspection by the revoked client itself cannot authenticate; its token is dead anyway.
-    const intro = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ token: tok }) });
-    expect(intro.statusCode).toBe(401);
+    // The revoked client can no longer authenticate anywhere; another client sees its token inactive.
+    const own = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ token: tok }) });
+    expect(own.statusCode).toBe(401);
+    const intro = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) }, payload: form({ token: tok }) });
+    expect(intro.json()).toEqual({ active: false });
   });
 });
 
 describe('introspection and revocation', () => {
-  it('reports own tokens active, others inactive, and revoked tokens inactive (RFC 7662, RFC 7009)', async () => {
+  it('reports live tokens active to any client of the issuer, and revoked tokens inactive (RFC 7662, RFC 7009)', async () => {
     const auth = { authorization: basic(acc.clientId, acc.secret) };
     const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token;
     const introspect = (token: string, headers = auth) => t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, ...headers }, payload: form({ token }) });
@@ -179,7 +181,7 @@ describe('introspection and revocation', () => {
     expect((await introspect('not-a-token')).json()).toEqual({ active: false });
 
     const other = await issueCredential(t);
-    expect((await introspect(tok, { authorization: basic(other.clientId, other.secret) })).json()).toEqual({ active: false });
+    expect((await introspect(tok, { authorization: basic(other.clientId, other.secret) })).json()).toMatchObject({ active: true, client_id: acc.clientId });
     expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: FORM_HEADERS, payload: form({ token: tok }) })).statusCode).toBe(401);
 
     const revoke = await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: { ...FORM_HEADERS, ...auth }, payload: form({ token: tok, token_type_hint: 'access_token' }) });

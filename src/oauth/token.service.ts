@@ -223,12 +223,14 @@ export class TokenService {
     const token = str(body, 'token');
     const caller = await this.authenticate(environment, this.presentedClient(authorization, body), ip);
     if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing.');
+    void caller;
     const claims = await this.verifyOwn(environment, token);
-    // A client may introspect its own tokens; anything else is simply inactive (RFC 7662 §2.2).
-    if (!claims || claims.client_id !== caller.record.clientId) return { active: false };
-    if (typeof claims.jti !== 'string' || (await this.keys.isRevoked(claims.jti))) return { active: false };
-    const current = await this.registry.get(caller.record.clientId);
-    if (!current || current.state !== 'active') return { active: false };
+    // Any authenticated client of this issuer may introspect its tokens (as in Keycloak): the answer tells
+    // no more than the token itself, plus whether it still counts (RFC 7662 §2.2).
+    if (!claims || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') return { active: false };
+    if (await this.keys.isRevoked(claims.jti)) return { active: false };
+    const owner = await this.registry.get(claims.client_id);
+    if (!owner || owner.state !== 'active' || owner.environment !== environment) return { active: false };
     return {
       active: true,
       token_type: 'Bearer',
