@@ -57,6 +57,8 @@ describe('token endpoint', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['x-correlation-id']).toBeTruthy();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
     const body = res.json();
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'business' });
     const header = decodeProtectedHeader(body.access_token);
