@@ -135,7 +135,9 @@ describe.skipIf(skip)('the whole journey in a real browser', () => {
     process.stdout.write(`[proof] journey: ${shots.taken.length} screenshots in ${shots.dir}\n`);
   });
 
-  const state: { statusToken?: string; requestId?: string; reference?: string; clientId?: string; secret?: string; linkToken?: string; smsCode?: string } = {};
+  let a: Staff;
+  let b: Staff;
+  const state: { credentialId?: string; newSecret?: string; statusToken?: string; requestId?: string; reference?: string; clientId?: string; secret?: string; linkToken?: string; smsCode?: string } = {};
 
   it('partner applies through /apply and gets a reference and a status link', async () => {
     const partner = await browser.newContext();
@@ -172,8 +174,8 @@ describe.skipIf(skip)('the whole journey in a real browser', () => {
   });
 
   it('reviewer A edits the request and cannot approve it; reviewer B approves Acceptance', async () => {
-    const a = await createStaff('Reviewer Anna', 'reviewer');
-    const b = await createStaff('Reviewer Bram', 'reviewer');
+    a = await createStaff('Reviewer Anna', 'reviewer');
+    b = await createStaff('Reviewer Bram', 'reviewer');
     const ctxA = await browser.newContext();
     const pageA = await newPage(ctxA);
     await signIn(pageA, a, 'reviewer-a');
@@ -274,6 +276,92 @@ describe.skipIf(skip)('the whole journey in a real browser', () => {
     expect(prod.body.error).toBe('invalid_client');
     expect(prod.body.error_description).toMatch(/acceptance|production|environment/i);
     process.stdout.write(`[proof] journey: production issuer refused the acceptance secret: ${JSON.stringify(prod.body)}\n`);
+  });
+
+  it('rotation: reviewer A starts it, reviewer B approves, the partner reveals the new secret; both work; overlap ended; the old one is refused', async () => {
+    const cred = await t.prisma.credential.findUniqueOrThrow({ where: { clientId: state.clientId } });
+    state.credentialId = cred.id;
+    clock.advance(31_000); // a new TOTP step: codes are accepted once
+    const ctxA = await browser.newContext();
+    const pageA = await newPage(ctxA);
+    await signIn(pageA, a, 'rotation-reviewer-a');
+    await pageA.goto(`${base}/console/credentials/${cred.id}`);
+    await shots.shot(pageA, 'rotation-credential-page');
+    await pageA.getByRole('button', { name: /Start rotation/ }).click();
+    await pageA.waitForLoadState();
+    await shots.shot(pageA, 'rotation-started');
+    // Four-eyes: the starter may not approve (the page offers the button to reviewers; the service refuses).
+    const ownApprove = pageA.getByRole('button', { name: 'Approve rotation' });
+    if (await ownApprove.count()) {
+      await ownApprove.click();
+      await pageA.waitForLoadState();
+      await shots.shot(pageA, 'rotation-starter-refused');
+      expect(await pageA.textContent('body')).toMatch(/Another reviewer must approve/);
+    }
+    expect((await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: cred.id }, orderBy: { createdAt: 'desc' } })).state).toBe('awaiting_approval');
+    await ctxA.close();
+
+    clock.advance(31_000);
+    const ctxB = await browser.newContext();
+    const pageB = await newPage(ctxB);
+    await signIn(pageB, b, 'rotation-reviewer-b');
+    await pageB.goto(`${base}/console/credentials/${cred.id}`);
+    await pageB.getByRole('button', { name: 'Approve rotation' }).click();
+    await pageB.waitForLoadState();
+    await shots.shot(pageB, 'rotation-approved');
+    await ctxB.close();
+
+    // The partner receives a second link and reveals the new secret.
+    const mails = await waitFor('the rotation email', () => {
+      const m = smtp.to('jana@journey-koffie.example').filter((x) => /\/delivery#/.test(x.text));
+      return m.length >= 2 ? m : undefined;
+    });
+    const link = mails[mails.length - 1].text.match(/https?:\/\/\S+\/delivery#[A-Za-z0-9_-]+/)![0];
+    remember('rotation link token', link.split('#')[1]);
+    const partner = await browser.newContext();
+    const page = await newPage(partner);
+    const smsBefore = twilio.messages.length;
+    await page.goto(link);
+    await page.waitForURL(/\/delivery/);
+    await page.waitForLoadState('networkidle');
+    await page.getByRole('button', { name: /Send me the code/ }).click();
+    await page.waitForLoadState();
+    const sms = await waitFor('the rotation SMS code', () => twilio.messages.slice(smsBefore).find((m) => /\d{6,}/.test(m.body)));
+    const code = sms.body.match(/(\d[\d ]{5,}\d)/)![1].replace(/\s/g, '');
+    remember('rotation SMS code', code);
+    await page.getByLabel(/code/i).first().fill(code);
+    await page.getByRole('button', { name: 'Show the secret' }).click();
+    await page.waitForLoadState();
+    await shots.shot(page, 'rotation-new-secret-shown');
+    state.newSecret = (await page.getByTestId('client-secret').textContent())!.trim();
+    remember('client secret (after rotation)', state.newSecret);
+    expect(state.newSecret).not.toBe(state.secret);
+    await partner.close();
+
+    const oldDuring = await token('acceptance', state.clientId!, state.secret!);
+    const newDuring = await token('acceptance', state.clientId!, state.newSecret);
+    expect([oldDuring.status, newDuring.status]).toEqual([200, 200]);
+    await verifyAgainstJwks('acceptance', newDuring.body.access_token!);
+
+    // The partner switches; once the old secret has been quiet long enough, reviewer B ends the overlap.
+    await token('acceptance', state.clientId!, state.newSecret);
+    clock.advance((t.config.credentials.overlapQuietHours + 1) * 3_600_000);
+    const ctxB2 = await browser.newContext();
+    const pageB2 = await newPage(ctxB2);
+    await signIn(pageB2, b, 'overlap-reviewer-b');
+    await pageB2.goto(`${base}/console/credentials/${cred.id}`);
+    await shots.shot(pageB2, 'overlap-before-end');
+    await pageB2.getByRole('button', { name: 'End overlap now' }).click();
+    await pageB2.waitForLoadState();
+    await shots.shot(pageB2, 'overlap-ended');
+    await ctxB2.close();
+
+    const oldAfter = await token('acceptance', state.clientId!, state.secret!);
+    const newAfter = await token('acceptance', state.clientId!, state.newSecret);
+    process.stdout.write(`[proof] journey: rotation: during the overlap old ${oldDuring.status} / new ${newDuring.status}; after it ended old ${oldAfter.status} ${JSON.stringify(oldAfter.body)} / new ${newAfter.status}\n`);
+    expect(oldAfter.status).toBe(401);
+    expect(oldAfter.body.error).toBe('invalid_client');
+    expect(newAfter.status).toBe(200);
   });
 
   it('secrets stay secret: the database dump, the logs and the audit trail hold none of the values used', async () => {

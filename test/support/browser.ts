@@ -48,7 +48,12 @@ export function screenshotter(suite: string) {
 export function watchPage(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error on ${page.url()}: ${msg.text()}`);
+    // A page answered with a 4xx on purpose (a refusal the test provokes) logs "Failed to load resource";
+    // CSP violations, script errors and failed sub-resources are what count.
+    const documentRefused = /Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text()) && msg.location().url === page.url();
+    if ((msg.type() === 'error' && !documentRefused) || /Refused to/.test(msg.text())) {
+      problems.push(`console error on ${page.url()}: ${msg.text()}`);
+    }
   });
   page.on('pageerror', (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
   return problems;
