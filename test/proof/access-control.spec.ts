@@ -59,6 +59,7 @@ const POLICY: Record<string, Policy> = {
   'POST /api/staff/:id/enable': 'admin',
   'POST /api/staff/:id/reset-totp': 'admin',
   'PUT /api/staff/:id/role': 'admin',
+  'POST /api/staff/:id/reset-sign-in': 'admin',
   'GET /api/staff/me': 'viewer',
   'POST /api/staff/me/recovery-codes': 'viewer',
   'POST /api/staff/me/sign-out': 'viewer',
@@ -67,6 +68,9 @@ const POLICY: Record<string, Policy> = {
   'GET /apply': 'public',
   'POST /apply': 'public',
   'POST /apply/submit': 'public',
+  // JSON sign-in (password, then second factor): public by nature, throttled like the pages
+  'POST /api/session': 'public',
+  'POST /api/session/second-factor': 'public',
   // staff console: sign-in, account, audit
   'GET /console': 'public',
   'GET /console/account': 'viewer',
@@ -112,6 +116,23 @@ const POLICY: Record<string, Policy> = {
   'POST /console/credentials/:id/revoke': 'reviewer',
   'GET /console/credentials/issue': 'reviewer',
   'POST /console/credentials/issue': 'reviewer',
+  // rotation and re-delivery: started by one reviewer, approved by another (four-eyes in the service)
+  'POST /api/credentials/:id/rotations': 'reviewer',
+  'POST /api/rotations/:id/approve': 'reviewer',
+  'POST /api/credentials/:id/end-overlap': 'reviewer',
+  'POST /api/credentials/:id/redeliver': 'reviewer',
+  'POST /console/credentials/:id/rotations': 'reviewer',
+  'POST /console/rotations/:rotationId/approve': 'reviewer',
+  'POST /console/credentials/:id/end-overlap': 'reviewer',
+  'POST /console/credentials/:id/redeliver': 'reviewer',
+  'POST /console/partners/:partnerId/credentials/revoke': 'reviewer',
+  // the partner's rotation request (answers the same whatever client_id it names) and its emailed confirmation link
+  'GET /rotate': 'public',
+  'POST /rotate': 'public',
+  'GET /rotate/confirm/:token': 'public',
+  'POST /rotate/confirm': 'public',
+  'POST /api/rotation-requests': 'public',
+  'POST /api/rotation-requests/confirm': 'public',
   // OAuth token service and metadata (client authentication, never a staff session)
   'POST /oauth/:env/token': 'public',
   'POST /oauth/:env/introspect': 'public',
