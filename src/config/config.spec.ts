@@ -23,6 +23,9 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/SECRET_HASH_KEY is required/);
       expect(problems).toMatch(/MASTER_KEY is required/);
       expect(problems).toMatch(/METRICS_TOKEN/);
+      expect(problems).toMatch(/SMTP_URL is required/);
+      expect(problems).toMatch(/TWILIO_AUTH_TOKEN is required/);
+      expect(problems).toMatch(/STAFF_ALERT_EMAIL is required/);
     }
   });
 
@@ -37,7 +40,13 @@ describe('loadConfig', () => {
   });
 
   it('accepts a complete production configuration', () => {
-    const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example/' }, projectDir());
+    const c = loadConfig(
+      {
+        NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example/',
+        SMTP_URL: 'smtp://mail.example:587', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example',
+      },
+      projectDir(),
+    );
     expect(c.publicBaseUrl).toBe('https://x.example');
     expect(c.secureCookies).toBe(true);
     expect(c.secretHashKey).toHaveLength(32);

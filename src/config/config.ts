@@ -94,6 +94,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   if (twilioApiBaseUrl && !/^https?:\/\//.test(twilioApiBaseUrl)) problems.push('TWILIO_API_BASE_URL must be an http(s) URL');
   const deliveryTtlDays = Number(env.DELIVERY_TTL_DAYS ?? 7);
   if (!Number.isInteger(deliveryTtlDays) || deliveryTtlDays < 1 || deliveryTtlDays > 30) problems.push(`DELIVERY_TTL_DAYS must be a whole number of days from 1 to 30 (got "${env.DELIVERY_TTL_DAYS}")`);
+  if (prod) {
+    // Without these, links and codes would sit in the queue and no partner could ever retrieve a secret.
+    if (!smtpUrl) problems.push('SMTP_URL is required in production (delivery links and notices go by email)');
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
+      if (!env[name]) problems.push(`${name} is required in production (delivery codes go by SMS)`);
+    }
+    if (!env.STAFF_ALERT_EMAIL) problems.push('STAFF_ALERT_EMAIL is required in production (locked deliveries and failed messages alert it)');
+  }
   const twilioTimeoutMs = Number(env.TWILIO_TIMEOUT_MS ?? 15000);
   if (!Number.isInteger(twilioTimeoutMs) || twilioTimeoutMs < 100) problems.push('TWILIO_TIMEOUT_MS must be a whole number of milliseconds (>= 100)');
 

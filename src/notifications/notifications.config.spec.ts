@@ -10,7 +10,10 @@ function projectDir() {
   return d;
 }
 const key = Buffer.alloc(32, 7).toString('base64');
-const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example' };
+const prod = {
+  NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example',
+  SMTP_URL: 'smtp://mail.example:587', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example',
+};
 
 describe('notification and delivery settings', () => {
   it('turns the dev outbox on in development only, and refuses it in production', () => {
