@@ -151,16 +151,7 @@ export interface OnboardingConfig {
 }
 
 function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): OnboardingConfig {
-  const num = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
+  const num = (name: string, fallback: number, min: number, max: number) => wholeNumber(env, problems, name, fallback, min, max);
   return {
     approvalTtlDays: num('APPROVAL_TTL_DAYS', 14, 1, 365),
     intakeRatePerHour: num('INTAKE_RATE_LIMIT_PER_HOUR', 10, 1, 100000),
@@ -188,16 +179,7 @@ export interface CredentialsConfig {
 }
 
 function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): CredentialsConfig {
-  const num = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
+  const num = (name: string, fallback: number, min: number, max: number) => wholeNumber(env, problems, name, fallback, min, max);
   return {
     tokenTtlSeconds: num('TOKEN_TTL_SECONDS', 900, 60, 86400),
     signingKeyRotationDays: num('SIGNING_KEY_ROTATION_DAYS', 30, 1, 365),
@@ -209,6 +191,18 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     failureWindowSeconds: num('OAUTH_FAILURE_WINDOW_SECONDS', 300, 10, 86400),
     lastUsedFlushMs: num('LAST_USED_FLUSH_MS', 5000, 100, 600000),
   };
+}
+
+/** A whole-number setting within bounds; a bad value is reported as a problem and the default used. */
+function wholeNumber(env: NodeJS.ProcessEnv, problems: string[], name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return n;
 }
 
 function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {
