@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 import { DomainError, RateLimitedError, STATUS_BY_KIND } from './domain-error.js';
 
 export interface ErrorBody {
@@ -50,6 +51,15 @@ export function mapError(err: unknown, correlationId: string): MappedError {
       status === 404 ? 'request/not_found' : status === 405 ? 'request/method_not_allowed' : status === 413 ? 'request/body_too_large' : status === 429 ? 'request/rate_limited' : status >= 500 ? 'internal/error' : 'request/bad_request';
     const message = status === 404 ? 'No such route or resource.' : status >= 500 ? 'Something went wrong on our side.' : err.message;
     return { status, body: { code, message, correlationId }, headers, internal: status >= 500 };
+  }
+  if (isDatabaseUnavailable(err)) {
+    headers['retry-after'] = '2';
+    return {
+      status: 503,
+      body: { code: 'service/database_unavailable', message: 'The service cannot reach its database right now. Nothing was changed; please retry shortly.', correlationId },
+      headers,
+      internal: true,
+    };
   }
   const e = err as { code?: unknown; statusCode?: unknown; name?: unknown };
   if (typeof e?.code === 'string' && FASTIFY_CODES[e.code]) {

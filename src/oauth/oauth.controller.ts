@@ -7,6 +7,7 @@ import { correlationIdOf } from '../common/http-context.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { Public } from '../staff/auth.decorators.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { OAuthError } from './oauth-error.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { TokenService, type FormBody } from './token.service.js';
@@ -98,6 +99,10 @@ export class OauthController {
         return;
       }
       this.logger.error({ err, route: req.routeOptions?.url, correlationId: correlationIdOf(req) }, 'oauth endpoint failed');
+      if (isDatabaseUnavailable(err)) {
+        reply.status(503).header('retry-after', '2').type('application/json; charset=utf-8').send({ error: 'temporarily_unavailable', error_description: `The token service cannot reach its database right now; retry shortly (correlation id ${correlationIdOf(req)}).` });
+        return;
+      }
       reply.status(500).type('application/json; charset=utf-8').send({ error: 'server_error', error_description: `Something went wrong on our side; quote correlation id ${correlationIdOf(req)}.` });
     }
   }
