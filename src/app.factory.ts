@@ -65,6 +65,8 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   fastify.decorate('deploymentName', config.nodeEnv);
   const metrics = app.get(Metrics);
   // Errors thrown by plugin routes (Swagger UI, static files) never reach Nest's filter: map them the same way.
+  // Plugins registered below inherit this handler; Nest then sets its own at the root during init, which
+  // Fastify reports as FSTWRN004 (silenced with --disable-warning in the start scripts: it is intended).
   fastify.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => sendError(err, req, reply, logger));
 
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {

@@ -67,8 +67,8 @@ export class CredentialsService implements OnModuleInit {
       await this.activateOnReveal(tx, ctx, revealed.subjectId);
     });
     this.hints.add((base) => [
-      `OAuth issuers: ${base}/oauth/acceptance and ${base}/oauth/production (metadata at ${base}/.well-known/oauth-authorization-server/oauth/acceptance)`,
-      `Credentials console: ${base}/console/credentials`,
+      `  OAuth issuers:   ${base}/oauth/acceptance  and  ${base}/oauth/production`,
+      `  Credentials (staff):             ${base}/console/credentials`,
     ]);
   }
 
