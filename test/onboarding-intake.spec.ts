@@ -225,11 +225,13 @@ describe('the partner status page', () => {
   it('shows the requested changes and takes the changed application back into the queue', async () => {
     const { path, id } = await applied();
     expect((await t.inject({ method: 'GET', url: `${path}/edit` })).headers.location).toBe(path);
-    const svc = (await import('../src/onboarding/onboarding.service.js')).OnboardingService;
-    const onboarding = t.app.get(svc);
+    const { OnboardingService } = await import('../src/onboarding/onboarding.service.js');
+    const { OnboardingReviewService } = await import('../src/onboarding/onboarding-review.service.js');
+    const onboarding = t.app.get(OnboardingService);
+    const review = t.app.get(OnboardingReviewService);
     const staff = { correlationId: 'test-corr-0001', clientIp: null, userAgent: null, actor: { type: 'staff' as const, id: '00000000-0000-4000-8000-000000000001' } };
-    await onboarding.startReview(staff, id);
-    await onboarding.requestChanges(staff, id, 'Please start with Acceptance only.');
+    await review.startReview(staff, id);
+    await review.requestChanges(staff, id, 'Please start with Acceptance only.');
     const page = await t.inject({ method: 'GET', url: path });
     expect(page.body).toContain('Please start with Acceptance only.');
     expect(page.body).toContain(`${path}/edit`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { systemContext, type RequestContext } from '../src/common/request-context.js';
+import { OnboardingReviewService } from '../src/onboarding/onboarding-review.service.js';
 import { OnboardingService } from '../src/onboarding/onboarding.service.js';
 import { REFERENCE_PATTERN } from '../src/onboarding/onboarding.tokens.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -8,6 +9,7 @@ import { createStaffWithSession, type StaffLogin } from './support/factories.js'
 
 let t: TestApp;
 let svc: OnboardingService;
+let review: OnboardingReviewService;
 let creator: StaffLogin;
 let reviewer: StaffLogin;
 let viewer: StaffLogin;
@@ -15,6 +17,7 @@ let viewer: StaffLogin;
 beforeAll(async () => {
   t = await startTestApp();
   svc = t.app.get(OnboardingService);
+  review = t.app.get(OnboardingReviewService);
   [creator, reviewer, viewer] = await Promise.all([
     createStaffWithSession(t, { role: 'reviewer', name: 'Creator Reviewer' }),
     createStaffWithSession(t, { role: 'reviewer', name: 'Second Reviewer' }),
@@ -272,7 +275,7 @@ describe('rejection, changes requested, resubmission and withdrawal', () => {
     const token = statusUrl.split('/').pop()!;
     await post(`/api/onboarding-requests/${id}/start-review`, reviewer);
     await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' });
-    await t.prisma.transaction((tx) => svc.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'));
+    await t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'));
     await post(`/api/onboarding-requests/${id}/request-changes`, reviewer, { note: 'Production is not possible yet; Acceptance only please.' });
     const after = await svc.resubmitByPartner(systemContext(), token, { purpose: 'Lunch ordering, Acceptance only for now as agreed.', items: [{ api: 'cafetariaplan', environment: 'acceptance' }] });
     expect(after.approvals).toEqual([expect.objectContaining({ environment: 'acceptance', status: 'issued' })]);
@@ -280,7 +283,7 @@ describe('rejection, changes requested, resubmission and withdrawal', () => {
     const confirmed = await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' });
     expect(confirmed.statusCode, confirmed.body).toBe(200);
     expect(confirmed.json()).toMatchObject({ state: 'approved', approvals: [expect.objectContaining({ status: 'issued' })] });
-    await expect(t.prisma.transaction((tx) => svc.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'))).rejects.toMatchObject({ code: 'onboarding/already_issued' });
+    await expect(t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'))).rejects.toMatchObject({ code: 'onboarding/already_issued' });
   });
 
   it('lets the partner withdraw through the link only while the request is open', async () => {
@@ -302,11 +305,11 @@ describe('approval expiry and the issuing seam', () => {
     expect(res.statusCode).toBe(200);
     return id;
   }
-  const take = (id: string, env: 'acceptance' | 'production' = 'acceptance', ctx = systemContext()) => t.prisma.transaction((tx) => svc.takeApprovalForIssuing(tx, ctx, id, env));
+  const take = (id: string, env: 'acceptance' | 'production' = 'acceptance', ctx = systemContext()) => t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, ctx, id, env));
 
   it('hands over the request, partner, contact and items once, and audits it', async () => {
     const id = await approvedRequest();
-    expect((await svc.listIssuable()).map((i) => i.requestId)).toContain(id);
+    expect((await review.listIssuable()).map((i) => i.requestId)).toContain(id);
     const ctx = systemContext();
     const got = await take(id, 'acceptance', ctx);
     expect(got).toMatchObject({
@@ -319,7 +322,7 @@ describe('approval expiry and the issuing seam', () => {
     await expect(take(id)).rejects.toMatchObject({ code: 'onboarding/already_issued', kind: 'conflict' });
     await expect(take(id, 'production')).rejects.toMatchObject({ code: 'onboarding/approval_missing' });
     await expect(take(randomUUID())).rejects.toMatchObject({ code: 'onboarding/approval_missing' });
-    expect((await svc.listIssuable()).map((i) => i.requestId)).not.toContain(id);
+    expect((await review.listIssuable()).map((i) => i.requestId)).not.toContain(id);
     const used = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: id, action: 'onboarding.approval_used' } });
     expect(used).toMatchObject({ environment: 'acceptance', correlationId: ctx.correlationId });
     expect((await get(id)).approvals[0].status).toBe('issued');
@@ -340,7 +343,7 @@ describe('approval expiry and the issuing seam', () => {
     t.clock.advance(14 * 24 * 3600_000 + 1000);
     try {
       await expect(take(id)).rejects.toMatchObject({ code: 'onboarding/approval_expired', kind: 'gone' });
-      expect((await svc.listIssuable()).map((i) => i.requestId)).not.toContain(id);
+      expect((await review.listIssuable()).map((i) => i.requestId)).not.toContain(id);
       expect((await svc.get(id)).approvals[0].status).toBe('expired');
       // Sessions from two weeks ago have timed out too: sign in afresh.
       const later = await createStaffWithSession(t, { role: 'reviewer' });

@@ -11,7 +11,7 @@ import type { Environment } from '../generated/prisma/enums.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
 import type { DeliveryDisplay, DeliveryStatus } from '../delivery/delivery.types.js';
-import { OnboardingService } from '../onboarding/onboarding.service.js';
+import { OnboardingReviewService } from '../onboarding/onboarding-review.service.js';
 import type { IssuableApproval } from '../onboarding/onboarding.types.js';
 import { StartupHints } from '../common/startup-hints.js';
 import { ClientRegistry } from './client-registry.js';
@@ -49,7 +49,7 @@ export interface IssuedCredentialView {
 @Injectable()
 export class CredentialsService implements OnModuleInit {
   constructor(
-    private readonly onboarding: OnboardingService,
+    private readonly onboardingReview: OnboardingReviewService,
     private readonly delivery: DeliveryService,
     private readonly hints: StartupHints,
     private readonly prisma: PrismaService,
@@ -114,7 +114,7 @@ export class CredentialsService implements OnModuleInit {
 
   // ---------------------------------------------------------------- issuing and activation
   listIssuable(): Promise<IssuableApproval[]> {
-    return this.onboarding.listIssuable();
+    return this.onboardingReview.listIssuable();
   }
 
   /**
@@ -124,7 +124,7 @@ export class CredentialsService implements OnModuleInit {
    */
   async issue(ctx: RequestContext, requestId: string, environment: Environment): Promise<{ requestId: string; reference: string; environment: Environment; credentials: IssuedCredentialView[] }> {
     return this.prisma.transaction(async (tx) => {
-      const approval = await this.onboarding.takeApprovalForIssuing(tx, ctx, requestId, environment);
+      const approval = await this.onboardingReview.takeApprovalForIssuing(tx, ctx, requestId, environment);
       const issued: IssuedCredentialView[] = [];
       for (const item of approval.items.filter((i) => i.environment === environment)) {
         const pending = await this.createPendingCredential(tx, ctx, {

@@ -9,6 +9,7 @@ import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake } from './intake-form.js';
 import { ONBOARDING_STATES, canTransition } from './onboarding-request.state.js';
+import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
 import type { OnboardingRequestView } from './onboarding.types.js';
 import { RequestIdPipe } from './request-id.pipe.js';
@@ -20,7 +21,10 @@ const NAV = '/console/requests';
 @ApiExcludeController()
 @Controller('console/requests')
 export class ConsoleRequestsController {
-  constructor(private readonly onboarding: OnboardingService) {}
+  constructor(
+    private readonly onboarding: OnboardingService,
+    private readonly review: OnboardingReviewService,
+  ) {}
 
   @Get()
   @Roles('viewer')
@@ -85,7 +89,7 @@ export class ConsoleRequestsController {
   @Post(':id/start-review')
   @Roles('reviewer')
   startReview(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
-    return this.perform(req, reply, id, 'review_started', () => this.onboarding.startReview(ctx, id, versionOf(body)));
+    return this.perform(req, reply, id, 'review_started', () => this.review.startReview(ctx, id, versionOf(body)));
   }
 
   @Post(':id/approve')
@@ -93,7 +97,7 @@ export class ConsoleRequestsController {
   approve(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
     const environment = field(body, 'environment');
     if (environment !== 'acceptance' && environment !== 'production') return this.perform(req, reply, id, '', async () => ({ errors: { environment: 'Choose the environment to approve' } }));
-    return this.perform(req, reply, id, `approved_${environment}`, () => this.onboarding.approve(ctx, id, environment, versionOf(body)));
+    return this.perform(req, reply, id, `approved_${environment}`, () => this.review.approve(ctx, id, environment, versionOf(body)));
   }
 
   @Post(':id/reject')
@@ -102,7 +106,7 @@ export class ConsoleRequestsController {
     const reason = field(body, 'reason').trim();
     const error = reason.length < 5 ? 'Give a reason the partner will see (at least 5 characters)' : reason.length > 2000 ? 'Reason must be 2000 characters or fewer' : null;
     if (error) return this.perform(req, reply, id, '', async () => ({ errors: { reason: error }, values: { reason } }));
-    return this.perform(req, reply, id, 'rejected', () => this.onboarding.reject(ctx, id, reason, versionOf(body)));
+    return this.perform(req, reply, id, 'rejected', () => this.review.reject(ctx, id, reason, versionOf(body)));
   }
 
   @Post(':id/request-changes')
@@ -111,7 +115,7 @@ export class ConsoleRequestsController {
     const note = field(body, 'note').trim();
     const error = note.length < 5 ? 'Say what the partner must change (at least 5 characters)' : note.length > 2000 ? 'Note must be 2000 characters or fewer' : null;
     if (error) return this.perform(req, reply, id, '', async () => ({ errors: { note: error }, values: { note } }));
-    return this.perform(req, reply, id, 'changes_requested', () => this.onboarding.requestChanges(ctx, id, note, versionOf(body)));
+    return this.perform(req, reply, id, 'changes_requested', () => this.review.requestChanges(ctx, id, note, versionOf(body)));
   }
 
   @Post(':id/withdraw')

@@ -13,6 +13,7 @@ import {
   VersionDto,
   WithdrawDto,
 } from './onboarding.dto.js';
+import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
 import { RequestIdPipe } from './request-id.pipe.js';
 
@@ -20,7 +21,10 @@ import { RequestIdPipe } from './request-id.pipe.js';
 @ApiTags('onboarding')
 @Controller('api/onboarding-requests')
 export class OnboardingController {
-  constructor(private readonly onboarding: OnboardingService) {}
+  constructor(
+    private readonly onboarding: OnboardingService,
+    private readonly review: OnboardingReviewService,
+  ) {}
 
   @Get()
   @Roles('viewer')
@@ -40,7 +44,7 @@ export class OnboardingController {
   @Roles('viewer')
   @ApiOperation({ summary: 'Approvals that credentials can be issued from now (approved, unissued, unexpired)' })
   issuable() {
-    return this.onboarding.listIssuable();
+    return this.review.listIssuable();
   }
 
   @Post()
@@ -81,7 +85,7 @@ export class OnboardingController {
   @ApiOkResponse({ description: 'The request after the change' })
   @ApiConflictResponse({ description: 'onboarding/invalid_transition or onboarding/conflict' })
   startReview(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto) {
-    return this.onboarding.startReview(ctx, id, body.version);
+    return this.review.startReview(ctx, id, body.version);
   }
 
   @Post(':id/approvals')
@@ -90,7 +94,7 @@ export class OnboardingController {
   @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. 403 onboarding/four_eyes for its creator or last editor; 409 onboarding/acceptance_first' })
   @ApiConflictResponse({ description: 'onboarding/conflict, onboarding/invalid_transition, onboarding/already_approved, onboarding/acceptance_first' })
   approve(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: ApproveDto) {
-    return this.onboarding.approve(ctx, id, body.environment, body.version);
+    return this.review.approve(ctx, id, body.environment, body.version);
   }
 
   @Post(':id/reject')
@@ -98,7 +102,7 @@ export class OnboardingController {
   @Roles('reviewer')
   @ApiOperation({ summary: 'in_review -> rejected, with a reason the partner sees' })
   reject(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RejectDto) {
-    return this.onboarding.reject(ctx, id, body.reason, body.version);
+    return this.review.reject(ctx, id, body.reason, body.version);
   }
 
   @Post(':id/request-changes')
@@ -106,7 +110,7 @@ export class OnboardingController {
   @Roles('reviewer')
   @ApiOperation({ summary: 'in_review -> changes_requested, with a note the partner sees' })
   requestChanges(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RequestChangesDto) {
-    return this.onboarding.requestChanges(ctx, id, body.note, body.version);
+    return this.review.requestChanges(ctx, id, body.note, body.version);
   }
 
   @Post(':id/withdraw')

@@ -6,14 +6,16 @@ import { IntakeController } from './intake.controller.js';
 import { OnboardingController } from './onboarding.controller.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository } from './onboarding.repository.js';
+import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
+import { OnboardingTransitions } from './onboarding.transitions.js';
 
 @Module({
   // NotificationsModule is global (a leaf every feature writes to).
   imports: [PartnersModule],
   controllers: [OnboardingController, IntakeController, ConsoleRequestsController],
-  providers: [OnboardingRepository, OnboardingService, OnboardingNotifier],
-  exports: [OnboardingService],
+  providers: [OnboardingRepository, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier],
+  exports: [OnboardingService, OnboardingReviewService],
 })
 export class OnboardingModule implements OnModuleInit {
   constructor(private readonly hints: StartupHints) {}
