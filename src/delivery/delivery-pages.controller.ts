@@ -7,7 +7,8 @@ import type { RequestContext } from '../common/request-context.js';
 import { Public } from '../staff/auth.decorators.js';
 import { renderPage } from '../web/page.js';
 import { parseLinkToken } from './delivery.crypto.js';
-import { DeliveryService, envLabel, formatTime } from './delivery.service.js';
+import { DeliveryRevealService } from './delivery-reveal.service.js';
+import { envLabel, formatTime } from './delivery.service.js';
 import type { DeliveryOverview } from './delivery.types.js';
 
 type Form = Record<string, unknown> | null | undefined;
@@ -22,7 +23,7 @@ const SCRIPTS = ['/assets/delivery.js'];
 @ApiExcludeController()
 @Controller('delivery')
 export class DeliveryPagesController {
-  constructor(private readonly deliveries: DeliveryService) {}
+  constructor(private readonly reveals: DeliveryRevealService) {}
 
   @Get()
   @Public()
@@ -40,7 +41,7 @@ export class DeliveryPagesController {
   @Public()
   async code(@Body() body: Form, @Ctx() ctx: RequestContext, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     try {
-      const sent = await this.deliveries.requestCode(field(body, 'token'), ctx);
+      const sent = await this.reveals.requestCode(field(body, 'token'), ctx);
       return this.details(req, reply, field(body, 'token'), { notice: `We sent a code to ${sent.maskedMobile}. It is valid until ${formatTime(sent.codeExpiresAt)}.` });
     } catch (err) {
       return this.details(req, reply, field(body, 'token'), { error: err, field: 'send-code' });
@@ -52,7 +53,7 @@ export class DeliveryPagesController {
   async reveal(@Body() body: Form, @Ctx() ctx: RequestContext, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     let r;
     try {
-      r = await this.deliveries.reveal(field(body, 'token'), field(body, 'code'), ctx);
+      r = await this.reveals.reveal(field(body, 'token'), field(body, 'code'), ctx);
     } catch (err) {
       return this.details(req, reply, field(body, 'token'), { error: err, field: 'code' });
     }
@@ -83,7 +84,7 @@ export class DeliveryPagesController {
     let o: DeliveryOverview;
     try {
       token = parseLinkToken(tokenInput);
-      o = await this.deliveries.lookup(token);
+      o = await this.reveals.lookup(token);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return renderPage(req, reply, 'delivery/start.eta', { title: 'Retrieve your API credentials', scripts: SCRIPTS, errors: { link: err.message } }, STATUS_BY_KIND[err.kind]);

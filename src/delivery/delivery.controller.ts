@@ -4,6 +4,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Public, Roles } from '../staff/auth.decorators.js';
 import { CodeRequestedView, DeliveryOverviewView, DeliveryStatusQuery, DeliveryTokenDto, RevealDeliveryDto, RevealedCredentialView } from './delivery.dto.js';
+import { DeliveryRevealService } from './delivery-reveal.service.js';
 import { DeliveryService } from './delivery.service.js';
 
 /**
@@ -13,7 +14,10 @@ import { DeliveryService } from './delivery.service.js';
 @ApiTags('deliveries')
 @Controller('api/deliveries')
 export class DeliveryController {
-  constructor(private readonly deliveries: DeliveryService) {}
+  constructor(
+    private readonly deliveries: DeliveryService,
+    private readonly reveals: DeliveryRevealService,
+  ) {}
 
   @Post('lookup')
   @Public()
@@ -22,7 +26,7 @@ export class DeliveryController {
   @ApiOperation({ summary: 'What a delivery link is for: partner, API, environment, masked mobile number, state. Consumes nothing.' })
   @ApiOkResponse({ type: DeliveryOverviewView })
   lookup(@Body() body: DeliveryTokenDto) {
-    return this.deliveries.lookup(body.token);
+    return this.reveals.lookup(body.token);
   }
 
   @Post('code')
@@ -33,7 +37,7 @@ export class DeliveryController {
   @ApiOkResponse({ type: CodeRequestedView })
   @ApiTooManyRequestsResponse({ description: 'delivery/code_resend_too_soon or delivery/too_many_code_requests (Retry-After)' })
   requestCode(@Body() body: DeliveryTokenDto, @Ctx() ctx: RequestContext) {
-    return this.deliveries.requestCode(body.token, ctx);
+    return this.reveals.requestCode(body.token, ctx);
   }
 
   @Post('reveal')
@@ -44,7 +48,7 @@ export class DeliveryController {
   @ApiOkResponse({ type: RevealedCredentialView })
   @ApiGoneResponse({ description: 'delivery/already_revealed, delivery/expired or delivery/cancelled' })
   async reveal(@Body() body: RevealDeliveryDto, @Ctx() ctx: RequestContext) {
-    const r = await this.deliveries.reveal(body.token, body.code, ctx);
+    const r = await this.reveals.reveal(body.token, body.code, ctx);
     return {
       clientId: r.display.clientId,
       clientSecret: r.secret,
