@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/com
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
+import { DomainError, InvalidInputError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { CredentialState, Environment } from '../generated/prisma/enums.js';
 import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
@@ -161,7 +161,7 @@ export class CredentialsConsoleController {
   @Roles('reviewer')
   async approveRotation(@Param('rotationId', UuidPipe) rotationId: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
     const id = field(body, 'credentialId', 40);
-    if (!UUID.test(id)) return reply.status(400).send({ code: 'request/validation_failed', message: 'credentialId is missing.' });
+    if (!UUID.test(id)) throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
     return this.act(req, reply, id, 'rotation', 'rotation_approved', () => this.rotation.approve(ctx, rotationId));
   }
 
