@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, createLocalJWKSet, type JSONWebKeySet, type CryptoKey, type JWK } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { exportJWK, exportPKCS8, generateKeyPair, createLocalJWKSet, type JSONWebKeySet, type JWK } from 'jose';
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
@@ -21,7 +21,8 @@ const PREPUBLISH_MS = DAY_MS;
 
 export interface Signer {
   kid: string;
-  key: CryptoKey;
+  /** The private key as a Node KeyObject, for synchronous signing on the token path. */
+  key: KeyObject;
   signUntil: Date;
 }
 
@@ -124,7 +125,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       });
       this.verifySets.delete(environment);
     }
-    const key = (await importPKCS8(open(this.config.masterKey, row.privateKeyEnc, row.kid).toString('utf8'), 'ES256')) as CryptoKey;
+    const key = createPrivateKey(open(this.config.masterKey, row.privateKeyEnc, row.kid).toString('utf8'));
     const signer = { kid: row.kid, key, signUntil: row.signUntil };
     this.signers.set(environment, signer);
     return signer;

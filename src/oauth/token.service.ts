@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock.js';
 import { constantTimeEqual, hmacSha256Hex } from '../common/crypto.js';
@@ -10,6 +10,7 @@ import { environmentLabel, environmentOfClientId } from '../credentials/credenti
 import type { ClientRecord, ClientSecretRecord } from '../credentials/credentials.types.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { FailureLimiter } from './failure-limiter.js';
+import { signEs256Jwt } from './jws.js';
 import { OAuthError } from './oauth-error.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
@@ -194,16 +195,11 @@ export class TokenService {
     const nowS = Math.floor(this.clock.now().getTime() / 1000);
     const ttl = this.config.credentials.tokenTtlSeconds;
     const scope = scopes.join(' ');
-    const accessToken = await new SignJWT({ client_id: record.clientId, scope })
-      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: signer.kid })
-      .setIssuer(this.issuer(environment))
-      .setAudience(record.audience)
-      .setSubject(record.clientId)
-      .setIssuedAt(nowS)
-      .setNotBefore(nowS)
-      .setExpirationTime(nowS + ttl)
-      .setJti(randomUUID())
-      .sign(signer.key);
+    const accessToken = signEs256Jwt(
+      { typ: 'at+jwt', kid: signer.kid },
+      { iss: this.issuer(environment), sub: record.clientId, aud: record.audience, client_id: record.clientId, scope, iat: nowS, nbf: nowS, exp: nowS + ttl, jti: randomUUID() },
+      signer.key,
+    );
     return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
   }
 
