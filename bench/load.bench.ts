@@ -6,7 +6,6 @@ import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as AppFactory from '../src/app.factory.js';
@@ -20,6 +19,7 @@ import type * as Prisma from '../src/prisma/prisma.service.js';
 import { FakeSmtp } from '../test/support/fake-smtp.js';
 import { FakeTwilio } from '../test/support/fake-twilio.js';
 import { benchDatabase } from './support.js';
+import { sparePort } from '../test/support/net.js';
 
 // The built service's own modules (tsx does not emit the decorator metadata Nest's injection needs).
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,16 +53,6 @@ const tokenRequest = (c: { clientId: string; secret: string }) => ({
   body: 'grant_type=client_credentials',
 });
 
-function sparePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -5,7 +5,6 @@ import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as AppFactory from '../src/app.factory.js';
@@ -15,6 +14,7 @@ import type * as Config from '../src/config/config.js';
 import type * as Credentials from '../src/credentials/credentials.service.js';
 import type * as Prisma from '../src/prisma/prisma.service.js';
 import { benchDatabase } from './support.js';
+import { sparePort } from '../test/support/net.js';
 
 // The built service's own modules (tsx does not emit the decorator metadata Nest's injection needs).
 const dist = (p: string) => import(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', p));
@@ -33,16 +33,6 @@ const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 // a third of the token endpoint's throughput here); `warn` measures the token service itself.
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
-function sparePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
 
 async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;

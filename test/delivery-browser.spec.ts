@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { systemContext } from '../src/common/request-context.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
@@ -7,6 +6,7 @@ import { NotificationsService } from '../src/notifications/notifications.service
 import { startTestApp, type TestApp } from './support/app.js';
 import { launchBrowser, reportBrowserSkip, screenshotter, watchPage } from './support/browser.js';
 import { deliveryInput } from './support/delivery-harness.js';
+import { sparePort } from './support/net.js';
 
 const skip = reportBrowserSkip('delivery');
 let t: TestApp;
@@ -14,15 +14,6 @@ let browser: Browser;
 let base: string;
 const revealedSecrets: string[] = [];
 
-async function sparePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   if (skip) return;

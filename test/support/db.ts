@@ -37,6 +37,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await c.end();
   }
+  return databaseHandle(serverUrl, name);
+}
+
+/** Access to one test database on the server: its URL, a superuser client, and dropping it. */
+export function databaseHandle(serverUrl: string, name: string): TestDatabase {
   const url = withDatabase(serverUrl, name);
   return {
     url,

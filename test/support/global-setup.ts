@@ -2,9 +2,9 @@ import type { TestProject } from 'vitest/node';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { migrate } from '../../src/prisma/migrator.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
+import { sparePort } from './net.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -78,16 +78,6 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-function sparePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
 
 export function withDatabase(serverUrl: string, db: string): string {
   const u = new URL(serverUrl);

@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import type { TestDatabase } from './db.js';
+import { databaseHandle, type TestDatabase } from './db.js';
+import { sparePort } from './net.js';
+export { sparePort };
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /**
@@ -42,16 +43,6 @@ export function ensureBuilt(): void {
   renameSync(tmp, BUILD);
 }
 
-export function sparePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
 
 /** An EMPTY database (no migrations applied), dropped with the others at the end of the run. */
 export async function createEmptyDatabase(): Promise<TestDatabase> {
@@ -61,24 +52,7 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   await c.connect();
   await c.query(`CREATE DATABASE "${name}"`);
   await c.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  return {
-    url,
-    name,
-    async admin() {
-      const a = new pg.Client({ connectionString: url });
-      await a.connect();
-      return a;
-    },
-    async drop() {
-      const d = new pg.Client({ connectionString: serverUrl });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
-      await d.end();
-    },
-  };
+  return databaseHandle(serverUrl, name);
 }
 
 export interface Instance {
