@@ -29,7 +29,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe.skipIf(skip)('delivery in a real browser (dev outbox)', () => {
+describe.skipIf(skip)('delivery in a real browser (dev outbox)', { timeout: 120_000 }, () => {
   it('opens the link from the captured email, asks for the code, enters it from the captured SMS, copies the secret once', async () => {
     const notifications = t.app.get(NotificationsService);
     const input = deliveryInput('browser-test');

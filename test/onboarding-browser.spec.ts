@@ -21,7 +21,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe.skipIf(skip)('onboarding in a real browser', () => {
+describe.skipIf(skip)('onboarding in a real browser', { timeout: 120_000 }, () => {
   it('a partner applies (errors, check answers, confirmation, status page) and a second reviewer approves in the console', async () => {
     const shots = screenshotter('onboarding');
     const partner = await browser.newContext();

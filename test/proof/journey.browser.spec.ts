@@ -114,7 +114,7 @@ async function verifyAgainstJwks(env: string, accessToken: string) {
   return jwtVerify(accessToken, createLocalJWKSet(jwks), { issuer: meta.issuer, currentDate: clock.now() });
 }
 
-describe.skipIf(skip)('the whole journey in a real browser', () => {
+describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     smtp = await FakeSmtp.start();
     twilio = await FakeTwilio.start();
@@ -290,14 +290,16 @@ describe.skipIf(skip)('the whole journey in a real browser', () => {
     await pageA.getByRole('button', { name: /Start rotation/ }).click();
     await pageA.waitForLoadState();
     await shots.shot(pageA, 'rotation-started');
-    // Four-eyes: the starter may not approve (the page offers the button to reviewers; the service refuses).
+    // Four-eyes: the starter's Approve button is disabled with the reason, and the service refuses a forced call.
     const ownApprove = pageA.getByRole('button', { name: 'Approve rotation' });
-    if (await ownApprove.count()) {
-      await ownApprove.click();
-      await pageA.waitForLoadState();
-      await shots.shot(pageA, 'rotation-starter-refused');
-      expect(await pageA.textContent('body')).toMatch(/Another reviewer must approve/);
-    }
+    expect(await ownApprove.isDisabled()).toBe(true);
+    await shots.shot(pageA, 'rotation-starter-refused');
+    expect(await pageA.textContent('body')).toMatch(/another reviewer must approve it \(four-eyes\)/);
+    const startedRotation = await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: cred.id }, orderBy: { createdAt: 'desc' } });
+    const csrfA = await pageA.locator('input[name="_csrf"]').first().inputValue();
+    const forcedRotation = await ctxA.request.post(`${base}/api/rotations/${startedRotation.id}/approve`, { headers: { 'x-csrf-token': csrfA, accept: 'application/json' } });
+    expect(forcedRotation.status()).toBe(403);
+    expect(((await forcedRotation.json()) as { code: string }).code).toBe('rotation/four_eyes');
     expect((await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: cred.id }, orderBy: { createdAt: 'desc' } })).state).toBe('awaiting_approval');
     await ctxA.close();
 
