@@ -12,20 +12,8 @@ export class AuditController {
   @Get()
   @Roles('viewer')
   @ApiOperation({ summary: 'Search the audit trail (newest first, cursor-paginated)' })
-  async list(@Query() q: AuditQueryDto) {
-    const limit = q.limit ?? 50;
-    const events = await this.audit.find({
-      subjectType: q.subjectType,
-      subjectId: q.subjectId,
-      actorId: q.actorId,
-      action: q.action,
-      correlationId: q.correlationId,
-      from: q.from ? new Date(q.from) : undefined,
-      to: q.to ? new Date(q.to) : undefined,
-      before: q.before ? BigInt(q.before) : undefined,
-      limit,
-    });
-    return { events, nextBefore: events.length === limit ? events[events.length - 1].seq : null };
+  list(@Query() q: AuditQueryDto) {
+    return this.audit.search(q);
   }
 
   @Get('verify')

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Tx } from '../prisma/prisma.service.js';
 import type { RequestContext } from '../common/request-context.js';
+import type { AuditQueryDto } from './audit.dto.js';
 import { AuditRepository } from './audit.repository.js';
 import type { AuditEventInput, AuditEventView, AuditQuery, ChainVerification } from './audit.types.js';
 
@@ -25,6 +26,22 @@ export class AuditService {
 
   find(query: AuditQuery): Promise<AuditEventView[]> {
     return this.repo.find(query);
+  }
+
+  /** The validated filters of the API and the console page, one page of events and the cursor to the next. */
+  async search(q: AuditQueryDto, limit = q.limit ?? 50): Promise<{ events: AuditEventView[]; nextBefore: string | null }> {
+    const events = await this.repo.find({
+      subjectType: q.subjectType,
+      subjectId: q.subjectId,
+      actorId: q.actorId,
+      action: q.action,
+      correlationId: q.correlationId,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+      before: q.before ? BigInt(q.before) : undefined,
+      limit,
+    });
+    return { events, nextBefore: events.length === limit ? events[events.length - 1].seq : null };
   }
 
   /** Walks the whole chain in seq order and reports the first row that does not verify. */

@@ -23,23 +23,14 @@ export class AuditPageController {
     const raw = Object.fromEntries(Object.entries(query ?? {}).filter(([k, v]) => (FILTERS as readonly string[]).concat('before').includes(k) && typeof v === 'string' && v.trim() !== ''));
     const { value, errors } = await validateForm(AuditQueryDto, raw);
     const form = Object.fromEntries(FILTERS.map((k) => [k, typeof raw[k] === 'string' ? (raw[k] as string) : '']));
-    let events: Awaited<ReturnType<AuditService['find']>> = [];
+    let events: Awaited<ReturnType<AuditService['search']>>['events'] = [];
     let older: string | null = null;
     if (!Object.keys(errors).length) {
-      events = await this.audit.find({
-        subjectType: value.subjectType,
-        subjectId: value.subjectId,
-        actorId: value.actorId,
-        action: value.action,
-        correlationId: value.correlationId,
-        from: value.from ? new Date(value.from) : undefined,
-        to: value.to ? new Date(value.to) : undefined,
-        before: value.before ? BigInt(value.before) : undefined,
-        limit: PAGE,
-      });
-      if (events.length === PAGE && events[PAGE - 1].seq) {
+      const page = await this.audit.search(value, PAGE);
+      events = page.events;
+      if (page.nextBefore) {
         const params = new URLSearchParams(Object.entries(form).filter(([, v]) => v !== ''));
-        params.set('before', events[PAGE - 1].seq!);
+        params.set('before', page.nextBefore);
         older = `/console/audit?${params.toString()}`;
       }
     }
