@@ -66,6 +66,7 @@ describe('creating requests on a partner\'s behalf (JSON)', () => {
     const row = await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id } });
     expect(row.statusTokenHash).toMatch(/^[0-9a-f]{64}$/);
     expect(row.statusTokenHash).not.toContain(statusUrl.split('/').pop());
+    expect(JSON.stringify(row)).not.toContain(statusUrl.split('/').pop());
     expect(row).toMatchObject({ state: 'submitted', version: 1, createdByStaffId: creator.staffId, lastEditedById: creator.staffId });
 
     const again = await t.inject({ method: 'POST', url: '/api/onboarding-requests', headers: creator.headers, payload: { ...b, partner: { ...b.partner, legalName: 'Another name', registrationNumber: ` ${b.partner.registrationNumber.slice(0, 4)}.${b.partner.registrationNumber.slice(4)} ` } } });
@@ -401,6 +402,8 @@ describe('the queue', () => {
     expect(await list('q=zoekbaar&environment=acceptance')).toEqual([]);
     expect(await list('q=zoekbaar&state=approved')).toEqual([]);
     expect(await list('q=%25')).not.toContain(undefined);
+    // No reference, name or email holds a '%': escaped, it matches nothing; unescaped it would match every row.
+    expect(await list('q=%25')).toEqual([]);
     const bad = await t.inject({ method: 'GET', url: '/api/onboarding-requests?state=lost&limit=9999', headers: viewer.headers });
     expect(bad.statusCode).toBe(400);
   });
