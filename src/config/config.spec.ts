@@ -65,5 +65,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'staging' }, projectDir())).toThrow(/NODE_ENV/);
     expect(() => loadConfig({ PORT: 'eighty' }, projectDir())).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' }, projectDir())).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ TWILIO_TIMEOUT_MS: 'soon' }, projectDir())).toThrow(/TWILIO_TIMEOUT_MS must be a whole number from 100/);
+    expect(() => loadConfig({ DELIVERY_TTL_DAYS: '31' }, projectDir())).toThrow(/DELIVERY_TTL_DAYS must be a whole number from 1 to 30/);
+  });
+
+  it('treats an empty number setting as unset, like every other number', () => {
+    const c = loadConfig({ NODE_ENV: 'development', DELIVERY_TTL_DAYS: '', TWILIO_TIMEOUT_MS: '' }, projectDir());
+    expect(c.deliveryTtlDays).toBe(7);
+    expect(c.twilio.timeoutMs).toBe(15000);
   });
 });

@@ -92,8 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
   const twilioApiBaseUrl = env.TWILIO_API_BASE_URL?.trim().replace(/\/+$/, '') || undefined;
   if (twilioApiBaseUrl && !/^https?:\/\//.test(twilioApiBaseUrl)) problems.push('TWILIO_API_BASE_URL must be an http(s) URL');
-  const deliveryTtlDays = Number(env.DELIVERY_TTL_DAYS ?? 7);
-  if (!Number.isInteger(deliveryTtlDays) || deliveryTtlDays < 1 || deliveryTtlDays > 30) problems.push(`DELIVERY_TTL_DAYS must be a whole number of days from 1 to 30 (got "${env.DELIVERY_TTL_DAYS}")`);
+  const deliveryTtlDays = wholeNumber(env, problems, 'DELIVERY_TTL_DAYS', 7, 1, 30);
   if (prod) {
     // Without these, links and codes would sit in the queue and no partner could ever retrieve a secret.
     if (!smtpUrl) problems.push('SMTP_URL is required in production (delivery links and notices go by email)');
@@ -102,8 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     }
     if (!env.STAFF_ALERT_EMAIL) problems.push('STAFF_ALERT_EMAIL is required in production (locked deliveries and failed messages alert it)');
   }
-  const twilioTimeoutMs = Number(env.TWILIO_TIMEOUT_MS ?? 15000);
-  if (!Number.isInteger(twilioTimeoutMs) || twilioTimeoutMs < 100) problems.push('TWILIO_TIMEOUT_MS must be a whole number of milliseconds (>= 100)');
+  const twilioTimeoutMs = wholeNumber(env, problems, 'TWILIO_TIMEOUT_MS', 15000, 100, 600000);
 
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
