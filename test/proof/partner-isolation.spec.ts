@@ -92,7 +92,14 @@ describe('partner isolation', () => {
       for (const path of ['', '/confirmation', '/edit', '/withdraw']) {
         const res = await t.inject({ method: 'GET', url: `/requests/${own.token}${path}`, headers: { accept: 'text/html' } });
         checked++;
-        if (res.statusCode === 200) expect(res.body).toContain(own.reference);
+        if (path === '/edit') {
+          // Editing is open only once changes are requested: a submitted request is sent to its own status page.
+          expect(res.statusCode, `${path} of ${own.legalName}`).toBe(303);
+          expect(res.headers.location).toBe(`/requests/${own.token}`);
+        } else {
+          expect(res.statusCode, `${path} of ${own.legalName}`).toBe(200);
+          expect(res.body).toContain(own.reference);
+        }
         for (const leak of [other.reference, other.legalName, other.email]) expect(res.body, `${path} of ${own.legalName}`).not.toContain(leak);
       }
     }
