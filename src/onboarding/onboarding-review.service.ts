@@ -109,7 +109,7 @@ export class OnboardingReviewService {
     }
     const req = (await this.repo.core(requestId, tx))!;
     const contact = await this.transitions.contactOf(tx, req);
-    const partner = (await tx.partner.findUniqueOrThrow({ where: { id: req.partnerId }, select: { id: true, legalName: true } }));
+    const { id: partnerId, legalName } = await this.transitions.partnerOf(tx, req);
     const items = (await this.repo.itemsOf(requestId, tx)).filter((i) => i.environment === environment);
     await this.audit.record(tx, ctx, {
       action: 'onboarding.approval_used',
@@ -121,7 +121,7 @@ export class OnboardingReviewService {
     return {
       requestId,
       reference: req.reference,
-      partner,
+      partner: { id: partnerId, legalName },
       contact: { id: contact.id, name: contact.name, email: contact.email, mobile: contact.mobile, language: contact.language },
       items: items.map((i) => ({ apiEnvironmentId: i.apiEnvironmentId, apiKey: i.apiKey, apiName: i.apiName, environment: i.environment, baseUrl: i.baseUrl, audience: i.audience })),
     };

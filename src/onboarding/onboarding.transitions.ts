@@ -70,8 +70,14 @@ export class OnboardingTransitions {
     return contact;
   }
 
+  async partnerOf(tx: Tx, req: RequestCore) {
+    const partner = await this.partners.partner(req.partnerId, tx);
+    if (!partner) throw new Error(`onboarding request ${req.id} has no partner`);
+    return partner;
+  }
+
   async mailBase(tx: Tx, req: RequestCore) {
-    const partner = await tx.partner.findUniqueOrThrow({ where: { id: req.partnerId }, select: { legalName: true } });
+    const partner = await this.partnerOf(tx, req);
     return { id: req.id, reference: req.reference, language: req.language, partnerName: partner.legalName, items: await this.repo.itemsOf(req.id, tx) };
   }
 }

@@ -36,8 +36,8 @@ export class PartnersRepository {
     return { contact: toContact(row), created: true };
   }
 
-  async partner(id: string): Promise<PartnerView | null> {
-    const row = await this.prisma.partner.findUnique({ where: { id } });
+  async partner(id: string, tx: Tx = this.prisma): Promise<PartnerView | null> {
+    const row = await tx.partner.findUnique({ where: { id } });
     return row ? toPartner(row) : null;
   }
 

@@ -44,8 +44,8 @@ export class PartnersService {
     return { partner, contact, partnerCreated: created, contactCreated };
   }
 
-  partner(id: string): Promise<PartnerView | null> {
-    return this.repo.partner(id);
+  partner(id: string, tx?: Tx): Promise<PartnerView | null> {
+    return this.repo.partner(id, tx);
   }
 
   contact(id: string, tx?: Tx): Promise<ContactView | null> {
