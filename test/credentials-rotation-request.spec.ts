@@ -84,5 +84,9 @@ describe('rotation requested by the partner', () => {
     t.clock.advance(25 * 3_600_000);
     const res = await t.inject({ method: 'POST', url: '/api/rotation-requests/confirm', payload: { token } });
     expect([res.statusCode, res.json().code]).toEqual([404, 'rotation/link_invalid']);
+    // The lapsed request no longer blocks a rotation started by staff.
+    const reviewer = await createStaffWithSession(t, { role: 'reviewer' });
+    const started = await t.inject({ method: 'POST', url: `/api/credentials/${c.credentialId}/rotations`, headers: reviewer.headers, payload: {} });
+    expect(started.statusCode, started.body).toBe(201);
   });
 });

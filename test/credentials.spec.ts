@@ -352,5 +352,9 @@ describe('rotation with overlap', () => {
     const tok = (await token('acceptance', c.clientId, newSecret)).json().access_token;
     await everyPath(c.clientId, oldSecret, 401, tok);
     await everyPath(c.clientId, newSecret, 200, tok);
+    // The rotation whose overlap ran out by itself is over: it does not block the next one.
+    const next = await post(`/api/credentials/${c.credentialId}/rotations`, await createStaffWithSession(t, { role: 'reviewer' }), {});
+    expect(next.statusCode, next.body).toBe(201);
+    expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: rot.id } })).state).toBe('completed');
   });
 });

@@ -286,10 +286,16 @@ export class RotationsRepository {
     await tx.credentialRotation.create({ data: { ...data, state: 'awaiting_confirmation', requestedByType: 'partner_contact' } });
   }
 
-  /** Lapsed, unconfirmed partner requests no longer block a new one. */
-  async cancelLapsedConfirmations(tx: Tx, credentialId: string, now: Date): Promise<void> {
+  /**
+   * Closes what time has ended, so it no longer blocks a new rotation: unconfirmed partner requests whose
+   * link lapsed are cancelled, and a rotation whose overlap window ran out on its own is completed.
+   */
+  async closeLapsed(tx: Tx, credentialId: string, now: Date): Promise<void> {
     await tx.$executeRaw`UPDATE credential_rotation SET state = 'cancelled', updated_at = ${now}
       WHERE credential_id = ${credentialId}::uuid AND state = 'awaiting_confirmation' AND confirm_expires_at <= ${now}`;
+    await tx.$executeRaw`UPDATE credential_rotation r SET state = 'completed', updated_at = ${now}
+      WHERE r.credential_id = ${credentialId}::uuid AND r.state = 'overlap'
+        AND NOT EXISTS (SELECT 1 FROM credential_secret s WHERE s.credential_id = r.credential_id AND s.state = 'active' AND s.retires_at > ${now})`;
   }
 
   /** Consumes the confirmation link in one conditional statement. */

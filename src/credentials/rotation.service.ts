@@ -56,6 +56,7 @@ export class RotationService {
       const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
       if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
       if (cred.state !== 'active') throw new ConflictError('rotation/credential_not_active', 'Only an active credential can be rotated.');
+      await this.repo.closeLapsed(tx, credentialId, this.clock.now());
       if (await this.repo.openFor(tx, credentialId)) throw new ConflictError('rotation/already_open', 'A rotation of this credential is already in progress.');
       await this.repo.insert(tx, { id, credentialId, state: 'awaiting_approval', requestedByType: ctx.actor.type, requestedById: ctx.actor.id, overlapDays: days });
       await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { rotationId: id, overlapDays: days, by: ctx.actor.type } });
@@ -79,7 +80,7 @@ export class RotationService {
       if (!credentialId) return;
       const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
       if (!cred || cred.state !== 'active') return;
-      await this.repo.cancelLapsedConfirmations(tx, credentialId, now);
+      await this.repo.closeLapsed(tx, credentialId, now);
       if (await this.repo.openFor(tx, credentialId)) return;
       const c = (await this.credentialsRepo.detail(credentialId, tx))!;
       const token = randomToken(32);
