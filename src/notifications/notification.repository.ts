@@ -55,12 +55,12 @@ export class NotificationRepository {
     return this.prisma.notification.findUnique({ where: { id } }) as Promise<NotificationRow | null>;
   }
 
-  /** Claims a queued SMS for one provider call: exactly one caller gets the row back. */
-  async claimForSending(id: string): Promise<NotificationRow | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+  /** Claims a queued SMS for one provider call: exactly one caller gets its attempt count back. */
+  async claimForSending(id: string): Promise<{ attempts: number } | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ attempts: number }>>`
       UPDATE notification SET status = 'sending', attempts = attempts + 1, updated_at = now()
-      WHERE id = ${id}::uuid AND status = 'queued' RETURNING id::text`;
-    return rows.length ? this.find(id) : null;
+      WHERE id = ${id}::uuid AND status = 'queued' RETURNING attempts`;
+    return rows[0] ?? null;
   }
 
   /** Marks an attempt on a queued email (email may be sent more than once; it is not claimed). */
