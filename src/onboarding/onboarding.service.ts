@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/config.js';
 import type { OnboardingState } from '../generated/prisma/enums.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import { OPEN_STATES } from './onboarding-request.state.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
 import { STATUS_TOKEN_PATTERN, newReference, newStatusToken, statusTokenHash } from './onboarding.tokens.js';
@@ -128,7 +129,7 @@ export class OnboardingService {
   /** Staff correct purpose or items while the request is open; they then count as its last editor. */
   edit(ctx: RequestContext, id: string, input: EditInput, expectedVersion?: number): Promise<OnboardingRequestView> {
     return this.act(id, expectedVersion, async (tx, req) => {
-      if (!['submitted', 'in_review', 'changes_requested'].includes(req.state)) {
+      if (!OPEN_STATES.includes(req.state)) {
         throw new ConflictError('onboarding/invalid_transition', `A request that is ${req.state.replace('_', ' ')} can no longer be edited.`, { state: req.state, event: 'edit' });
       }
       const items = input.items ? await this.resolveItems(tx, input.items) : null;
