@@ -36,8 +36,8 @@ const ACCOUNT_SELECT = {
 export class StaffRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  findByEmail(email: string): Promise<StaffAccountRecord | null> {
-    return this.prisma.staffAccount.findUnique({ where: { email }, select: ACCOUNT_SELECT });
+  findByEmail(email: string, tx: Tx = this.prisma): Promise<StaffAccountRecord | null> {
+    return tx.staffAccount.findUnique({ where: { email }, select: ACCOUNT_SELECT });
   }
 
   findById(id: string, tx: Tx = this.prisma): Promise<StaffAccountRecord | null> {

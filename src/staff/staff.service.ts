@@ -99,7 +99,7 @@ export class StaffService {
     const secret = opts.enrolNow ? newTotpSecret() : undefined;
     const recoveryCodes = opts.enrolNow ? Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode) : undefined;
     const id = await this.prisma.transaction(async (tx) => {
-      if (await tx.staffAccount.findUnique({ where: { email }, select: { id: true } })) {
+      if (await this.repo.findByEmail(email, tx)) {
         throw new ConflictError('staff/email_taken', 'A staff member with this email address exists already.');
       }
       const oneTime = !opts.enrolNow && opts.password === undefined;
