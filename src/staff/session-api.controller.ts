@@ -2,11 +2,10 @@ import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { UnauthenticatedError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Public, SkipCsrf } from './auth.decorators.js';
 import { SessionService } from './session.service.js';
-import { SIGN_IN_FAILED, SignInService } from './sign-in.service.js';
+import { signInFailed, SignInService } from './sign-in.service.js';
 import { StaffCookies } from './staff-cookies.js';
 import { SecondFactorDto, SignInDto } from './staff.dto.js';
 
@@ -66,5 +65,5 @@ export class SessionApiController {
 }
 
 function requireJson(req: FastifyRequest): void {
-  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new UnauthenticatedError('auth/sign_in_failed', SIGN_IN_FAILED);
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw signInFailed();
 }

@@ -8,6 +8,7 @@ import type { RequestContext } from '../common/request-context.js';
 import { renderPage } from '../web/page.js';
 import { Public, Roles, SkipCsrf } from './auth.decorators.js';
 import { validateForm } from './form.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password.js';
 import { SIGN_IN_FAILED, SignInService } from './sign-in.service.js';
 import { StaffCookies } from './staff-cookies.js';
 import { EnrolDto, SecondFactorDto, SignInDto } from './staff.dto.js';
@@ -105,7 +106,7 @@ export class SignInController {
     const { value, errors } = await validateForm(EnrolDto, body);
     const enrolment = await this.signIn.enrolmentFor(token ?? '');
     if (enrolment?.mustChangePassword) {
-      if (!value.newPassword && !errors.newPassword) errors.newPassword = 'Choose a new password of 12 to 128 characters';
+      if (!value.newPassword && !errors.newPassword) errors.newPassword = `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`;
       else if (value.newPassword !== value.confirmPassword) errors.confirmPassword = 'The two passwords are not the same';
     }
     if (Object.keys(errors).length) return this.renderEnrol(req, reply, { errors }, 400);

@@ -28,6 +28,8 @@ export function normaliseEmail(raw: string): string {
 
 export const totpAad = (staffId: string) => `staff-totp:${staffId}`;
 const pendingAad = (pendingId: string) => `staff-pending-totp:${pendingId}`;
+/** Only something shaped like a token we issued (randomToken(32)) is looked up. */
+const pendingHash = (token: string) => (/^[A-Za-z0-9_-]{43}$/.test(token) ? sha256Hex(token) : null);
 
 export type PasswordStepResult = { next: 'second_factor' | 'enrol'; pendingToken: string; expiresAt: Date };
 export interface SignedIn {
@@ -197,7 +199,8 @@ export class SignInService implements OnModuleInit {
 
   private async startCodeAttempt(pendingToken: string, purpose: 'second_factor' | 'enrol', ctx: RequestContext, deviceCookie?: string) {
     const now = this.clock.now();
-    const p = /^[A-Za-z0-9_-]{43}$/.test(pendingToken) ? await this.pending.takeAttempt(sha256Hex(pendingToken), now, PENDING_MAX_ATTEMPTS) : null;
+    const hash = pendingHash(pendingToken);
+    const p = hash ? await this.pending.takeAttempt(hash, now, PENDING_MAX_ATTEMPTS) : null;
     const account = p && p.purpose === purpose ? await this.staff.findById(p.staffId) : null;
     if (!p || !account || account.disabledAt) {
       await this.prisma.transaction((tx) =>
@@ -256,8 +259,9 @@ export class SignInService implements OnModuleInit {
   }
 
   private async livePending(token: string, purpose: 'second_factor' | 'enrol'): Promise<PendingLogin | null> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    const p = await this.pending.findLive(sha256Hex(token), this.clock.now());
+    const hash = pendingHash(token);
+    if (!hash) return null;
+    const p = await this.pending.findLive(hash, this.clock.now());
     return p && p.purpose === purpose && p.attempts < PENDING_MAX_ATTEMPTS ? p : null;
   }
 
