@@ -225,6 +225,8 @@ describe('SMS', () => {
     await admin.end();
     await notifications.drain();
     const code = String(m.data.code);
+    expect(twilio.to(m.to)).toHaveLength(1);
+    expect(await row(m.idempotencyKey)).toMatchObject({ status: 'sent', payloadEnc: null });
     expect(t.logs.join('\n')).not.toContain(code);
     const audits = await t.prisma.auditEvent.findMany();
     expect(JSON.stringify(audits.map((a) => a.detail))).not.toContain(code);
