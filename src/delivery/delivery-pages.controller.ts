@@ -2,7 +2,7 @@ import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
+import { DomainError, RateLimitedError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Public } from '../staff/auth.decorators.js';
 import { renderPage } from '../web/page.js';
@@ -95,7 +95,7 @@ export class DeliveryPagesController {
       if (!(opts.error instanceof DomainError)) throw opts.error;
       errors[opts.field ?? 'code'] = opts.error.message;
       status = STATUS_BY_KIND[opts.error.kind];
-      if (status === 429) reply.header('retry-after', String((opts.error as DomainError & { retryAfterSeconds?: number }).retryAfterSeconds ?? 60));
+      if (opts.error instanceof RateLimitedError) reply.header('retry-after', String(Math.max(1, Math.ceil(opts.error.retryAfterSeconds))));
     }
     return renderPage(
       req,
