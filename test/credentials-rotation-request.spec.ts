@@ -63,6 +63,8 @@ describe('rotation requested by the partner', () => {
     expect([first.statusCode, second.statusCode].sort()).toEqual([200, 404]);
     const confirmed = await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: rotation.id } });
     expect(confirmed).toMatchObject({ state: 'awaiting_approval', requestedByType: 'partner_contact', requestedById: contact.id, confirmTokenHash: null });
+    const confirmedAudit = await t.prisma.auditEvent.findFirstOrThrow({ where: { action: 'credential.rotation_confirmed', subjectId: c.credentialId } });
+    expect(confirmedAudit).toMatchObject({ actorType: 'partner_contact', actorId: contact.id, environment: 'acceptance' });
 
     // Any reviewer may approve a partner's request (the partner asked, staff approves: four-eyes).
     const reviewer = await createStaffWithSession(t, { role: 'reviewer' });

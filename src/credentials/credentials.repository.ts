@@ -298,17 +298,15 @@ export class RotationsRepository {
         AND NOT EXISTS (SELECT 1 FROM credential_secret s WHERE s.credential_id = r.credential_id AND s.state = 'active' AND s.retires_at > ${now})`;
   }
 
-  /** Consumes the confirmation link in one conditional statement. */
-  async confirm(tx: Tx, tokenHash: string, now: Date, contactId: string | null = null): Promise<{ id: string; credentialId: string } | null> {
-    const rows = await tx.$queryRaw<Array<{ id: string; credential_id: string }>>`
-      UPDATE credential_rotation SET state = 'awaiting_approval', confirmed_at = ${now}, confirm_token_hash = NULL, requested_by_id = COALESCE(${contactId}::uuid, requested_by_id), updated_at = ${now}
-      WHERE confirm_token_hash = ${tokenHash} AND state = 'awaiting_confirmation' AND confirm_expires_at > ${now}
-      RETURNING id::text, credential_id::text`;
-    return rows[0] ? { id: rows[0].id, credentialId: rows[0].credential_id } : null;
-  }
-
-  async credentialIdByConfirmHash(tx: Tx, hash: string): Promise<string | null> {
-    return (await tx.credentialRotation.findUnique({ where: { confirmTokenHash: hash }, select: { credentialId: true } }))?.credentialId ?? null;
+  /** Consumes the confirmation link in one conditional statement; the credential's technical contact is the requester. */
+  async confirm(tx: Tx, tokenHash: string, now: Date): Promise<{ id: string; credentialId: string; contactId: string; environment: Environment } | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string; credential_id: string; contact_id: string; environment: Environment }>>`
+      UPDATE credential_rotation r SET state = 'awaiting_approval', confirmed_at = ${now}, confirm_token_hash = NULL, requested_by_id = c.contact_id, updated_at = ${now}
+      FROM credential c
+      WHERE c.id = r.credential_id AND r.confirm_token_hash = ${tokenHash} AND r.state = 'awaiting_confirmation' AND r.confirm_expires_at > ${now}
+      RETURNING r.id::text, r.credential_id::text, c.contact_id::text, c.environment::text AS environment`;
+    const r = rows[0];
+    return r ? { id: r.id, credentialId: r.credential_id, contactId: r.contact_id, environment: r.environment } : null;
   }
 
   async credentialIdByClientId(db: Tx | PrismaService, clientId: string): Promise<string | null> {

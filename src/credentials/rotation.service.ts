@@ -102,14 +102,10 @@ export class RotationService {
     const token = tokenInput.trim();
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new NotFoundError('rotation/link_invalid', 'This confirmation link is not valid or has expired.');
     return this.prisma.transaction(async (tx) => {
-      const hash = hmacSha256Hex(this.config.secretHashKey, token);
-      const pendingCredentialId = await this.repo.credentialIdByConfirmHash(tx, hash);
-      const contactId = pendingCredentialId ? (await this.credentialsRepo.detail(pendingCredentialId, tx))?.contact.id ?? null : null;
-      const done = await this.repo.confirm(tx, hash, this.clock.now(), contactId);
+      const done = await this.repo.confirm(tx, hmacSha256Hex(this.config.secretHashKey, token), this.clock.now());
       if (!done) throw new NotFoundError('rotation/link_invalid', 'This confirmation link is not valid, was used already or has expired.');
-      const cred = await this.credentialsRepo.lockCredential(tx, done.credentialId);
-      const partnerCtx = { ...ctx, actor: { type: 'partner_contact' as const, id: contactId } };
-      await this.audit.record(tx, partnerCtx, { action: 'credential.rotation_confirmed', subjectType: 'credential', subjectId: done.credentialId, environment: cred?.environment, detail: { rotationId: done.id } });
+      const partnerCtx = { ...ctx, actor: { type: 'partner_contact' as const, id: done.contactId } };
+      await this.audit.record(tx, partnerCtx, { action: 'credential.rotation_confirmed', subjectType: 'credential', subjectId: done.credentialId, environment: done.environment, detail: { rotationId: done.id } });
       return { rotationId: done.id };
     });
   }
