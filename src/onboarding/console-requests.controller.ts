@@ -11,7 +11,7 @@ import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readInta
 import { ONBOARDING_STATES, canTransition } from './onboarding-request.state.js';
 import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
-import type { OnboardingRequestView } from './onboarding.types.js';
+import type { CatalogueEntry, OnboardingRequestView } from './onboarding.types.js';
 import { RequestIdPipe } from './request-id.pipe.js';
 
 const PAGE_SIZE = 50;
@@ -68,8 +68,9 @@ export class ConsoleRequestsController {
   @Roles('reviewer')
   async create(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Body() body: unknown) {
     const values = readIntakeForm(body);
-    const { input, errors } = await validateIntake(values, await this.onboarding.catalogue());
-    if (!input) return this.renderNew(req, reply, values, errors, 400);
+    const catalogue = await this.onboarding.catalogue();
+    const { input, errors } = await validateIntake(values, catalogue);
+    if (!input) return this.renderNew(req, reply, values, errors, 400, catalogue);
     try {
       const { id } = await this.onboarding.submit(ctx, input);
       return reply.status(303).redirect(`/console/requests/${id}?done=created`, 303);
@@ -161,12 +162,12 @@ export class ConsoleRequestsController {
     );
   }
 
-  private async renderNew(req: FastifyRequest, reply: FastifyReply, values: ReturnType<typeof emptyIntake>, errors: Record<string, string>, status = 200) {
+  private async renderNew(req: FastifyRequest, reply: FastifyReply, values: ReturnType<typeof emptyIntake>, errors: Record<string, string>, status = 200, catalogue?: CatalogueEntry[]) {
     return renderPage(
       req,
       reply,
       'console/requests-new.eta',
-      { title: 'New request on behalf of a partner', nav: consoleNav(req, NAV), values, errors, groups: catalogueGroups(await this.onboarding.catalogue()), countries: countryOptions() },
+      { title: 'New request on behalf of a partner', nav: consoleNav(req, NAV), values, errors, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions() },
       status,
     );
   }

@@ -14,7 +14,7 @@ import { OPEN_STATES } from './onboarding-request.state.js';
 import { PARTNER_TEXT } from './partner-pages.text.js';
 import { OnboardingService } from './onboarding.service.js';
 import { signFormIssuedAt, verifyFormIssuedAt } from './onboarding.tokens.js';
-import type { OnboardingRequestView } from './onboarding.types.js';
+import type { CatalogueEntry, OnboardingRequestView } from './onboarding.types.js';
 
 /** A form older than this is sent back to be checked once more (with a fresh signed time). */
 const FORM_MAX_AGE_MS = 24 * 3600_000;
@@ -49,7 +49,7 @@ export class IntakeController {
     if (b?.action === 'change') return this.renderForm(req, reply, values, {}, formIssuedAt);
     const catalogue = await this.onboarding.catalogue();
     const { errors } = await validateIntake(values, catalogue);
-    if (Object.keys(errors).length) return this.renderForm(req, reply, values, errors, formIssuedAt, 400);
+    if (Object.keys(errors).length) return this.renderForm(req, reply, values, errors, formIssuedAt, 400, catalogue);
     return renderPage(req, reply, 'apply/check.eta', {
       title: 'Check your answers',
       values,
@@ -75,8 +75,9 @@ export class IntakeController {
       throw new InvalidInputError('intake/too_fast', 'This form was sent back too quickly to have been filled in by a person. Please go back and try again.');
     }
     await this.onboarding.countIntake(ctx.clientIp);
-    const { input, errors } = await validateIntake(values, await this.onboarding.catalogue());
-    if (!input) return this.renderForm(req, reply, values, errors, String(b.formIssuedAt), 400);
+    const catalogue = await this.onboarding.catalogue();
+    const { input, errors } = await validateIntake(values, catalogue);
+    if (!input) return this.renderForm(req, reply, values, errors, String(b.formIssuedAt), 400, catalogue);
     try {
       const { statusToken } = await this.onboarding.submit({ ...ctx, actor: { type: 'partner_contact', id: null } }, input);
       return reply.status(303).header('cache-control', 'no-store').redirect(`/requests/${statusToken}/confirmation`, 303);
@@ -144,7 +145,7 @@ export class IntakeController {
     const items = form.items.map((v) => catalogue.find((c) => `${c.apiKey}:${c.environment}` === v));
     if (!items.length) errors.items = t.errItemsNone;
     else if (items.some((i) => !i)) errors.items = t.errItemsUnknown;
-    if (Object.keys(errors).length) return this.renderEdit(req, reply, token, request, { purpose: form.purpose, items: form.items }, errors, 400);
+    if (Object.keys(errors).length) return this.renderEdit(req, reply, token, request, { purpose: form.purpose, items: form.items }, errors, 400, catalogue);
     await this.onboarding.resubmitByPartner(ctx, token, { purpose, items: items.map((i) => ({ api: i!.apiKey, environment: i!.environment })) }, Number.isInteger(version) ? version : undefined);
     return reply.status(303).redirect(`/requests/${token}?done=resubmitted`, 303);
   }
@@ -153,19 +154,19 @@ export class IntakeController {
     return signFormIssuedAt(this.config.secretHashKey, this.clock.now().getTime());
   }
 
-  private async renderForm(req: FastifyRequest, reply: FastifyReply, values: IntakeValues, errors: Record<string, string>, formIssuedAt: string, status = 200) {
+  private async renderForm(req: FastifyRequest, reply: FastifyReply, values: IntakeValues, errors: Record<string, string>, formIssuedAt: string, status = 200, catalogue?: CatalogueEntry[]) {
     return renderPage(
       req,
       reply,
       'apply/form.eta',
-      { title: Object.keys(errors).length ? 'Error: Request API access' : 'Request API access', values, errors, formIssuedAt, groups: catalogueGroups(await this.onboarding.catalogue()), countries: countryOptions() },
+      { title: Object.keys(errors).length ? 'Error: Request API access' : 'Request API access', values, errors, formIssuedAt, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions() },
       status,
     );
   }
 
-  private async renderEdit(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView, values: { purpose: string; items: string[] }, errors: Record<string, string>, status = 200) {
+  private async renderEdit(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView, values: { purpose: string; items: string[] }, errors: Record<string, string>, status = 200, catalogue?: CatalogueEntry[]) {
     const t = PARTNER_TEXT[request.language];
-    return renderPage(req, reply, 'requests/edit.eta', { title: t.editTitle, lang: request.language, t, request, token, values, errors, groups: catalogueGroups(await this.onboarding.catalogue()) }, status);
+    return renderPage(req, reply, 'requests/edit.eta', { title: t.editTitle, lang: request.language, t, request, token, values, errors, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())) }, status);
   }
 
   private renderStatus(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView) {
