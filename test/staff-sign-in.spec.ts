@@ -358,6 +358,22 @@ describe('staff sessions', () => {
     expect((await signIn(t, browser(), s, s.recoveryCodes[0])).statusCode).toBe(401);
     expect((await signIn(t, browser(), s, fresh[0])).statusCode).toBe(303);
   });
+
+  it('audits wrong codes for new recovery codes like failed sign-ins: the lock they set, and the refusals while locked', async () => {
+    const { s, b } = await signedIn();
+    const right = await code(t, s.secret);
+    const wrong = right === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 6; i++) {
+      expect((await b.submit('/console/account', '/console/account/recovery-codes', { code: wrong })).statusCode).toBe(401);
+    }
+    const locked = await b.submit('/console/account', '/console/account/recovery-codes', { code: right });
+    expect(locked.statusCode).toBe(401);
+    const rows = await t.prisma.auditEvent.findMany({ where: { subjectId: s.staffId, action: { in: ['staff.recovery_codes_refused', 'staff.sign_in_locked'] } }, select: { action: true, detail: true } });
+    const reasons = rows.filter((r) => r.action === 'staff.recovery_codes_refused').map((r) => (r.detail as { reason: string }).reason);
+    expect(reasons.filter((r) => r === 'wrong_or_used_totp')).toHaveLength(5);
+    expect(reasons.filter((r) => r === 'locked')).toHaveLength(2);
+    expect(rows.filter((r) => r.action === 'staff.sign_in_locked').map((r) => (r.detail as { scope: string }).scope)).toEqual(['account']);
+  });
 });
 
 describe('staff cookies over https', () => {

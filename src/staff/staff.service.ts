@@ -53,6 +53,7 @@ export function toView(a: StaffAccountRecord): StaffMemberView {
 /** How long an admin-issued one-time password works before the member must have used it. */
 export const ONE_TIME_PASSWORD_MS = 7 * 24 * 3600_000;
 
+const codeRefused = () => new UnauthenticatedError('auth/code_refused', 'That code is not right, or there have been too many attempts. Try again in a few minutes.');
 const lastAdmin = () => new ConflictError('staff/last_admin', 'This would leave no enabled admin. Make someone else an admin first.');
 
 /** Staff management (admins) and a member's own account actions. */
@@ -222,8 +223,12 @@ export class StaffService {
     const account = await this.mustFind(staffId);
     const keys = this.throttle.keysFor(account.email, ctx.clientIp);
     const now = this.clock.now();
-    const charged = await this.prisma.transaction((tx) => this.throttle.charge(tx, keys, now));
-    if (!charged.allowed) throw new UnauthenticatedError('auth/code_refused', 'That code is not right, or there have been too many attempts. Try again in a few minutes.');
+    const charged = await this.prisma.transaction(async (tx) => {
+      const o = await this.throttle.charge(tx, keys, now);
+      if (!o.allowed) await this.refused(tx, ctx, staffId, { reason: 'locked', scope: o.lockedScope });
+      return o;
+    });
+    if (!charged.allowed) throw codeRefused();
     const step = await matchTotp(this.signIn.totpSecretOf(account), code.trim(), now);
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     const ok = await this.prisma.transaction(async (tx) => {
@@ -234,12 +239,20 @@ export class StaffService {
       return true;
     });
     if (!ok) {
-      await this.prisma.transaction((tx) =>
-        this.audit.record(tx, ctx, { action: 'staff.recovery_codes_refused', subjectType: 'staff_account', subjectId: staffId, detail: { reason: 'wrong_or_used_totp' } }),
-      );
-      throw new UnauthenticatedError('auth/code_refused', 'That code is not right, or there have been too many attempts. Try again in a few minutes.');
+      await this.prisma.transaction(async (tx) => {
+        await this.refused(tx, ctx, staffId, { reason: 'wrong_or_used_totp' });
+        // The same lock records as a failed sign-in: this wrong code counted against the same throttle.
+        for (const l of charged.newLocks) {
+          await this.audit.record(tx, ctx, { action: 'staff.sign_in_locked', subjectType: 'staff_account', subjectId: staffId, detail: { scope: l.scope, until: l.until.toISOString() } });
+        }
+      });
+      throw codeRefused();
     }
     return codes;
+  }
+
+  private refused(tx: Tx, ctx: RequestContext, staffId: string, detail: Record<string, unknown>): Promise<unknown> {
+    return this.audit.record(tx, ctx, { action: 'staff.recovery_codes_refused', subjectType: 'staff_account', subjectId: staffId, detail });
   }
 
   private async mustFind(id: string, tx?: Tx): Promise<StaffAccountRecord> {
