@@ -68,7 +68,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
   async onApplicationBootstrap(): Promise<void> {
     for (const [name, q] of this.queues) {
       await this.boss.createQueue(name, q.options);
-      await this.boss.updateQueue(name, q.options as never).catch(() => undefined);
+      // createQueue leaves an existing queue as it was; this carries changed retry/expiry options over to it.
+      await this.boss.updateQueue(name, q.options as never).catch((err: Error) => this.logger.warn({ queue: name, err: { type: err.name, message: err.message } }, 'job queue options not updated; the queue keeps its earlier ones'));
     }
     if (this.config.notificationWorkers) await this.startWorkers();
   }
