@@ -111,6 +111,10 @@ describe('the public intake page', () => {
     const token = location.split('/')[2];
     expect(t.logs.join('\n')).not.toContain(token);
     expect(JSON.stringify(await t.prisma.auditEvent.findMany({ where: { subjectId: row.id } }), (_k, v) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(token);
+    // The receipt email carries the link, sealed in the queued notification, never in plaintext.
+    const receipts = await t.prisma.notification.findMany({ where: { subjectType: 'onboarding_request', subjectId: row.id } });
+    expect(receipts.map((n) => n.template)).toEqual(['onboarding-received']);
+    expect(JSON.stringify(receipts)).not.toContain(token);
 
     const status = await t.inject({ method: 'GET', url: new URL(statusUrl).pathname });
     expect(status.statusCode).toBe(200);
