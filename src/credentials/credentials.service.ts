@@ -236,32 +236,34 @@ export class CredentialsService implements OnModuleInit {
 
   // ---------------------------------------------------------------- revocation
   async revoke(ctx: RequestContext, credentialId: string, reason: string): Promise<CredentialDetail> {
-    await this.prisma.transaction(async (tx) => {
+    const clientId = await this.prisma.transaction(async (tx) => {
       const cred = await this.repo.lockCredential(tx, credentialId);
       if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
       if (cred.state === 'revoked') throw new ConflictError('credential/already_revoked', 'This credential is already revoked.');
       await this.revokeLocked(tx, ctx, cred, reason);
+      return cred.clientId;
     });
-    this.registry.invalidate('*');
+    // Refused on this instance from the next request, before its own NOTIFY comes back.
+    this.registry.invalidate(clientId);
     return (await this.repo.detail(credentialId))!;
   }
 
   async revokeAllOfPartner(ctx: RequestContext, partnerId: string, reason: string): Promise<{ revoked: string[] }> {
     const revoked = await this.prisma.transaction(async (tx) => {
       const ids = await this.repo.openCredentialIdsOfPartner(tx, partnerId);
-      const done: string[] = [];
+      const done: Array<{ id: string; clientId: string }> = [];
       for (const id of ids.sort()) {
         const cred = await this.repo.lockCredential(tx, id);
         if (cred && cred.state !== 'revoked') {
           await this.revokeLocked(tx, ctx, cred, reason);
-          done.push(id);
+          done.push(cred);
         }
       }
-      await this.audit.record(tx, ctx, { action: 'partner.credentials_revoked', subjectType: 'partner', subjectId: partnerId, detail: { credentialIds: done, reason } });
+      await this.audit.record(tx, ctx, { action: 'partner.credentials_revoked', subjectType: 'partner', subjectId: partnerId, detail: { credentialIds: done.map((c) => c.id), reason } });
       return done;
     });
-    this.registry.invalidate('*');
-    return { revoked };
+    for (const c of revoked) this.registry.invalidate(c.clientId);
+    return { revoked: revoked.map((c) => c.id) };
   }
 
   private async revokeLocked(tx: Tx, ctx: RequestContext, cred: { id: string; clientId: string; environment: Environment }, reason: string): Promise<void> {

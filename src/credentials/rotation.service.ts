@@ -145,7 +145,7 @@ export class RotationService {
 
   /** Staff end the overlap early: every other active secret stops working on every path at once. */
   async endOverlap(ctx: RequestContext, credentialId: string): Promise<CredentialDetail> {
-    await this.prisma.transaction(async (tx) => {
+    const clientId = await this.prisma.transaction(async (tx) => {
       const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
       if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
       const detail = (await this.credentialsRepo.detail(credentialId, tx))!;
@@ -157,8 +157,9 @@ export class RotationService {
       if (rot) await this.repo.update(tx, rot.id, { state: 'completed' });
       await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { endedSecretIds: ended, keptSecretId: newest.id, rotationId: rot?.id ?? null, early: true } });
       await this.credentialsRepo.notifyChanged(tx, cred.clientId);
+      return cred.clientId;
     });
-    this.registry.invalidate('*');
+    this.registry.invalidate(clientId);
     return this.credentials.detail(credentialId);
   }
 
