@@ -72,7 +72,7 @@ export class OnboardingReviewService {
         throw new ConflictError('onboarding/conflict', 'Someone else changed this approval at the same time. Reload and try again.');
       }
       const contact = await this.transitions.contactOf(tx, req);
-      await this.notifier.approved(tx, { ...(await this.transitions.mailBase(tx, req)), contact, environment, expiresAt, version: req.version + 1 });
+      await this.notifier.approved(tx, { ...(await this.transitions.mailBase(tx, req, items)), contact, environment, expiresAt, version: req.version + 1 });
     });
   }
 

@@ -183,8 +183,8 @@ export class OnboardingService {
       await this.transitions.move(tx, c, current, 'resubmit', { purpose: input.purpose.trim(), decisionReason: null });
       await this.repo.replaceItems(tx, current.id, items.map((i) => i.apiEnvironmentId));
       await this.repo.deleteUnissuedApprovals(tx, current.id);
-      const base = await this.transitions.mailBase(tx, current);
-      await this.notifier.received(tx, { ...base, contact: await this.transitions.contactOf(tx, current), items, version: current.version + 1, statusUrl: this.statusUrl(token) });
+      const base = await this.transitions.mailBase(tx, current, items);
+      await this.notifier.received(tx, { ...base, contact: await this.transitions.contactOf(tx, current), version: current.version + 1, statusUrl: this.statusUrl(token) });
     });
   }
 

@@ -8,6 +8,7 @@ import { PartnersService } from '../partners/partners.service.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { nextState, type OnboardingEvent } from './onboarding-request.state.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
+import type { CatalogueEntry } from './onboarding.types.js';
 
 /** Audit action per event: `onboarding.<what happened>`. */
 const ACTION: Record<OnboardingEvent, string> = {
@@ -76,9 +77,10 @@ export class OnboardingTransitions {
     return partner;
   }
 
-  async mailBase(tx: Tx, req: RequestCore) {
+  /** What every partner email names; `items` when the caller already holds the request's items. */
+  async mailBase(tx: Tx, req: RequestCore, items?: CatalogueEntry[]) {
     const partner = await this.partnerOf(tx, req);
-    return { id: req.id, reference: req.reference, language: req.language, partnerName: partner.legalName, items: await this.repo.itemsOf(req.id, tx) };
+    return { id: req.id, reference: req.reference, language: req.language, partnerName: partner.legalName, items: items ?? (await this.repo.itemsOf(req.id, tx)) };
   }
 }
 
