@@ -96,6 +96,7 @@ describe('concurrent rotations of one credential', () => {
         `30 reveals -> ${JSON.stringify(tally(reveals.map((r) => r.statusCode)))}; 10 starts during the reveal -> ${JSON.stringify(tally(laterStarts.map((r) => r.statusCode)))}; ` +
         `15 overlap ends -> ${JSON.stringify(tally(ends.map((r) => r.statusCode)))}; most active secrets seen ${Math.max(...watch)} over ${watch.length} samples; finally ${finalActive}; audit ${JSON.stringify(once)}\n`,
     );
+    expect(watch.length).toBeGreaterThan(0); // Math.max() of no samples is -Infinity
     expect(Math.max(...watch)).toBeLessThanOrEqual(2);
     expect(finalActive).toBe(1);
     expect(once['credential.rotation_requested']).toBe(1);
