@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -27,9 +27,37 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds when the build is missing or older than anything in `src/` (including the generated client). */
+const isFresh = () => existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'));
+const LOCK = `${BUILD}.lock`;
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Builds when the build is missing or older than anything in `src/` (including the generated client).
+ * Test files in parallel workers call this at the same moment: one builds, the others wait for it and
+ * use its build (two builds would cost twice the CPU and race on the final swap).
+ */
 export function ensureBuilt(): void {
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  if (isFresh()) return;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A lock left by a killed run is older than any build takes.
+      const held = statSync(LOCK, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 600_000) rmSync(LOCK, { recursive: true, force: true });
+      sleepSync(250);
+    }
+  }
+  try {
+    if (!isFresh()) build();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+function build(): void {
   const tmp = `${BUILD}-${process.pid}-${Date.now()}`;
   const run = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', tmp], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
   if (!existsSync(join(tmp, 'main.js'))) {
