@@ -88,10 +88,6 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  get isListening(): boolean {
-    return this.listening;
-  }
-
   private async connect(): Promise<void> {
     if (this.closing) return;
     const client = new pg.Client({ connectionString: this.config.databaseUrl, application_name: 'credential-cache-listener' });

@@ -203,7 +203,7 @@ export class CredentialsService implements OnModuleInit {
    * Deliver-before-activate: runs inside delivery's reveal transaction. The revealed secret becomes active
    * (taking one of the two slots); any other active secret starts its overlap window (`overlapDays`).
    */
-  async activateOnReveal(tx: Tx, ctx: RequestContext, secretId: string, opts: { overlapDays?: number } = {}): Promise<{ credentialId: string; clientId: string; overlapEndsAt: Date | null }> {
+  async activateOnReveal(tx: Tx, ctx: RequestContext, secretId: string): Promise<{ credentialId: string; clientId: string; overlapEndsAt: Date | null }> {
     const now = this.clock.now();
     const secret = await this.repo.secretById(tx, secretId);
     if (!secret) throw new NotFoundError('credential/secret_not_found', 'The secret being revealed does not exist.');
@@ -215,11 +215,11 @@ export class CredentialsService implements OnModuleInit {
     if (!(await this.repo.activateSecret(tx, secretId, now, expiresAt))) {
       throw new ConflictError('credential/cannot_activate', 'This secret cannot be activated (it is not pending, or two secrets are already active).');
     }
-    let overlapEndsAt: Date | null = null;
     const rotation = await this.rotations.byNewSecret(tx, secretId);
-    const overlapDays = opts.overlapDays ?? (rotation?.state === 'delivering' ? rotation.overlapDays : this.config.credentials.overlapDays);
-    const others = await this.repo.scheduleRetirementOfOthers(tx, cred.id, secretId, new Date(now.getTime() + overlapDays * DAY_MS));
-    if (others.length) overlapEndsAt = new Date(now.getTime() + overlapDays * DAY_MS);
+    const overlapDays = rotation?.state === 'delivering' ? rotation.overlapDays : this.config.credentials.overlapDays;
+    const retiresAt = new Date(now.getTime() + overlapDays * DAY_MS);
+    const others = await this.repo.scheduleRetirementOfOthers(tx, cred.id, secretId, retiresAt);
+    const overlapEndsAt = others.length ? retiresAt : null;
     if (overlapDays === 0 && others.length) await this.repo.endOverlap(tx, cred.id, secretId, now);
     await this.repo.activateCredential(tx, cred.id, now);
     if (rotation?.state === 'delivering') await this.rotations.update(tx, rotation.id, { state: others.length && overlapDays > 0 ? 'overlap' : 'completed' });
