@@ -14,13 +14,16 @@ export interface StaffLogin {
   sessionId: string;
 }
 
+/** These accounts never sign in with a password: one hash serves them all (the proof suites make hundreds). */
+let unusedPasswordHash: Promise<string> | undefined;
+
 /** A staff account with a live session, made directly (tests of sign-in itself go through the pages). */
 export async function createStaffWithSession(t: TestApp, overrides: { role?: StaffRole; email?: string; name?: string } = {}): Promise<StaffLogin> {
   const staffId = randomUUID();
   const role = overrides.role ?? 'reviewer';
   const email = overrides.email ?? `staff-${staffId.slice(0, 8)}@example.com`;
   await t.prisma.staffAccount.create({
-    data: { id: staffId, email, name: overrides.name ?? `Staff ${role}`, role, passwordHash: await hash('not-used-in-this-test', { timeCost: 2, memoryCost: 4096 }) },
+    data: { id: staffId, email, name: overrides.name ?? `Staff ${role}`, role, passwordHash: await (unusedPasswordHash ??= hash('not-used-in-this-test', { timeCost: 2, memoryCost: 4096 })) },
   });
   const sessions = t.app.get(SessionService);
   const { token, sessionId } = await t.prisma.transaction((tx) => sessions.start(tx, staffId, systemContext()));
