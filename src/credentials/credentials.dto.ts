@@ -11,11 +11,6 @@ export class IssueCredentialsDto {
   environment!: 'acceptance' | 'production';
 }
 
-export class IssueFromConsoleDto extends IssueCredentialsDto {
-  @ApiProperty() @IsUUID('all', { message: 'Choose a request' })
-  requestId!: string;
-}
-
 export class UpdateCatalogueEntryDto {
   @ApiProperty({ example: 'https://business-api.acceptance.example.com' })
   @Transform(trim) @IsString({ message: 'Enter the base URL' }) @MinLength(8, { message: 'Enter the base URL' }) @MaxLength(300, { message: 'Base URL must be 300 characters or fewer' })

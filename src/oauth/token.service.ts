@@ -217,9 +217,8 @@ export class TokenService {
 
   async introspect(environment: Environment, authorization: string | undefined, body: FormBody, ip: string | null): Promise<Record<string, unknown>> {
     const token = str(body, 'token');
-    const caller = await this.authenticate(environment, this.presentedClient(authorization, body), ip);
+    await this.authenticate(environment, this.presentedClient(authorization, body), ip);
     if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing.');
-    void caller;
     const claims = await this.verifyOwn(environment, token);
     // Any authenticated client of this issuer may introspect its tokens (as in Keycloak): the answer tells
     // no more than the token itself, plus whether it still counts (RFC 7662 §2.2).
