@@ -163,7 +163,9 @@ describe('the service killed with SIGKILL in the middle of issuing credentials',
     // Kill while the issues are being processed: once a few have answered, long before all of them.
     let done = 0;
     for (const p of inFlight) void p.then(() => done++);
-    const killAt = Date.now() + 3_000;
+    // On a busy runner the first answer can take longer than a few seconds; a kill before any issue was
+    // processed would prove nothing about half-written state.
+    const killAt = Date.now() + 30_000;
     while (done < 5 && Date.now() < killAt) await new Promise((r) => setTimeout(r, 5));
     const answeredBeforeKill = done;
     await instance.kill();
@@ -188,6 +190,7 @@ describe('the service killed with SIGKILL in the middle of issuing credentials',
         `${credentials.length}/${requests.length} requests with credentials, ${duplicates} duplicates; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
     );
     expect(cut).toBeGreaterThan(0); // the kill really landed mid-way
+    expect(answered + issuedAtCrash, 'the kill landed before any issue was processed').toBeGreaterThan(0);
     expect(afterCrash).toEqual(zeros());
     expect(afterRestart).toEqual(zeros());
     expect(credentials.length).toBe(requests.length);
