@@ -3,12 +3,12 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import type { TestDatabase } from '../support/db.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createStaffWithSession } from '../support/factories.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { NotificationsService } from '../../src/notifications/notifications.service.js';
 import { basic, FORM_HEADERS, issueCredential } from '../credentials.helpers.js';
-import { createEmptyDatabase, ensureBuilt, jsonLogs, sharedKeys, startInstance, type Instance } from '../support/instances.js';
+import { ensureBuilt, jsonLogs, sharedKeys, startInstance, type Instance } from '../support/instances.js';
 
 /**
  * Issue 6 item 4: two real processes of the built service (`node main.js`, see instances.ts) on one PostgreSQL, started at the same moment on
@@ -28,7 +28,7 @@ const keys = sharedKeys();
 
 beforeAll(async () => {
   ensureBuilt();
-  db = await createEmptyDatabase();
+  db = await createTestDatabase({ empty: true });
   smtp = await FakeSmtp.start();
   const env = { DATABASE_URL: db.url, SMTP_URL: smtp.url, ...keys };
   [a, b] = await Promise.all([startInstance('instance-a', env), startInstance('instance-b', env)]);

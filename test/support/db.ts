@@ -16,17 +16,20 @@ function withDatabase(serverUrl: string, db: string): string {
   return u.toString();
 }
 
-/** A fresh clone of the migrated template: each test file gets its own database. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh clone of the migrated template: each test file gets its own database. `empty` makes one with no
+ * migrations applied instead (for tests of start-up on a new database); both are dropped at the end of the run.
+ */
+export async function createTestDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = inject('pgServerUrl');
   const template = inject('templateDb');
-  const name = `${template.replace('cos_tpl_', 'cos_t_')}_${randomBytes(4).toString('hex')}`;
+  const name = `${template.replace('cos_tpl_', 'cos_t_')}_${opts.empty ? 'empty_' : ''}${randomBytes(4).toString('hex')}`;
   const c = new pg.Client({ connectionString: serverUrl });
   await c.connect();
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        await c.query(opts.empty ? `CREATE DATABASE "${name}"` : `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
         break;
       } catch (err) {
         // Two clones starting at the same instant can briefly see each other on the template.
@@ -37,11 +40,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await c.end();
   }
-  return databaseHandle(serverUrl, name);
-}
-
-/** Access to one test database on the server: its URL, a superuser client, and dropping it. */
-export function databaseHandle(serverUrl: string, name: string): TestDatabase {
   const url = withDatabase(serverUrl, name);
   return {
     url,

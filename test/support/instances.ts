@@ -2,9 +2,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
-import { inject } from 'vitest';
-import { databaseHandle, type TestDatabase } from './db.js';
 import { sparePort } from './net.js';
 export { sparePort };
 
@@ -69,18 +66,6 @@ function build(): void {
   cpSync(join(ROOT, 'src'), tmp, { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.eta') || src.includes(`${join('web', 'public')}`) });
   rmSync(BUILD, { recursive: true, force: true });
   renameSync(tmp, BUILD);
-}
-
-
-/** An EMPTY database (no migrations applied), dropped with the others at the end of the run. */
-export async function createEmptyDatabase(): Promise<TestDatabase> {
-  const serverUrl = inject('pgServerUrl');
-  const name = `${inject('templateDb').replace('cos_tpl_', 'cos_t_')}_empty_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: serverUrl });
-  await c.connect();
-  await c.query(`CREATE DATABASE "${name}"`);
-  await c.end();
-  return databaseHandle(serverUrl, name);
 }
 
 export interface Instance {
