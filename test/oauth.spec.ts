@@ -6,7 +6,7 @@ import { systemContext } from '../src/common/request-context.js';
 import { FailureLimiter } from '../src/oauth/failure-limiter.js';
 import { SigningKeysService } from '../src/oauth/signing-keys.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { sparePort } from './support/instances.js';
+import { sparePort } from './support/net.js';
 import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './credentials.helpers.js';
 
 let t: TestApp;

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sparePort } from './net.js';
-export { sparePort };
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /**
