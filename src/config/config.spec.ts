@@ -31,8 +31,18 @@ describe('loadConfig', () => {
 
   it('refuses placeholder and short keys', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: 'changeme', MASTER_KEY: 'c2hvcnQ=', METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example' }, projectDir())).toThrow(
-      /SECRET_HASH_KEY is a placeholder[\s\S]*MASTER_KEY must decode to at least 32 bytes/,
+      /SECRET_HASH_KEY is a placeholder[\s\S]*MASTER_KEY must decode to exactly 32 bytes/,
     );
+  });
+
+  it('refuses a master key longer than 32 bytes rather than ignoring the rest, and reads earlier keys for rotation', () => {
+    const env = { NODE_ENV: 'test', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key };
+    expect(() => loadConfig({ ...env, MASTER_KEY: Buffer.alloc(48, 7).toString('base64') }, projectDir())).toThrow(/MASTER_KEY must decode to exactly 32 bytes of base64 \(got 48\)/);
+    const older = Buffer.alloc(32, 1).toString('base64');
+    const c = loadConfig({ ...env, MASTER_KEY: key, MASTER_KEY_PREVIOUS: `${older}, ${Buffer.alloc(32, 2).toString('base64')}`, SECRET_HASH_KEY_PREVIOUS: older }, projectDir());
+    expect(c.masterKeys.ids).toHaveLength(3);
+    expect(c.secretHashKeysPrevious).toHaveLength(1);
+    expect(() => loadConfig({ ...env, MASTER_KEY: key, MASTER_KEY_PREVIOUS: 'c2hvcnQ=' }, projectDir())).toThrow(/MASTER_KEY_PREVIOUS: key 1 must decode to exactly 32 bytes/);
   });
 
   it('refuses plain http as the public URL in production', () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Keyring } from '../common/keyring.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -17,8 +18,12 @@ export interface AppConfig {
   logLevel: string;
   /** HMAC-SHA-256 key for client secrets and other high-entropy tokens kept as keyed hashes. */
   secretHashKey: Buffer;
-  /** Encrypts data at rest that the service must read back (signing keys, TOTP seeds). */
+  /** Earlier hash keys (SECRET_HASH_KEY_PREVIOUS): stored hashes made with them still match until re-hashed. */
+  secretHashKeysPrevious: Buffer[];
+  /** The current master key's bytes (MASTER_KEY); seal and open through `masterKeys`. */
   masterKey: Buffer;
+  /** Seals data at rest the service must read back (signing keys, TOTP seeds, queued payloads); opens with earlier keys too. */
+  masterKeys: Keyring;
   /** Bearer token /metrics asks for; unset means /metrics is open (refused in production). */
   metricsToken?: string;
   /** Whether `Secure` is set on cookies; off only for plain-http local development. */
@@ -82,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-keys.json'));
   const secretHashKey = keyFrom('SECRET_HASH_KEY', env, prod, problems, devKeys);
   const masterKey = keyFrom('MASTER_KEY', env, prod, problems, devKeys);
+  const masterKeysPrevious = previousKeys('MASTER_KEY_PREVIOUS', env, problems, 'exactly');
+  const secretHashKeysPrevious = previousKeys('SECRET_HASH_KEY_PREVIOUS', env, problems, 'at least');
 
   const metricsToken = env.METRICS_TOKEN || undefined;
   if (prod && !metricsToken) problems.push('METRICS_TOKEN is required in production (it guards /metrics)');
@@ -117,7 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     embeddedPgPort,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     secretHashKey,
+    secretHashKeysPrevious,
     masterKey,
+    masterKeys: new Keyring(masterKey, masterKeysPrevious),
     metricsToken,
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
     trustProxy: env.TRUST_PROXY === 'true',
@@ -230,8 +239,23 @@ function keyFrom(
     return Buffer.alloc(0);
   }
   const key = Buffer.from(raw, 'base64');
-  if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
+  // AES-256 takes 32 bytes: a longer master key is refused rather than silently cut.
+  if (name === 'MASTER_KEY' && key.length !== 32) problems.push(`MASTER_KEY must decode to exactly 32 bytes of base64 (got ${key.length}); generate one with: openssl rand -base64 32`);
+  else if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
   return key;
+}
+
+/** Earlier keys, comma-separated base64, kept so values made with them still read. */
+function previousKeys(name: 'MASTER_KEY_PREVIOUS' | 'SECRET_HASH_KEY_PREVIOUS', env: NodeJS.ProcessEnv, problems: string[], size: 'exactly' | 'at least'): Buffer[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  const keys: Buffer[] = [];
+  for (const [i, part] of raw.split(',').map((p) => p.trim()).filter(Boolean).entries()) {
+    const key = Buffer.from(part, 'base64');
+    if (size === 'exactly' ? key.length !== 32 : key.length < 32) problems.push(`${name}: key ${i + 1} must decode to ${size} 32 bytes of base64 (got ${key.length})`);
+    else keys.push(key);
+  }
+  return keys;
 }
 
 function devKeyFile(path: string): Record<string, string> {

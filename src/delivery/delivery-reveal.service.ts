@@ -64,7 +64,7 @@ export class DeliveryRevealService {
         // Thrown inside: the code counters above roll back with it.
         throw new RateLimitedError('delivery/too_many_code_requests', 'Too many codes were requested from your network. Try again later.', LIMITS.ipWindowMs / 1000);
       }
-      const code = hotpCode(this.config.masterKey, d.id, d.hotpSecretEnc, issued.hotpCounter);
+      const code = hotpCode(this.config.masterKeys, d.id, d.hotpSecretEnc, issued.hotpCounter);
       await this.notifications.enqueueSms(tx, {
         to: d.recipientMobile,
         template: 'delivery-code',
@@ -106,7 +106,7 @@ export class DeliveryRevealService {
       if (!d.codeExpiresAt || d.codeExpiresAt <= now || d.codeWrong >= LIMITS.wrongPerCode) {
         return { error: new InvalidInputError('delivery/code_expired', 'This code is no longer valid. Ask for a new code.') };
       }
-      if (!hotpVerify(this.config.masterKey, d.id, d.hotpSecretEnc, d.hotpCounter, code)) {
+      if (!hotpVerify(this.config.masterKeys, d.id, d.hotpSecretEnc, d.hotpCounter, code)) {
         const wrong = await this.repo.recordWrongCode(tx, d.id, d.hotpCounter);
         const perAddress = await this.repo.countForAddress(tx, d.id, ip, now, 'wrong');
         await this.audit.record(tx, pctx, {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hotpCode, hotpVerify, linkTokenHash, newHotpSecret, newLinkToken, openSecret, parseCode, parseLinkToken, sealHotpSecret, sealSecret } from './delivery.crypto.js';
+import { Keyring } from '../common/keyring.js';
 
 describe('delivery crypto', () => {
   it('seals the secret under the link token and the delivery id; anything else fails to open it', () => {
@@ -39,7 +40,7 @@ describe('delivery crypto', () => {
   });
 
   it('makes 8-digit HOTP codes valid only for their own counter', () => {
-    const master = randomBytes(32);
+    const master = new Keyring(randomBytes(32));
     const id = randomUUID();
     const sealed = sealHotpSecret(master, id, newHotpSecret());
     const c1 = hotpCode(master, id, sealed, 1);

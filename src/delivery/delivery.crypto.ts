@@ -2,6 +2,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { generateSync, verifySync } from 'otplib';
 import { hmacSha256Hex, open, randomToken, seal } from '../common/crypto.js';
 import { InvalidInputError } from '../common/domain-error.js';
+import type { Keyring } from '../common/keyring.js';
 
 /** 32 random bytes, base64url: 256 bits, of which the server keeps only an HMAC. */
 export const LINK_TOKEN_BYTES = 32;
@@ -62,20 +63,20 @@ export function newHotpSecret(): Buffer {
   return randomBytes(20);
 }
 
-export function sealHotpSecret(masterKey: Buffer, deliveryId: string, secret: Buffer): string {
-  return seal(masterKey, secret, `delivery-hotp:${deliveryId}`);
+export function sealHotpSecret(masterKeys: Keyring, deliveryId: string, secret: Buffer): string {
+  return masterKeys.seal(secret, `delivery-hotp:${deliveryId}`);
 }
 
-function hotpSecret(masterKey: Buffer, deliveryId: string, sealed: string): Uint8Array {
-  return new Uint8Array(open(masterKey, sealed, `delivery-hotp:${deliveryId}`));
+function hotpSecret(masterKeys: Keyring, deliveryId: string, sealed: string): Uint8Array {
+  return new Uint8Array(masterKeys.open(sealed, `delivery-hotp:${deliveryId}`));
 }
 
-export function hotpCode(masterKey: Buffer, deliveryId: string, sealed: string, counter: number): string {
+export function hotpCode(masterKey: Keyring, deliveryId: string, sealed: string, counter: number): string {
   return generateSync({ strategy: 'hotp', secret: hotpSecret(masterKey, deliveryId, sealed), counter, digits: CODE_DIGITS } as never);
 }
 
 /** Only the current counter: a code is accepted for the one request that produced it. Constant time inside otplib. */
-export function hotpVerify(masterKey: Buffer, deliveryId: string, sealed: string, counter: number, code: string): boolean {
+export function hotpVerify(masterKey: Keyring, deliveryId: string, sealed: string, counter: number, code: string): boolean {
   const r = verifySync({ strategy: 'hotp', secret: hotpSecret(masterKey, deliveryId, sealed), counter, digits: CODE_DIGITS, token: code, counterTolerance: 0 } as never) as { valid: boolean };
   return r.valid === true;
 }

@@ -78,7 +78,7 @@ export class DeliveryService implements OnModuleInit {
       display: input.display,
       tokenHash: linkTokenHash(this.config.secretHashKey, token),
       secretEnc: sealSecret(token, id, input.secret),
-      hotpSecretEnc: sealHotpSecret(this.config.masterKey, id, newHotpSecret()),
+      hotpSecretEnc: sealHotpSecret(this.config.masterKeys, id, newHotpSecret()),
       createdAt: now,
       expiresAt,
     });

@@ -4,7 +4,6 @@ import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
-import { open, seal } from '../common/crypto.js';
 import { InvalidInputError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.module.js';
 import { systemContext } from '../common/request-context.js';
@@ -112,14 +111,14 @@ export class NotificationsService implements OnModuleInit {
       recipientMasked,
       subjectType: m.subject?.type,
       subjectId: m.subject?.id,
-      payloadEnc: seal(this.config.masterKey, JSON.stringify(payload), `notification:${id}`),
+      payloadEnc: this.config.masterKeys.seal(JSON.stringify(payload), `notification:${id}`),
     });
     // The job carries only the notification id; the sealed payload stays in our row and is wiped after sending.
     if (inserted) await this.queue.send(tx, queue, { notificationId: id }, { id });
   }
 
   private payloadOf(n: NotificationRow): SealedPayload {
-    return JSON.parse(open(this.config.masterKey, n.payloadEnc!, `notification:${n.id}`).toString('utf8')) as SealedPayload;
+    return JSON.parse(this.config.masterKeys.open(n.payloadEnc!, `notification:${n.id}`).toString('utf8')) as SealedPayload;
   }
 
   private async handleEmail(job: JobWithMetadata<Record<string, unknown>>): Promise<void> {

@@ -4,7 +4,6 @@ import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
-import { open, seal } from '../common/crypto.js';
 import { LOGGER } from '../common/logger.module.js';
 import { systemContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -125,7 +124,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       });
       this.verifySets.delete(environment);
     }
-    const key = createPrivateKey(open(this.config.masterKey, row.privateKeyEnc, row.kid).toString('utf8'));
+    const key = createPrivateKey(this.config.masterKeys.open(row.privateKeyEnc, row.kid).toString('utf8'));
     const signer = { kid: row.kid, key, signUntil: row.signUntil };
     this.signers.set(environment, signer);
     return signer;
@@ -140,7 +139,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       kid,
       environment,
       publicJwk: { ...jwk, kid, alg: 'ES256', use: 'sig' },
-      privateKeyEnc: seal(this.config.masterKey, await exportPKCS8(privateKey), kid),
+      privateKeyEnc: this.config.masterKeys.seal(await exportPKCS8(privateKey), kid),
       createdAt: now,
       signUntil,
       publishUntil: new Date(signUntil.getTime() + this.config.credentials.tokenTtlSeconds * 1000 + PUBLISH_MARGIN_MS),

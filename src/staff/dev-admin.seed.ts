@@ -5,7 +5,6 @@ import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { findProjectRoot, type AppConfig } from '../config/config.js';
 import { Clock } from '../common/clock.js';
-import { seal } from '../common/crypto.js';
 import { systemContext } from '../common/request-context.js';
 import { StartupHints } from '../common/startup-hints.js';
 import { PrismaService } from '../prisma/prisma.service.js';
@@ -55,7 +54,7 @@ export class DevAdminSeed implements OnApplicationBootstrap {
       const now = this.clock.now();
       await this.prisma.transaction(async (tx) => {
         const id = await this.repo.create(tx, { email: DEV_ADMIN_EMAIL, name: 'Demo Admin', role: 'admin', passwordHash, mustChangePassword: false, now });
-        await this.repo.enrol(tx, id, { totpSecretEnc: seal(this.config.masterKey, creds!.totpSecret, totpAad(id)), step: 0, now });
+        await this.repo.enrol(tx, id, { totpSecretEnc: this.config.masterKeys.seal(creds!.totpSecret, totpAad(id)), step: 0, now });
         await this.audit.record(tx, systemContext(), { action: 'staff.created', subjectType: 'staff_account', subjectId: id, detail: { role: 'admin', via: 'development_seed' } });
       });
     }

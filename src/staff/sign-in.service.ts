@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { Clock } from '../common/clock.js';
-import { constantTimeEqual, hmacSha256Hex, open, randomToken, seal, sha256Hex } from '../common/crypto.js';
+import { constantTimeEqual, hmacSha256Hex, randomToken, sha256Hex } from '../common/crypto.js';
 import { InvalidInputError, UnauthenticatedError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
@@ -92,7 +92,7 @@ export class SignInService implements OnModuleInit {
         tokenHash: sha256Hex(pendingToken),
         staffId: account.id,
         purpose: next,
-        totpSecretEnc: next === 'enrol' ? seal(this.config.masterKey, newTotpSecret(), pendingAad(id)) : null,
+        totpSecretEnc: next === 'enrol' ? this.config.masterKeys.seal(newTotpSecret(), pendingAad(id)) : null,
         expiresAt,
         ip: ctx.clientIp,
         now,
@@ -108,7 +108,7 @@ export class SignInService implements OnModuleInit {
     if (!p?.totpSecretEnc) return null;
     const account = await this.staff.findById(p.staffId);
     if (!account || account.disabledAt || account.totpEnrolledAt) return null;
-    const secret = open(this.config.masterKey, p.totpSecretEnc, pendingAad(p.id)).toString();
+    const secret = this.config.masterKeys.open(p.totpSecretEnc, pendingAad(p.id)).toString();
     return { otpauthUri: totpUri(secret, account.email), secret, email: account.email, mustChangePassword: account.mustChangePassword };
   }
 
@@ -158,7 +158,7 @@ export class SignInService implements OnModuleInit {
     }
     const { pending: p, account, keys, charged } = await this.startCodeAttempt(pendingToken, 'enrol', ctx, deviceCookie);
     const now = this.clock.now();
-    const secret = open(this.config.masterKey, p.totpSecretEnc!, pendingAad(p.id)).toString();
+    const secret = this.config.masterKeys.open(p.totpSecretEnc!, pendingAad(p.id)).toString();
     const step = await matchTotp(secret, codeRaw.trim(), now);
     if (step === null) {
       await this.failed(ctx, account, 'enrol', 'wrong_totp', charged);
@@ -169,7 +169,7 @@ export class SignInService implements OnModuleInit {
     try {
       const signedIn = await this.prisma.transaction(async (tx) => {
         if (!(await this.pending.consume(tx, p.id, now))) throw new AttemptRejected();
-        const enrolled = await this.staff.enrol(tx, account.id, { totpSecretEnc: seal(this.config.masterKey, secret, totpAad(account.id)), step, now, passwordHash });
+        const enrolled = await this.staff.enrol(tx, account.id, { totpSecretEnc: this.config.masterKeys.seal(secret, totpAad(account.id)), step, now, passwordHash });
         if (!enrolled) throw new AttemptRejected();
         await this.staff.replaceRecoveryCodes(tx, account.id, recoveryCodes.map((c) => this.recoveryHash(c)));
         await this.audit.record(tx, this.asStaff(ctx, account.id), {
@@ -194,7 +194,7 @@ export class SignInService implements OnModuleInit {
 
   totpSecretOf(account: Pick<StaffAccountRecord, 'id' | 'totpSecretEnc'>): string {
     if (!account.totpSecretEnc) throw signInFailed();
-    return open(this.config.masterKey, account.totpSecretEnc, totpAad(account.id)).toString();
+    return this.config.masterKeys.open(account.totpSecretEnc, totpAad(account.id)).toString();
   }
 
   private async startCodeAttempt(pendingToken: string, purpose: 'second_factor' | 'enrol', ctx: RequestContext, deviceCookie?: string) {

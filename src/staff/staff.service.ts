@@ -3,7 +3,6 @@ import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { Clock } from '../common/clock.js';
-import { seal } from '../common/crypto.js';
 import { ConflictError, NotFoundError, UnauthenticatedError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { StaffRole } from '../generated/prisma/enums.js';
@@ -116,7 +115,7 @@ export class StaffService {
       });
       if (secret) {
         // The step before now: the first real code the member types is then still accepted.
-        await this.repo.enrol(tx, id, { totpSecretEnc: seal(this.config.masterKey, secret, totpAad(id)), step: Math.floor(now.getTime() / 30_000) - 2, now });
+        await this.repo.enrol(tx, id, { totpSecretEnc: this.config.masterKeys.seal(secret, totpAad(id)), step: Math.floor(now.getTime() / 30_000) - 2, now });
         await this.repo.replaceRecoveryCodes(tx, id, recoveryCodes!.map((c) => this.signIn.recoveryHash(c)));
       }
       await this.audit.record(tx, ctx, { action: 'staff.created', subjectType: 'staff_account', subjectId: id, detail: { role: input.role, enrolled: !!secret, via: opts.enrolNow ? 'cli' : 'console' } });
