@@ -109,8 +109,9 @@ async function main(): Promise<void> {
       const p = await prisma.transaction((tx) =>
         creds.createPendingCredential(tx, systemContext(), { partnerId, contactId, onboardingRequestId: null, apiEnvironmentId: apiEnv.apiEnvironmentId, environment: 'acceptance' }),
       );
+      const secret = await prisma.transaction((tx) => creds.renewPendingSecret(tx, p.secretId));
       await prisma.transaction((tx) => creds.activateOnReveal(tx, systemContext(), p.secretId));
-      return { credentialId: p.credentialId, clientId: p.clientId, secret: p.secret };
+      return { credentialId: p.credentialId, clientId: p.clientId, secret };
     };
     const load: Cred[] = [];
     for (let i = 0; i < LOAD_CREDENTIALS; i++) load.push(await make());

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     const pending = await prisma.transaction((tx) =>
       creds.createPendingCredential(tx, systemContext(), { partnerId, contactId, onboardingRequestId: null, apiEnvironmentId: apiEnv.apiEnvironmentId, environment: 'acceptance' }),
     );
+    const secret = await prisma.transaction((tx) => creds.renewPendingSecret(tx, pending.secretId));
     await prisma.transaction((tx) => creds.activateOnReveal(tx, systemContext(), pending.secretId));
 
     const service = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), 'dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     await waitFor(`${base}/health`, service);
     await waitFor(`http://127.0.0.1:${floorPort}/`, floor);
 
-    const auth = 'Basic ' + Buffer.from(`${pending.clientId}:${pending.secret}`).toString('base64');
+    const auth = 'Basic ' + Buffer.from(`${pending.clientId}:${secret}`).toString('base64');
     const tokenRequest = { method: 'POST' as const, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth }, body: 'grant_type=client_credentials' };
     const check = await fetch(`${base}/oauth/acceptance/token`, tokenRequest);
     if (check.status !== 200) throw new Error(`token endpoint answered ${check.status}: ${await check.text()}`);

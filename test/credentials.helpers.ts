@@ -35,8 +35,10 @@ export async function issueCredential(t: TestApp, opts: { environment?: Environm
   const pending = await t.prisma.transaction((tx) =>
     svc.createPendingCredential(tx, systemContext(), { ...partner, onboardingRequestId: null, apiEnvironmentId: API_ENV.business[environment], environment }),
   );
+  // What delivery does when it sends the link: the secret is made then.
+  const secret = await t.prisma.transaction((tx) => svc.renewPendingSecret(tx, pending.secretId));
   if (opts.activate !== false) await t.prisma.transaction((tx) => svc.activateOnReveal(tx, systemContext(), pending.secretId));
-  return { ...pending, partnerId: partner.partnerId };
+  return { ...pending, secret, partnerId: partner.partnerId };
 }
 
 export function basic(clientId: string, secret: string): string {

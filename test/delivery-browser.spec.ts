@@ -5,7 +5,7 @@ import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { launchBrowser, reportBrowserSkip, screenshotter, watchPage } from './support/browser.js';
-import { deliveryInput } from './support/delivery-harness.js';
+import { deliveryInput, useTestSecrets } from './support/delivery-harness.js';
 import { sparePort } from './support/net.js';
 
 const skip = reportBrowserSkip('delivery');
@@ -20,6 +20,7 @@ beforeAll(async () => {
   const port = await sparePort();
   base = `http://127.0.0.1:${port}`;
   t = await startTestApp({ env: { DEV_OUTBOX: 'true', PUBLIC_BASE_URL: base } });
+  useTestSecrets(t.app.get(DeliveryService), 'browser-test');
   t.app.get(DeliveryService).registerRevealHandler('browser-test', async (_tx, _ctx, r) => void revealedSecrets.push(r.secret));
   await t.app.listen({ port, host: '127.0.0.1' });
   browser = await launchBrowser();

@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { createStaffWithSession } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
-import { codeFrom, DeliveryDriver, deliveryInput } from './support/delivery-harness.js';
+import { codeFrom, DeliveryDriver, deliveryInput, useTestSecrets } from './support/delivery-harness.js';
 
 const SUBJECT = 'test-secret';
 const STAFF = 'alerts@retailer.example';
@@ -321,17 +321,21 @@ describe('what a copy of the database and the logs hold', () => {
     }
   });
 
-  it('while the link email waits to be sent, the token is only in the sealed notification payload, never in plaintext', async () => {
+  it('while the link email waits to be sent, neither the token nor the sealed secret exists; both are made as it is sent', async () => {
     const input = deliveryInput(SUBJECT);
     plaintexts.push(input.secret);
+    useTestSecrets(drv.deliveries, SUBJECT);
     const { deliveryId } = await t.prisma.transaction((tx) => drv.deliveries.create(tx, systemContext(), input));
+    expect(await row(deliveryId)).toMatchObject({ tokenHash: null, secretEnc: null });
     const dump = execFileSync('pg_dump', ['--data-only', '--no-owner', t.db.url], { maxBuffer: 256 * 1024 * 1024 }).toString('utf8');
     expect(dump).toContain(deliveryId);
     expect(dump).not.toContain(input.secret);
     expect(dump).not.toMatch(/\/delivery#[A-Za-z0-9_-]{43}/);
     const pending = await t.prisma.notification.findUniqueOrThrow({ where: { idempotencyKey: `delivery:${deliveryId}:link` } });
-    expect(pending.payloadEnc).toMatch(/^v1\./);
+    expect(pending.payloadEnc).toMatch(/^v2\./);
+    expect(t.config.masterKeys.open(pending.payloadEnc!, `notification:${pending.id}`).toString()).not.toMatch(/\/delivery#/);
     await drv.notifications.drain();
+    expect((await row(deliveryId)).secretEnc).not.toBeNull();
     const mail = smtp.to(input.recipient.email).find((m) => m.text.includes('/delivery#'))!;
     plaintexts.push(/\/delivery#([A-Za-z0-9_-]{43})/.exec(mail.text)![1]);
     expect((await t.prisma.notification.findUniqueOrThrow({ where: { id: pending.id } })).payloadEnc).toBeNull();

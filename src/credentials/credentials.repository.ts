@@ -35,8 +35,13 @@ export class CredentialsRepository {
     await tx.credential.create({ data: { ...data, state: 'pending_delivery' } });
   }
 
-  async createSecret(tx: Tx, data: { id: string; credentialId: string; secretHash: string; hint: string; expiresAt: Date }): Promise<void> {
+  async createSecret(tx: Tx, data: { id: string; credentialId: string; secretHash: string; secretHashKid: string; hint: string; expiresAt: Date }): Promise<void> {
     await tx.credentialSecret.create({ data: { ...data, state: 'pending_delivery' } });
+  }
+
+  async renewPendingSecret(tx: Tx, secretId: string, data: { secretHash: string; secretHashKid: string; hint: string }): Promise<boolean> {
+    const r = await tx.credentialSecret.updateMany({ where: { id: secretId, state: 'pending_delivery' }, data });
+    return r.count === 1;
   }
 
   async setSecretDelivery(tx: Tx, secretId: string, deliveryId: string): Promise<void> {

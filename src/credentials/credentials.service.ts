@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { hmacSha256Hex } from '../common/crypto.js';
+import { keyId } from '../common/keyring.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -30,12 +31,11 @@ export interface NewCredentialInput {
   environment: Environment;
 }
 
-/** What issuing hands on to delivery: the plaintext leaves this service only here. */
+/** A credential whose secret delivery will make when the link email is sent (`renewPendingSecret`). */
 export interface PendingSecret {
   credentialId: string;
   clientId: string;
   secretId: string;
-  secret: string;
 }
 
 export interface IssuedCredentialView {
@@ -63,6 +63,7 @@ export class CredentialsService implements OnModuleInit {
 
   onModuleInit(): void {
     // Deliver-before-activate: the secret becomes usable inside the transaction that reveals it.
+    this.delivery.registerSecretIssuer(CREDENTIAL_SECRET_SUBJECT, (tx, secretId) => this.renewPendingSecret(tx, secretId));
     this.delivery.registerRevealHandler(CREDENTIAL_SECRET_SUBJECT, async (tx, ctx, revealed) => {
       await this.activateOnReveal(tx, ctx, revealed.subjectId);
     });
@@ -82,6 +83,10 @@ export class CredentialsService implements OnModuleInit {
 
   hashSecret(secret: string): string {
     return hmacSha256Hex(this.config.secretHashKey, secret);
+  }
+
+  get secretHashKid(): string {
+    return keyId(this.config.secretHashKey);
   }
 
   // ---------------------------------------------------------------- catalogue
@@ -138,7 +143,6 @@ export class CredentialsService implements OnModuleInit {
           subjectType: CREDENTIAL_SECRET_SUBJECT,
           subjectId: pending.secretId,
           recipient: { contactId: approval.contact.id, name: approval.contact.name, email: approval.contact.email, mobile: approval.contact.mobile, language: approval.contact.language },
-          secret: pending.secret,
           display: this.display(approval.partner.legalName, pending.clientId, item.apiName, environment, item.baseUrl, 'issued'),
         });
         await this.linkDelivery(tx, pending.secretId, deliveryId);
@@ -158,8 +162,8 @@ export class CredentialsService implements OnModuleInit {
   }
 
   /**
-   * Creates a credential in `pending_delivery` with its first secret, inside the caller's transaction.
-   * The caller hands the returned plaintext to delivery in the same transaction and forgets it.
+   * Creates a credential in `pending_delivery` with its first secret slot, inside the caller's transaction.
+   * The secret itself is made when delivery sends the link (`renewPendingSecret`).
    */
   async createPendingCredential(tx: Tx, ctx: RequestContext, input: NewCredentialInput): Promise<PendingSecret> {
     const credentialId = randomUUID();
@@ -174,7 +178,7 @@ export class CredentialsService implements OnModuleInit {
       environment: input.environment,
       issuedById: ctx.actor.type === 'staff' ? ctx.actor.id : null,
     });
-    const { secretId, secret } = await this.createPendingSecret(tx, credentialId, input.environment);
+    const { secretId } = await this.createPendingSecret(tx, credentialId, input.environment);
     await this.audit.record(tx, ctx, {
       action: 'credential.issued',
       subjectType: 'credential',
@@ -183,16 +187,34 @@ export class CredentialsService implements OnModuleInit {
       detail: { clientId, secretId, partnerId: input.partnerId, apiEnvironmentId: input.apiEnvironmentId, onboardingRequestId: input.onboardingRequestId },
     });
     await this.repo.notifyChanged(tx, clientId);
-    return { credentialId, clientId, secretId, secret };
+    return { credentialId, clientId, secretId };
   }
 
-  async createPendingSecret(tx: Tx, credentialId: string, environment: Environment): Promise<{ secretId: string; secret: string }> {
+  /** A pending secret slot; its hash is of a value nobody keeps until delivery makes the real secret. */
+  async createPendingSecret(tx: Tx, credentialId: string, environment: Environment): Promise<{ secretId: string }> {
     const secretId = randomUUID();
-    const secret = newClientSecret(environment);
+    const placeholder = newClientSecret(environment);
     // Provisional expiry; the lifetime counts from activation (reveal).
     const expiresAt = new Date(this.clock.now().getTime() + this.config.credentials.secretLifetimeDays * DAY_MS);
-    await this.repo.createSecret(tx, { id: secretId, credentialId, secretHash: this.hashSecret(secret), hint: secretHint(secret), expiresAt });
-    return { secretId, secret };
+    await this.repo.createSecret(tx, { id: secretId, credentialId, secretHash: this.hashSecret(placeholder), secretHashKid: this.secretHashKid, hint: 'not sent yet', expiresAt });
+    return { secretId };
+  }
+
+  /**
+   * Delivery's secret issuer: called as the link email is sent (again on each retry), it gives the pending
+   * secret a fresh value and keeps only its hash; the plaintext goes to delivery, sealed under the new link.
+   */
+  async renewPendingSecret(tx: Tx, secretId: string): Promise<string> {
+    const found = await this.repo.secretById(tx, secretId);
+    if (!found) throw new NotFoundError('credential/secret_not_found', 'The secret to deliver does not exist.');
+    const cred = await this.repo.lockCredential(tx, found.credentialId);
+    if (!cred || cred.state === 'revoked') throw new ConflictError('credential/revoked', 'This credential has been revoked; its secret is not sent.');
+    const secret = newClientSecret(cred.environment);
+    if (!(await this.repo.renewPendingSecret(tx, secretId, { secretHash: this.hashSecret(secret), secretHashKid: this.secretHashKid, hint: secretHint(secret) }))) {
+      throw new ConflictError('credential/not_pending', 'This secret is no longer waiting to be delivered.');
+    }
+    await this.repo.notifyChanged(tx, cred.clientId);
+    return secret;
   }
 
   linkDelivery(tx: Tx, secretId: string, deliveryId: string): Promise<void> {

@@ -130,12 +130,11 @@ export class RotationService {
   }
 
   private async issueSecret(tx: Tx, ctx: RequestContext, c: CredentialDetail, reason: 'rotated' | 'redelivered'): Promise<string> {
-    const { secretId, secret } = await this.credentials.createPendingSecret(tx, c.id, c.environment);
+    const { secretId } = await this.credentials.createPendingSecret(tx, c.id, c.environment);
     const { deliveryId } = await this.delivery.create(tx, ctx, {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: secretId,
       recipient: { contactId: c.contact.id, name: c.contact.name, email: c.contact.email, mobile: c.contact.mobile, language: c.contact.language },
-      secret,
       display: this.credentials.display(c.partnerName, c.clientId, c.apiName, c.environment, c.baseUrl, reason),
     });
     await this.credentialsRepo.setSecretDelivery(tx, secretId, deliveryId);

@@ -166,7 +166,7 @@ export class DeliveryRevealService {
   }
 
   private byToken(db: Tx | PrismaService, token: string): Promise<DeliveryRow | null> {
-    return this.repo.findByTokenHash(db, linkTokenHash(this.config.secretHashKey, token));
+    return this.repo.findByTokenHash(db, [this.config.secretHashKey, ...this.config.secretHashKeysPrevious].map((k) => linkTokenHash(k, token)));
   }
 
   /** The delivery behind the link, while it is still pending and this address is not blocked. */

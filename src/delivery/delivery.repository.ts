@@ -15,7 +15,8 @@ export interface DeliveryRow {
   recipientMobile: string;
   language: 'en' | 'nl';
   display: DeliveryDisplay;
-  tokenHash: string;
+  /** Null until the link email is being sent (see DeliveryService.armLink). */
+  tokenHash: string | null;
   secretEnc: string | null;
   hotpSecretEnc: string;
   hotpCounter: number;
@@ -35,7 +36,7 @@ export interface DeliveryRow {
 
 export type NewDelivery = Pick<
   DeliveryRow,
-  'id' | 'subjectType' | 'subjectId' | 'contactId' | 'recipientName' | 'recipientEmail' | 'recipientMobile' | 'language' | 'display' | 'tokenHash' | 'secretEnc' | 'hotpSecretEnc' | 'expiresAt' | 'createdAt'
+  'id' | 'subjectType' | 'subjectId' | 'contactId' | 'recipientName' | 'recipientEmail' | 'recipientMobile' | 'language' | 'display' | 'hotpSecretEnc' | 'expiresAt' | 'createdAt'
 >;
 
 const ms = (n: number) => `${n} milliseconds`;
@@ -49,8 +50,18 @@ export class DeliveryRepository {
     await tx.delivery.create({ data: { ...d, display: d.display as unknown as Prisma.InputJsonValue } });
   }
 
-  async findByTokenHash(tx: Tx | PrismaService, tokenHash: string): Promise<DeliveryRow | null> {
-    return (await tx.delivery.findUnique({ where: { tokenHash } })) as unknown as DeliveryRow | null;
+  /** One hash per configured hash key (current first): a link made before a key rotation still opens. */
+  async findByTokenHash(tx: Tx | PrismaService, tokenHashes: string[]): Promise<DeliveryRow | null> {
+    return (await tx.delivery.findFirst({ where: { tokenHash: { in: tokenHashes } } })) as unknown as DeliveryRow | null;
+  }
+
+  /** Gives a pending delivery a new link token (its hash) and the secret sealed under it; replaces an earlier one. */
+  async arm(tx: Tx, id: string, tokenHash: string, secretEnc: string, now: Date): Promise<DeliveryRow | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`
+      UPDATE delivery SET token_hash = ${tokenHash}, secret_enc = ${secretEnc}
+       WHERE id = ${id}::uuid AND state = 'pending' AND expires_at > ${now}
+      RETURNING id::text`;
+    return rows.length ? this.findById(tx, id) : null;
   }
 
   async findById(tx: Tx | PrismaService, id: string): Promise<DeliveryRow | null> {

@@ -14,20 +14,22 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { linkTokenHash, newHotpSecret, newLinkToken, sealHotpSecret, sealSecret } from './delivery.crypto.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
-import type { CreateDeliveryInput, CreatedDelivery, DeliveryState, DeliveryStatus, RevealedDelivery, RevealHandler } from './delivery.types.js';
+import type { CreateDeliveryInput, CreatedDelivery, DeliveryState, DeliveryStatus, RevealedDelivery, RevealHandler, SecretIssuer } from './delivery.types.js';
 
 export const EXPIRY_QUEUE = 'delivery-expire';
+const LINK_TEMPLATE = 'delivery-link';
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
- * Two-channel secret delivery: a one-time link by email (the secret is sealed under a key derived from the
- * link token, which the server never stores) plus a one-time SMS code (HOTP with a server-side counter).
+ * Two-channel secret delivery: a one-time link by email (the secret is made when the email is sent and
+ * sealed under a key derived from the link token, which the server never stores) plus a one-time SMS code (HOTP with a server-side counter).
  * Generic: it delivers "a secret for a subject"; the use case that owns the subject registers a reveal
  * handler that runs inside the reveal transaction. The partner's steps live in DeliveryRevealService.
  */
 @Injectable()
 export class DeliveryService implements OnModuleInit {
   private readonly handlers = new Map<string, RevealHandler>();
+  private readonly issuers = new Map<string, SecretIssuer>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,7 +44,14 @@ export class DeliveryService implements OnModuleInit {
 
   onModuleInit(): void {
     // A pg-boss schedule: one job every 5 minutes across all instances.
+    this.notifications.registerLateData(LINK_TEMPLATE, async (data) => this.armLink(String(data.deliveryId)));
     this.queue.register(EXPIRY_QUEUE, { retryLimit: 2, retryDelay: 30, expireInSeconds: 300 }, async () => void (await this.expireDue()), '*/5 * * * *');
+  }
+
+  /** The subject's owner makes the secret when the link is sent; see SecretIssuer. */
+  registerSecretIssuer(subjectType: string, issuer: SecretIssuer): void {
+    if (this.issuers.has(subjectType)) throw new Error(`a secret issuer for "${subjectType}" is already registered`);
+    this.issuers.set(subjectType, issuer);
   }
 
   registerRevealHandler(subjectType: string, handler: RevealHandler): void {
@@ -57,15 +66,18 @@ export class DeliveryService implements OnModuleInit {
     await handler(tx, ctx, revealed);
   }
 
-  /** Inside the caller's transaction: the delivery row, its audit event and the link email commit together. */
+  /**
+   * Inside the caller's transaction: the delivery row, its audit event and the link email commit together.
+   * Neither the link token nor the secret exists yet: both are made when the email is sent (`armLink`), so
+   * while the email waits (an SMTP outage) nothing in the database or the configuration can open the secret.
+   */
   async create(tx: Tx, ctx: RequestContext, input: CreateDeliveryInput): Promise<CreatedDelivery> {
     if (!E164.test(input.recipient.mobile)) throw new InvalidInputError('delivery/invalid_mobile', 'The technical contact needs a mobile number in international format (e.g. +31612345678).');
-    if (!input.secret) throw new InvalidInputError('delivery/empty_secret', 'There is no secret to deliver.');
+    if (!this.issuers.has(input.subjectType)) throw new Error(`no secret issuer for "${input.subjectType}"`);
     const now = this.clock.now();
     const expiresAt = input.expiresAt ?? new Date(now.getTime() + this.config.deliveryTtlDays * 86_400_000);
     if (expiresAt <= now) throw new InvalidInputError('delivery/invalid_expiry', 'A delivery must expire in the future.');
     const id = randomUUID();
-    const token = newLinkToken();
     await this.repo.insert(tx, {
       id,
       subjectType: input.subjectType,
@@ -76,8 +88,6 @@ export class DeliveryService implements OnModuleInit {
       recipientMobile: input.recipient.mobile,
       language: input.recipient.language,
       display: input.display,
-      tokenHash: linkTokenHash(this.config.secretHashKey, token),
-      secretEnc: sealSecret(token, id, input.secret),
       hotpSecretEnc: sealHotpSecret(this.config.masterKeys, id, newHotpSecret()),
       createdAt: now,
       expiresAt,
@@ -89,26 +99,50 @@ export class DeliveryService implements OnModuleInit {
       environment: input.display.environment,
       detail: { deliveryId: id, contactId: input.recipient.contactId, recipient: maskEmail(input.recipient.email), mobile: maskPhone(input.recipient.mobile), reason: input.display.reason, expiresAt: expiresAt.toISOString() },
     });
-    // The link token leaves the process only inside this email's sealed payload (wiped once it is sent).
     await this.notifications.enqueueEmail(tx, {
       to: input.recipient.email,
-      template: 'delivery-link',
+      template: LINK_TEMPLATE,
       language: input.recipient.language,
       idempotencyKey: `delivery:${id}:link`,
       subject: { type: input.subjectType, id: input.subjectId },
       data: {
+        deliveryId: id,
         recipientName: input.recipient.name,
         partnerName: input.display.partnerName,
         apiName: input.display.apiName,
         environment: envLabel(input.display.environment),
         clientId: input.display.clientId,
         reason: input.display.reason,
-        link: `${this.config.publicBaseUrl}/delivery#${token}`,
         expiresAt: formatTime(expiresAt),
         maskedMobile: maskPhone(input.recipient.mobile),
       },
     });
     return { deliveryId: id, expiresAt };
+  }
+
+  /**
+   * Right before the link email goes out (each attempt): a new link token, a new secret from the subject's
+   * owner sealed under it, committed; the token then lives only in this process until the email carries it.
+   * A link from an earlier attempt stops working. Null when the delivery is no longer pending.
+   */
+  async armLink(deliveryId: string): Promise<{ link: string } | null> {
+    const token = newLinkToken();
+    const armed = await this.prisma.transaction(async (tx) => {
+      const d = await this.repo.findById(tx, deliveryId);
+      if (!d || effectiveState(d, this.clock.now()) !== 'pending') return null;
+      const issuer = this.issuers.get(d.subjectType);
+      if (!issuer) throw new UnavailableError('delivery/no_issuer', 'This secret cannot be sent right now. Try again later.');
+      const secret = await issuer(tx, d.subjectId);
+      const row = await this.repo.arm(tx, d.id, linkTokenHash(this.config.secretHashKey, token), sealSecret(token, d.id, secret), this.clock.now());
+      if (!row) return null;
+      await this.audit.record(tx, systemContext(), {
+        action: 'delivery.link_made',
+        ...auditSubject(d),
+        detail: { deliveryId: d.id, replacedEarlierLink: d.tokenHash !== null },
+      });
+      return row;
+    });
+    return armed ? { link: `${this.config.publicBaseUrl}/delivery#${token}` } : null;
   }
 
   /** Staff re-delivery (through the subject's owner) cancels the old one: its secret is wiped. Idempotent. */

@@ -32,8 +32,6 @@ export interface CreateDeliveryInput {
   subjectType: string;
   subjectId: string;
   recipient: DeliveryRecipient;
-  /** Plaintext; encrypted under a key derived from the link token, which the server does not keep. */
-  secret: string;
   display: DeliveryDisplay;
   /** Defaults to the configured delivery lifetime (7 days). */
   expiresAt?: Date;
@@ -47,6 +45,13 @@ export interface RevealedDelivery {
   display: DeliveryDisplay;
   revealedAt: Date;
 }
+
+/**
+ * Makes the secret to deliver when the link email is about to be sent (each attempt makes a new one):
+ * the owner keeps only its hash and returns the plaintext, which delivery seals under the new link token.
+ * Runs inside the arming transaction; throwing (e.g. the subject is no longer pending) sends nothing.
+ */
+export type SecretIssuer = (tx: Tx, subjectId: string) => Promise<string>;
 
 /** Runs inside the reveal transaction; throwing aborts the reveal (nothing is consumed). */
 export type RevealHandler = (tx: Tx, ctx: RequestContext, revealed: RevealedDelivery) => Promise<void>;

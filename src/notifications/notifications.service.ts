@@ -43,6 +43,12 @@ export interface NotificationView {
   sentAt: string | null;
 }
 
+/**
+ * Data a template needs that must not wait in the queue (a delivery link): made by its owner right before
+ * each send attempt. Null means the message is no longer wanted; it is closed without sending.
+ */
+export type LateData = (data: Record<string, unknown>) => Promise<Record<string, unknown> | null>;
+
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -53,6 +59,8 @@ const E164 = /^\+[1-9]\d{6,14}$/;
  */
 @Injectable()
 export class NotificationsService implements OnModuleInit {
+  private readonly lateData = new Map<string, LateData>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prisma: PrismaService,
@@ -69,6 +77,11 @@ export class NotificationsService implements OnModuleInit {
     this.queue.register(EMAIL_QUEUE, { retryLimit: 12, retryDelay: 15, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 300 }, (job) => this.handleEmail(job));
     // An SMS job that outlives its expiry is treated as interrupted mid-send (status stays `sending`): not resent.
     this.queue.register(SMS_QUEUE, { retryLimit: 6, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 120 }, (job) => this.handleSms(job));
+  }
+
+  registerLateData(template: string, provider: LateData): void {
+    if (this.lateData.has(template)) throw new Error(`late data for "${template}" is already registered`);
+    this.lateData.set(template, provider);
   }
 
   async enqueueEmail(tx: Tx, m: EmailMessage): Promise<void> {
@@ -128,7 +141,17 @@ export class NotificationsService implements OnModuleInit {
     let rendered;
     try {
       payload = this.payloadOf(n);
-      rendered = this.templates.email(n.template, n.language, payload.data);
+    } catch (err) {
+      return this.fail(n, `could not render the message: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`);
+    }
+    const late = this.lateData.get(n.template);
+    const extra = late ? await late(payload.data) : {};
+    if (!extra) {
+      await this.repo.finish(this.prisma, n.id, 'failed', { providerReason: 'not sent: no longer needed (its subject was closed before it could be sent)' });
+      return;
+    }
+    try {
+      rendered = this.templates.email(n.template, n.language, { ...payload.data, ...extra });
     } catch (err) {
       return this.fail(n, `could not render the message: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`);
     }

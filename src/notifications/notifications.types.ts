@@ -7,7 +7,7 @@ export interface EmailMessage {
   /** A template name under the notifications templates, e.g. 'onboarding-received'. */
   template: string;
   language: Language;
-  /** Values the template shows. Never a secret; a delivery link token is the one sanctioned exception (see delivery). */
+  /** Values the template shows. Never a secret: a delivery link is added only when the email is sent (`registerLateData`). */
   data: Record<string, unknown>;
   /** Same key, same message: enqueueing twice sends once. E.g. `onboarding:<id>:received`. */
   idempotencyKey: string;

@@ -21,10 +21,33 @@ export function codeFrom(body: string): string {
   return m[1];
 }
 
+/** A delivery input as tests use it: with the secret the test's subject owner will hand to delivery. */
+export type TestDeliveryInput = CreateDeliveryInput & { secret: string };
+
+/** Secrets the tests' subject owners return when delivery asks for one, by subject id. */
+const testSecrets = new Map<string, string>();
+const withIssuer = new WeakMap<DeliveryService, Set<string>>();
+
+/**
+ * Registers, once per app and subject type, a secret issuer that returns the secret of `deliveryInput`
+ * (a real owner makes a new one on each send; a test wants to know which to expect).
+ */
+export function useTestSecrets(deliveries: DeliveryService, subjectType: string): void {
+  const done = withIssuer.get(deliveries) ?? new Set<string>();
+  withIssuer.set(deliveries, done);
+  if (done.has(subjectType)) return;
+  deliveries.registerSecretIssuer(subjectType, async (_tx, subjectId) => {
+    const secret = testSecrets.get(subjectId);
+    if (!secret) throw new Error(`no test secret for subject ${subjectId}`);
+    return secret;
+  });
+  done.add(subjectType);
+}
+
 let mobileSeq = 100;
-export function deliveryInput(subjectType: string, over: Partial<CreateDeliveryInput> = {}): CreateDeliveryInput {
+export function deliveryInput(subjectType: string, over: Partial<TestDeliveryInput> = {}): TestDeliveryInput {
   const n = mobileSeq++;
-  return {
+  const input: TestDeliveryInput = {
     subjectType,
     subjectId: randomUUID(),
     recipient: { contactId: randomUUID(), name: 'Jane Tester', email: `jane-${n}@partner.example`, mobile: `+3161234${String(n).padStart(4, '0')}`, language: 'en' },
@@ -41,6 +64,8 @@ export function deliveryInput(subjectType: string, over: Partial<CreateDeliveryI
     },
     ...over,
   };
+  testSecrets.set(input.subjectId, input.secret);
+  return input;
 }
 
 /**
@@ -59,7 +84,8 @@ export class DeliveryDriver {
     this.notifications = t.app.get(NotificationsService);
   }
 
-  async create(input: CreateDeliveryInput): Promise<{ deliveryId: string; token: string; emailText: string; input: CreateDeliveryInput }> {
+  async create(input: TestDeliveryInput): Promise<{ deliveryId: string; token: string; emailText: string; input: TestDeliveryInput }> {
+    useTestSecrets(this.deliveries, input.subjectType);
     const { deliveryId } = await this.t.prisma.transaction((tx) => this.deliveries.create(tx, systemContext(), input));
     await this.notifications.drain();
     const mail = this.smtp.to(input.recipient.email).find((m) => m.text.includes('/delivery#'));
