@@ -16,6 +16,7 @@ import { OnboardingModule } from './onboarding/onboarding.module.js';
 import { DeliveryModule } from './delivery/delivery.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
 import { OauthModule } from './oauth/oauth.module.js';
+import { KeysModule } from './keys/keys.module.js';
 
 
 @Module({})
@@ -39,6 +40,7 @@ export class AppModule {
         DeliveryModule,
         CredentialsModule,
         OauthModule,
+        KeysModule,
       ],
     };
   }

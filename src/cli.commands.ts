@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ParseArgsConfig } from 'node:util';
 import { AuditService } from './audit/audit.service.js';
+import { keysRotateCommand, keysStatusCommand, signingKeyWithdrawCommand } from './keys/keys.cli.js';
 import { staffCreateCommand, staffTotpCommand } from './staff/staff.cli.js';
 
 export interface CliIo {
@@ -31,4 +32,7 @@ export const CLI_COMMANDS: CliCommand[] = [
   },
   staffCreateCommand,
   staffTotpCommand,
+  keysRotateCommand,
+  keysStatusCommand,
+  signingKeyWithdrawCommand,
 ];

@@ -218,7 +218,7 @@ describe('SMS', () => {
     await t.prisma.transaction((tx) => notifications.enqueueSms(tx, m));
     const admin = await t.db.admin();
     const before = await admin.query(`SELECT payload_enc FROM notification WHERE idempotency_key = $1`, [m.idempotencyKey]);
-    expect(before.rows[0].payload_enc).toMatch(/^v1\./);
+    expect(before.rows[0].payload_enc).toMatch(/^v2\./);
     expect(before.rows[0].payload_enc).not.toContain(String(m.data.code));
     const jobs = await admin.query(`SELECT data::text FROM pgboss.job WHERE data::text LIKE $1`, [`%${String(m.data.code)}%`]);
     expect(jobs.rows).toHaveLength(0);

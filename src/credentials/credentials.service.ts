@@ -196,7 +196,7 @@ export class CredentialsService implements OnModuleInit {
     const placeholder = newClientSecret(environment);
     // Provisional expiry; the lifetime counts from activation (reveal).
     const expiresAt = new Date(this.clock.now().getTime() + this.config.credentials.secretLifetimeDays * DAY_MS);
-    await this.repo.createSecret(tx, { id: secretId, credentialId, secretHash: this.hashSecret(placeholder), secretHashKid: this.secretHashKid, hint: 'not sent yet', expiresAt });
+    await this.repo.createSecret(tx, { id: secretId, credentialId, secretHash: this.hashSecret(placeholder), secretHashKid: this.secretHashKid, hint: secretHint(placeholder).slice(0, -4), expiresAt });
     return { secretId };
   }
 

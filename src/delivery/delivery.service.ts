@@ -44,7 +44,7 @@ export class DeliveryService implements OnModuleInit {
 
   onModuleInit(): void {
     // A pg-boss schedule: one job every 5 minutes across all instances.
-    this.notifications.registerLateData(LINK_TEMPLATE, async (data) => this.armLink(String(data.deliveryId)));
+    this.notifications.registerLateData(LINK_TEMPLATE, async (data) => (typeof data.deliveryId === 'string' ? this.armLink(data.deliveryId) : {}));
     this.queue.register(EXPIRY_QUEUE, { retryLimit: 2, retryDelay: 30, expireInSeconds: 300 }, async () => void (await this.expireDue()), '*/5 * * * *');
   }
 

@@ -40,8 +40,35 @@ export class SigningKeysRepository {
     return rows as unknown as SigningKeyRow[];
   }
 
-  async isRevoked(jti: string): Promise<boolean> {
-    return (await this.prisma.oauthRevokedToken.count({ where: { jti } })) > 0;
+  /** Revoked by its client (RFC 7009), or signed by a key that was withdrawn: one round trip either way. */
+  async isRevoked(jti: string, kid: string): Promise<boolean> {
+    const rows = await this.prisma.$queryRaw<Array<{ refused: boolean }>>`
+      SELECT EXISTS (SELECT 1 FROM oauth_revoked_token WHERE jti = ${jti})
+          OR EXISTS (SELECT 1 FROM oauth_signing_key WHERE kid = ${kid} AND withdrawn_at IS NOT NULL) AS refused`;
+    return rows[0]?.refused === true;
+  }
+
+  /** Takes a key out of signing and out of the JWKS now. Null when there is no such key or it was already withdrawn. */
+  async withdraw(tx: Tx, kid: string, now: Date, reason: string): Promise<{ kid: string; environment: Environment } | null> {
+    const rows = await tx.$queryRaw<Array<{ kid: string; environment: Environment }>>`
+      UPDATE oauth_signing_key
+         SET withdrawn_at = ${now}, withdrawn_reason = ${reason}, sign_until = LEAST(sign_until, ${now}), publish_until = ${now}
+       WHERE kid = ${kid} AND withdrawn_at IS NULL
+      RETURNING kid, environment::text AS environment`;
+    return rows[0] ?? null;
+  }
+
+  async withdrawnAmong(kids: string[]): Promise<string[]> {
+    if (!kids.length) return [];
+    const rows = await this.prisma.oauthSigningKey.findMany({ where: { kid: { in: kids }, withdrawnAt: { not: null } }, select: { kid: true } });
+    return rows.map((r) => r.kid);
+  }
+
+  async list(): Promise<Array<{ kid: string; environment: Environment; createdAt: Date; signUntil: Date; publishUntil: Date; withdrawnAt: Date | null; withdrawnReason: string | null }>> {
+    return this.prisma.oauthSigningKey.findMany({
+      select: { kid: true, environment: true, createdAt: true, signUntil: true, publishUntil: true, withdrawnAt: true, withdrawnReason: true },
+      orderBy: [{ environment: 'asc' }, { createdAt: 'desc' }],
+    });
   }
 
   async revokeToken(data: { jti: string; environment: Environment; clientId: string; expiresAt: Date; revokedAt: Date }): Promise<void> {

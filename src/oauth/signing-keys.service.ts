@@ -4,8 +4,9 @@ import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
+import { InvalidInputError, NotFoundError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.module.js';
-import { systemContext } from '../common/request-context.js';
+import { systemContext, type RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ENVIRONMENTS } from '../credentials/credential-format.js';
@@ -17,6 +18,8 @@ const DAY_MS = 86_400_000;
 /** Slack for clocks of resource servers and JWKS caches before an old public key is withdrawn. */
 const PUBLISH_MARGIN_MS = 60 * 60 * 1000;
 const PREPUBLISH_MS = DAY_MS;
+/** How often an instance asks whether a key it signs with was withdrawn elsewhere. */
+const WITHDRAWAL_CHECK_MS = 5_000;
 
 export interface Signer {
   kid: string;
@@ -37,6 +40,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly pending = new Map<Environment, Promise<Signer>>();
   private readonly verifySets = new Map<Environment, { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet> }>();
   private timer: NodeJS.Timeout | null = null;
+  private withdrawalTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -59,10 +63,46 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       this.repo.purgeRevokedTokens(this.clock.now()).catch(() => undefined);
     }, 60 * 60 * 1000);
     this.timer.unref();
+    this.withdrawalTimer = setInterval(() => void this.dropWithdrawnSigners().catch((err) => this.logger.warn({ err }, 'signing key withdrawal check failed')), WITHDRAWAL_CHECK_MS);
+    this.withdrawalTimer.unref();
   }
 
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.withdrawalTimer) clearInterval(this.withdrawalTimer);
+  }
+
+  /**
+   * Withdraws a signing key now (a compromise, say): it signs nothing more, leaves the JWKS, and introspection
+   * answers `active: false` for its tokens. A new key takes over signing at once on this instance, and
+   * within WITHDRAWAL_CHECK_MS on the others.
+   */
+  async withdraw(ctx: RequestContext, kid: string, reason: string): Promise<{ kid: string; environment: Environment; signingKid: string }> {
+    const why = reason.trim().slice(0, 500);
+    if (!why) throw new InvalidInputError('signing_key/reason_required', 'Say why the key is withdrawn.');
+    const withdrawn = await this.prisma.transaction(async (tx) => {
+      const w = await this.repo.withdraw(tx, kid, this.clock.now(), why);
+      if (!w) throw new NotFoundError('signing_key/not_found', 'No signing key with this kid that is not already withdrawn.');
+      await this.audit.record(tx, ctx, { action: 'oauth.signing_key_withdrawn', subjectType: 'oauth_signing_key', subjectId: kid, environment: w.environment, detail: { kid, reason: why } });
+      return w;
+    });
+    this.forget(withdrawn.environment);
+    const next = await this.signer(withdrawn.environment);
+    return { kid, environment: withdrawn.environment, signingKid: next.kid };
+  }
+
+  listKeys() {
+    return this.repo.list();
+  }
+
+  private forget(environment: Environment): void {
+    this.signers.delete(environment);
+    this.verifySets.delete(environment);
+  }
+
+  private async dropWithdrawnSigners(): Promise<void> {
+    const withdrawn = new Set(await this.repo.withdrawnAmong([...this.signers.values()].map((s) => s.kid)));
+    for (const [env, s] of this.signers) if (withdrawn.has(s.kid)) this.forget(env);
   }
 
   /** The key to sign with now; synchronous on the hot path once loaded. */
@@ -161,8 +201,9 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return entry.set;
   }
 
-  isRevoked(jti: string): Promise<boolean> {
-    return this.repo.isRevoked(jti);
+  /** The token was revoked, or its signing key withdrawn. */
+  isRevoked(jti: string, kid: string): Promise<boolean> {
+    return this.repo.isRevoked(jti, kid);
   }
 
   revokeToken(data: { jti: string; environment: Environment; clientId: string; expiresAt: Date }): Promise<void> {

@@ -223,7 +223,7 @@ export class TokenService {
     // Any authenticated client of this issuer may introspect its tokens (as in Keycloak): the answer tells
     // no more than the token itself, plus whether it still counts (RFC 7662 §2.2).
     if (!claims || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') return { active: false };
-    if (await this.keys.isRevoked(claims.jti)) return { active: false };
+    if (await this.keys.isRevoked(claims.jti, String(decodeProtectedHeader(token).kid))) return { active: false };
     const owner = await this.registry.get(claims.client_id);
     if (!owner || owner.state !== 'active' || owner.environment !== environment) return { active: false };
     return {

@@ -52,6 +52,9 @@ const POLICY: Record<string, Policy> = {
   'GET /api/onboarding-requests/catalogue': 'viewer',
   'GET /api/onboarding-requests/issuable': 'viewer',
   // staff accounts and own account (JSON API)
+  'GET /api/keys/status': 'admin',
+  'GET /api/signing-keys': 'admin',
+  'POST /api/signing-keys/:kid/withdraw': 'admin',
   'GET /api/staff': 'admin',
   'POST /api/staff': 'admin',
   'GET /api/staff/:id': 'admin',

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import type { SealedColumn } from './sealed-columns.js';
+
+export interface SealedValue {
+  id: string;
+  sealed: string;
+}
+
+/** Raw SQL over the sealed columns of other features' tables: the names come from SEALED_COLUMNS, never from input. */
+@Injectable()
+export class KeyRotationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Up to `limit` values not sealed under `currentId`, locked; rows another transaction holds are skipped. */
+  async lockStale(tx: Tx, c: SealedColumn, currentId: string, limit: number, skip: string[]): Promise<SealedValue[]> {
+    return tx.$queryRawUnsafe<SealedValue[]>(
+      `SELECT ${c.idColumn}::text AS id, ${c.column} AS sealed FROM ${c.table}
+        WHERE ${c.column} IS NOT NULL AND ${c.column} NOT LIKE $1 AND NOT (${c.idColumn}::text = ANY($2::text[]))
+        ORDER BY ${c.idColumn} LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      `v2.${currentId}.%`,
+      skip,
+      limit,
+    );
+  }
+
+  /** Replaces one sealed value, only if it is still the one that was read. */
+  async replace(tx: Tx, c: SealedColumn, id: string, before: string, after: string): Promise<boolean> {
+    const n = await tx.$executeRawUnsafe(`UPDATE ${c.table} SET ${c.column} = $1 WHERE ${c.idColumn}::text = $2 AND ${c.column} = $3`, after, id, before);
+    return n === 1;
+  }
+
+  /** How many values each key id seals in this column ('v1' for values from before key ids). */
+  async countByKey(c: SealedColumn): Promise<Record<string, number>> {
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ kid: string; n: bigint }>>(
+      `SELECT CASE WHEN ${c.column} LIKE 'v2.%' THEN split_part(${c.column}, '.', 2) ELSE split_part(${c.column}, '.', 1) END AS kid, count(*) AS n
+         FROM ${c.table} WHERE ${c.column} IS NOT NULL GROUP BY 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.kid, Number(r.n)]));
+  }
+
+  /** Client secrets that still count (pending or active) by the id of the hash key that made their hash. */
+  async secretHashesByKey(): Promise<Record<string, number>> {
+    const rows = await this.prisma.$queryRaw<Array<{ kid: string | null; n: bigint }>>`
+      SELECT secret_hash_kid AS kid, count(*) AS n FROM credential_secret WHERE state IN ('pending_delivery', 'active') GROUP BY 1`;
+    return Object.fromEntries(rows.map((r) => [r.kid ?? 'before key ids', Number(r.n)]));
+  }
+}
