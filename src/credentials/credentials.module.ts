@@ -10,11 +10,12 @@ import { RotationService } from './rotation.service.js';
 import { ExpiryReminders } from './expiry-reminders.js';
 import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
+import { SecretHashes } from './secret-hashes.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
-  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders],
-  exports: [CredentialsService, ClientRegistry],
+  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes],
+  exports: [CredentialsService, ClientRegistry, SecretHashes],
 })
 export class CredentialsModule {}

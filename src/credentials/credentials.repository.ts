@@ -39,6 +39,12 @@ export class CredentialsRepository {
     await tx.credentialSecret.create({ data: { ...data, state: 'pending_delivery' } });
   }
 
+  /** After a hash key rotation: the hash under the current key replaces the old one (if it is still that). */
+  async rehashSecret(tx: Tx, secretId: string, oldHash: string, newHash: string, kid: string): Promise<boolean> {
+    const r = await tx.credentialSecret.updateMany({ where: { id: secretId, secretHash: oldHash }, data: { secretHash: newHash, secretHashKid: kid } });
+    return r.count === 1;
+  }
+
   async renewPendingSecret(tx: Tx, secretId: string, data: { secretHash: string; secretHashKid: string; hint: string }): Promise<boolean> {
     const r = await tx.credentialSecret.updateMany({ where: { id: secretId, state: 'pending_delivery' }, data });
     return r.count === 1;

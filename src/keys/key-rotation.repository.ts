@@ -24,10 +24,19 @@ export class KeyRotationRepository {
     );
   }
 
-  /** Replaces one sealed value, only if it is still the one that was read. */
-  async replace(tx: Tx, c: SealedColumn, id: string, before: string, after: string): Promise<boolean> {
-    const n = await tx.$executeRawUnsafe(`UPDATE ${c.table} SET ${c.column} = $1 WHERE ${c.idColumn}::text = $2 AND ${c.column} = $3`, after, id, before);
-    return n === 1;
+  /** Replaces sealed values in one statement, each only if it is still the one that was read; returns the ids replaced. */
+  async replace(tx: Tx, c: SealedColumn, values: Array<{ id: string; before: string; after: string }>): Promise<string[]> {
+    if (!values.length) return [];
+    const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+      `UPDATE ${c.table} AS t SET ${c.column} = v.after
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, before, after)
+        WHERE t.${c.idColumn}::text = v.id AND t.${c.column} = v.before
+      RETURNING t.${c.idColumn}::text AS id`,
+      values.map((v) => v.id),
+      values.map((v) => v.before),
+      values.map((v) => v.after),
+    );
+    return rows.map((r) => r.id);
   }
 
   /** How many values each key id seals in this column ('v1' for values from before key ids). */

@@ -49,8 +49,7 @@ export class KeyRotationService {
       for (;;) {
         const done = await this.prisma.transaction(async (tx) => {
           const rows = await this.repo.lockStale(tx, c, ring.currentId, batchSize, skip);
-          const fromKeys: Record<string, number> = {};
-          let n = 0;
+          const resealed: Array<{ id: string; before: string; after: string }> = [];
           for (const r of rows) {
             let plain: Buffer;
             try {
@@ -60,13 +59,17 @@ export class KeyRotationService {
               report.unreadable.push({ table: c.table, id: r.id, reason: err instanceof Error ? err.message : 'cannot open' });
               continue;
             }
-            if (await this.repo.replace(tx, c, r.id, r.sealed, ring.seal(plain, c.aad(r.id)))) {
-              n++;
-              const from = Keyring.idOf(r.sealed) ?? 'v1';
-              fromKeys[from] = (fromKeys[from] ?? 0) + 1;
-            }
+            resealed.push({ id: r.id, before: r.sealed, after: ring.seal(plain, c.aad(r.id)) });
             plain.fill(0);
           }
+          const replaced = new Set(await this.repo.replace(tx, c, resealed));
+          const fromKeys: Record<string, number> = {};
+          for (const v of resealed) {
+            if (!replaced.has(v.id)) continue;
+            const from = Keyring.idOf(v.before) ?? 'v1';
+            fromKeys[from] = (fromKeys[from] ?? 0) + 1;
+          }
+          const n = replaced.size;
           if (n) {
             await this.audit.record(tx, systemContext(), {
               action: 'keys.resealed',

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock.js';
-import { constantTimeEqual, hmacSha256Hex } from '../common/crypto.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ClientRegistry } from '../credentials/client-registry.js';
+import { SecretHashes } from '../credentials/secret-hashes.js';
 import { environmentLabel, environmentOfClientId } from '../credentials/credential-format.js';
 import type { ClientRecord, ClientSecretRecord } from '../credentials/credentials.types.js';
 import type { Environment } from '../generated/prisma/enums.js';
@@ -44,6 +44,7 @@ function formDecode(s: string): string {
 export class TokenService {
   constructor(
     private readonly registry: ClientRegistry,
+    private readonly secretHashes: SecretHashes,
     private readonly keys: SigningKeysService,
     private readonly limiter: FailureLimiter,
     private readonly clock: Clock,
@@ -146,9 +147,7 @@ export class TokenService {
   }
 
   private check(environment: Environment, presented: PresentedClient, basic: boolean, record: ClientRecord): AuthenticatedClient {
-    const hash = hmacSha256Hex(this.config.secretHashKey, presented.clientSecret);
-    let match: ClientSecretRecord | undefined;
-    for (const s of record.secrets) if (constantTimeEqual(s.hash, hash) && !match) match = s;
+    const match: ClientSecretRecord | undefined = this.secretHashes.match(record.clientId, record.secrets, presented.clientSecret);
     if (!match) throw this.clientError(GENERIC_AUTH_FAILURE, basic, 'wrong_secret', environment);
     const now = this.clock.now();
     const day = (d: Date) => d.toISOString().slice(0, 10);

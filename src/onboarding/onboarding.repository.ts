@@ -90,8 +90,9 @@ export class OnboardingRepository {
     return tx.onboardingRequest.findUnique({ where: { id }, select: CORE_SELECT });
   }
 
-  coreByStatusTokenHash(hash: string, tx: Tx = this.prisma): Promise<RequestCore | null> {
-    return tx.onboardingRequest.findUnique({ where: { statusTokenHash: hash }, select: CORE_SELECT });
+  /** One hash per configured hash key: a status link from before a SECRET_HASH_KEY rotation still opens. */
+  coreByStatusTokenHash(hashes: string[], tx: Tx = this.prisma): Promise<RequestCore | null> {
+    return tx.onboardingRequest.findFirst({ where: { statusTokenHash: { in: hashes } }, select: CORE_SELECT });
   }
 
   /**

@@ -208,7 +208,7 @@ export class OnboardingService {
   }
 
   private async partnerRequest(token: string): Promise<RequestCore> {
-    const core = STATUS_TOKEN_PATTERN.test(token) ? await this.repo.coreByStatusTokenHash(this.hashToken(token)) : null;
+    const core = STATUS_TOKEN_PATTERN.test(token) ? await this.repo.coreByStatusTokenHash([this.config.secretHashKey, ...this.config.secretHashKeysPrevious].map((k) => statusTokenHash(k, token))) : null;
     if (!core) throw new NotFoundError('onboarding/status_link_unknown', 'This status link is not valid. Use the link from your confirmation email.');
     return core;
   }

@@ -123,17 +123,17 @@ export class SignInService implements OnModuleInit {
     const method = isTotpShaped(code) ? 'totp' : 'recovery_code';
     try {
       let step: number | null = null;
-      let recoveryHash: string | null = null;
+      let recoveryHashes: string[] = [];
       if (method === 'totp') {
         step = await matchTotp(this.totpSecretOf(account), code, now);
         if (step === null) throw new AttemptRejected();
       } else {
         const normalised = normaliseRecoveryCode(code);
         if (!normalised) throw new AttemptRejected();
-        recoveryHash = this.recoveryHash(normalised);
+        recoveryHashes = [this.config.secretHashKey, ...this.config.secretHashKeysPrevious].map((k) => hmacSha256Hex(k, `staff-recovery:${normalised}`));
       }
       return await this.prisma.transaction(async (tx) => {
-        const used = step !== null ? await this.staff.useTotpStep(tx, account.id, step) : await this.staff.useRecoveryCode(tx, account.id, recoveryHash!, now);
+        const used = step !== null ? await this.staff.useTotpStep(tx, account.id, step) : await this.staff.useRecoveryCode(tx, account.id, recoveryHashes, now);
         if (!used || !(await this.pending.consume(tx, p.id, now))) throw new AttemptRejected();
         const detail: Record<string, unknown> = { method };
         if (method === 'recovery_code') detail.recoveryCodesLeft = await this.staff.unusedRecoveryCodes(account.id, tx);

@@ -102,8 +102,9 @@ export class StaffRepository {
   }
 
   /** Consumes one unused recovery code in one conditional UPDATE. */
-  async useRecoveryCode(tx: Tx, staffId: string, codeHash: string, now: Date): Promise<boolean> {
-    const r = await tx.staffRecoveryCode.updateMany({ where: { staffId, codeHash, usedAt: null }, data: { usedAt: now } });
+  /** `codeHashes`: the code under each configured hash key, so codes from before a key rotation still work. */
+  async useRecoveryCode(tx: Tx, staffId: string, codeHashes: string[], now: Date): Promise<boolean> {
+    const r = await tx.staffRecoveryCode.updateMany({ where: { staffId, codeHash: { in: codeHashes }, usedAt: null }, data: { usedAt: now } });
     return r.count === 1;
   }
 
