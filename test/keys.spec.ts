@@ -12,7 +12,8 @@ import { NotificationsService } from '../src/notifications/notifications.service
 import { basic, form, FORM_HEADERS, issueCredential } from './credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
-import { deliveryInput, useTestSecrets } from './support/delivery-harness.js';
+import { deliveryInput, linkTokenFrom, useTestSecrets } from './support/delivery-harness.js';
+import { Browser, enrolledStaff, signIn } from './staff.helpers.js';
 import { createStaffWithSession } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 
@@ -187,6 +188,52 @@ describe('SECRET_HASH_KEY rotation', () => {
     expect((await tokenFor(c, used.clientId, used.secret)).statusCode).toBe(200);
     expect((await tokenFor(c, unused.clientId, unused.secret)).statusCode).toBe(200);
     for (const x of [a, without, b, c]) {
+      await x.close();
+      apps.splice(apps.indexOf(x), 1);
+    }
+  });
+});
+
+describe('SECRET_HASH_KEY rotation: links and codes made before it', () => {
+  it('delivery links, application status links and staff recovery codes made under the old key work while it is kept', async () => {
+    const master = b64(randomBytes(32));
+    const h1 = randomBytes(32);
+    const h2 = randomBytes(32);
+    const a = await instance({ MASTER_KEY: master, SECRET_HASH_KEY: b64(h1) });
+    const admin = await enrolledStaff(a, 'admin');
+    const staff = await createStaffWithSession(a, { role: 'reviewer' });
+    const request = await a.inject({
+      method: 'POST',
+      url: '/api/onboarding-requests',
+      headers: staff.headers,
+      payload: {
+        partner: { legalName: 'Sleutel B.V.', registrationNumber: '12345678', country: 'NL' },
+        contact: { name: 'Jan Smit', email: 'jan@sleutel.example', mobile: '+31612345678' },
+        language: 'en',
+        purpose: 'Employees order lunch through our app and pay with their cafetaria budget.',
+        items: [{ api: 'cafetariaplan', environment: 'acceptance' }],
+      },
+    });
+    expect(request.statusCode, request.body).toBe(201);
+    const statusPath = new URL(request.json().statusUrl as string).pathname;
+    const input = deliveryInput('keys-links');
+    useTestSecrets(a.app.get(DeliveryService), 'keys-links');
+    await a.prisma.transaction((tx) => a.app.get(DeliveryService).create(tx, systemContext(), input));
+    await a.app.get(NotificationsService).drain();
+    const link = linkTokenFrom(smtp.to(input.recipient.email).find((m) => m.text.includes('/delivery#'))!.text);
+
+    const lookup = (x: TestApp) => x.inject({ method: 'POST', url: '/api/deliveries/lookup', payload: { token: link }, remoteAddress: '198.51.100.90' });
+    const withoutOld = await instance({ MASTER_KEY: master, SECRET_HASH_KEY: b64(h2) });
+    expect((await lookup(withoutOld)).statusCode).toBe(404);
+    expect((await withoutOld.inject({ method: 'GET', url: statusPath })).statusCode).toBe(404);
+
+    const b = await instance({ MASTER_KEY: master, SECRET_HASH_KEY: b64(h2), SECRET_HASH_KEY_PREVIOUS: b64(h1) });
+    expect((await lookup(b)).statusCode).toBe(200);
+    expect((await b.inject({ method: 'GET', url: statusPath })).statusCode).toBe(200);
+    const signedIn = await signIn(b, new Browser(b), admin, admin.recoveryCodes[0]);
+    expect(signedIn.statusCode).toBe(303);
+    expect(signedIn.headers.location).toBe('/console');
+    for (const x of [a, withoutOld, b]) {
       await x.close();
       apps.splice(apps.indexOf(x), 1);
     }
