@@ -90,6 +90,11 @@ export class OnboardingRepository {
     return tx.onboardingRequest.findUnique({ where: { id }, select: CORE_SELECT });
   }
 
+  async rehashStatusToken(id: string, oldHashes: string[], currentHash: string): Promise<void> {
+    // Raw, so updated_at (the partner's "last changed") stays as it was: nothing about the request changed.
+    await this.prisma.$executeRaw`UPDATE onboarding_request SET status_token_hash = ${currentHash} WHERE id = ${id}::uuid AND status_token_hash = ANY(${oldHashes}::text[])`;
+  }
+
   /** One hash per configured hash key: a status link from before a SECRET_HASH_KEY rotation still opens. */
   coreByStatusTokenHash(hashes: string[], tx: Tx = this.prisma): Promise<RequestCore | null> {
     return tx.onboardingRequest.findFirst({ where: { statusTokenHash: { in: hashes } }, select: CORE_SELECT });

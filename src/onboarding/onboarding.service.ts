@@ -208,8 +208,11 @@ export class OnboardingService {
   }
 
   private async partnerRequest(token: string): Promise<RequestCore> {
-    const core = STATUS_TOKEN_PATTERN.test(token) ? await this.repo.coreByStatusTokenHash([this.config.secretHashKey, ...this.config.secretHashKeysPrevious].map((k) => statusTokenHash(k, token))) : null;
+    const hashes = [this.config.secretHashKey, ...this.config.secretHashKeysPrevious].map((k) => statusTokenHash(k, token));
+    const core = STATUS_TOKEN_PATTERN.test(token) ? await this.repo.coreByStatusTokenHash(hashes) : null;
     if (!core) throw new NotFoundError('onboarding/status_link_unknown', 'This status link is not valid. Use the link from your confirmation email.');
+    // After a SECRET_HASH_KEY rotation a status link is re-hashed under the current key on its first use.
+    if (hashes.length > 1) await this.repo.rehashStatusToken(core.id, hashes.slice(1), hashes[0]);
     return core;
   }
 
