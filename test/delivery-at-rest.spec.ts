@@ -175,4 +175,15 @@ describe('a copy of the database plus the configuration, taken while a link emai
     expect(n.status).toBe('failed');
     expect(n.payloadEnc).toBeNull();
   });
+
+  it('a credential revoked before its link email could go out gets no email and no secret', async () => {
+    await smtp.stop();
+    const issued = await issue();
+    await t.app.get(CredentialsService).revoke(systemContext(), issued.credentialId, 'partner left');
+    await smtp.start();
+    await t.app.get(NotificationsService).drain({ includeDelayed: true });
+    expect(smtp.to(issued.email)).toHaveLength(0);
+    expect(await t.prisma.delivery.findUniqueOrThrow({ where: { id: issued.deliveryId } })).toMatchObject({ tokenHash: null, secretEnc: null });
+    expect((await t.prisma.notification.findUniqueOrThrow({ where: { idempotencyKey: `delivery:${issued.deliveryId}:link` } })).status).toBe('failed');
+  });
 });

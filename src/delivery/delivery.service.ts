@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
-import { InvalidInputError, NotFoundError, UnavailableError } from '../common/domain-error.js';
+import { DomainError, InvalidInputError, NotFoundError, UnavailableError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.module.js';
 import { systemContext, type RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -132,7 +132,14 @@ export class DeliveryService implements OnModuleInit {
       if (!d || effectiveState(d, this.clock.now()) !== 'pending') return null;
       const issuer = this.issuers.get(d.subjectType);
       if (!issuer) throw new UnavailableError('delivery/no_issuer', 'This secret cannot be sent right now. Try again later.');
-      const secret = await issuer(tx, d.subjectId);
+      let secret: string;
+      try {
+        secret = await issuer(tx, d.subjectId);
+      } catch (err) {
+        // The owner no longer wants this secret sent (revoked, replaced): the email is closed unsent.
+        if (err instanceof DomainError && (err.kind === 'conflict' || err.kind === 'not_found')) return null;
+        throw err;
+      }
       const row = await this.repo.arm(tx, d.id, linkTokenHash(this.config.secretHashKey, token), sealSecret(token, d.id, secret), this.clock.now());
       if (!row) return null;
       await this.audit.record(tx, systemContext(), {

@@ -145,7 +145,13 @@ export class NotificationsService implements OnModuleInit {
       return this.fail(n, `could not render the message: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`);
     }
     const late = this.lateData.get(n.template);
-    const extra = late ? await late(payload.data) : {};
+    let extra: Record<string, unknown> | null;
+    try {
+      extra = late ? await late(payload.data) : {};
+    } catch (err) {
+      const reason = `could not prepare the message: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`;
+      return this.retryOrGiveUp(job, n, { kind: 'retry', reason }, await this.repo.countAttempt(n.id));
+    }
     if (!extra) {
       await this.repo.finish(this.prisma, n.id, 'failed', { providerReason: 'not sent: no longer needed (its subject was closed before it could be sent)' });
       return;
