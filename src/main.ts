@@ -5,6 +5,7 @@ import { createLogger } from './common/logger.js';
 import { StartupHints } from './common/startup-hints.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { resolveDatabase } from './database/resolve-database.js';
+import { DatabaseRoleError } from './database/runtime-checks.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -29,10 +30,20 @@ async function bootstrap(): Promise<void> {
   });
   const logger = createLogger(config.logLevel, destination);
   if (!config.databaseUrl) logger.info({ dataDir: config.embeddedPgDir, port: config.embeddedPgPort }, 'no DATABASE_URL: using the embedded PostgreSQL');
-  const db = await resolveDatabase(config);
+  let db;
+  try {
+    db = await resolveDatabase(config);
+  } catch (err) {
+    if (err instanceof DatabaseRoleError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
   config = db.config;
   const embedded = db.embedded;
-  logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
+  if (config.nodeEnv === 'production') logger.info('database checked: migrations applied, least-privilege role');
+  else logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
 
   const app = await createApp(config, { logger });
   let stopping = false;
