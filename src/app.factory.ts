@@ -26,7 +26,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 /** Creates the Nest application from the root module; tests pass one that overrides providers (the clock). */
-export type AppBuilder = (rootModule: DynamicModule, adapter: FastifyAdapter, options: NestApplicationOptions) => Promise<NestFastifyApplication>;
+export type AppBuilder = (rootModule: DynamicModule, adapter: FastifyAdapter<any>, options: NestApplicationOptions) => Promise<NestFastifyApplication>;
 
 export interface CreateAppOptions {
   logger?: Logger;
@@ -38,7 +38,7 @@ const nestFactoryBuilder: AppBuilder = (rootModule, adapter, options) => NestFac
 /** Builds the whole application the same way for `main.ts`, tests and benchmarks. */
 export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const adapter = new FastifyAdapter({
+  const adapter: FastifyAdapter<any> = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
