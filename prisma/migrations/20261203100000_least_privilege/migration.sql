@@ -1,11 +1,14 @@
 -- Least privilege: migrations run as the role that owns the schema; the service runs as a login role that is a
 -- member of the group role credentials_app, which owns nothing and holds only the grants below.
--- Roles are cluster-wide and several databases may share a cluster: create the group role only if missing.
+-- Roles are cluster-wide and several databases may share a cluster: create the group role only if missing
+-- (an owner role without CREATEROLE then needs it created beforehand, as README "Deploying" shows).
 DO $$
 BEGIN
-  CREATE ROLE credentials_app NOLOGIN;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'credentials_app') THEN
+    CREATE ROLE credentials_app NOLOGIN;
+  END IF;
 EXCEPTION WHEN duplicate_object THEN
-  NULL;
+  NULL; -- created by a concurrent migration of another database in the same cluster
 END $$;
 
 GRANT USAGE ON SCHEMA public TO credentials_app;
