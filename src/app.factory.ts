@@ -6,7 +6,6 @@ import { ValidationPipe, type DynamicModule, type INestApplication, type NestApp
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Test } from '@nestjs/testing';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createRequire } from 'node:module';
@@ -23,7 +22,6 @@ import type { AppConfig } from './config/config.js';
 import { Metrics } from './metrics/metrics.js';
 import type { ValidationError } from 'class-validator';
 
-void Test;
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
