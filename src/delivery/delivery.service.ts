@@ -22,7 +22,8 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
  * Two-channel secret delivery: a one-time link by email (the secret is made when the email is sent and
- * sealed under a key derived from the link token, which the server never stores) plus a one-time SMS code (HOTP with a server-side counter).
+ * sealed under a key derived from the link token, which the server never stores) plus a one-time SMS code
+ * (HOTP with a server-side counter).
  * Generic: it delivers "a secret for a subject"; the use case that owns the subject registers a reveal
  * handler that runs inside the reveal transaction. The partner's steps live in DeliveryRevealService.
  */
@@ -43,8 +44,8 @@ export class DeliveryService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // A pg-boss schedule: one job every 5 minutes across all instances.
     this.notifications.registerLateData(LINK_TEMPLATE, async (data) => (typeof data.deliveryId === 'string' ? this.armLink(data.deliveryId) : {}));
+    // A pg-boss schedule: one job every 5 minutes across all instances.
     this.queue.register(EXPIRY_QUEUE, { retryLimit: 2, retryDelay: 30, expireInSeconds: 300 }, async () => void (await this.expireDue()), '*/5 * * * *');
   }
 
