@@ -171,15 +171,20 @@ describe('SECRET_HASH_KEY rotation', () => {
     expect(ours(before)[keyId(h1)]).toBeGreaterThanOrEqual(2);
     expect((await tokenFor(b, used.clientId, used.secret)).statusCode).toBe(200);
     // Re-hashed after the answer, once.
-    const deadline = Date.now() + 5_000;
-    let row = await b.prisma.credentialSecret.findUniqueOrThrow({ where: { id: used.secretId } });
-    while (row.secretHashKid !== keyId(h2) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      row = await b.prisma.credentialSecret.findUniqueOrThrow({ where: { id: used.secretId } });
-    }
-    expect(row.secretHashKid).toBe(keyId(h2));
+    const rehashed = async (secretId: string) => {
+      const deadline = Date.now() + 10_000;
+      let row = await b.prisma.credentialSecret.findUniqueOrThrow({ where: { id: secretId } });
+      while (row.secretHashKid !== keyId(h2) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        row = await b.prisma.credentialSecret.findUniqueOrThrow({ where: { id: secretId } });
+      }
+      return row.secretHashKid;
+    };
+    expect(await rehashed(used.secretId)).toBe(keyId(h2));
+    expect((await b.prisma.credentialSecret.findUniqueOrThrow({ where: { id: unused.secretId } })).secretHashKid).toBe(keyId(h1));
     expect((await tokenFor(b, used.clientId, used.secret)).statusCode).toBe(200);
     expect((await tokenFor(b, unused.clientId, unused.secret)).statusCode).toBe(200);
+    expect(await rehashed(unused.secretId)).toBe(keyId(h2));
     const after = await status();
     expect(after.secretHashKey.current).toBe(keyId(h2));
     expect(after.secretHashKey.notCurrent).toBe(before.secretHashKey.notCurrent - 2);
