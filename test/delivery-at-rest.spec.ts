@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hkdfSync } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { open } from '../src/common/crypto.js';
 import { systemContext } from '../src/common/request-context.js';
 import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from '../src/credentials/credentials.service.js';
@@ -185,5 +186,35 @@ describe('a copy of the database plus the configuration, taken while a link emai
     expect(smtp.to(issued.email)).toHaveLength(0);
     expect(await t.prisma.delivery.findUniqueOrThrow({ where: { id: issued.deliveryId } })).toMatchObject({ tokenHash: null, secretEnc: null });
     expect((await t.prisma.notification.findUniqueOrThrow({ where: { idempotencyKey: `delivery:${issued.deliveryId}:link` } })).status).toBe('failed');
+  });
+
+  it('nor while the link email is being sent: the token is then only in the sending process', async () => {
+    const issued = await issue();
+    // An SMTP server that takes the connection and never answers: the send hangs after the link was made.
+    await smtp.stop();
+    const held: Socket[] = [];
+    const hanging = createServer((sock) => void held.push(sock));
+    await new Promise<void>((resolve) => hanging.listen(smtp.port, '127.0.0.1', resolve));
+    const sending = t.app.get(NotificationsService).drain();
+    const deadline = Date.now() + 20_000;
+    while (!(await t.prisma.delivery.findUniqueOrThrow({ where: { id: issued.deliveryId } })).secretEnc && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!held.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(held.length).toBeGreaterThan(0);
+
+    const copy = await copyOfDatabase();
+    // The worst moment: the sealed secret and the token's hash are in the copy, the email not yet sent.
+    expect(copy.find((c) => c.table === 'public.delivery' && c.row.id === issued.deliveryId)?.row.secret_enc).toEqual(expect.any(String));
+    expect(smtp.to(issued.email)).toHaveLength(0);
+    const { secrets } = attack(copy);
+    expect(secrets).toEqual([]);
+
+    for (const sock of held) sock.destroy();
+    await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    await sending;
+    await smtp.start();
+    await t.app.get(NotificationsService).drain({ includeDelayed: true });
+    const token = linkTokenFrom(smtp.to(issued.email).find((m) => m.text.includes('/delivery#'))!.text);
+    const code = await drv.code(token, issued.mobile, '198.51.100.91');
+    expect((await drv.reveal(token, code, '198.51.100.91')).statusCode).toBe(200);
   });
 });
