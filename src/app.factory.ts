@@ -143,7 +143,6 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
       exceptionFactory: (errors) => new InvalidInputError('request/validation_failed', 'Some fields are missing or not valid.', { fields: fieldMessages(errors) }),
     }),
   );
-  app.enableShutdownHooks();
 
   const openapi = new DocumentBuilder()
     .setTitle('Credential onboarding and rotation service')

@@ -42,6 +42,9 @@ async function bootstrap(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
     try {
+      // HTTP first: stop taking connections and let requests in flight finish while the database and
+      // the queue are still there; then the workers, listener and pools (module destroy hooks).
+      await app.getHttpAdapter().getInstance().close();
       await app.close();
       await embedded?.stop();
     } finally {
