@@ -12,6 +12,8 @@ export interface AppConfig {
   publicBaseUrl: string;
   /** Absent outside production: the service starts an embedded PostgreSQL in `embeddedPgDir`. */
   databaseUrl?: string;
+  /** A direct connection for the credential cache's LISTEN (DATABASE_LISTENER_URL), when DATABASE_URL goes through a transaction-pooling proxy; defaults to DATABASE_URL. */
+  databaseListenerUrl?: string;
   embeddedPgDir: string;
   embeddedPgPort: number;
   logLevel: string;
@@ -77,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for trying the service)');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
+  const databaseListenerUrl = env.DATABASE_LISTENER_URL?.trim() || undefined;
+  if (databaseListenerUrl && !/^postgres(ql)?:\/\//.test(databaseListenerUrl)) problems.push('DATABASE_LISTENER_URL must be a postgresql:// URL');
 
   const embeddedPgDir = resolve(projectRoot, env.EMBEDDED_PG_DIR ?? '.data/postgres');
   const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-keys.json'));
@@ -113,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     port,
     publicBaseUrl,
     databaseUrl,
+    databaseListenerUrl,
     embeddedPgDir,
     embeddedPgPort,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
@@ -174,6 +179,10 @@ export interface CredentialsConfig {
   failureWindowSeconds: number;
   /** How often last-used times are written (LAST_USED_FLUSH_MS, 5000). */
   lastUsedFlushMs: number;
+  /** A NOTIFY round trip through the cache listener this often; one that does not come back by the next marks it unhealthy (CREDENTIAL_LISTENER_HEARTBEAT_MS, 5000). */
+  listenerHeartbeatMs: number;
+  /** A cached client record is read again from the database after this long, listener or not (CLIENT_CACHE_MAX_AGE_SECONDS, 30). */
+  clientCacheMaxAgeSeconds: number;
 }
 
 function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): CredentialsConfig {
@@ -188,6 +197,8 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     failuresPerIp: num('OAUTH_FAILURES_PER_IP', 50, 1, 1000000),
     failureWindowSeconds: num('OAUTH_FAILURE_WINDOW_SECONDS', 300, 10, 86400),
     lastUsedFlushMs: num('LAST_USED_FLUSH_MS', 5000, 100, 600000),
+    listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
+    clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),
   };
 }
 
