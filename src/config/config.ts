@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -25,7 +26,8 @@ export interface AppConfig {
   metricsToken?: string;
   /** Whether `Secure` is set on cookies; off only for plain-http local development. */
   secureCookies: boolean;
-  trustProxy: boolean;
+  /** Whose X-Forwarded-For to believe for the client IP (TRUST_PROXY): a hop count or the proxies' addresses. */
+  trustProxy: TrustProxy;
   // ---- credentials and the OAuth token service (owner: credentials)
   credentials: CredentialsConfig;
   // ---- onboarding requests and the public intake page (owner: onboarding)
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   }
   const twilioTimeoutMs = wholeNumber(env, problems, 'TWILIO_TIMEOUT_MS', 15000, 100, 600000);
 
+  const trustProxy = trustProxyFrom(env.TRUST_PROXY, problems);
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
 
@@ -125,7 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     masterKey,
     metricsToken,
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
-    trustProxy: env.TRUST_PROXY === 'true',
+    trustProxy,
     credentials,
     onboarding,
     smtpUrl,

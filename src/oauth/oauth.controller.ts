@@ -3,7 +3,7 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { correlationIdOf } from '../common/http-context.js';
+import { clientIpOf, correlationIdOf } from '../common/http-context.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { Public } from '../staff/auth.decorators.js';
@@ -62,14 +62,14 @@ export class OauthController {
   @NO_HELMET
   @ApiOperation({ summary: 'Token endpoint: client_credentials grant, client_secret_basic or client_secret_post (form-encoded)' })
   token(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.handle(req, reply, env, (e) => this.tokens.token(e, authHeader(req), formBody(req), req.ip ?? null));
+    return this.handle(req, reply, env, (e) => this.tokens.token(e, authHeader(req), formBody(req), clientIpOf(req)));
   }
 
   @Post('oauth/:env/introspect')
   @NO_HELMET
   @ApiOperation({ summary: 'RFC 7662 token introspection (client-authenticated; a client sees its own tokens)' })
   introspect(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.handle(req, reply, env, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), req.ip ?? null));
+    return this.handle(req, reply, env, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), clientIpOf(req)));
   }
 
   @Post('oauth/:env/revoke')
@@ -77,7 +77,7 @@ export class OauthController {
   @ApiOperation({ summary: 'RFC 7009 token revocation (client-authenticated)' })
   revoke(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, async (e) => {
-      await this.tokens.revoke(e, authHeader(req), formBody(req), req.ip ?? null);
+      await this.tokens.revoke(e, authHeader(req), formBody(req), clientIpOf(req));
       return {};
     });
   }
