@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import pino from 'pino';
-import { createApp } from './app.factory.js';
 import { createLogger } from './common/logger.js';
-import { StartupHints } from './common/startup-hints.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { resolveDatabase } from './database/resolve-database.js';
+import { DatabaseRoleError } from './database/runtime-checks.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -27,14 +26,15 @@ async function bootstrap(): Promise<void> {
       /* not open yet: nothing was written */
     }
   });
+  // The application's modules take a few seconds to load on a busy machine: load them while the database
+  // starts and is checked, not after.
+  const loading = Promise.all([import('./app.factory.js'), import('./common/startup-hints.js')]);
+  loading.catch(() => undefined);
   const logger = createLogger(config.logLevel, destination);
   if (!config.databaseUrl) logger.info({ dataDir: config.embeddedPgDir, port: config.embeddedPgPort }, 'no DATABASE_URL: using the embedded PostgreSQL');
-  const db = await resolveDatabase(config);
-  config = db.config;
-  const embedded = db.embedded;
-  logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
-
-  const app = await createApp(config, { logger });
+  const starting = resolveDatabase(config);
+  starting.catch(() => undefined);
+  let app: Awaited<ReturnType<typeof import('./app.factory.js').createApp>> | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -42,11 +42,16 @@ async function bootstrap(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
     try {
-      // HTTP first: stop taking connections and let requests in flight finish while the database and
-      // the queue are still there; then the workers, listener and pools (module destroy hooks).
-      await app.getHttpAdapter().getInstance().close();
-      await app.close();
-      await embedded?.stop();
+      if (app) {
+        // HTTP first: stop taking connections and let requests in flight finish while the database and
+        // the queue are still there; then the workers, listener and pools (module destroy hooks).
+        await app.getHttpAdapter().getInstance().close();
+        await app.close();
+      }
+      // Also when the signal comes during start-up: the embedded database runs in a process group of its
+      // own and would outlive us.
+      const started = await starting.catch(() => undefined);
+      await started?.embedded?.stop();
     } finally {
       clearTimeout(force);
       process.exit(0);
@@ -54,23 +59,37 @@ async function bootstrap(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  let db;
+  try {
+    db = await starting;
+  } catch (err) {
+    if (err instanceof DatabaseRoleError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  config = db.config;
+  const embedded = db.embedded;
+  if (config.nodeEnv === 'production') logger.info('database checked: migrations applied, least-privilege role');
+  else logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
 
-  await app.listen({ port: config.port, host: config.host });
+  const [{ createApp }, { StartupHints }] = await loading;
+  const created = await createApp(config, { logger });
+  app = created;
+  if (stopping) return void (await created.close());
+
+  await created.listen({ port: config.port, host: config.host });
   const base = config.publicBaseUrl;
   const lines = [
     '',
     `  Credential service is up (${config.nodeEnv}${embedded ? ', embedded PostgreSQL' : ''})`,
     `  Health:       ${base}/health`,
     `  API docs:     ${base}/docs`,
-    ...(await startupHints(app, base)),
+    ...(await created.get(StartupHints).lines(base)),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-}
-
-/** Features add lines (console, outbox, demo sign-in) to the StartupHints provider. */
-function startupHints(app: Awaited<ReturnType<typeof createApp>>, base: string): Promise<string[]> {
-  return app.get(StartupHints).lines(base);
 }
 
 bootstrap().catch((err) => {
