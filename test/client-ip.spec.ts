@@ -24,7 +24,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   // One deployment's keys: the three apps share a database and its sealed signing keys.
   const keys = sharedKeys();
-  hops = await startTestApp({ db, env: { ...keys, TRUST_PROXY: '1', OAUTH_FAILURES_PER_IP: '3' } });
+  hops = await startTestApp({ db, env: { ...keys, TRUST_PROXY: '1', OAUTH_FAILURES_PER_IP: '3', INTAKE_RATE_LIMIT_PER_HOUR: '2' } });
   cidr = await startTestApp({ db, env: { ...keys, TRUST_PROXY: '10.0.0.0/8, 192.0.2.7' } });
   direct = await startTestApp({ db, env: keys });
 });
@@ -67,6 +67,23 @@ describe('TRUST_PROXY as a hop count', () => {
     expect((await attempt(`${FORGED}, 203.0.113.50`)).statusCode).toBe(429);
     expect((await attempt(`203.0.113.50, 203.0.113.50`)).statusCode).toBe(429);
     expect((await attempt('203.0.113.51')).statusCode).toBe(401);
+  });
+
+  it('keeps the per-IP intake limit on the real client as well', async () => {
+    // Just after an hour boundary, so the hourly window cannot roll over halfway through.
+    hops.clock.set(new Date(Math.ceil(hops.clock.now().getTime() / 3600_000) * 3600_000 + 60_000));
+    const submit = async (xff: string) => {
+      const headers = { 'x-forwarded-for': xff };
+      const page = await hops.inject({ method: 'GET', url: '/apply', remoteAddress: PROXY, headers });
+      const formIssuedAt = /name="formIssuedAt" value="([^"]+)"/.exec(page.body)![1].replace(/&amp;/g, '&');
+      hops.clock.advance(5000);
+      // Counted before the answers are checked: empty answers are enough to reach the limit.
+      const res = await hops.inject({ method: 'POST', url: '/apply/submit', remoteAddress: PROXY, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ formIssuedAt, website: '' }).toString() });
+      return res.statusCode;
+    };
+    expect([await submit('203.0.113.60'), await submit('203.0.113.60'), await submit('203.0.113.60')]).toEqual([400, 400, 429]);
+    expect(await submit(`${FORGED}, 203.0.113.60`)).toBe(429);
+    expect(await submit('203.0.113.61')).toBe(400);
   });
 });
 
