@@ -11,7 +11,8 @@ import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } fro
  * (`node main.js`) whose listener alone goes through a TCP relay (DATABASE_LISTENER_URL) that black-holes
  * it; its pool talks to PostgreSQL directly. Instance 1 is an in-process app on the same database and keys.
  */
-const HEARTBEAT_MS = 2000;
+/** The defaults (CREDENTIAL_LISTENER_HEARTBEAT_MS, CLIENT_CACHE_MAX_AGE_SECONDS), as a deployment runs them. */
+const HEARTBEAT_MS = 5000;
 const MAX_AGE_S = 30;
 
 let db: TestDatabase;
@@ -29,8 +30,6 @@ beforeAll(async () => {
   two = await startInstance('instance-2', {
     DATABASE_URL: db.url,
     DATABASE_LISTENER_URL: relay.urlFor(db.url),
-    CREDENTIAL_LISTENER_HEARTBEAT_MS: String(HEARTBEAT_MS),
-    CLIENT_CACHE_MAX_AGE_SECONDS: String(MAX_AGE_S),
     ...keys,
   });
 }, 240_000);
