@@ -82,11 +82,6 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
     if (l) await closeQuietly(l);
   }
 
-  /** Whether the cache may answer now (for /health and tests as much as for `get`). */
-  get listenerHealthy(): boolean {
-    return performance.now() < this.healthyUntil;
-  }
-
   async get(clientId: string): Promise<ClientRecord | null> {
     const now = performance.now();
     if (now < this.healthyUntil) {
