@@ -35,6 +35,8 @@ async function bootstrap(): Promise<void> {
   const starting = resolveDatabase(config);
   starting.catch(() => undefined);
   let app: Awaited<ReturnType<typeof import('./app.factory.js').createApp>> | undefined;
+  /** What a stop waits for before tearing down: the start-up step in progress (database, then application). */
+  let startup: Promise<unknown> = starting;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -42,14 +44,15 @@ async function bootstrap(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
     try {
+      // A signal during start-up: let the step in progress finish (no further one begins), then undo it.
+      await startup.catch(() => undefined);
       if (app) {
         // HTTP first: stop taking connections and let requests in flight finish while the database and
         // the queue are still there; then the workers, listener and pools (module destroy hooks).
         await app.getHttpAdapter().getInstance().close();
         await app.close();
       }
-      // Also when the signal comes during start-up: the embedded database runs in a process group of its
-      // own and would outlive us.
+      // The embedded database runs in a process group of its own and would outlive us.
       const started = await starting.catch(() => undefined);
       await started?.embedded?.stop();
     } finally {
@@ -69,24 +72,30 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
+  if (stopping) return;
   config = db.config;
   const embedded = db.embedded;
   if (config.nodeEnv === 'production') logger.info('database checked: migrations applied, least-privilege role');
   else logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
 
-  const [{ createApp }, { StartupHints }] = await loading;
-  const created = await createApp(config, { logger });
-  app = created;
-  if (stopping) return void (await created.close());
+  const ready = config;
+  const creating = loading.then(async ([{ createApp }, { StartupHints }]) => {
+    if (stopping) return undefined;
+    app = await createApp(ready, { logger });
+    return { app, StartupHints };
+  });
+  startup = creating;
+  const created = await creating;
+  if (!created || stopping) return;
 
-  await created.listen({ port: config.port, host: config.host });
+  await created.app.listen({ port: config.port, host: config.host });
   const base = config.publicBaseUrl;
   const lines = [
     '',
     `  Credential service is up (${config.nodeEnv}${embedded ? ', embedded PostgreSQL' : ''})`,
     `  Health:       ${base}/health`,
     `  API docs:     ${base}/docs`,
-    ...(await created.get(StartupHints).lines(base)),
+    ...(await created.app.get(created.StartupHints).lines(base)),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { ensureBuilt, jsonLogs, sharedKeys, startInstance, type Instance } from '../support/instances.js';
@@ -87,6 +87,27 @@ describe('stopping the service', () => {
       process.stdout.write(`[proof] shutdown with the embedded database on Ctrl-C: exit code ${code}, ${errors.length} error lines\n`);
       expect(errors.map((e) => `${String(e.msg)} ${JSON.stringify(e.err ?? '')}`)).toEqual([]);
       expect(code).toBe(0);
+    } finally {
+      await inst.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('on Ctrl-C during start-up with the embedded PostgreSQL: exit 0, no error line, and the database is not left running', async () => {
+    const dataDir = resolve(import.meta.dirname, `../../.data/test-embedded-early-${process.pid}`);
+    const inst = await startInstance('shutdown-early', { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await sparePort()), ...sharedKeys() }, { waitHealthy: false });
+    try {
+      // Between the migrations and the application's start: the database is up, the workers are starting.
+      await waitForLog(inst, /migrations up to date/, 120_000);
+      process.kill(-inst.proc.pid!, 'SIGINT');
+      const code = await inst.exited;
+      const errors = jsonLogs(inst).filter((l) => l.level === 'error' || l.level === 'fatal');
+      const leftRunning = existsSync(join(dataDir, 'postmaster.pid'));
+      process.stdout.write(`[proof] shutdown with the embedded database on Ctrl-C during start-up: exit code ${code}, ${errors.length} error lines, database left running: ${leftRunning}\n`);
+      expect(errors.map((e) => `${String(e.msg)} ${JSON.stringify(e.err ?? '')}`)).toEqual([]);
+      expect(inst.logs.some((l) => /failed to start/.test(l))).toBe(false);
+      expect(code).toBe(0);
+      expect(leftRunning).toBe(false);
     } finally {
       await inst.kill();
       rmSync(dataDir, { recursive: true, force: true });
