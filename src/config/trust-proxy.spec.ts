@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
 import { fastifyTrustProxy, trustProxyFrom } from './trust-proxy.js';
 
 const parse = (raw: string | undefined) => {
@@ -16,6 +20,16 @@ describe('TRUST_PROXY', () => {
       expect(problems[0]).toMatch(/TRUST_PROXY=1/);
       expect(problems[0]).toMatch(/TRUST_PROXY=10\.0\.0\.0\/8/);
     }
+  });
+
+  it('stops the service from starting with TRUST_PROXY=true', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    mkdirSync(join(dir, 'prisma/migrations'), { recursive: true });
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const env = { NODE_ENV: 'test', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key };
+    expect(() => loadConfig({ ...env, TRUST_PROXY: 'true' }, dir)).toThrow(ConfigError);
+    expect(() => loadConfig({ ...env, TRUST_PROXY: 'true' }, dir)).toThrow(/TRUST_PROXY=true would believe any X-Forwarded-For/);
+    expect(loadConfig({ ...env, TRUST_PROXY: '2' }, dir).trustProxy).toEqual({ hops: 2 });
   });
 
   it('takes a hop count', () => {
