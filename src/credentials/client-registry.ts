@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { LOGGER } from '../common/logger.module.js';
+import { Metrics } from '../metrics/metrics.js';
 import { CREDENTIAL_CHANNEL, CredentialsRepository } from './credentials.repository.js';
 import type { ClientRecord } from './credentials.types.js';
 
@@ -52,14 +54,26 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
   private lastUsed = new Map<string, Date>();
   private readonly heartbeatMs: number;
   private readonly maxAgeMs: number;
+  private readonly listenerLosses: Counter;
 
   constructor(
     private readonly repo: CredentialsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    metrics: Metrics,
   ) {
     this.heartbeatMs = config.credentials.listenerHeartbeatMs;
     this.maxAgeMs = config.credentials.clientCacheMaxAgeSeconds * 1000;
+    const registry = this;
+    new Gauge({
+      name: 'credential_cache_listener_healthy',
+      help: '1 while the client cache may answer (its listener heartbeat comes back), 0 while every lookup reads the database',
+      registers: [metrics.registry],
+      collect() {
+        this.set(performance.now() < registry.healthyUntil ? 1 : 0);
+      },
+    });
+    this.listenerLosses = new Counter({ name: 'credential_cache_listener_lost_total', help: 'Times the client cache listener was found dead or dropped', registers: [metrics.registry] });
   }
 
   async onModuleInit(): Promise<void> {
@@ -162,6 +176,7 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
     this.invalidate('*');
     void closeQuietly(client);
     if (this.closing) return;
+    this.listenerLosses.inc();
     this.logger.warn({ err }, 'credential cache listener lost; every lookup reads the database until it has reconnected');
     this.scheduleReconnect();
   }

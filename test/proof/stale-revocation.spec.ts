@@ -75,6 +75,13 @@ async function msUntil(since: number, limitMs: number, check: () => Promise<bool
   return -1;
 }
 
+/** The value of one unlabelled metric on an instance's /metrics. */
+async function metric(inst: Instance, name: string): Promise<number> {
+  const text = await (await fetch(`${inst.baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : NaN;
+}
+
 async function waitForLog(inst: Instance, pattern: RegExp, timeoutMs: number): Promise<number> {
   const start = Date.now();
   while (!inst.logs.some((l) => pattern.test(l))) {
@@ -115,6 +122,8 @@ describe('revocation with the listener connection black-holed', () => {
     expect(introspectionMs).toBeGreaterThanOrEqual(0);
     expect(tokenMs).toBeLessThan(MAX_AGE_S * 1000);
     expect(introspectionMs).toBeLessThan(MAX_AGE_S * 1000);
+    // What operations see meanwhile.
+    expect(await metric(two, 'credential_cache_listener_healthy')).toBe(0);
   }, 90_000);
 
   it('reconnects once the network heals, and a revocation reaches instance 2 through NOTIFY again', async () => {
@@ -123,6 +132,8 @@ describe('revocation with the listener connection black-holed', () => {
     relay.restore();
     const reconnectMs = await waitForLog(two, /credential cache listener reconnected/, 20_000);
     expect(relay.connections).toBeGreaterThan(connectionsBefore);
+    expect(await metric(two, 'credential_cache_listener_healthy')).toBe(1);
+    expect(await metric(two, 'credential_cache_listener_lost_total')).toBeGreaterThanOrEqual(1);
     const c = await issueCredential(one);
     expect((await tokenAt(two, c)).status).toBe(200);
     const revokedAt = await revokeOnOne(c);
