@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError } from '../common/domain-error.js';
@@ -86,6 +87,7 @@ export class AccountController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Replace all recovery codes (needs a current, unused TOTP code); the new codes are returned once' })
   @ApiOkResponse({ type: RecoveryCodesDto })
+  @ApiErrors({ 400: INVALID, 401: 'auth/code_refused: the TOTP code is wrong or was used already' })
   async regenerate(@Req() req: FastifyRequest, @Body() body: TotpCodeDto, @Ctx() ctx: RequestContext) {
     return { recoveryCodes: await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, body.code) };
   }

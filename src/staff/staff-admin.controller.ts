@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError } from '../common/domain-error.js';
@@ -36,14 +37,18 @@ export class StaffAdminController {
   @Roles('admin')
   @ApiOperation({ summary: 'Create a staff member with a one-time password (returned once); they set up TOTP and their own password at first sign-in' })
   @ApiCreatedResponse({ type: CreatedStaffMemberDto })
-  create(@Body() body: CreateStaffDto, @Ctx() ctx: RequestContext) {
-    return this.staff.create(ctx, body);
+  @ApiErrors({ 400: INVALID, 409: 'staff/email_taken' })
+  async create(@Body() body: CreateStaffDto, @Ctx() ctx: RequestContext): Promise<CreatedStaffMemberDto> {
+    // The API never enrols at creation: only the member and the one-time password leave here.
+    const { member, oneTimePassword } = await this.staff.create(ctx, body);
+    return { member, oneTimePassword: oneTimePassword! };
   }
 
   @Get('api/staff/:id')
   @Roles('admin')
   @ApiOperation({ summary: 'One staff member' })
   @ApiOkResponse({ type: StaffMemberDto })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
   get(@Param('id', ParseUUIDPipe) id: string) {
     return this.staff.get(id);
   }
@@ -52,6 +57,7 @@ export class StaffAdminController {
   @Roles('admin')
   @ApiOperation({ summary: 'Change the role (refused with 409 staff/last_admin if no enabled admin would remain)' })
   @ApiOkResponse({ type: StaffMemberDto })
+  @ApiErrors({ 400: `request/bad_request: the id is not a UUID, ${INVALID}`, 404: 'staff/not_found', 409: 'staff/last_admin' })
   changeRole(@Param('id', ParseUUIDPipe) id: string, @Body() body: ChangeRoleDto, @Ctx() ctx: RequestContext) {
     return this.staff.changeRole(ctx, id, body.role);
   }
@@ -61,6 +67,7 @@ export class StaffAdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Disable the account and end its sessions (409 staff/last_admin for the last enabled admin)' })
   @ApiOkResponse({ type: StaffMemberDto })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found', 409: 'staff/last_admin' })
   disable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.disable(ctx, id);
   }
@@ -70,6 +77,7 @@ export class StaffAdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Enable a disabled account' })
   @ApiOkResponse({ type: StaffMemberDto })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
   enable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.enable(ctx, id);
   }
@@ -79,6 +87,7 @@ export class StaffAdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove the second factor and recovery codes and end sessions; the member enrols again at next sign-in' })
   @ApiOkResponse({ type: StaffMemberDto })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
   resetTotp(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.resetTotp(ctx, id);
   }
@@ -88,8 +97,10 @@ export class StaffAdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Forgotten password: a new one-time password (returned once, valid 7 days), second factor removed, sessions ended' })
   @ApiOkResponse({ type: CreatedStaffMemberDto })
-  resetSignIn(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
-    return this.staff.resetSignIn(ctx, id);
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
+  async resetSignIn(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext): Promise<CreatedStaffMemberDto> {
+    const { member, oneTimePassword } = await this.staff.resetSignIn(ctx, id);
+    return { member, oneTimePassword };
   }
 
   // ------------------------------------------------------------ pages

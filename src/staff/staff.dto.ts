@@ -68,14 +68,14 @@ export class TotpCodeDto {
 }
 
 export class StaffMemberDto {
-  @ApiProperty() id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() email!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ROLES }) role!: StaffRole;
   @ApiProperty({ description: 'Has a confirmed TOTP second factor' }) enrolled!: boolean;
   @ApiProperty() mustChangePassword!: boolean;
   @ApiProperty() disabled!: boolean;
-  @ApiProperty() createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
 }
 
 export class CreatedStaffMemberDto {
