@@ -55,6 +55,8 @@ export class ContractRecorder {
   private readonly compiled = new Map<string, ValidateFunction>();
   /** Statuses seen per operation (`METHOD /path/{template}`). */
   readonly seen = new Map<string, Set<number>>();
+  /** Answers checked against the document. */
+  checked = 0;
 
   constructor(
     private readonly t: TestApp,
@@ -100,6 +102,7 @@ export class ContractRecorder {
   problem(method: string, url: string, status: number, body: string): string | null {
     const route = this.route(method, url);
     if (!route) return `${method} ${url} is not in the OpenAPI document`;
+    this.checked += 1;
     this.seen.set(route.key, (this.seen.get(route.key) ?? new Set()).add(status));
     if (!route.op.responses[String(status)]) return `${route.key} answered ${status}, which its documentation does not list (${Object.keys(route.op.responses).join(', ')}): ${body.slice(0, 300)}`;
     const validate = this.validator(route.key, status);
