@@ -57,7 +57,7 @@ describe('the document', () => {
     }
   });
 
-  it('gives every operation a success response with a schema, and its error responses in the house or RFC 6749 shape', () => {
+  it('gives every operation a success response with a schema, and its error responses (503 included) in the house or RFC 6749 shape', () => {
     const problems: string[] = [];
     for (const { key, op } of api.operations()) {
       const statuses = Object.keys(op.responses);
@@ -73,6 +73,7 @@ describe('the document', () => {
       if (takesInput && !has(400)) problems.push(`${key}: takes input but documents no 400`);
       if (/\{(?!env\})[^}]+\}/.test(key) && !has(404)) problems.push(`${key}: has an id in its path but documents no 404`);
       if (key !== 'GET /health' && !errors.some((s) => s.startsWith('4'))) problems.push(`${key}: no 4xx`);
+      if (!has(503)) problems.push(`${key}: no 503 for a database that does not answer`);
     }
     expect(problems).toEqual([]);
   });

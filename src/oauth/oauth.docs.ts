@@ -78,11 +78,12 @@ export class JwksView {
 }
 
 const UNKNOWN_ISSUER = 'not_found: no such issuer (the environment is acceptance or production)';
+const UNAVAILABLE = 'temporarily_unavailable: the database does not answer (Retry-After)';
 const CLIENT_ERRORS = {
   401: 'invalid_client: unknown client or wrong secret (they read the same), or the secret is revoked, expired, not yet delivered, replaced, or for the other issuer',
   404: UNKNOWN_ISSUER,
   429: 'invalid_client: too many failed attempts (Retry-After)',
-  503: 'temporarily_unavailable: the database does not answer (Retry-After)',
+  503: UNAVAILABLE,
 } as const;
 
 const formEndpoint = (summary: string, form: new () => object, ok: Parameters<typeof ApiOkResponse>[0], badRequest: string) =>
@@ -118,7 +119,7 @@ export const RevocationEndpointDocs = () =>
   );
 
 export const MetadataDocs = (summary: string) =>
-  applyDecorators(ApiOperation({ summary }), ApiOkResponse({ type: AuthorizationServerMetadataView }), ApiOAuthErrors({ 404: UNKNOWN_ISSUER }));
+  applyDecorators(ApiOperation({ summary }), ApiOkResponse({ type: AuthorizationServerMetadataView }), ApiOAuthErrors({ 404: UNKNOWN_ISSUER, 503: UNAVAILABLE }));
 
 export const JwksDocs = () =>
-  applyDecorators(ApiOperation({ summary: 'The issuer\'s public signing keys (JWKS)' }), ApiOkResponse({ type: JwksView }), ApiOAuthErrors({ 404: UNKNOWN_ISSUER }));
+  applyDecorators(ApiOperation({ summary: 'The issuer\'s public signing keys (JWKS)' }), ApiOkResponse({ type: JwksView }), ApiOAuthErrors({ 404: UNKNOWN_ISSUER, 503: UNAVAILABLE }));
