@@ -13,13 +13,12 @@ import {
   IssuedCredentialsView,
   RedeliveryView,
   RevokedCredentialsView,
-  RotationView,
   toCredentialDetailView,
   toCredentialListItemView,
   toCredentialView,
   toIssuedCredentialsView,
-  toRotationView,
 } from './credentials.views.js';
+import { RotationView } from './rotation.views.js';
 import { RotationService } from './rotation.service.js';
 import { CredentialsService } from './credentials.service.js';
 
@@ -94,7 +93,7 @@ export class CredentialsController {
   @ApiCreatedResponse({ type: RotationView })
   @ApiErrors({ 400: `rotation/invalid_overlap, ${INVALID}`, 404: NOT_FOUND, 409: 'rotation/credential_not_active, rotation/already_open' })
   async startRotation(@Param('id', UuidPipe) id: string, @Body() body: StartRotationDto, @Ctx() ctx: RequestContext): Promise<RotationView> {
-    return toRotationView(await this.rotation.start(ctx, id, body.overlapDays));
+    return RotationView.of(await this.rotation.start(ctx, id, body.overlapDays));
   }
 
   @Post('rotations/:id/approve')
@@ -108,7 +107,7 @@ export class CredentialsController {
     409: 'rotation/invalid_transition, rotation/credential_not_active, rotation/overlap_running',
   })
   async approveRotation(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext): Promise<RotationView> {
-    return toRotationView(await this.rotation.approve(ctx, id));
+    return RotationView.of(await this.rotation.approve(ctx, id));
   }
 
   @Post('credentials/:id/end-overlap')

@@ -6,6 +6,7 @@ import type { IssuedCredentialView as IssuedCredential } from './credentials.ser
 import type { RotationRow } from './credentials.repository.js';
 import type { CatalogueEntry, CredentialDetail, CredentialListItem } from './credentials.types.js';
 import type { OverlapView } from './rotation.service.js';
+import { RotationView } from './rotation.views.js';
 
 // What the JSON API answers about credentials. Each view is built field by field from the service's
 // result, so a column added to a table never reaches a client by accident.
@@ -141,38 +142,6 @@ export function toCredentialView(c: CredentialDetail): CredentialView {
   };
 }
 
-export class RotationView {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) credentialId!: string;
-  @ApiProperty({ enum: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap', 'completed', 'cancelled'] }) state!: RotationRow['state'];
-  @ApiProperty({ enum: ['staff', 'partner_contact', 'system'] }) requestedByType!: RotationRow['requestedByType'];
-  @ApiProperty({ ...NULLABLE_ID, description: 'Staff id, or the technical contact once the partner confirmed' }) requestedById!: string | null;
-  @ApiProperty(NULLABLE_ID) approvedById!: string | null;
-  @ApiProperty(NULLABLE_DATE) approvedAt!: string | null;
-  @ApiProperty({ minimum: 0, maximum: 90 }) overlapDays!: number;
-  @ApiProperty(NULLABLE_ID) oldSecretId!: string | null;
-  @ApiProperty(NULLABLE_ID) newSecretId!: string | null;
-  @ApiProperty(DATE) createdAt!: string;
-  @ApiProperty(DATE) updatedAt!: string;
-}
-
-export function toRotationView(r: RotationRow): RotationView {
-  return {
-    id: r.id,
-    credentialId: r.credentialId,
-    state: r.state,
-    requestedByType: r.requestedByType,
-    requestedById: r.requestedById,
-    approvedById: r.approvedById,
-    approvedAt: iso(r.approvedAt),
-    overlapDays: r.overlapDays,
-    oldSecretId: r.oldSecretId,
-    newSecretId: r.newSecretId,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-  };
-}
-
 export class CredentialOverlapView {
   @ApiProperty() inOverlap!: boolean;
   @ApiProperty(NULLABLE_ID) oldSecretId!: string | null;
@@ -196,7 +165,7 @@ export function toCredentialDetailView(c: CredentialDetail, deliveries: Delivery
     ...toCredentialView(c),
     deliveries: deliveries.map(toDeliveryStatusView),
     overlap: { inOverlap: o.inOverlap, oldSecretId: o.oldSecretId, newSecretId: o.newSecretId, endsAt: o.endsAt, oldLastUsedAt: o.oldLastUsedAt, newLastUsedAt: o.newLastUsedAt, switched: o.switched, quietEnough: o.quietEnough },
-    rotations: rotations.map(toRotationView),
+    rotations: rotations.map((r) => RotationView.of(r)),
   };
 }
 

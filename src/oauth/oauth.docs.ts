@@ -82,6 +82,7 @@ const UNAVAILABLE = 'temporarily_unavailable: the database does not answer (Retr
 const CLIENT_ERRORS = {
   401: 'invalid_client: unknown client or wrong secret (they read the same), or the secret is revoked, expired, not yet delivered, replaced, or for the other issuer',
   404: UNKNOWN_ISSUER,
+  413: 'invalid_request: the body is too large',
   429: 'invalid_client: too many failed attempts (Retry-After)',
   503: UNAVAILABLE,
 } as const;
