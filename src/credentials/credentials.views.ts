@@ -164,7 +164,8 @@ export function toCredentialDetailView(c: CredentialDetail, deliveries: Delivery
   return {
     ...toCredentialView(c),
     deliveries: deliveries.map(toDeliveryStatusView),
-    overlap: { inOverlap: o.inOverlap, oldSecretId: o.oldSecretId, newSecretId: o.newSecretId, endsAt: o.endsAt, oldLastUsedAt: o.oldLastUsedAt, newLastUsedAt: o.newLastUsedAt, switched: o.switched, quietEnough: o.quietEnough },
+    // Built field by field by RotationService.overlapOf.
+    overlap: o,
     rotations: rotations.map((r) => RotationView.of(r)),
   };
 }

@@ -26,7 +26,6 @@ import {
   RequestHistoryEventView,
   toIssuableApprovalView,
   toOnboardingQueueView,
-  toOnboardingRequestView,
   toRequestableApiView,
   toRequestHistoryEventView,
 } from './onboarding.views.js';
@@ -83,7 +82,7 @@ export class OnboardingController {
   @ApiOkResponse({ type: OnboardingRequestView })
   @ApiErrors({ 404: NOT_FOUND })
   async get(@Param('id', RequestIdPipe) id: string): Promise<OnboardingRequestView> {
-    return toOnboardingRequestView(await this.onboarding.get(id));
+    return this.onboarding.get(id);
   }
 
   @Get(':id/history')
@@ -101,7 +100,7 @@ export class OnboardingController {
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({ 400: `onboarding/unknown_api, onboarding/no_items, ${INVALID}`, 404: NOT_FOUND, 409: TRANSITION })
   async edit(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: EditOnboardingRequestDto): Promise<OnboardingRequestView> {
-    return toOnboardingRequestView(await this.onboarding.edit(ctx, id, { purpose: body.purpose, items: body.items }, body.version));
+    return this.onboarding.edit(ctx, id, { purpose: body.purpose, items: body.items }, body.version);
   }
 
   @Post(':id/start-review')
@@ -111,7 +110,7 @@ export class OnboardingController {
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
   async startReview(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto): Promise<OnboardingRequestView> {
-    return toOnboardingRequestView(await this.review.startReview(ctx, id, body.version));
+    return this.review.startReview(ctx, id, body.version);
   }
 
   @Post(':id/approvals')
@@ -126,7 +125,7 @@ export class OnboardingController {
     409: `onboarding/already_approved, onboarding/acceptance_first, ${TRANSITION}`,
   })
   async approve(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: ApproveDto): Promise<OnboardingRequestView> {
-    return toOnboardingRequestView(await this.review.approve(ctx, id, body.environment, body.version));
+    return this.review.approve(ctx, id, body.environment, body.version);
   }
 
   @Post(':id/reject')
@@ -136,7 +135,7 @@ export class OnboardingController {
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
   async reject(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RejectDto): Promise<OnboardingRequestView> {
-    return toOnboardingRequestView(await this.review.reject(ctx, id, body.reason, body.version));
+    return this.review.reject(ctx, id, body.reason, body.version);
   }
 
   @Post(':id/request-changes')
@@ -146,7 +145,7 @@ export class OnboardingController {
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
   async requestChanges(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RequestChangesDto): Promise<OnboardingRequestView> {
-    return toOnboardingRequestView(await this.review.requestChanges(ctx, id, body.note, body.version));
+    return this.review.requestChanges(ctx, id, body.note, body.version);
   }
 
   @Post(':id/withdraw')
@@ -156,6 +155,6 @@ export class OnboardingController {
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
   async withdraw(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: WithdrawDto): Promise<OnboardingRequestView> {
-    return toOnboardingRequestView(await this.onboarding.withdraw(ctx, id, body.reason, body.version));
+    return this.onboarding.withdraw(ctx, id, body.reason, body.version);
   }
 }

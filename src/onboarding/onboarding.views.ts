@@ -3,7 +3,7 @@ import { AuditEventView, toAuditEventView } from '../audit/audit.views.js';
 import type { AuditEventView as AuditEvent } from '../audit/audit.types.js';
 import type { Environment, Language, OnboardingState } from '../generated/prisma/enums.js';
 import { ONBOARDING_STATES } from './onboarding-request.state.js';
-import type { CatalogueEntry, IssuableApproval, OnboardingListRow, OnboardingRequestView as OnboardingRequest } from './onboarding.types.js';
+import type { CatalogueEntry, IssuableApproval, OnboardingListRow } from './onboarding.types.js';
 
 // What the JSON API answers about onboarding requests, built field by field from the services' results.
 
@@ -64,6 +64,7 @@ export class ApprovalView {
   @ApiProperty({ enum: ['valid', 'issued', 'expired'] }) status!: 'valid' | 'issued' | 'expired';
 }
 
+/** Built field by field by the onboarding service (`OnboardingService.view`); documented here. */
 export class OnboardingRequestView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'OB-7K3M-Q9XA' }) reference!: string;
@@ -82,28 +83,6 @@ export class OnboardingRequestView {
   @ApiProperty({ type: RequestContactView }) contact!: RequestContactView;
   @ApiProperty({ type: [RequestItemView] }) items!: RequestItemView[];
   @ApiProperty({ type: [ApprovalView] }) approvals!: ApprovalView[];
-}
-
-export function toOnboardingRequestView(r: OnboardingRequest): OnboardingRequestView {
-  return {
-    id: r.id,
-    reference: r.reference,
-    state: r.state,
-    version: r.version,
-    purpose: r.purpose,
-    language: r.language,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    createdByStaffId: r.createdByStaffId,
-    lastEditedById: r.lastEditedById,
-    reviewStartedById: r.reviewStartedById,
-    decisionReason: r.decisionReason,
-    withdrawnReason: r.withdrawnReason,
-    partner: { id: r.partner.id, legalName: r.partner.legalName, registrationNumber: r.partner.registrationNumber, country: r.partner.country, businessRepresentative: r.partner.businessRepresentative },
-    contact: { id: r.contact.id, name: r.contact.name, email: r.contact.email, mobile: r.contact.mobile, language: r.contact.language },
-    items: r.items.map((i) => ({ apiEnvironmentId: i.apiEnvironmentId, apiKey: i.apiKey, apiName: i.apiName, environment: i.environment })),
-    approvals: r.approvals.map((a) => ({ environment: a.environment, approvedById: a.approvedById, approvedByName: a.approvedByName, approvedAt: a.approvedAt, expiresAt: a.expiresAt, issuedAt: a.issuedAt, status: a.status })),
-  };
 }
 
 export class ListedItemView {
