@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { AuditEventView as AuditEvent, ChainVerification } from './audit.types.js';
+import type { AuditEventView as AuditEvent } from './audit.types.js';
 
 export class AuditEventView {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -46,14 +46,11 @@ export class BrokenChainRowView {
   @ApiProperty() reason!: string;
 }
 
+/** Built field by field by `AuditService.verify`; documented here. */
 export class ChainVerificationView {
   @ApiProperty() ok!: boolean;
   @ApiProperty({ description: 'Rows checked' }) checked!: number;
   @ApiProperty() headSeq!: string;
   @ApiProperty() headHash!: string;
   @ApiPropertyOptional({ type: BrokenChainRowView, description: 'The first row whose hash or link does not match, when ok is false' }) firstBroken?: BrokenChainRowView;
-}
-
-export function toChainVerificationView(v: ChainVerification): ChainVerificationView {
-  return { ok: v.ok, checked: v.checked, headSeq: v.headSeq, headHash: v.headHash, ...(v.firstBroken ? { firstBroken: { seq: v.firstBroken.seq, id: v.firstBroken.id, reason: v.firstBroken.reason } } : {}) };
 }
