@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { InvalidInputError } from './common/domain-error.js';
-import { ErrorFilter, sendError } from './common/error.filter.js';
+import { ErrorFilter, isOAuthPath, sendError } from './common/error.filter.js';
 import { contextFromRequest } from './common/http-context.js';
 import { PinoNestLogger, createLogger } from './common/logger.js';
 import { requestContextStorage } from './common/request-context.js';
@@ -85,8 +85,10 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   // class-transformer recurses without a limit and trips over nested `constructor` keys; validator's isEmail
   // throws on lone surrogates; PostgreSQL refuses NUL in text. Refuse such input before any DTO or query sees
   // it (a 400, not a 500).
+  // The OAuth endpoints read their flat form parameters themselves and answer such input per RFC 6749
+  // (a control character in credentials is a failed client authentication, not a malformed request).
   fastify.addHook('preValidation', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) =>
-    done(inputShapeError(req.body) ?? inputShapeError(req.query) ?? inputShapeError(req.params)),
+    done(isOAuthPath(req.url) ? undefined : (inputShapeError(req.body) ?? inputShapeError(req.query) ?? inputShapeError(req.params))),
   );
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // The route template, never the raw URL: paths and queries may carry one-time tokens.

@@ -6,14 +6,21 @@ import { LOGGER } from '../common/logger.module.js';
 import { systemContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { NotificationsService } from '../notifications/notifications.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { FailureLimiterRepository } from './failure-limiter.repository.js';
+import { FailureLimiterRepository, type FailureWindow } from './failure-limiter.repository.js';
+
+/** Failures that look like guessing a secret; the others (revoked, expired, ...) come from a caller who proved it. */
+const GUESSING = new Set(['wrong_secret', 'unknown_client', 'malformed_auth', 'no_client_auth']);
+/** Reasons whose client_id names none of ours: counted against the IP only. */
+const NO_KNOWN_CLIENT = new Set(['unknown_client', 'malformed_auth', 'no_client_auth']);
 
 /**
- * Rate limit on failed token-endpoint authentications, per client_id and per IP, counted in PostgreSQL
- * (fixed windows, shared by every instance). Successful requests only consult an in-memory map of blocked
- * buckets, which each instance fills from the counts its own failures return, so the hot path stays free
- * of database writes. A bucket over its limit refuses every request, right or wrong, until the window ends.
+ * Counts failed client authentications in PostgreSQL (fixed windows, shared by every instance) per
+ * (client_id, IP), per IP and per client_id. Throttling only ever changes how a *failure* is answered (429
+ * with Retry-After instead of 401): a correct secret is checked first and always works, so nobody who knows
+ * a client_id can lock its owner out. Wrong-issuer attempts are not counted at all. Sustained guessing at one
+ * client (from any number of IPs) alerts staff once per window, through the audit trail and email.
  */
 @Injectable()
 export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
@@ -24,6 +31,7 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
     private readonly repo: FailureLimiterRepository,
     private readonly prisma: PrismaService,
     private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -46,18 +54,27 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
     return new Date(Math.floor(now.getTime() / this.windowMs) * this.windowMs);
   }
 
-  buckets(clientId: string | null, ip: string | null): string[] {
+  buckets(clientId: string | null, ip: string | null, reason: string): string[] {
+    if (reason === 'other_environment') return [];
     const out: string[] = [];
-    if (clientId) out.push(`client:${clientId.slice(0, 100)}`);
+    const id = clientId && !NO_KNOWN_CLIENT.has(reason) ? clientId.slice(0, 100) : null;
+    if (id) out.push(`client:${id}`);
+    if (id && ip) out.push(`pair:${id} ${ip}`);
     if (ip) out.push(`ip:${ip}`);
     return out;
   }
 
-  /** Seconds until the block lifts, or 0 when not blocked. */
-  blockedFor(clientId: string | null, ip: string | null): number {
+  private limitOf(bucket: string): number | null {
+    if (bucket.startsWith('pair:')) return this.config.credentials.failuresPerClient;
+    if (bucket.startsWith('ip:')) return this.config.credentials.failuresPerIp;
+    return null;
+  }
+
+  /** Seconds until failures of these buckets are answered with 401 again, or 0. */
+  private blockedFor(buckets: string[]): number {
     const now = this.clock.now().getTime();
     let until = 0;
-    for (const b of this.buckets(clientId, ip)) {
+    for (const b of buckets) {
       const u = this.blocked.get(b);
       if (u === undefined) continue;
       if (u <= now) this.blocked.delete(b);
@@ -66,33 +83,77 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
     return until ? Math.ceil((until - now) / 1000) : 0;
   }
 
+  /**
+   * Records one failed authentication; returns the seconds a guesser should wait (the failure is then
+   * answered 429 with Retry-After), or 0 to answer it 401 as usual.
+   */
   async recordFailure(clientId: string | null, ip: string | null, reason: string): Promise<number> {
+    const buckets = this.buckets(clientId, ip, reason);
+    if (!buckets.length) return 0;
     const start = this.windowStart();
-    const counts = await this.repo.increment(this.buckets(clientId, ip), start, reason);
+    const counts = await this.repo.increment(buckets, start, reason);
     const end = start.getTime() + this.windowMs;
     for (const c of counts) {
-      const limit = c.bucket.startsWith('client:') ? this.config.credentials.failuresPerClient : this.config.credentials.failuresPerIp;
-      if (c.count >= limit) this.blocked.set(c.bucket, end);
+      const limit = this.limitOf(c.bucket);
+      if (limit !== null && c.count >= limit) this.blocked.set(c.bucket, end);
+      // Exactly one increment across all instances reaches the threshold: one alert per client and window.
+      if (c.bucket.startsWith('client:') && reason === 'wrong_secret' && c.guesses === this.config.credentials.failuresPerClient) {
+        await this.alert(c.bucket.slice('client:'.length), start);
+      }
     }
-    return this.blockedFor(clientId, ip);
+    return GUESSING.has(reason) ? this.blockedFor(buckets.filter((b) => !b.startsWith('client:'))) : 0;
   }
 
-  /** One audit row per (bucket, window) with the counts by reason, written once across instances. */
+  private async alert(clientId: string, windowStart: Date): Promise<void> {
+    const detail = { windowStart: windowStart.toISOString(), windowSeconds: this.config.credentials.failureWindowSeconds, wrongSecrets: this.config.credentials.failuresPerClient };
+    this.logger.warn({ clientId, ...detail }, 'sustained secret guessing at a client');
+    try {
+      await this.prisma.transaction(async (tx) => {
+        await this.audit.record(tx, systemContext(), { action: 'oauth.client_guessing_suspected', subjectType: 'oauth_client', subjectId: clientId, detail });
+        if (this.config.staffAlertEmail) {
+          await this.notifications.enqueueEmail(tx, {
+            to: this.config.staffAlertEmail,
+            template: 'staff-oauth-guessing-alert',
+            language: 'en',
+            idempotencyKey: `oauth-guessing:${clientId}:${windowStart.toISOString()}`,
+            subject: { type: 'oauth_client', id: clientId },
+            data: { clientId, failures: detail.wrongSecrets, minutes: Math.round(detail.windowSeconds / 60), consoleUrl: `${this.config.publicBaseUrl}/console/credentials` },
+          });
+        }
+      });
+    } catch (err) {
+      // The caller is a guesser being answered; the window summary still records the failures.
+      this.logger.error({ err, clientId }, 'could not raise the guessing alert');
+    }
+  }
+
+  /** One audit row per client or IP and window, with the counts by reason (and, for a client, by IP). */
   async summarise(): Promise<number> {
     const windows = await this.repo.claimClosedWindows(this.windowStart());
     if (!windows.length) return 0;
+    const byIp = new Map<string, Record<string, number>>();
+    for (const w of windows) {
+      if (!w.bucket.startsWith('pair:')) continue;
+      const rest = w.bucket.slice('pair:'.length);
+      const space = rest.indexOf(' ');
+      const key = `${rest.slice(0, space)}@${w.windowStart.toISOString()}`;
+      byIp.set(key, { ...byIp.get(key), [rest.slice(space + 1)]: w.count });
+    }
+    const rows = windows.filter((w: FailureWindow) => !w.bucket.startsWith('pair:'));
     await this.prisma.transaction(async (tx) => {
-      for (const w of windows) {
-        const [kind, ...rest] = w.bucket.split(':');
+      for (const w of rows) {
+        const client = w.bucket.startsWith('client:');
+        const subjectId = w.bucket.slice(w.bucket.indexOf(':') + 1);
+        const ips = client ? byIp.get(`${subjectId}@${w.windowStart.toISOString()}`) : undefined;
         await this.audit.record(tx, systemContext(), {
           action: 'oauth.token_failures_summarised',
-          subjectType: kind === 'client' ? 'oauth_client' : 'client_ip',
-          subjectId: rest.join(':'),
-          detail: { windowStart: w.windowStart.toISOString(), windowSeconds: this.config.credentials.failureWindowSeconds, failures: w.count, reasons: w.reasons },
+          subjectType: client ? 'oauth_client' : 'client_ip',
+          subjectId,
+          detail: { windowStart: w.windowStart.toISOString(), windowSeconds: this.config.credentials.failureWindowSeconds, failures: w.count, reasons: w.reasons, ...(ips ? { byIp: ips } : {}) },
         });
       }
     });
     await this.repo.purge(new Date(this.clock.now().getTime() - 7 * 86_400_000));
-    return windows.length;
+    return rows.length;
   }
 }

@@ -94,6 +94,8 @@ export class OauthController {
       const body = await fn(env);
       reply.status(200).type('application/json; charset=utf-8').send(body);
     } catch (err) {
+      // An error is never cached, not even on the public metadata and key routes.
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       if (err instanceof OAuthError) {
         reply.status(err.status).headers(err.headers).type('application/json; charset=utf-8').send({ error: err.error, error_description: err.description });
         return;
