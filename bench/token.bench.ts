@@ -5,7 +5,8 @@
 // The credential is made through the service's own issuing and activation code; at the end a revocation
 // must be refused by a running service within a second.
 //   BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (32),
-//   BENCH_LOG_LEVEL (info), BENCH_CPU_PROF=<dir> (profile the service with --cpu-prof)
+//   BENCH_LOG_LEVEL (info), BENCH_CPU_PROF=<dir> (profile the service with --cpu-prof),
+//   BENCH_ONLY=service (skip the floor and the peer; for profiling), BENCH_PHASES=token (skip introspection)
 import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -207,10 +208,11 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const t of targets) {
+        if (process.env.BENCH_ONLY && t.name !== process.env.BENCH_ONLY) continue;
         const child = await t.start();
         try {
           rows.push(await measure(t.name, 'token', round, child.pid!, t.token));
-          if (t.introspect) rows.push(await measure(t.name, 'introspect', round, child.pid!, await t.introspect()));
+          if (t.introspect && process.env.BENCH_PHASES !== 'token') rows.push(await measure(t.name, 'introspect', round, child.pid!, await t.introspect()));
         } finally {
           await stop(child);
         }
@@ -238,6 +240,7 @@ async function main(): Promise<void> {
       const rs = rows.filter((r) => r.name === name && r.phase === phase);
       return rs.length ? { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpu: median(rs.map((r) => r.cpuPer1k)), errors: rs.reduce((a, r) => a + r.errors, 0), all: rs.map((r) => r.rps.toFixed(0)).join(', ') } : null;
     };
+    if (process.env.BENCH_ONLY || process.env.BENCH_PHASES) return;
     const floor = med('floor', 'token')!;
     const peer = med('peer', 'token')!;
     const svc = med('service', 'token')!;

@@ -21,6 +21,7 @@ import { PinoNestLogger, createLogger } from './common/logger.js';
 import { requestContextStorage } from './common/request-context.js';
 import type { AppConfig } from './config/config.js';
 import { Metrics } from './metrics/metrics.js';
+import { OAuthEndpoints } from './oauth/oauth-endpoints.js';
 import type { ValidationError } from 'class-validator';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -63,6 +64,12 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
 async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorate('deploymentName', config.nodeEnv);
+  // The OAuth POST endpoints skip Nest's per-request pipeline: Fastify calls their handlers directly.
+  const oauthRoutes = app.get(OAuthEndpoints).fastRoutes();
+  fastify.addHook('onRoute', (route) => {
+    const direct = typeof route.method === 'string' ? oauthRoutes.get(`${route.method} ${route.url}`) : undefined;
+    if (direct) route.handler = direct;
+  });
   const metrics = app.get(Metrics);
   // Errors thrown by plugin routes (Swagger UI, static files) never reach Nest's filter: map them the same way.
   // Plugins registered below inherit this handler; Nest then sets its own at the root during init, which

@@ -201,9 +201,32 @@ describe('introspection and revocation', () => {
   });
 });
 
+describe('token revocation across instances', () => {
+  it('a token revoked on one instance reads inactive on another within a second, though that one just saw it active', async () => {
+    const t2 = await startTestApp({ db: t.db, clock: t.clock, env: { PUBLIC_BASE_URL: base, SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') } });
+    try {
+      const auth = { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) };
+      const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: auth.authorization })).json().access_token;
+      const introspect2 = () => t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) });
+      expect((await introspect2()).json().active).toBe(true);
+      expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: auth, payload: form({ token: tok }) })).statusCode).toBe(200);
+      expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({ active: false });
+      const started = Date.now();
+      let active = true;
+      while (active && Date.now() - started < 1000) {
+        active = (await introspect2()).json().active;
+        if (active) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(active).toBe(false);
+    } finally {
+      await t2.close();
+    }
+  });
+});
+
 describe('hostile credentials and bodies', () => {
   const endpoints = ['token', 'introspect', 'revoke'];
-  const params = (ep: string) => (ep === 'token' ? { grant_type: 'client_credentials' } : { token: 'x' });
+  const params = (ep: string): Record<string, string> => (ep === 'token' ? { grant_type: 'client_credentials' } : { token: 'x' });
 
   it('answers NUL and control characters in Basic or post credentials with 401 invalid_client, never 500', async () => {
     const rawBasic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
@@ -321,6 +344,17 @@ describe('rate limiting', () => {
 });
 
 describe('time-dependent', () => {
+  it('reads expired tokens and tokens of the other issuer as inactive', async () => {
+    const auth = { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) };
+    const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: auth.authorization })).json().access_token;
+    const atProduction = await t.inject({ method: 'POST', url: '/oauth/production/introspect', headers: auth, payload: form({ token: tok }) });
+    expect(atProduction.statusCode).toBe(401); // an acceptance client cannot even authenticate there
+    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json().active).toBe(true);
+    t.clock.advance(901_000);
+    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({ active: false });
+  });
+
+
   it('rotates the signing key and keeps the old public key published until its tokens have expired', async () => {
     const auth = { authorization: basic(acc.clientId, acc.secret) };
     const before = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token;
