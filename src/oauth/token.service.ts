@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { Clock } from '../common/clock.js';
 import { constantTimeEqual, hmacSha256Hex } from '../common/crypto.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -44,8 +44,12 @@ function formDecode(s: string): string {
   return decodeURIComponent(s.replace(/\+/g, ' '));
 }
 
+const VERIFIED_CACHE_SIZE = 10_000;
+
 @Injectable()
 export class TokenService {
+  private readonly verified = new Map<string, { key: KeyObject; claims: Record<string, unknown> }>();
+
   constructor(
     private readonly registry: ClientRegistry,
     private readonly keys: SigningKeysService,
@@ -213,9 +217,16 @@ export class TokenService {
     const kid = kidOf(token);
     const key = kid ? await this.keys.verificationKey(environment, kid) : undefined;
     if (!key) return null;
-    const verified = verifyEs256Jwt(token, () => key);
-    if (!verified || verified.header.typ !== 'at+jwt') return null;
-    const { claims } = verified;
+    // A resource server introspects the same token on every call it receives: its signature is checked
+    // once per key (a withdrawn key is no longer returned above, so its tokens stop verifying at once).
+    let claims = this.verified.get(token)?.key === key ? this.verified.get(token)!.claims : undefined;
+    if (!claims) {
+      const verified = verifyEs256Jwt(token, () => key);
+      if (!verified || verified.header.typ !== 'at+jwt') return null;
+      claims = verified.claims;
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+      this.verified.set(token, { key, claims });
+    }
     const nowS = this.clock.now().getTime() / 1000;
     if (claims.iss !== this.issuer(environment) || typeof claims.exp !== 'number' || claims.exp <= nowS) return null;
     if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > nowS)) return null;
