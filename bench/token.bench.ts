@@ -43,7 +43,7 @@ const CLK_TCK = 100;
 const FORM = 'application/x-www-form-urlencoded';
 
 interface Target {
-  name: 'floor' | 'peer' | 'service';
+  name: 'floor' | 'peer' | 'service' | 'svc-warn';
   start(): Promise<ChildProcess>;
   token: { url: string; headers: Record<string, string>; body: string };
   /** Mints the token the introspection phase asks about, and says where and how to ask. */
@@ -202,6 +202,12 @@ async function main(): Promise<void> {
           return { url: `${base}/oauth/acceptance/introspect`, headers: serviceAuth, body: `token=${encodeURIComponent(token)}&token_type_hint=access_token` };
         },
       },
+      {
+        // The same service without its access log, to show what the log costs in the same session.
+        name: 'svc-warn',
+        start: launch('svc-warn', ['--disable-warning=FSTWRN004', 'dist/main.js'], { ...env, LOG_LEVEL: 'warn' }, `${base}/health`),
+        token: { url: `${base}/oauth/acceptance/token`, headers: serviceAuth, body: `grant_type=client_credentials&resource=${encodeURIComponent(audience)}` },
+      },
     ];
 
     console.log(`\nToken endpoint bench: ${ROUNDS} interleaved rounds (fresh processes), ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, service LOG_LEVEL=${LOG_LEVEL}\n`);
@@ -244,16 +250,18 @@ async function main(): Promise<void> {
     const floor = med('floor', 'token')!;
     const peer = med('peer', 'token')!;
     const svc = med('service', 'token')!;
+    const quiet = med('svc-warn', 'token')!;
     const peerI = med('peer', 'introspect')!;
     const svcI = med('service', 'introspect')!;
     console.log(`\nmedians over ${ROUNDS} rounds            req/s (each round)              p50   p99  errors  CPU s/1k  vs peer  vs floor`);
-    for (const [label, m, ref] of [['floor    token', floor, peer], ['peer     token', peer, peer], ['service  token', svc, peer], ['peer     introspect', peerI, peerI], ['service  introspect', svcI, peerI]] as const) {
+    for (const [label, m, ref] of [['floor    token', floor, peer], ['peer     token', peer, peer], ['service  token', svc, peer], ['  (LOG_LEVEL=warn)', quiet, peer], ['peer     introspect', peerI, peerI], ['service  introspect', svcI, peerI]] as const) {
       console.log(`${label.padEnd(22)} ${m.rps.toFixed(0).padStart(7)} (${m.all})`.padEnd(62) + ` ${String(m.p50).padStart(4)} ${String(m.p99).padStart(5)} ${String(m.errors).padStart(7)} ${m.cpu.toFixed(3).padStart(9)} ${(m.rps / ref.rps).toFixed(2).padStart(7)}x ${(m.rps / floor.rps).toFixed(3).padStart(8)}`);
     }
     const met = (b: boolean) => (b ? 'met' : 'NOT met');
     const tokenRatio = svc.rps / peer.rps;
     console.log(`\ntoken endpoint   ${tokenRatio.toFixed(2)}x the peer's tokens/s   (goal >= 2x: ${met(tokenRatio >= 2)})`);
     console.log(`token p99        ${svc.p99} ms vs the peer's ${peer.p99} ms   (goal: no worse: ${met(svc.p99 <= peer.p99)})`);
+    console.log(`access log       costs ${((1 - svc.rps / quiet.rps) * 100).toFixed(1)}% of tokens/s, ${((svc.cpu / quiet.cpu - 1) * 100).toFixed(1)}% more CPU per token (goal < 5%: ${met(svc.rps / quiet.rps >= 0.95)})`);
     console.log(`introspection    ${(svcI.rps / peerI.rps).toFixed(2)}x the peer's rate   (goal >= 1x: ${met(svcI.rps >= peerI.rps)})`);
     console.log(`errors           ${svc.errors + svcI.errors}   (goal 0: ${met(svc.errors + svcI.errors === 0)})`);
     console.log(`revocation       ${refusedAfterMs >= 0 ? `refused ${refusedAfterMs} ms after commit` : 'STILL ACCEPTED after 1 s'}\n`);
