@@ -287,6 +287,18 @@ describe('rate limiting', () => {
     expect(fifth.json().error).toBe('invalid_client');
     expect(Number(fifth.headers['retry-after'])).toBeGreaterThan(0);
     for (let i = 6; i < 12; i++) expect((await guess(i)).statusCode).toBe(429);
+    // Refused guesses cost no database write each: they are counted in memory and written in one batch.
+    const counter = async () => {
+      const admin = await t.db.admin();
+      try {
+        return (await admin.query<{ count: number }>(`SELECT count FROM oauth_failure_counter WHERE bucket = $1`, [`pair:${c.clientId} 203.0.113.7`])).rows[0]?.count;
+      } finally {
+        await admin.end();
+      }
+    };
+    expect(await counter()).toBe(5);
+    await t.app.get(FailureLimiter).flush();
+    expect(await counter()).toBe(11);
     // The owner, from the same address as the guesser and from its own, still gets tokens.
     const same = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ grant_type: 'client_credentials' }), ...guesser });
     expect(same.statusCode, same.body).toBe(200);

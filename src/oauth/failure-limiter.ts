@@ -25,7 +25,10 @@ const NO_KNOWN_CLIENT = new Set(['unknown_client', 'malformed_auth', 'no_client_
 @Injectable()
 export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly blocked = new Map<string, number>();
+  /** Failures refused while already blocked, counted here and written in one statement per second. */
+  private pending = new Map<string, { buckets: string[]; windowStart: Date; reason: string; count: number }>();
   private timer: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly repo: FailureLimiterRepository,
@@ -40,10 +43,14 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.timer = setInterval(() => void this.summarise().catch((err) => this.logger.error({ err }, 'token failure summary failed')), 60_000);
     this.timer.unref();
+    this.flushTimer = setInterval(() => void this.flush(), 1000);
+    this.flushTimer.unref();
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.flush();
   }
 
   private get windowMs(): number {
@@ -91,17 +98,48 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
     const buckets = this.buckets(clientId, ip, reason);
     if (!buckets.length) return 0;
     const start = this.windowStart();
-    const counts = await this.repo.increment(buckets, start, reason);
+    const limited = buckets.filter((b) => !b.startsWith('client:'));
+    if (GUESSING.has(reason)) {
+      const wait = this.blockedFor(limited);
+      // A guesser already refused costs no database write per attempt: its failures are counted in batches.
+      if (wait > 0) {
+        const key = `${start.getTime()} ${reason} ${buckets.join(' ')}`;
+        const p = this.pending.get(key);
+        if (p) p.count++;
+        else this.pending.set(key, { buckets, windowStart: start, reason, count: 1 });
+        return wait;
+      }
+    }
+    await this.count(buckets, start, reason, 1);
+    return GUESSING.has(reason) ? this.blockedFor(limited) : 0;
+  }
+
+  /** Writes the failures counted while blocked. */
+  async flush(): Promise<void> {
+    if (!this.pending.size) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    for (const p of batch) {
+      try {
+        await this.count(p.buckets, p.windowStart, p.reason, p.count);
+      } catch (err) {
+        this.logger.warn({ err, failures: p.count }, 'could not record refused token failures');
+      }
+    }
+  }
+
+  private async count(buckets: string[], start: Date, reason: string, by: number): Promise<void> {
+    const counts = await this.repo.increment(buckets, start, reason, by);
     const end = start.getTime() + this.windowMs;
+    const threshold = this.config.credentials.failuresPerClient;
     for (const c of counts) {
       const limit = this.limitOf(c.bucket);
       if (limit !== null && c.count >= limit) this.blocked.set(c.bucket, end);
-      // Exactly one increment across all instances reaches the threshold: one alert per client and window.
-      if (c.bucket.startsWith('client:') && reason === 'wrong_secret' && c.guesses === this.config.credentials.failuresPerClient) {
+      // Exactly one increment across all instances crosses the threshold: one alert per client and window.
+      if (c.bucket.startsWith('client:') && reason === 'wrong_secret' && c.guesses >= threshold && c.guesses - by < threshold) {
         await this.alert(c.bucket.slice('client:'.length), start);
       }
     }
-    return GUESSING.has(reason) ? this.blockedFor(buckets.filter((b) => !b.startsWith('client:'))) : 0;
   }
 
   private async alert(clientId: string, windowStart: Date): Promise<void> {
@@ -129,6 +167,7 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
 
   /** One audit row per client or IP and window, with the counts by reason (and, for a client, by IP). */
   async summarise(): Promise<number> {
+    await this.flush();
     const windows = await this.repo.claimClosedWindows(this.windowStart());
     if (!windows.length) return 0;
     const byIp = new Map<string, Record<string, number>>();
