@@ -6,7 +6,8 @@
 // must be refused by a running service within a second.
 //   BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (32),
 //   BENCH_LOG_LEVEL (info), BENCH_CPU_PROF=<dir> (profile the service with --cpu-prof),
-//   BENCH_ONLY=service (skip the floor and the peer; for profiling), BENCH_PHASES=token (skip introspection)
+//   BENCH_ONLY=service (skip the floor and the peer; for profiling), BENCH_PHASES=token (skip introspection),
+//   BENCH_KEEP_LOGS=1 (keep the servers' stdout logs)
 import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -222,6 +223,9 @@ async function main(): Promise<void> {
         } finally {
           await stop(child);
         }
+        // Warnings and errors the server logged during the round explain odd figures (e.g. a lost cache listener).
+        const complaints = readFileSync(join(logDir, `${t.name}.log`), 'utf8').split('\n').filter((l) => /"level":"(warn|error|fatal)"/.test(l));
+        if (complaints.length) console.log(`round ${round}  ${t.name}: ${complaints.length} warning/error lines, first: ${complaints[0].slice(0, 300)}`);
       }
     }
 
@@ -283,7 +287,8 @@ async function main(): Promise<void> {
     for (const c of running) await stop(c);
     await app?.close();
     await db.drop();
-    rmSync(logDir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_LOGS) console.log(`server logs kept in ${logDir}`);
+    else rmSync(logDir, { recursive: true, force: true });
   }
 }
 
