@@ -54,8 +54,9 @@ export class OAuthEndpoints {
 
   /**
    * The POST routes by Fastify method and path. Nest's router adds guards, interceptors, parameter
-   * resolution and an exception zone per request (several percent of the token endpoint's CPU in a profile, and a session lookup whenever a cookie came along); these routes
-   * need none of it (public, no DTOs, every error answered here), so Fastify calls the handlers directly.
+   * resolution and an exception zone per request (several percent of the token endpoint's CPU in a
+   * profile, and a staff-session lookup whenever a cookie came along); these routes need none of it
+   * (public, no DTOs, every error answered here), so Fastify calls the handlers directly.
    */
   fastRoutes(): Map<string, Handler> {
     return new Map([
