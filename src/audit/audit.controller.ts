@@ -1,5 +1,7 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Ctx } from '../common/ctx.decorator.js';
+import type { RequestContext } from '../common/request-context.js';
 import { Roles } from '../staff/auth.decorators.js';
 import { AuditQueryDto } from './audit.dto.js';
 import { AuditService } from './audit.service.js';
@@ -18,8 +20,16 @@ export class AuditController {
 
   @Get('verify')
   @Roles('admin')
-  @ApiOperation({ summary: 'Walk the hash chain and report the first broken row' })
+  @ApiOperation({ summary: 'Verify the keyed chain against the signed checkpoints and name the first row that does not match' })
   verify() {
     return this.audit.verify();
+  }
+
+  @Post('checkpoints')
+  @HttpCode(201)
+  @Roles('admin')
+  @ApiOperation({ summary: 'Sign the chain head now and write the checkpoint outside the database' })
+  checkpoint(@Ctx() ctx: RequestContext) {
+    return this.audit.checkpoint(ctx);
   }
 }

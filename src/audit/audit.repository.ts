@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import type { RequestContext } from '../common/request-context.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { AuditEventInput, AuditEventView, AuditQuery } from './audit.types.js';
 
 export interface ChainRow {
@@ -9,8 +10,32 @@ export interface ChainRow {
   id: string;
   prev_hash: string | null;
   hash: string | null;
+  /** The keyed body, or the legacy canonical text (seq included) for rows before `keyedFrom`. */
   canonical: string;
 }
+
+export interface ChainHead {
+  seq: bigint;
+  hash: string;
+  keyedFrom: bigint;
+}
+
+export interface UnsealedBatch {
+  headSeq: bigint;
+  headHash: string;
+  rows: Array<{ id: string; body: string }>;
+}
+
+/**
+ * The canonical body of a row, rendered by the database from its columns (jsonb's text form is normalised).
+ * Sealing and verifying both read it through this one expression; the MAC itself is computed by the service.
+ */
+const BODY = Prisma.raw(`jsonb_build_array(e.id::text, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text,
+  e.actor_type::text, e.actor_id, e.action, e.subject_type, e.subject_id, e.environment::text, e.correlation_id, e.client_ip, e.detail)::text`);
+
+/** The canonical text of rows sealed before the chain was keyed (seq first), as the original trigger hashed it. */
+const LEGACY = Prisma.raw(`jsonb_build_array(e.seq, e.id::text, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text,
+  e.actor_type::text, e.actor_id, e.action, e.subject_type, e.subject_id, e.environment::text, e.correlation_id, e.client_ip, e.detail)::text`);
 
 @Injectable()
 export class AuditRepository {
@@ -57,22 +82,42 @@ export class AuditRepository {
     }));
   }
 
-  /**
-   * The canonical text is recomputed here with its own expression (not the database function
-   * the sealing trigger uses), so replacing that function cannot make a tampered row verify.
-   */
-  async chainRows(afterSeq: bigint, limit: number): Promise<ChainRow[]> {
+  /** Sealed rows after `afterSeq` up to `uptoSeq` (the head the verifier read), in seq order. */
+  async chainRows(afterSeq: bigint, uptoSeq: bigint, keyedFrom: bigint, limit: number): Promise<ChainRow[]> {
     return this.prisma.$queryRaw<ChainRow[]>`
-      SELECT seq::text AS seq, id::text AS id, prev_hash, hash,
-        jsonb_build_array(seq, id::text, (extract(epoch FROM occurred_at) * 1000000)::bigint::text,
-          actor_type::text, actor_id, action, subject_type, subject_id, environment::text,
-          correlation_id, client_ip, detail)::text AS canonical
-      FROM audit_event e WHERE e.seq > ${afterSeq} ORDER BY e.seq LIMIT ${limit}`;
+      SELECT e.seq::text AS seq, e.id::text AS id, e.prev_hash, e.hash,
+        CASE WHEN e.seq < ${keyedFrom} THEN ${LEGACY} ELSE ${BODY} END AS canonical
+      FROM audit_event e WHERE e.seq > ${afterSeq} AND e.seq <= ${uptoSeq} ORDER BY e.seq LIMIT ${limit}`;
   }
 
-  async head(): Promise<{ seq: bigint; hash: string }> {
+  async head(): Promise<ChainHead> {
     const head = await this.prisma.auditChainHead.findUniqueOrThrow({ where: { id: 1 } });
-    return { seq: head.seq, hash: head.hash };
+    return { seq: head.seq, hash: head.hash, keyedFrom: head.keyedFrom };
+  }
+
+  /** The head and the oldest unsealed rows, in one statement. */
+  async unsealed(limit: number): Promise<UnsealedBatch> {
+    const rows = await this.prisma.$queryRaw<Array<{ head_seq: string; head_hash: string; id: string | null; body: string | null }>>`
+      SELECT h.seq::text AS head_seq, h.hash AS head_hash, u.id, u.body
+      FROM audit_chain_head h
+      LEFT JOIN LATERAL (
+        SELECT e.id::text AS id, ${BODY} AS body FROM audit_event e
+        WHERE e.seq IS NULL ORDER BY e.occurred_at, e.id LIMIT ${limit}
+      ) u ON true
+      WHERE h.id = 1`;
+    return {
+      headSeq: BigInt(rows[0].head_seq),
+      headHash: rows[0].head_hash,
+      rows: rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, body: r.body! })),
+    };
+  }
+
+  /** Seals `ids` in order after the expected head; null when another sealer moved the head first. */
+  async seal(expectedSeq: bigint, expectedHash: string, ids: string[], hashes: string[]): Promise<bigint | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ seq: string }>>`
+      SELECT audit_seal(${expectedSeq}::bigint, ${expectedHash}::text, ${ids}::uuid[], ${hashes}::text[])::text AS seq`;
+    const seq = BigInt(rows[0].seq);
+    return seq < 0n ? null : seq;
   }
 
   async unsealedCount(): Promise<number> {
