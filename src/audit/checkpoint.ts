@@ -24,8 +24,12 @@ export function checkpointPrivateKey(seed: Buffer): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
+function publicOf(key: KeyObject): KeyObject {
+  return key.type === 'public' ? key : createPublicKey(key);
+}
+
 export function publicKeyPem(key: KeyObject): string {
-  return createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString();
+  return publicOf(key).export({ format: 'pem', type: 'spki' }).toString();
 }
 
 /** A PEM (SPKI) public key as `audit:checkpoint-key` prints it. */
@@ -37,7 +41,7 @@ export function parsePublicKey(pem: string): KeyObject {
 
 /** Short fingerprint of the public key, so a reader sees which key signed a checkpoint. */
 export function keyIdOf(key: KeyObject): string {
-  const der = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  const der = publicOf(key).export({ format: 'der', type: 'spki' });
   return createHash('sha256').update(der).digest('hex').slice(0, 16);
 }
 
