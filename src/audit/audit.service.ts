@@ -5,7 +5,7 @@ import { Clock } from '../common/clock.js';
 import { PrismaService, afterCommit, type Tx } from '../prisma/prisma.service.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { AuditQueryDto } from './audit.dto.js';
-import { AuditRepository } from './audit.repository.js';
+import { AuditRepository, type UnsealedRow } from './audit.repository.js';
 import { AuditSealer } from './audit.sealer.js';
 import type { AuditEventInput, AuditEventView, AuditQuery, ChainVerification } from './audit.types.js';
 import { AuditVerifier } from './audit.verifier.js';
@@ -13,6 +13,9 @@ import type { SignedCheckpoint } from './checkpoint.js';
 import { CheckpointStore } from './checkpoint.store.js';
 
 /** Keys whose values must never reach the trail; a defect elsewhere must not turn into a leak here. */
+/** Rows each open transaction recorded, handed to the sealer once it commits. */
+const recordedIn = new WeakMap<Tx, UnsealedRow[]>();
+
 const FORBIDDEN_DETAIL_KEY =
   /^(password|passwd|secret|client_?secret|token|access_?token|link_?token|code|otp|sms_?code|totp_?secret|recovery_?codes?|authorization|cookie)$/i;
 
@@ -32,14 +35,34 @@ export class AuditService {
    * rolls back too (fail-closed). Right after commit it is sealed into the keyed chain.
    */
   async record(tx: Tx, ctx: RequestContext, event: AuditEventInput): Promise<string> {
-    const id = await this.repo.insert(tx, ctx, { ...event, detail: scrub(event.detail ?? {}) as Record<string, unknown> });
-    afterCommit(tx, AuditSealer, () => this.sealer.seal());
-    return id;
+    const row = await this.repo.insert(tx, ctx, { ...event, detail: scrub(event.detail ?? {}) as Record<string, unknown> });
+    let rows = recordedIn.get(tx);
+    if (!rows) {
+      recordedIn.set(tx, (rows = []));
+      const committed = rows;
+      afterCommit(tx, AuditSealer, () => {
+        this.sealer.committedRows(committed);
+        return this.sealer.seal();
+      });
+    }
+    rows.push(row);
+    return row.id;
+  }
+
+  /**
+   * An event that is its own transaction (nothing else changes with it): one INSERT, then the shared seal.
+   * For business changes use `record` inside their transaction.
+   */
+  async append(ctx: RequestContext, event: AuditEventInput): Promise<string> {
+    const row = await this.repo.insertAlone(ctx, { ...event, detail: scrub(event.detail ?? {}) as Record<string, unknown> });
+    this.sealer.committedRows([row]);
+    await this.sealer.seal();
+    return row.id;
   }
 
   /** Seals every event committed so far (the after-commit seal does this for transactions it saw). */
   sealPending(): Promise<void> {
-    return this.sealer.seal();
+    return this.sealer.seal(true);
   }
 
   /**
@@ -48,7 +71,7 @@ export class AuditService {
    */
   async checkpoint(ctx?: RequestContext): Promise<SignedCheckpoint & { file: string }> {
     if (ctx) await this.prisma.transaction((tx) => this.record(tx, ctx, { action: 'audit.checkpoint_requested', subjectType: 'audit_chain' }));
-    await this.sealer.seal();
+    await this.sealer.seal(true);
     const head = await this.repo.head();
     const signed = this.checkpoints.sign({ seq: head.seq.toString(), headHash: head.hash, keyedFrom: head.keyedFrom.toString(), signedAt: this.clock.now().toISOString() });
     return { ...signed, file: basename(await this.checkpoints.write(signed)) };
