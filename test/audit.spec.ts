@@ -31,6 +31,7 @@ describe('audit trail', () => {
 
   it('appends an event that is its own transaction, sealed and scrubbed like any other', async () => {
     const id = await audit.append(ctx(), { action: 'test.appended_alone', subjectType: 'thing', detail: { token: 'tok_live_123', kept: 1 } });
+    await audit.sealPending();
     const row = await t.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
     expect(row.seq).not.toBeNull();
     expect(JSON.stringify(row.detail)).not.toContain('tok_live_123');

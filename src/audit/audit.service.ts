@@ -50,13 +50,14 @@ export class AuditService {
   }
 
   /**
-   * An event that is its own transaction (nothing else changes with it): one INSERT, then the shared seal.
-   * For business changes use `record` inside their transaction.
+   * An event that is its own transaction (nothing else changes with it): one INSERT. Resolves once the event
+   * is committed; it is sealed into the chain moments later, together with its neighbours (writers do not wait
+   * for the seal, which lets many of them share one). For business changes use `record` inside their transaction.
    */
   async append(ctx: RequestContext, event: AuditEventInput): Promise<string> {
     const row = await this.repo.insertAlone(ctx, { ...event, detail: scrub(event.detail ?? {}) as Record<string, unknown> });
     this.sealer.committedRows([row]);
-    await this.sealer.seal();
+    void this.sealer.seal();
     return row.id;
   }
 
