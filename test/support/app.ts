@@ -5,12 +5,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createApp } from '../../src/app.factory.js';
 import { FakeClock, Clock } from '../../src/common/clock.js';
 import { createLogger } from '../../src/common/logger.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { PrismaService } from '../../src/prisma/prisma.service.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { createTestingApp } from './testing-app.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -58,7 +58,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     },
   });
   const clock = opts.clock ?? new FakeClock(new Date());
-  const app = await createApp(config, {
+  const app = await createTestingApp(config, {
     logger: createLogger(config.logLevel, sink),
     overrides: [{ provide: Clock, useValue: clock }, ...(opts.overrides ?? [])],
   });
