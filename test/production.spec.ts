@@ -270,7 +270,7 @@ describe('docker-compose.yml', () => {
     expect(services.migrate.command).toEqual(['node', 'dist/cli.js', 'migrate']);
     expect(services.app.depends_on?.migrate?.condition).toBe('service_completed_successfully');
     const owner = new URL(composeEnvironment('migrate', {}).MIGRATION_DATABASE_URL).username;
-    const appEnvNow = composeEnvironment('app', { SECRET_HASH_KEY: 'x', MASTER_KEY: 'x', METRICS_TOKEN: 'x', STAFF_ALERT_EMAIL: 'x', TWILIO_ACCOUNT_SID: 'x', TWILIO_AUTH_TOKEN: 'x', TWILIO_FROM: 'x' });
+    const appEnvNow = composeEnvironment('app', { SECRET_HASH_KEY: 'x', MASTER_KEY: 'x', AUDIT_CHAIN_KEY: 'x', AUDIT_CHECKPOINT_KEY: 'x', METRICS_TOKEN: 'x', STAFF_ALERT_EMAIL: 'x', TWILIO_ACCOUNT_SID: 'x', TWILIO_AUTH_TOKEN: 'x', TWILIO_FROM: 'x' });
     const service = new URL(appEnvNow.DATABASE_URL).username;
     expect(service).not.toBe(owner);
     const roles = readFileSync(join(ROOT, 'scripts/postgres-init-roles.sh'), 'utf8');
