@@ -179,6 +179,35 @@ describe('the audit trail against an insider', () => {
   });
 });
 
+describe('an audit trail sealed before the chain was keyed', () => {
+  it('verifies the unkeyed rows as they were sealed, links the first keyed row to them, and still catches an edit', async () => {
+    const t = await startTestApp();
+    apps.push(t);
+    const audit = t.app.get(AuditService);
+    const admin = await t.db.admin();
+    // The trail as the previous version left it: three rows sealed by its trigger, keyed_from after them.
+    await admin.query(`SET session_replication_role = replica`);
+    await admin.query(`DELETE FROM audit_event; UPDATE audit_chain_head SET seq = 0, hash = repeat('0', 64)`);
+    await admin.query(`
+      DO $$ DECLARE prev CHAR(64) := repeat('0', 64); r audit_event; h CHAR(64); BEGIN
+        FOR i IN 1..3 LOOP
+          INSERT INTO audit_event (id, actor_type, action, subject_type, detail) VALUES (gen_random_uuid(), 'system', 'legacy.event', 'thing', jsonb_build_object('i', i)) RETURNING * INTO r;
+          h := encode(sha256(convert_to(prev || audit_event_canonical(r, i), 'UTF8')), 'hex');
+          UPDATE audit_event SET seq = i, prev_hash = prev, hash = h WHERE id = r.id;
+          prev := h;
+        END LOOP;
+        UPDATE audit_chain_head SET seq = 3, hash = prev, keyed_from = 4 WHERE id = 1;
+      END $$`);
+    await admin.query(`SET session_replication_role = DEFAULT`);
+    for (let i = 0; i < 3; i++) await t.prisma.transaction((tx) => audit.record(tx, systemContext(), { action: 'test.keyed', subjectType: 'thing' }));
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 6, keyedFrom: '4' });
+    await admin.query(`SET session_replication_role = replica`);
+    await admin.query(`UPDATE audit_event SET detail = '{"i":99}' WHERE seq = 2`);
+    await admin.end();
+    expect(await audit.verify()).toMatchObject({ ok: false, firstBroken: { seq: '2', reason: expect.stringMatching(/content/) } });
+  });
+});
+
 describe('audit verification while writers append', () => {
   it('raises no false alarm with 16 writers appending during every verification', async () => {
     const t = await startTestApp();

@@ -33,6 +33,8 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
+    // Rows committed before a crash, or by an instance of the previous version, are sealed at start.
+    void this.seal(true);
     this.timer = setInterval(() => void this.seal(true), this.config.audit.sealIntervalMs);
     this.timer.unref();
   }
