@@ -13,12 +13,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { ErrorView } from './common/api-docs.js';
 import { InvalidInputError } from './common/domain-error.js';
 import { ErrorFilter, isOAuthPath, sendError } from './common/error.filter.js';
 import { contextFromRequest } from './common/http-context.js';
 import { PinoNestLogger, createLogger } from './common/logger.js';
 import { requestContextStorage } from './common/request-context.js';
 import type { AppConfig } from './config/config.js';
+import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { Metrics } from './metrics/metrics.js';
 import { OAuthEndpoints } from './oauth/oauth-endpoints.js';
 import type { ValidationError } from 'class-validator';
@@ -40,7 +42,7 @@ const nestFactoryBuilder: AppBuilder = (rootModule, adapter, options) => NestFac
 export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const adapter: FastifyAdapter<any> = new FastifyAdapter({
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     genReqId: () => '',
@@ -98,7 +100,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     const seconds = reply.elapsedTime / 1000;
     metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: req.method, route }, seconds);
-    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ip }, 'request');
+    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ctx?.clientIp }, 'request');
     done();
   });
 
@@ -147,13 +149,13 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
       exceptionFactory: (errors) => new InvalidInputError('request/validation_failed', 'Some fields are missing or not valid.', { fields: fieldMessages(errors) }),
     }),
   );
-  app.enableShutdownHooks();
 
   const openapi = new DocumentBuilder()
     .setTitle('Credential onboarding and rotation service')
     .setDescription('Onboarding requests, client credentials per API and environment, two-channel secret delivery, and the OAuth 2.0 token service.')
     .setVersion('1')
     .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
+    .addGlobalResponse({ status: 503, type: ErrorView, description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)' })
     .build();
   SwaggerModule.setup('docs', app as unknown as INestApplication, () => SwaggerModule.createDocument(app as unknown as INestApplication, openapi), {
     jsonDocumentUrl: 'docs/openapi.json',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -12,6 +13,8 @@ export interface AppConfig {
   publicBaseUrl: string;
   /** Absent outside production: the service starts an embedded PostgreSQL in `embeddedPgDir`. */
   databaseUrl?: string;
+  /** A direct connection for the credential cache's LISTEN (DATABASE_LISTENER_URL), when DATABASE_URL goes through a transaction-pooling proxy; defaults to DATABASE_URL. */
+  databaseListenerUrl?: string;
   embeddedPgDir: string;
   embeddedPgPort: number;
   logLevel: string;
@@ -23,7 +26,8 @@ export interface AppConfig {
   metricsToken?: string;
   /** Whether `Secure` is set on cookies; off only for plain-http local development. */
   secureCookies: boolean;
-  trustProxy: boolean;
+  /** Whose X-Forwarded-For to believe for the client IP (TRUST_PROXY): a hop count or the proxies' addresses. */
+  trustProxy: TrustProxy;
   // ---- credentials and the OAuth token service (owner: credentials)
   credentials: CredentialsConfig;
   // ---- onboarding requests and the public intake page (owner: onboarding)
@@ -40,6 +44,21 @@ export interface AppConfig {
   deliveryTtlDays: number;
   /** Where alerts for staff go (locked or expired deliveries, undeliverable notifications). */
   staffAlertEmail?: string;
+  // ---- audit trail (owner: audit)
+  audit: AuditConfig;
+}
+
+export interface AuditConfig {
+  /** HMAC key of the audit chain (AUDIT_CHAIN_KEY); the database never holds it. */
+  chainKey: Buffer;
+  /** Ed25519 private key seed that signs checkpoints (AUDIT_CHECKPOINT_KEY); never in the database. */
+  checkpointKey: Buffer;
+  /** Where signed checkpoints are written (AUDIT_CHECKPOINT_DIR, default .data/audit-checkpoints). */
+  checkpointDir: string;
+  /** How often a checkpoint is signed when the chain moved (AUDIT_CHECKPOINT_INTERVAL_SECONDS; 0 = only on demand). */
+  checkpointIntervalSeconds: number;
+  /** How often rows that missed their after-commit seal are swept up (AUDIT_SEAL_INTERVAL_MS, 1000). */
+  sealIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   if (databaseUrl && !env.NODE_ENV) problems.push('NODE_ENV is not set while DATABASE_URL is: set NODE_ENV=production (or development, to develop against your own database)');
   if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for trying the service)');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
+  const databaseListenerUrl = env.DATABASE_LISTENER_URL?.trim() || undefined;
+  if (databaseListenerUrl && !/^postgres(ql)?:\/\//.test(databaseListenerUrl)) problems.push('DATABASE_LISTENER_URL must be a postgresql:// URL');
 
   const embeddedPgDir = resolve(projectRoot, env.EMBEDDED_PG_DIR ?? '.data/postgres');
   const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-keys.json'));
@@ -106,8 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   }
   const twilioTimeoutMs = wholeNumber(env, problems, 'TWILIO_TIMEOUT_MS', 15000, 100, 600000);
 
+  const trustProxy = trustProxyFrom(env.TRUST_PROXY, problems);
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
+  const audit = auditConfig(env, prod, nodeEnv, projectRoot, masterKey, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -116,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     port,
     publicBaseUrl,
     databaseUrl,
+    databaseListenerUrl,
     embeddedPgDir,
     embeddedPgPort,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
@@ -123,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     masterKey,
     metricsToken,
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
-    trustProxy: env.TRUST_PROXY === 'true',
+    trustProxy,
     credentials,
     onboarding,
     smtpUrl,
@@ -139,6 +163,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     notificationWorkers: env.NOTIFICATION_WORKERS ? env.NOTIFICATION_WORKERS === 'true' : nodeEnv !== 'test',
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
+    audit,
+  };
+}
+
+function auditConfig(env: NodeJS.ProcessEnv, prod: boolean, nodeEnv: NodeEnv, projectRoot: string, masterKey: Buffer, problems: string[]): AuditConfig {
+  const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-audit-keys.json'), ['AUDIT_CHAIN_KEY', 'AUDIT_CHECKPOINT_KEY']);
+  const chainKey = keyFrom('AUDIT_CHAIN_KEY', env, prod, problems, devKeys);
+  const checkpointKey = keyFrom('AUDIT_CHECKPOINT_KEY', env, prod, problems, devKeys, 32);
+  // Separate keys, so that what opens sealed data cannot also rewrite the audit trail or forge its checkpoints.
+  if (masterKey.length && (chainKey.equals(masterKey) || checkpointKey.equals(masterKey) || (chainKey.length && chainKey.equals(checkpointKey)))) {
+    problems.push('AUDIT_CHAIN_KEY, AUDIT_CHECKPOINT_KEY and MASTER_KEY must be three different keys');
+  }
+  return {
+    chainKey,
+    checkpointKey,
+    checkpointDir: resolve(projectRoot, env.AUDIT_CHECKPOINT_DIR || '.data/audit-checkpoints'),
+    checkpointIntervalSeconds: wholeNumber(env, problems, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', nodeEnv === 'test' ? 0 : 300, 0, 86400),
+    sealIntervalMs: wholeNumber(env, problems, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 600000),
   };
 }
 
@@ -177,6 +219,10 @@ export interface CredentialsConfig {
   failureWindowSeconds: number;
   /** How often last-used times are written (LAST_USED_FLUSH_MS, 5000). */
   lastUsedFlushMs: number;
+  /** A NOTIFY round trip through the cache listener this often; one that does not come back by the next marks it unhealthy (CREDENTIAL_LISTENER_HEARTBEAT_MS, 5000). */
+  listenerHeartbeatMs: number;
+  /** A cached client record is read again from the database after this long, listener or not (CLIENT_CACHE_MAX_AGE_SECONDS, 30). */
+  clientCacheMaxAgeSeconds: number;
 }
 
 function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): CredentialsConfig {
@@ -191,6 +237,8 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     failuresPerIp: num('OAUTH_FAILURES_PER_IP', 50, 1, 1000000),
     failureWindowSeconds: num('OAUTH_FAILURE_WINDOW_SECONDS', 300, 10, 86400),
     lastUsedFlushMs: num('LAST_USED_FLUSH_MS', 5000, 100, 600000),
+    listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
+    clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),
   };
 }
 
@@ -214,11 +262,12 @@ function intFrom(raw: string | undefined, fallback: number, name: string, proble
 }
 
 function keyFrom(
-  name: 'SECRET_HASH_KEY' | 'MASTER_KEY',
+  name: 'SECRET_HASH_KEY' | 'MASTER_KEY' | 'AUDIT_CHAIN_KEY' | 'AUDIT_CHECKPOINT_KEY',
   env: NodeJS.ProcessEnv,
   prod: boolean,
   problems: string[],
   devKeys?: () => Record<string, string>,
+  exactLength?: number,
 ): Buffer {
   const raw = env[name];
   if (!raw) {
@@ -233,19 +282,29 @@ function keyFrom(
     return Buffer.alloc(0);
   }
   const key = Buffer.from(raw, 'base64');
-  if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
+  if (exactLength !== undefined && key.length !== exactLength) problems.push(`${name} must decode to exactly ${exactLength} bytes of base64 (got ${key.length})`);
+  else if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
   return key;
 }
 
-function devKeyFile(path: string): Record<string, string> {
+/**
+ * Development keys, generated once. The file is created atomically (link of a complete temporary file), so
+ * parallel processes starting on a fresh folder all end up with the same keys.
+ */
+function devKeyFile(path: string, names: string[] = ['SECRET_HASH_KEY', 'MASTER_KEY']): Record<string, string> {
   if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
-  const keys = {
-    SECRET_HASH_KEY: randomBytes(32).toString('base64'),
-    MASTER_KEY: randomBytes(32).toString('base64'),
-  };
+  const keys = Object.fromEntries(names.map((n) => [n, randomBytes(32).toString('base64')]));
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
-  return keys;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
 export function findProjectRoot(from = dirname(new URL(import.meta.url).pathname)): string {

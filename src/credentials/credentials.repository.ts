@@ -124,6 +124,11 @@ export class CredentialsRepository {
     await tx.$queryRaw`SELECT pg_notify(${CREDENTIAL_CHANNEL}, ${clientId})::text`;
   }
 
+  /** A NOTIFY through the pool (the credential cache's heartbeat). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.prisma.$queryRaw`SELECT pg_notify(${channel}, ${payload})::text`;
+  }
+
   async loadClient(clientId: string): Promise<ClientRecord | null> {
     const rows = await this.prisma.$queryRaw<Array<{ id: string; client_id: string; environment: Environment; state: CredentialState; partner_id: string; api_key: string; api_name: string; audience: string; base_url: string; revoked_at: Date | null }>>`
       SELECT c.id::text, c.client_id, c.environment::text AS environment, c.state::text AS state, c.partner_id::text, p.key AS api_key, p.name AS api_name, e.audience, e.base_url, c.revoked_at
@@ -252,6 +257,9 @@ export interface RotationRow {
   updatedAt: Date;
 }
 
+/** Rotations leave the repository without the confirmation token's hash: it is compared in SQL only. */
+const WITHOUT_HASH = { confirmTokenHash: true } as const;
+
 @Injectable()
 export class RotationsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -263,23 +271,23 @@ export class RotationsRepository {
   async lock(tx: Tx, id: string): Promise<RotationRow | null> {
     const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM credential_rotation WHERE id = ${id}::uuid FOR UPDATE`;
     if (!rows.length) return null;
-    return (await tx.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
+    return (await tx.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async byId(id: string): Promise<RotationRow | null> {
-    return (await this.prisma.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
+    return (await this.prisma.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async byNewSecret(tx: Tx, secretId: string): Promise<RotationRow | null> {
-    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId } })) as RotationRow | null;
+    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async openFor(db: Tx | PrismaService, credentialId: string): Promise<RotationRow | null> {
-    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } } })) as RotationRow | null;
+    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async listFor(credentialId: string): Promise<RotationRow[]> {
-    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' } })) as RotationRow[];
+    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' }, omit: WITHOUT_HASH })) as RotationRow[];
   }
 
   async insertPartnerRequest(tx: Tx, data: { id: string; credentialId: string; overlapDays: number; confirmTokenHash: string; confirmExpiresAt: Date }): Promise<void> {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
-import { correlationIdOf } from '../common/http-context.js';
+import { clientIpOf, correlationIdOf } from '../common/http-context.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { OAuthError } from './oauth-error.js';
@@ -42,13 +42,13 @@ export class OAuthEndpoints {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  readonly token: Handler = (req, reply) => this.post(req, reply, (e) => this.tokens.token(e, authHeader(req), formBody(req), req.ip ?? null));
+  readonly token: Handler = (req, reply) => this.post(req, reply, (e) => this.tokens.token(e, authHeader(req), formBody(req), clientIpOf(req)));
 
-  readonly introspect: Handler = (req, reply) => this.post(req, reply, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), req.ip ?? null));
+  readonly introspect: Handler = (req, reply) => this.post(req, reply, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), clientIpOf(req)));
 
   readonly revoke: Handler = (req, reply) =>
     this.post(req, reply, async (e) => {
-      await this.tokens.revoke(e, authHeader(req), formBody(req), req.ip ?? null);
+      await this.tokens.revoke(e, authHeader(req), formBody(req), clientIpOf(req));
       return {};
     });
 

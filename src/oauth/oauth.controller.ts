@@ -1,9 +1,10 @@
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../staff/auth.decorators.js';
 import { OAuthEndpoints } from './oauth-endpoints.js';
+import { IntrospectionEndpointDocs, JwksDocs, MetadataDocs, RevocationEndpointDocs, TokenEndpointDocs } from './oauth.docs.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { TokenService } from './token.service.js';
 
@@ -25,40 +26,40 @@ export class OauthController {
   ) {}
 
   @Get('.well-known/oauth-authorization-server/oauth/:env')
-  @ApiOperation({ summary: 'RFC 8414 authorization server metadata (path-insertion form)' })
+  @MetadataDocs('RFC 8414 authorization server metadata (path-insertion form)')
   metadata(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.endpoints.get(req, reply, env, async (e) => this.tokens.metadata(e));
   }
 
   @Get('oauth/:env/.well-known/oauth-authorization-server')
-  @ApiOperation({ summary: 'The same metadata, for clients that append the well-known path to the issuer' })
+  @MetadataDocs('The same metadata, for clients that append the well-known path to the issuer')
   metadataAppended(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.endpoints.get(req, reply, env, async (e) => this.tokens.metadata(e));
   }
 
   @Get('oauth/:env/jwks')
-  @ApiOperation({ summary: 'The issuer\'s public signing keys (JWKS)' })
+  @JwksDocs()
   jwks(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.endpoints.get(req, reply, env, (e) => this.keys.jwks(e));
   }
 
   @Post('oauth/:env/token')
   @NO_HELMET
-  @ApiOperation({ summary: 'Token endpoint: client_credentials grant, client_secret_basic or client_secret_post (form-encoded)' })
+  @TokenEndpointDocs()
   token(@Param('env') _env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.endpoints.token(req, reply);
   }
 
   @Post('oauth/:env/introspect')
   @NO_HELMET
-  @ApiOperation({ summary: 'RFC 7662 token introspection (client-authenticated; a client sees its own tokens)' })
+  @IntrospectionEndpointDocs()
   introspect(@Param('env') _env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.endpoints.introspect(req, reply);
   }
 
   @Post('oauth/:env/revoke')
   @NO_HELMET
-  @ApiOperation({ summary: 'RFC 7009 token revocation (client-authenticated)' })
+  @RevocationEndpointDocs()
   revoke(@Param('env') _env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.endpoints.revoke(req, reply);
   }
