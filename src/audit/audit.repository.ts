@@ -1,6 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger.module.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
@@ -72,8 +74,12 @@ export class AuditRepository implements OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.pool = new pg.Pool({ connectionString: config.databaseUrl, max: 16, idleTimeoutMillis: 10_000, application_name: 'credential-service-audit' });
+    // An idle connection the server ends (restart, failover, dropped database) must not crash the process:
+    // the pool discards it and the next query opens a new one.
+    this.pool.on('error', (err) => logger.warn({ err }, 'audit connection closed by the server; it will be reopened'));
   }
 
   async onModuleDestroy(): Promise<void> {
