@@ -328,6 +328,18 @@ describe('audit trail, notifications and health', () => {
     expectStatus(await get('/api/notifications?status=lost', viewer), 400);
     expectStatus(await get('/health'), 200);
   });
+
+  it('shows the keys in use and withdraws a signing key', async () => {
+    expectStatus(await get('/api/keys/status', admin), 200);
+    expectStatus(await get('/api/keys/status', viewer), 403);
+    const keys = await get('/api/signing-keys', admin);
+    expectStatus(keys, 200);
+    expectStatus(await get('/api/signing-keys', viewer), 403);
+    const kid = (keys.json() as Array<{ kid: string; environment: string; withdrawnAt: string | null }>).find((k) => k.environment === 'production' && !k.withdrawnAt)!.kid;
+    expectStatus(await post(`/api/signing-keys/${kid}/withdraw`, admin, { reason: '' }), 400);
+    expectStatus(await post(`/api/signing-keys/${kid}/withdraw`, admin, { reason: 'contract test' }), 200);
+    expectStatus(await post(`/api/signing-keys/${kid}/withdraw`, admin, { reason: 'contract test' }), 404);
+  });
 });
 
 describe('coverage', () => {
