@@ -88,10 +88,20 @@ export class OnboardingController {
     return this.review.startReview(ctx, id, body.version);
   }
 
+  @Post(':id/confirm-contact')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Confirm the new technical contact a request names for an already known partner (checked with the partner); a different reviewer then approves, which attaches the contact to the partner' })
+  @ApiOkResponse({ description: 'The request after the change' })
+  @ApiConflictResponse({ description: 'onboarding/contact_known, onboarding/contact_already_confirmed, onboarding/invalid_transition or onboarding/conflict' })
+  confirmContact(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto) {
+    return this.review.confirmContact(ctx, id, body.version);
+  }
+
   @Post(':id/approvals')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. 403 onboarding/four_eyes for its creator or last editor; 409 onboarding/acceptance_first' })
+  @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. 403 onboarding/four_eyes for its creator, last editor or the reviewer who confirmed a new contact; 403 onboarding/contact_unconfirmed while a new contact of a known partner is unconfirmed; 409 onboarding/acceptance_first' })
   @ApiConflictResponse({ description: 'onboarding/conflict, onboarding/invalid_transition, onboarding/already_approved, onboarding/acceptance_first' })
   approve(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: ApproveDto) {
     return this.review.approve(ctx, id, body.environment, body.version);
