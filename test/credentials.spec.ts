@@ -330,6 +330,10 @@ describe('rotation with overlap', () => {
     const page = await t.inject({ method: 'GET', url: `/console/credentials/${c.credentialId}`, headers: { ...reviewer.headers, accept: 'text/html' } });
     expect(page.body).toContain('End overlap now');
 
+    // Right after the reveal the old secret is not quiet: one reviewer alone cannot end the overlap.
+    const alone = await post(`/api/credentials/${c.credentialId}/end-overlap`, reviewer);
+    expect([alone.statusCode, alone.json().code]).toEqual([409, 'rotation/overlap_not_quiet']);
+    expect((await post(`/api/credentials/${c.credentialId}/early-end-request`, creator)).statusCode).toBe(200);
     const ended = await post(`/api/credentials/${c.credentialId}/end-overlap`, reviewer);
     expect(ended.statusCode, ended.body).toBe(200);
     await everyPath(c.clientId, oldSecret, 401, oldToken);

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Roles } from '../staff/auth.decorators.js';
 import { UuidPipe } from './credential-id.pipe.js';
-import { IssueCredentialsDto, ListCredentialsDto, RevokeDto, StartRotationDto } from './credentials.dto.js';
+import { CancelRotationDto, IssueCredentialsDto, ListCredentialsDto, RevokeDto, StartRotationDto } from './credentials.dto.js';
+import { EarlyEndRequestView, RotationView } from './rotation.views.js';
 import { RotationService } from './rotation.service.js';
 import { CredentialsService } from './credentials.service.js';
 
@@ -18,7 +19,7 @@ export class CredentialsController {
 
   @Post('onboarding-requests/:id/issue')
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Issue one credential per approved (API, environment) of the request; each secret goes to delivery' })
+  @ApiOperation({ summary: 'Issue one credential per approved (API, environment) of the request; each secret goes to delivery. 403 onboarding/four_eyes_issue when the caller approved Production themselves' })
   issue(@Param('id', UuidPipe) id: string, @Body() body: IssueCredentialsDto, @Ctx() ctx: RequestContext) {
     return this.credentials.issue(ctx, id, body.environment);
   }
@@ -36,7 +37,8 @@ export class CredentialsController {
   async detail(@Param('id', UuidPipe) id: string) {
     const detail = await this.credentials.detail(id);
     const deliveries = await this.credentials.deliveryStatus(detail.secrets.map((s) => s.id));
-    return { ...detail, deliveries, overlap: this.rotation.overlapOf(detail), rotations: await this.rotation.rotations(id) };
+    const rotations = await this.rotation.rotations(id);
+    return { ...detail, deliveries, overlap: this.rotation.overlapOf(detail, rotations), rotations };
   }
 
   @Post('credentials/:id/revoke')
@@ -57,9 +59,29 @@ export class CredentialsController {
 
   @Post('credentials/:id/rotations')
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Start a rotation (another reviewer approves it)' })
+  @ApiOperation({ summary: 'Start a rotation (another reviewer approves it). An unconfirmed partner request is superseded; another open rotation only with supersede: true (409 rotation/already_open otherwise)' })
   startRotation(@Param('id', UuidPipe) id: string, @Body() body: StartRotationDto, @Ctx() ctx: RequestContext) {
-    return this.rotation.start(ctx, id, body.overlapDays);
+    return this.rotation.start(ctx, id, body.overlapDays, body.supersede === true);
+  }
+
+  @Post('rotations/:id/cancel')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Cancel an open rotation before its new secret is in use (an undelivered new secret and its link are cancelled too)' })
+  @ApiOkResponse({ type: RotationView, description: 'The cancelled rotation' })
+  @ApiConflictResponse({ description: 'rotation/overlap_running (end the overlap instead), rotation/invalid_transition, rotation/conflict' })
+  async cancelRotation(@Param('id', UuidPipe) id: string, @Body() body: CancelRotationDto, @Ctx() ctx: RequestContext): Promise<RotationView> {
+    return RotationView.of(await this.rotation.cancel(ctx, id, body.reason));
+  }
+
+  @Post('credentials/:id/early-end-request')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Ask to end an overlap before OVERLAP_QUIET_HOURS of quiet; a different reviewer can then end it (end-overlap)' })
+  @ApiOkResponse({ type: EarlyEndRequestView, description: 'Who asked, and when' })
+  @ApiConflictResponse({ description: 'rotation/no_overlap, rotation/early_end_already_requested' })
+  requestEarlyEnd(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext): Promise<EarlyEndRequestView> {
+    return this.rotation.requestEarlyEnd(ctx, id);
   }
 
   @Post('rotations/:id/approve')
@@ -73,7 +95,9 @@ export class CredentialsController {
   @Post('credentials/:id/end-overlap')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'End the overlap now: the old secret stops working on every path' })
+  @ApiOperation({ summary: 'End the overlap now: the old secret stops working on every path. Before the old secret has been quiet for OVERLAP_QUIET_HOURS, only after another reviewer asked for it (early-end-request)' })
+  @ApiConflictResponse({ description: 'rotation/overlap_not_quiet, rotation/no_overlap' })
+  @ApiForbiddenResponse({ description: 'rotation/four_eyes: you asked for the early end yourself' })
   endOverlap(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.rotation.endOverlap(ctx, id);
   }
