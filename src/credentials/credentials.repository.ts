@@ -268,6 +268,10 @@ export class RotationsRepository {
     return (await tx.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
   }
 
+  async credentialOf(tx: Tx, rotationId: string): Promise<string | null> {
+    return (await tx.credentialRotation.findUnique({ where: { id: rotationId }, select: { credentialId: true } }))?.credentialId ?? null;
+  }
+
   async byId(id: string): Promise<RotationRow | null> {
     return (await this.prisma.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
   }

@@ -52,14 +52,14 @@ export class RotationService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /**
-   * Staff start a rotation. An unconfirmed partner request never stands in the way: it is superseded. A
-   * rotation staff or a confirmed partner request opened is superseded only when asked (`supersede`).
-   */
   get quietHours(): number {
     return this.config.credentials.overlapQuietHours;
   }
 
+  /**
+   * Staff start a rotation. An unconfirmed partner request never stands in the way: it is superseded. A
+   * rotation staff or a confirmed partner request opened is superseded only when asked (`supersede`).
+   */
   async start(ctx: RequestContext, credentialId: string, overlapDays?: number, supersede = false): Promise<RotationRow> {
     const days = overlapDays ?? this.config.credentials.overlapDays;
     if (!Number.isInteger(days) || days < 0 || days > 90) throw new InvalidInputError('rotation/invalid_overlap', 'The overlap must be 0 to 90 days.', { fields: { overlapDays: ['Give 0 to 90 days.'] } });
@@ -133,15 +133,22 @@ export class RotationService {
    */
   async cancel(ctx: RequestContext, rotationId: string, reason?: string): Promise<RotationRow> {
     await this.prisma.transaction(async (tx) => {
-      const rot = await this.repo.lock(tx, rotationId);
-      if (!rot) throw new NotFoundError('rotation/not_found', 'No such rotation.');
+      const rot = await this.lockWithCredential(tx, rotationId);
       if (rot.state === 'overlap') throw new ConflictError('rotation/overlap_running', 'The new secret of this rotation is already in use: end the overlap instead.');
       if (!OPEN_BEFORE_DELIVERY.includes(rot.state)) throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be cancelled.`);
-      const cred = await this.credentialsRepo.lockCredential(tx, rot.credentialId);
-      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
+      const cred = (await this.credentialsRepo.lockCredential(tx, rot.credentialId))!;
       await this.cancelLocked(tx, ctx, rot, cred.environment, 'credential.rotation_cancelled', reason?.trim() ? { reason: reason.trim() } : {});
     });
     return (await this.repo.byId(rotationId))!;
+  }
+
+  /** Credential first, then rotation: the order every path that changes both takes, so none deadlock. */
+  private async lockWithCredential(tx: Tx, rotationId: string): Promise<RotationRow> {
+    const credentialId = await this.repo.credentialOf(tx, rotationId);
+    if (credentialId) await this.credentialsRepo.lockCredential(tx, credentialId);
+    const rot = credentialId ? await this.repo.lock(tx, rotationId) : null;
+    if (!rot) throw new NotFoundError('rotation/not_found', 'No such rotation.');
+    return rot;
   }
 
   private async cancelLocked(tx: Tx, ctx: RequestContext, rot: RotationRow, environment: CredentialDetail['environment'], action: string, detail: Record<string, unknown>): Promise<void> {
@@ -161,8 +168,7 @@ export class RotationService {
   /** Four-eyes: the approver is not whoever asked for it. Issues the new secret and hands it to delivery. */
   async approve(ctx: RequestContext, rotationId: string): Promise<RotationRow> {
     await this.prisma.transaction(async (tx) => {
-      const rot = await this.repo.lock(tx, rotationId);
-      if (!rot) throw new NotFoundError('rotation/not_found', 'No such rotation.');
+      const rot = await this.lockWithCredential(tx, rotationId);
       if (rot.state !== 'awaiting_approval') throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be approved.`);
       if (rot.requestedByType === 'staff' && rot.requestedById === ctx.actor.id) throw new ForbiddenError('rotation/four_eyes', 'Another reviewer must approve a rotation you started.');
       const cred = await this.credentialsRepo.lockCredential(tx, rot.credentialId);
