@@ -92,32 +92,39 @@ describe('an open rotation never locks staff out', () => {
     const blocked = await post(`/api/credentials/${c.credentialId}/rotations`, two, {});
     expect([blocked.statusCode, blocked.json().code]).toEqual([409, 'rotation/already_open']);
     expect((await page(`/console/credentials/${c.credentialId}`, two)).body).toContain('Start a new rotation instead');
-    const second = await post(`/api/credentials/${c.credentialId}/rotations`, two, { supersede: true });
-    expect(second.statusCode, second.body).toBe(201);
+    const viaConsole = await consoleForm(`/console/credentials/${c.credentialId}/rotations`, two, { overlapDays: '2', supersede: '1' });
+    expect(viaConsole.statusCode, viaConsole.body.slice(0, 500)).toBe(303);
     expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: first.id } })).state).toBe('cancelled');
+    const secondRow = await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: c.credentialId, state: 'awaiting_approval' } });
+    expect(secondRow).toMatchObject({ requestedById: two.staffId, overlapDays: 2 });
 
     // Being delivered: cancelling also cancels the undelivered secret and its link.
-    const approved = await post(`/api/rotations/${second.json().id}/approve`, one);
+    const approved = await post(`/api/rotations/${secondRow.id}/approve`, one);
     expect(approved.statusCode, approved.body).toBe(200);
     const pending = await t.prisma.credentialSecret.findFirstOrThrow({ where: { credentialId: c.credentialId, state: 'pending_delivery' } });
     const detailPage = (await page(`/console/credentials/${c.credentialId}`, one)).body;
-    expect(detailPage).toContain(`action="/console/rotations/${second.json().id}/cancel"`);
-    const cancelled = await consoleForm(`/console/rotations/${second.json().id}/cancel`, one, { credentialId: c.credentialId });
+    expect(detailPage).toContain(`action="/console/rotations/${secondRow.id}/cancel"`);
+    const cancelled = await consoleForm(`/console/rotations/${secondRow.id}/cancel`, one, { credentialId: c.credentialId });
     expect(cancelled.statusCode, cancelled.body.slice(0, 500)).toBe(303);
-    expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: second.json().id } })).state).toBe('cancelled');
+    expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: secondRow.id } })).state).toBe('cancelled');
     expect((await t.prisma.credentialSecret.findUniqueOrThrow({ where: { id: pending.id } })).state).toBe('cancelled');
     expect((await t.prisma.delivery.findUniqueOrThrow({ where: { id: pending.deliveryId! } })).state).toBe('cancelled');
     const audit = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: c.credentialId, action: 'credential.rotation_cancelled' } });
-    expect(audit).toMatchObject({ actorId: one.staffId, detail: expect.objectContaining({ rotationId: second.json().id, from: 'delivering', cancelledSecretId: pending.id }) });
+    expect(audit).toMatchObject({ actorId: one.staffId, detail: expect.objectContaining({ rotationId: secondRow.id, from: 'delivering', cancelledSecretId: pending.id }) });
     expect((await token(c.clientId, c.secret)).statusCode).toBe(200);
 
-    const again = await post(`/api/rotations/${second.json().id}/cancel`, two);
+    const again = await post(`/api/rotations/${secondRow.id}/cancel`, two);
     expect([again.statusCode, again.json().code]).toEqual([409, 'rotation/invalid_transition']);
     const third = (await post(`/api/credentials/${c.credentialId}/rotations`, two, {})).json();
-    const byApi = await post(`/api/rotations/${third.id}/cancel`, one, { reason: 'Asked by mistake' });
+    const fourth = await post(`/api/credentials/${c.credentialId}/rotations`, one, { supersede: true });
+    expect(fourth.statusCode, fourth.body).toBe(201);
+    expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: third.id } })).state).toBe('cancelled');
+    const byApi = await post(`/api/rotations/${fourth.json().id}/cancel`, two, { reason: 'Asked by mistake' });
     expect(byApi.statusCode, byApi.body).toBe(200);
-    expect(byApi.json()).toMatchObject({ id: third.id, state: 'cancelled' });
+    expect(byApi.json()).toMatchObject({ id: fourth.json().id, state: 'cancelled' });
     expect(byApi.json()).not.toHaveProperty('confirmTokenHash');
+    expect(await t.prisma.auditEvent.count({ where: { subjectId: c.credentialId, action: 'credential.rotation_superseded' } })).toBe(2);
+    expect(await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: c.credentialId, action: 'credential.rotation_cancelled', actorId: two.staffId } })).toMatchObject({ detail: expect.objectContaining({ reason: 'Asked by mistake' }) });
   });
 });
 
