@@ -13,6 +13,8 @@ ALTER TABLE "onboarding_request" ALTER COLUMN "applicant_legal_name" SET NOT NUL
 ALTER TABLE "onboarding_request" ADD COLUMN "contact_vouched_by_id" UUID;
 ALTER TABLE "technical_contact" ADD COLUMN "attached_at" TIMESTAMPTZ(6);
 UPDATE "technical_contact" SET "attached_at" = "created_at";
+-- Attaching is the first update the application makes to a contact.
+GRANT SELECT, INSERT, UPDATE ON "technical_contact" TO credentials_app;
 
 -- Ending an overlap before its quiet period: the first reviewer's request, waiting for a second.
 ALTER TABLE "credential_rotation" ADD COLUMN "early_end_requested_by_id" UUID, ADD COLUMN "early_end_requested_at" TIMESTAMPTZ(6);
