@@ -2,11 +2,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
-import { ValidationPipe, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { ValidationPipe, type DynamicModule, type INestApplication, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Test } from '@nestjs/testing';
 import { Eta } from 'eta';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createRequire } from 'node:module';
@@ -26,17 +25,20 @@ import type { ValidationError } from 'class-validator';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
+/** Creates the Nest application from the root module; tests pass one that overrides providers (the clock). */
+export type AppBuilder = (rootModule: DynamicModule, adapter: FastifyAdapter<any>, options: NestApplicationOptions) => Promise<NestFastifyApplication>;
+
 export interface CreateAppOptions {
   logger?: Logger;
-  /** Tests replace providers that cross the process boundary (e.g. the clock) here. */
-  overrides?: Array<{ provide: unknown; useValue: unknown }>;
-  extraImports?: ModuleMetadata['imports'];
+  build?: AppBuilder;
 }
+
+const nestFactoryBuilder: AppBuilder = (rootModule, adapter, options) => NestFactory.create<NestFastifyApplication>(rootModule, adapter, options);
 
 /** Builds the whole application the same way for `main.ts`, tests and benchmarks. */
 export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const adapter = new FastifyAdapter({
+  const adapter: FastifyAdapter<any> = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -45,15 +47,8 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     frameworkErrors: (err: unknown, req: FastifyRequest, reply: FastifyReply) => sendError(err, req, reply, logger),
   } as ConstructorParameters<typeof FastifyAdapter>[0]);
   const rootModule = AppModule.register(config, logger);
-  let app: NestFastifyApplication;
-  if (opts.overrides?.length) {
-    let builder = Test.createTestingModule({ imports: [rootModule, ...(opts.extraImports ?? [])] });
-    for (const o of opts.overrides) builder = builder.overrideProvider(o.provide).useValue(o.useValue);
-    const moduleRef = await builder.compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(adapter, { logger: new PinoNestLogger(logger), bufferLogs: false, abortOnError: false });
-  } else {
-    app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false, abortOnError: false });
-  }
+  const build = opts.build ?? nestFactoryBuilder;
+  const app = await build(rootModule, adapter, { logger: new PinoNestLogger(logger), bufferLogs: false, abortOnError: false });
   await configureApp(app, config, logger);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

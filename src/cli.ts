@@ -5,15 +5,22 @@ import { parseArgs } from 'node:util';
 import { AppModule } from './app.module.js';
 import { createLogger } from './common/logger.js';
 import { loadConfig } from './config/config.js';
+import { loadMigrationConfig } from './config/migration-config.js';
+import { migrateCommand } from './database/migrate-command.js';
 import { resolveDatabase } from './database/resolve-database.js';
 import { CLI_COMMANDS, type CliCommand } from './cli.commands.js';
 
-/** `npm run cli -- <command> [--flags]`: operations that need no HTTP, run against the same database. */
+const MIGRATE_SUMMARY = 'Apply database migrations and the job queue schema as the owner role (MIGRATION_DATABASE_URL, else DATABASE_URL)';
+
+/** `node dist/cli.js <command> [--flags]`: operations that need no HTTP, run against the same database. */
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
+  // Migrating needs only the owner's database URL: it runs before the service's own settings matter.
+  if (name === 'migrate') return migrateCommand(loadMigrationConfig(), process.stdout);
   const command: CliCommand | undefined = CLI_COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`usage: npm run cli -- <command>\n\n${CLI_COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.summary}`).join('\n')}\n`);
+    const lines = [...CLI_COMMANDS.map((c) => [c.name, c.summary]), ['migrate', MIGRATE_SUMMARY]].map(([n, s]) => `  ${n.padEnd(18)} ${s}`);
+    process.stderr.write(`usage: node dist/cli.js <command>   (npm run cli -- <command>)\n\n${lines.join('\n')}\n`);
     return name ? 64 : 0;
   }
   const { values } = parseArgs({ args: rest, options: command.options ?? {}, strict: true, allowPositionals: false });

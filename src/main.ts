@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import pino from 'pino';
-import { createApp } from './app.factory.js';
 import { createLogger } from './common/logger.js';
-import { StartupHints } from './common/startup-hints.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { resolveDatabase } from './database/resolve-database.js';
+import { DatabaseRoleError } from './database/runtime-checks.js';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -27,13 +26,28 @@ async function bootstrap(): Promise<void> {
       /* not open yet: nothing was written */
     }
   });
+  // The application's modules take a few seconds to load on a busy machine: load them while the database
+  // starts and is checked, not after.
+  const loading = Promise.all([import('./app.factory.js'), import('./common/startup-hints.js')]);
+  loading.catch(() => undefined);
   const logger = createLogger(config.logLevel, destination);
   if (!config.databaseUrl) logger.info({ dataDir: config.embeddedPgDir, port: config.embeddedPgPort }, 'no DATABASE_URL: using the embedded PostgreSQL');
-  const db = await resolveDatabase(config);
+  let db;
+  try {
+    db = await resolveDatabase(config);
+  } catch (err) {
+    if (err instanceof DatabaseRoleError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
   config = db.config;
   const embedded = db.embedded;
-  logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
+  if (config.nodeEnv === 'production') logger.info('database checked: migrations applied, least-privilege role');
+  else logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
 
+  const [{ createApp }, { StartupHints }] = await loading;
   const app = await createApp(config, { logger });
   let stopping = false;
   const stop = async (signal: string) => {
@@ -59,15 +73,10 @@ async function bootstrap(): Promise<void> {
     `  Credential service is up (${config.nodeEnv}${embedded ? ', embedded PostgreSQL' : ''})`,
     `  Health:       ${base}/health`,
     `  API docs:     ${base}/docs`,
-    ...(await startupHints(app, base)),
+    ...(await app.get(StartupHints).lines(base)),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-}
-
-/** Features add lines (console, outbox, demo sign-in) to the StartupHints provider. */
-function startupHints(app: Awaited<ReturnType<typeof createApp>>, base: string): Promise<string[]> {
-  return app.get(StartupHints).lines(base);
 }
 
 bootstrap().catch((err) => {

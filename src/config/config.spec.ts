@@ -29,6 +29,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses to start with a database but no NODE_ENV, and says which to set', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql://x/y' }, projectDir())).toThrow(/NODE_ENV is not set while DATABASE_URL is: set NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'development', DATABASE_URL: 'postgresql://x/y' }, projectDir()).nodeEnv).toBe('development');
+    expect(loadConfig({}, projectDir()).nodeEnv).toBe('development');
+  });
+
+  it('refuses the dev outbox in production (it would show one-time links and codes on a page)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DEV_OUTBOX: 'true' }, projectDir())).toThrow(/DEV_OUTBOX cannot be enabled in production/);
+  });
+
   it('refuses placeholder and short keys', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: 'changeme', MASTER_KEY: 'c2hvcnQ=', METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example' }, projectDir())).toThrow(
       /SECRET_HASH_KEY is a placeholder[\s\S]*MASTER_KEY must decode to at least 32 bytes/,

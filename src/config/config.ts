@@ -75,6 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   }
 
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  // A real database without NODE_ENV is most likely a production deployment that forgot it: development
+  // mode would generate keys, seed a demo admin and open the dev outbox. Say which mode, explicitly.
+  if (databaseUrl && !env.NODE_ENV) problems.push('NODE_ENV is not set while DATABASE_URL is: set NODE_ENV=production (or development, to develop against your own database)');
   if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for trying the service)');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
 

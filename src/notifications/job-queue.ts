@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { Tx } from '../prisma/prisma.service.js';
+import { JOB_QUEUE_SCHEMA } from '../database/job-queue-schema.js';
 
 export type JobHandler = (job: JobWithMetadata<Record<string, unknown>>) => Promise<void>;
 
@@ -25,7 +26,8 @@ export function inTransaction(tx: Tx): IDatabase {
 }
 
 /**
- * The PostgreSQL job queue (pg-boss, in its own schema `pgboss`, which `start()` creates and migrates).
+ * The PostgreSQL job queue (pg-boss, in its own schema `pgboss`). Outside production `start()` creates and
+ * migrates it; in production the `migrate` command does, as the owner role, and this only checks its version.
  * Features register queues with handlers; workers poll only where `notificationWorkers` is on (not in tests,
  * which call `drain()` to run due jobs deterministically). Cron schedules are single-instance by pg-boss's
  * own coordination.
@@ -44,7 +46,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     if (!config.databaseUrl) throw new Error('the job queue needs a database URL');
     this.boss = new PgBoss({
       connectionString: config.databaseUrl,
-      schema: 'pgboss',
+      schema: JOB_QUEUE_SCHEMA,
+      migrate: config.nodeEnv !== 'production',
       application_name: 'credential-service-jobs',
       max: 4,
       supervise: config.notificationWorkers,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Controller, Get, Module } from '@nestjs/common';
-import { createApp } from '../../src/app.factory.js';
+import { createTestingApp } from '../support/testing-app.js';
 import { Clock } from '../../src/common/clock.js';
 import { createLogger } from '../../src/common/logger.js';
 import { randomUUID } from 'node:crypto';
@@ -243,7 +243,7 @@ describe('route table (issue 3: every staff route is guarded)', () => {
     }
     @Module({ controllers: [ProbeController] })
     class ProbeModule {}
-    const probe = await createApp(t.config, { logger: createLogger('silent'), overrides: [{ provide: Clock, useValue: t.clock }], extraImports: [ProbeModule] });
+    const probe = await createTestingApp(t.config, { logger: createLogger('silent'), overrides: [{ provide: Clock, useValue: t.clock }], extraImports: [ProbeModule] });
     try {
       const admin = await createStaffWithSession(t, { role: 'admin' });
       for (const headers of [{}, admin.headers]) {

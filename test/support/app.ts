@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { createApp } from '../../src/app.factory.js';
 import { FakeClock, Clock } from '../../src/common/clock.js';
 import { createLogger } from '../../src/common/logger.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { PrismaService } from '../../src/prisma/prisma.service.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { createTestingApp } from './testing-app.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -53,7 +53,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     },
   });
   const clock = opts.clock ?? new FakeClock(new Date());
-  const app = await createApp(config, {
+  const app = await createTestingApp(config, {
     logger: createLogger(config.logLevel, sink),
     overrides: [{ provide: Clock, useValue: clock }, ...(opts.overrides ?? [])],
   });

@@ -10,7 +10,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
  * shared with other people (or test files) a process starting from dist/ can find it half-written; tsc
  * into a folder of our own, swapped in with one rename, avoids that. It is the same compiler and config.
  */
-const BUILD = join(ROOT, '.data/proof-dist');
+export const BUILD = join(ROOT, '.data/proof-dist');
 export const MAIN = join(BUILD, 'main.js');
 
 function newestMtime(dir: string): number {
@@ -89,12 +89,16 @@ export function sharedKeys(): Record<string, string> {
 }
 
 /** Starts the built service (`node main.js`) as a real process (its own process group) and waits for /health. */
-export async function startInstance(name: string, env: Record<string, string>, opts: { port?: number; waitHealthy?: boolean } = {}): Promise<Instance> {
+export async function startInstance(
+  name: string,
+  env: Record<string, string>,
+  opts: { port?: number; waitHealthy?: boolean; /** Another bundle (folder with dist/main.js), e.g. a production install. */ cwd?: string } = {},
+): Promise<Instance> {
   const port = opts.port ?? (await sparePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const logs: string[] = [];
-  const proc = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
+  const proc = spawn(process.execPath, [opts.cwd ? join(opts.cwd, 'dist/main.js') : MAIN], {
+    cwd: opts.cwd ?? ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
