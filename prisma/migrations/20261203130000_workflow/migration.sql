@@ -1,8 +1,3 @@
--- The application user's group role; created here only when the migration granting it was not applied first.
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'credentials_app') THEN CREATE ROLE credentials_app NOLOGIN; END IF;
-END $$;
-
 -- What the applicant typed: the status page and partner emails show this, never the recorded partner's name.
 ALTER TABLE "onboarding_request" ADD COLUMN "applicant_legal_name" TEXT, ADD COLUMN "applicant_contact_name" TEXT;
 UPDATE "onboarding_request" r SET "applicant_legal_name" = p."legal_name" FROM "partner" p WHERE p."id" = r."partner_id";
@@ -13,8 +8,6 @@ ALTER TABLE "onboarding_request" ALTER COLUMN "applicant_legal_name" SET NOT NUL
 ALTER TABLE "onboarding_request" ADD COLUMN "contact_vouched_by_id" UUID;
 ALTER TABLE "technical_contact" ADD COLUMN "attached_at" TIMESTAMPTZ(6);
 UPDATE "technical_contact" SET "attached_at" = "created_at";
--- Attaching is the first update the application makes to a contact.
-GRANT SELECT, INSERT, UPDATE ON "technical_contact" TO credentials_app;
 
 -- Ending an overlap before its quiet period: the first reviewer's request, waiting for a second.
 ALTER TABLE "credential_rotation" ADD COLUMN "early_end_requested_by_id" UUID, ADD COLUMN "early_end_requested_at" TIMESTAMPTZ(6);
