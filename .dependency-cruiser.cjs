@@ -26,6 +26,28 @@ module.exports = {
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'], dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'leaves-import-no-feature',
+      severity: 'error',
+      comment: 'audit and notifications are leaves every feature writes to; config, prisma, common and database know no feature (../shared/STYLE.md).',
+      from: { path: '^src/(audit|notifications|config|prisma|common|database)/' },
+      // Route policy decorators and the page shell are shared by every controller.
+      to: { path: '^src/(staff|partners|onboarding|credentials|oauth|delivery|web)/', pathNot: '^src/(staff/auth\\.decorators|web/page)\\.ts$' },
+    },
+    {
+      name: 'delivery-is-generic',
+      severity: 'error',
+      comment: 'delivery delivers a secret for a subject; the use cases that issue or rotate credentials call it, never the other way.',
+      from: { path: '^src/delivery/' },
+      to: { path: '^src/(credentials|onboarding)/' },
+    },
+    {
+      name: 'oauth-reads-credentials-only',
+      severity: 'error',
+      comment: 'oauth reads credentials through their service; it never touches staff sessions or renders pages.',
+      from: { path: '^src/oauth/' },
+      to: { path: '^src/(staff|web|onboarding|delivery)/', pathNot: '^src/staff/auth\\.decorators\\.ts$' },
+    },
+    {
       name: 'not-to-test',
       severity: 'error',
       comment: 'Production code never imports test support.',

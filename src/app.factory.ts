@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { ErrorView } from './common/api-docs.js';
 import { InvalidInputError } from './common/domain-error.js';
 import { ErrorFilter, sendError } from './common/error.filter.js';
 import { contextFromRequest } from './common/http-context.js';
@@ -145,6 +146,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     .setDescription('Onboarding requests, client credentials per API and environment, two-channel secret delivery, and the OAuth 2.0 token service.')
     .setVersion('1')
     .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
+    .addGlobalResponse({ status: 503, type: ErrorView, description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)' })
     .build();
   SwaggerModule.setup('docs', app as unknown as INestApplication, () => SwaggerModule.createDocument(app as unknown as INestApplication, openapi), {
     jsonDocumentUrl: 'docs/openapi.json',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..');
 
 describe('import rules (.dependency-cruiser.cjs)', () => {
-  it('src/ imports no devDependency, no undeclared package and no test code: the production install has all it needs', () => {
+  it('src/ imports no devDependency, no undeclared package and no test code, and keeps the module boundaries of the house style', () => {
     const run = spawnSync(resolve(ROOT, 'node_modules/.bin/depcruise'), ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
       cwd: ROOT,
       encoding: 'utf8',

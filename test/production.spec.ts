@@ -225,6 +225,10 @@ describe('the production bundle', () => {
     const verify = await api(base, admin, 'GET', '/api/audit-events/verify');
     expect(verify).toMatchObject({ ok: true });
     expect(verify.checked as number).toBeGreaterThan(5);
+    // The documented CLI works where there are no sources and no build tools (as in the image).
+    const npmCli = spawnSync('npm', ['run', '--silent', 'audit:verify'], { cwd: bundle, env: { PATH: process.env.PATH, ...appEnv }, encoding: 'utf8', timeout: 120_000 });
+    expect(`${npmCli.stdout}${npmCli.stderr}`).toMatch(/^audit chain OK: \d+ events/m);
+    expect(npmCli.status).toBe(0);
     const errors = app.logs.filter((l) => l.includes('"level":50') || l.includes('"level":"error"'));
     expect(errors, errors.join('\n')).toEqual([]);
   }, 240_000);

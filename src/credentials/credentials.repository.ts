@@ -254,6 +254,9 @@ export interface RotationRow {
   updatedAt: Date;
 }
 
+/** Rotations leave the repository without the confirmation token's hash: it is compared in SQL only. */
+const WITHOUT_HASH = { confirmTokenHash: true } as const;
+
 @Injectable()
 export class RotationsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -265,7 +268,7 @@ export class RotationsRepository {
   async lock(tx: Tx, id: string): Promise<RotationRow | null> {
     const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM credential_rotation WHERE id = ${id}::uuid FOR UPDATE`;
     if (!rows.length) return null;
-    return (await tx.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
+    return (await tx.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async credentialOf(tx: Tx, rotationId: string): Promise<string | null> {
@@ -273,19 +276,19 @@ export class RotationsRepository {
   }
 
   async byId(id: string): Promise<RotationRow | null> {
-    return (await this.prisma.credentialRotation.findUnique({ where: { id } })) as RotationRow | null;
+    return (await this.prisma.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async byNewSecret(tx: Tx, secretId: string): Promise<RotationRow | null> {
-    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId } })) as RotationRow | null;
+    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async openFor(db: Tx | PrismaService, credentialId: string): Promise<RotationRow | null> {
-    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } } })) as RotationRow | null;
+    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } }, omit: WITHOUT_HASH })) as RotationRow | null;
   }
 
   async listFor(credentialId: string): Promise<RotationRow[]> {
-    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' } })) as RotationRow[];
+    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' }, omit: WITHOUT_HASH })) as RotationRow[];
   }
 
   async insertPartnerRequest(tx: Tx, data: { id: string; credentialId: string; overlapDays: number; confirmTokenHash: string; confirmExpiresAt: Date }): Promise<void> {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
@@ -7,6 +8,7 @@ import type { RequestContext } from '../common/request-context.js';
 import { Public } from '../staff/auth.decorators.js';
 import { renderPage } from '../web/page.js';
 import { RotationConfirmDto, RotationRequestDto } from './credentials.dto.js';
+import { RotationConfirmedView, RotationRequestedView } from './credentials.views.js';
 import { RotationService } from './rotation.service.js';
 
 const SAME_ANSWER = 'If this client_id belongs to an active credential, its technical contact has been emailed a link to confirm the request. After confirmation a reviewer approves it, and the new secret is delivered by email link and SMS code.';
@@ -64,7 +66,9 @@ export class RotationPagesController {
   @Post('api/rotation-requests')
   @HttpCode(202)
   @ApiOperation({ summary: 'Partner asks for a new secret by client_id; the technical contact confirms by email. Same answer whatever the client_id.' })
-  async requestJson(@Body() body: RotationRequestDto, @Ctx() ctx: RequestContext) {
+  @ApiAcceptedResponse({ type: RotationRequestedView })
+  @ApiErrors({ 400: `rotation/invalid_client_id, ${INVALID}` })
+  async requestJson(@Body() body: RotationRequestDto, @Ctx() ctx: RequestContext): Promise<RotationRequestedView> {
     await this.rotation.requestByPartner(ctx, body.clientId);
     return { message: SAME_ANSWER };
   }
@@ -72,7 +76,9 @@ export class RotationPagesController {
   @Post('api/rotation-requests/confirm')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm a rotation request with the emailed token; a reviewer then approves it' })
-  async confirmJson(@Body() body: RotationConfirmDto, @Ctx() ctx: RequestContext) {
+  @ApiOkResponse({ type: RotationConfirmedView })
+  @ApiErrors({ 400: INVALID, 404: 'rotation/link_invalid: unknown, used or expired' })
+  async confirmJson(@Body() body: RotationConfirmDto, @Ctx() ctx: RequestContext): Promise<RotationConfirmedView> {
     await this.rotation.confirmByPartner(ctx, body.token);
     return { confirmed: true };
   }

@@ -1,7 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import type { RotationRow } from './credentials.repository.js';
 
 const ROTATION_STATES = ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap', 'completed', 'cancelled'] as const;
+const NULLABLE_ID = { type: String, format: 'uuid', nullable: true } as const;
 
 /** A rotation as the API shows it: never the row itself (which holds the confirmation link's hash). */
 export class RotationView {
@@ -9,12 +10,15 @@ export class RotationView {
   @ApiProperty({ format: 'uuid' }) credentialId!: string;
   @ApiProperty({ enum: ROTATION_STATES }) state!: RotationRow['state'];
   @ApiProperty({ enum: ['staff', 'partner_contact', 'system'] }) requestedByType!: RotationRow['requestedByType'];
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) requestedById!: string | null;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) approvedById!: string | null;
+  @ApiProperty({ ...NULLABLE_ID, description: 'Staff id, or the technical contact once the partner confirmed' }) requestedById!: string | null;
+  @ApiProperty(NULLABLE_ID) approvedById!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) approvedAt!: string | null;
   @ApiProperty({ minimum: 0, maximum: 90 }) overlapDays!: number;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'Who asked to end the overlap before it was quiet' }) earlyEndRequestedById!: string | null;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty(NULLABLE_ID) oldSecretId!: string | null;
+  @ApiProperty(NULLABLE_ID) newSecretId!: string | null;
+  @ApiProperty({ ...NULLABLE_ID, description: 'Who asked to end the overlap before the old secret was quiet; a different reviewer may then end it' }) earlyEndRequestedById!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: string;
 
   static of(r: RotationRow): RotationView {
     return {
@@ -24,7 +28,10 @@ export class RotationView {
       requestedByType: r.requestedByType,
       requestedById: r.requestedById,
       approvedById: r.approvedById,
+      approvedAt: r.approvedAt?.toISOString() ?? null,
       overlapDays: r.overlapDays,
+      oldSecretId: r.oldSecretId,
+      newSecretId: r.newSecretId,
       earlyEndRequestedById: r.earlyEndRequestedById,
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
@@ -37,5 +44,5 @@ export class EarlyEndRequestView {
   @ApiProperty({ format: 'uuid' }) credentialId!: string;
   @ApiProperty({ format: 'uuid' }) rotationId!: string;
   @ApiProperty({ format: 'uuid' }) requestedById!: string;
-  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) requestedAt!: string;
 }

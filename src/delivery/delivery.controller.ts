@@ -1,9 +1,21 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiGoneResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Public, Roles } from '../staff/auth.decorators.js';
-import { CodeRequestedView, DeliveryOverviewView, DeliveryStatusQuery, DeliveryTokenDto, RevealDeliveryDto, RevealedCredentialView } from './delivery.dto.js';
+import {
+  CodeRequestedView,
+  DeliveriesView,
+  DeliveryOverviewView,
+  DeliveryStatusQuery,
+  DeliveryTokenDto,
+  RevealDeliveryDto,
+  RevealedCredentialView,
+  toCodeRequestedView,
+  toDeliveryOverviewView,
+  toDeliveryStatusView,
+} from './delivery.dto.js';
 import { DeliveryRevealService } from './delivery-reveal.service.js';
 import { DeliveryService } from './delivery.service.js';
 
@@ -25,8 +37,9 @@ export class DeliveryController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'What a delivery link is for: partner, API, environment, masked mobile number, state. Consumes nothing.' })
   @ApiOkResponse({ type: DeliveryOverviewView })
-  lookup(@Body() body: DeliveryTokenDto) {
-    return this.reveals.lookup(body.token);
+  @ApiErrors({ 400: `delivery/invalid_link, ${INVALID}`, 404: 'delivery/not_found: no delivery has this link' })
+  async lookup(@Body() body: DeliveryTokenDto): Promise<DeliveryOverviewView> {
+    return toDeliveryOverviewView(await this.reveals.lookup(body.token));
   }
 
   @Post('code')
@@ -35,9 +48,15 @@ export class DeliveryController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Send a one-time code by SMS to the technical contact (valid 10 minutes; at most 3 per link, one per 60 s).' })
   @ApiOkResponse({ type: CodeRequestedView })
-  @ApiTooManyRequestsResponse({ description: 'delivery/code_resend_too_soon or delivery/too_many_code_requests (Retry-After)' })
-  requestCode(@Body() body: DeliveryTokenDto, @Ctx() ctx: RequestContext) {
-    return this.reveals.requestCode(body.token, ctx);
+  @ApiErrors({
+    400: `delivery/invalid_link, ${INVALID}`,
+    404: 'delivery/not_found',
+    410: 'delivery/already_revealed, delivery/expired, delivery/cancelled',
+    423: 'delivery/locked, delivery/no_codes_left',
+    429: 'delivery/code_resend_too_soon, delivery/too_many_code_requests, delivery/too_many_attempts (Retry-After)',
+  })
+  async requestCode(@Body() body: DeliveryTokenDto, @Ctx() ctx: RequestContext): Promise<CodeRequestedView> {
+    return toCodeRequestedView(await this.reveals.requestCode(body.token, ctx));
   }
 
   @Post('reveal')
@@ -46,8 +65,15 @@ export class DeliveryController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Link token + SMS code: returns the secret exactly once and activates it.' })
   @ApiOkResponse({ type: RevealedCredentialView })
-  @ApiGoneResponse({ description: 'delivery/already_revealed, delivery/expired or delivery/cancelled' })
-  async reveal(@Body() body: RevealDeliveryDto, @Ctx() ctx: RequestContext) {
+  @ApiErrors({
+    400: `delivery/wrong_code, delivery/code_expired, delivery/code_voided, delivery/invalid_code, delivery/invalid_link, ${INVALID}`,
+    404: 'delivery/not_found',
+    409: 'delivery/not_revealed, credential/revoked, credential/cannot_activate',
+    410: 'delivery/already_revealed, delivery/expired, delivery/cancelled',
+    423: 'delivery/locked, delivery/no_codes_left',
+    429: 'delivery/too_many_attempts (Retry-After)',
+  })
+  async reveal(@Body() body: RevealDeliveryDto, @Ctx() ctx: RequestContext): Promise<RevealedCredentialView> {
     const r = await this.reveals.reveal(body.token, body.code, ctx);
     return {
       clientId: r.display.clientId,
@@ -64,7 +90,9 @@ export class DeliveryController {
   @Get()
   @Roles('viewer')
   @ApiOperation({ summary: 'Delivery status per subject, for staff (newest first).' })
-  async status(@Query() q: DeliveryStatusQuery) {
-    return { deliveries: await this.deliveries.statusFor(q.subjectType, q.subjectId) };
+  @ApiOkResponse({ type: DeliveriesView })
+  @ApiErrors({ 400: INVALID })
+  async status(@Query() q: DeliveryStatusQuery): Promise<DeliveriesView> {
+    return { deliveries: (await this.deliveries.statusFor(q.subjectType, q.subjectId)).map(toDeliveryStatusView) };
   }
 }

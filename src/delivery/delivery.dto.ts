@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, MaxLength } from 'class-validator';
 import { Transform } from 'class-transformer';
+import type { CodeRequested, DeliveryOverview, DeliveryState, DeliveryStatus } from './delivery.types.js';
 
 export class DeliveryTokenDto {
   @ApiProperty({ description: 'The link token: the part after `#` in the emailed link (the whole link is accepted too).' })
@@ -63,4 +64,46 @@ export class RevealedCredentialView {
   @ApiProperty() tokenEndpoint!: string;
   @ApiProperty() baseUrl!: string;
   @ApiProperty({ type: String, format: 'date-time' }) revealedAt!: string;
+}
+
+export class DeliveryStatusView {
+  @ApiProperty({ format: 'uuid' }) deliveryId!: string;
+  @ApiProperty({ example: 'credential_secret' }) subjectType!: string;
+  @ApiProperty() subjectId!: string;
+  @ApiProperty({ enum: ['pending', 'revealed', 'expired', 'locked', 'cancelled'] }) state!: DeliveryState;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) expiresAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revealedAt!: string | null;
+  @ApiProperty({ description: 'SMS codes sent for this link so far' }) codesSent!: number;
+}
+
+export class DeliveriesView {
+  @ApiProperty({ type: [DeliveryStatusView], description: 'Newest first' }) deliveries!: DeliveryStatusView[];
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toDeliveryStatusView(d: DeliveryStatus): DeliveryStatusView {
+  return { deliveryId: d.deliveryId, subjectType: d.subjectType, subjectId: d.subjectId, state: d.state, createdAt: d.createdAt.toISOString(), expiresAt: d.expiresAt.toISOString(), revealedAt: iso(d.revealedAt), codesSent: d.codesSent };
+}
+
+export function toDeliveryOverviewView(o: DeliveryOverview): DeliveryOverviewView {
+  return {
+    state: o.state,
+    partnerName: o.partnerName,
+    apiName: o.apiName,
+    environment: o.environment,
+    clientId: o.clientId,
+    reason: o.reason,
+    maskedMobile: o.maskedMobile,
+    expiresAt: o.expiresAt.toISOString(),
+    revealedAt: iso(o.revealedAt),
+    codesLeft: o.codesLeft,
+    codeExpiresAt: iso(o.codeExpiresAt),
+    nextCodeAt: iso(o.nextCodeAt),
+  };
+}
+
+export function toCodeRequestedView(c: CodeRequested): CodeRequestedView {
+  return { maskedMobile: c.maskedMobile, codeExpiresAt: c.codeExpiresAt.toISOString(), codesLeft: c.codesLeft, nextCodeAt: c.nextCodeAt.toISOString() };
 }

@@ -1,8 +1,14 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../staff/auth.decorators.js';
 import { HealthService } from './health.service.js';
+
+class HealthView {
+  @ApiProperty({ enum: ['ok', 'degraded'] }) status!: 'ok' | 'degraded';
+  @ApiProperty({ enum: ['up', 'down'] }) database!: 'up' | 'down';
+  @ApiProperty() uptimeSeconds!: number;
+}
 
 @ApiTags('operations')
 @Controller('health')
@@ -12,9 +18,11 @@ export class HealthController {
   @Get()
   @Public()
   @ApiOperation({ summary: 'Liveness and database readiness (503 when the database does not answer)' })
-  async check(@Res({ passthrough: true }) reply: FastifyReply) {
-    const report = await this.health.check();
-    reply.status(report.status === 'ok' ? 200 : 503);
-    return report;
+  @ApiOkResponse({ type: HealthView })
+  @ApiServiceUnavailableResponse({ type: HealthView, description: 'The database does not answer' })
+  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthView> {
+    const { status, database, uptimeSeconds } = await this.health.check();
+    reply.status(status === 'ok' ? 200 : 503);
+    return { status, database, uptimeSeconds };
   }
 }

@@ -1,7 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Roles } from '../staff/auth.decorators.js';
-import { ListNotificationsQuery } from './notifications.dto.js';
+import { ListNotificationsQuery, NotificationsView } from './notifications.dto.js';
 import { NotificationsService } from './notifications.service.js';
 
 @ApiTags('notifications')
@@ -12,8 +13,9 @@ export class NotificationsController {
   @Get()
   @Roles('viewer')
   @ApiOperation({ summary: 'Email and SMS sent about a subject, with their fate (queued, sent, failed with the provider reason, unknown)' })
-  @ApiOkResponse({ description: '{ notifications: NotificationView[] }, newest first' })
-  async list(@Query() q: ListNotificationsQuery) {
+  @ApiOkResponse({ type: NotificationsView })
+  @ApiErrors({ 400: INVALID })
+  async list(@Query() q: ListNotificationsQuery): Promise<NotificationsView> {
     return { notifications: await this.notifications.list(q) };
   }
 }

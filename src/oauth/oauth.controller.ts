@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { correlationIdOf } from '../common/http-context.js';
@@ -9,6 +9,7 @@ import type { Environment } from '../generated/prisma/enums.js';
 import { Public } from '../staff/auth.decorators.js';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { OAuthError } from './oauth-error.js';
+import { IntrospectionEndpointDocs, JwksDocs, MetadataDocs, RevocationEndpointDocs, TokenEndpointDocs } from './oauth.docs.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { TokenService, type FormBody } from './token.service.js';
 
@@ -41,40 +42,40 @@ export class OauthController {
   ) {}
 
   @Get('.well-known/oauth-authorization-server/oauth/:env')
-  @ApiOperation({ summary: 'RFC 8414 authorization server metadata (path-insertion form)' })
+  @MetadataDocs('RFC 8414 authorization server metadata (path-insertion form)')
   metadata(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, async (e) => this.tokens.metadata(e), 'public, max-age=300');
   }
 
   @Get('oauth/:env/.well-known/oauth-authorization-server')
-  @ApiOperation({ summary: 'The same metadata, for clients that append the well-known path to the issuer' })
+  @MetadataDocs('The same metadata, for clients that append the well-known path to the issuer')
   metadataAppended(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, async (e) => this.tokens.metadata(e), 'public, max-age=300');
   }
 
   @Get('oauth/:env/jwks')
-  @ApiOperation({ summary: 'The issuer\'s public signing keys (JWKS)' })
+  @JwksDocs()
   jwks(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, (e) => this.keys.jwks(e), 'public, max-age=300');
   }
 
   @Post('oauth/:env/token')
   @NO_HELMET
-  @ApiOperation({ summary: 'Token endpoint: client_credentials grant, client_secret_basic or client_secret_post (form-encoded)' })
+  @TokenEndpointDocs()
   token(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, (e) => this.tokens.token(e, authHeader(req), formBody(req), req.ip ?? null));
   }
 
   @Post('oauth/:env/introspect')
   @NO_HELMET
-  @ApiOperation({ summary: 'RFC 7662 token introspection (client-authenticated; a client sees its own tokens)' })
+  @IntrospectionEndpointDocs()
   introspect(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), req.ip ?? null));
   }
 
   @Post('oauth/:env/revoke')
   @NO_HELMET
-  @ApiOperation({ summary: 'RFC 7009 token revocation (client-authenticated)' })
+  @RevocationEndpointDocs()
   revoke(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, async (e) => {
       await this.tokens.revoke(e, authHeader(req), formBody(req), req.ip ?? null);

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Roles } from '../staff/auth.decorators.js';
@@ -16,7 +17,21 @@ import {
 import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
 import { RequestIdPipe } from './request-id.pipe.js';
+import {
+  CreatedOnboardingRequestView,
+  IssuableApprovalView,
+  OnboardingQueueView,
+  OnboardingRequestView,
+  RequestableApiView,
+  RequestHistoryEventView,
+  toIssuableApprovalView,
+  toOnboardingQueueView,
+  toRequestableApiView,
+  toRequestHistoryEventView,
+} from './onboarding.views.js';
 
+const NOT_FOUND = 'onboarding/not_found (also for a malformed id)';
+const TRANSITION = 'onboarding/invalid_transition (not allowed in the current state), onboarding/conflict (version is not the current one)';
 
 @ApiTags('onboarding')
 @Controller('api/onboarding-requests')
@@ -29,29 +44,34 @@ export class OnboardingController {
   @Get()
   @Roles('viewer')
   @ApiOperation({ summary: 'The queue: search (reference, partner name, contact email) and filter by state, API, environment' })
-  list(@Query() q: ListOnboardingRequestsDto) {
-    return this.onboarding.list({ q: q.q || undefined, state: q.state, api: q.api, environment: q.environment, limit: q.limit ?? 50, offset: q.offset ?? 0 });
+  @ApiOkResponse({ type: OnboardingQueueView })
+  @ApiErrors({ 400: INVALID })
+  async list(@Query() q: ListOnboardingRequestsDto): Promise<OnboardingQueueView> {
+    return toOnboardingQueueView(await this.onboarding.list({ q: q.q || undefined, state: q.state, api: q.api, environment: q.environment, limit: q.limit ?? 50, offset: q.offset ?? 0 }));
   }
 
   @Get('catalogue')
   @Roles('viewer')
   @ApiOperation({ summary: 'The APIs and environments a request can name' })
-  catalogue() {
-    return this.onboarding.catalogue();
+  @ApiOkResponse({ type: [RequestableApiView] })
+  async catalogue(): Promise<RequestableApiView[]> {
+    return (await this.onboarding.catalogue()).map(toRequestableApiView);
   }
 
   @Get('issuable')
   @Roles('viewer')
   @ApiOperation({ summary: 'Approvals that credentials can be issued from now (approved, unissued, unexpired)' })
-  issuable() {
-    return this.review.listIssuable();
+  @ApiOkResponse({ type: [IssuableApprovalView] })
+  async issuable(): Promise<IssuableApprovalView[]> {
+    return (await this.review.listIssuable()).map(toIssuableApprovalView);
   }
 
   @Post()
   @Roles('reviewer')
   @ApiOperation({ summary: 'Submit a request on a partner\'s behalf (the staff member counts as its creator for four-eyes)' })
-  @ApiCreatedResponse({ description: '{ id, reference, statusUrl }: the status link is returned only here and in the receipt email' })
-  async create(@Ctx() ctx: RequestContext, @Body() body: CreateOnboardingRequestDto) {
+  @ApiCreatedResponse({ type: CreatedOnboardingRequestView })
+  @ApiErrors({ 400: `onboarding/unknown_api, onboarding/no_items, ${INVALID}` })
+  async create(@Ctx() ctx: RequestContext, @Body() body: CreateOnboardingRequestDto): Promise<CreatedOnboardingRequestView> {
     const { id, reference, statusToken } = await this.onboarding.submit(ctx, body);
     return { id, reference, statusUrl: this.onboarding.statusUrl(statusToken) };
   }
@@ -59,22 +79,27 @@ export class OnboardingController {
   @Get(':id')
   @Roles('viewer')
   @ApiOperation({ summary: 'One request: partner, contact, items, approvals, state and version' })
-  get(@Param('id', RequestIdPipe) id: string) {
+  @ApiOkResponse({ type: OnboardingRequestView })
+  @ApiErrors({ 404: NOT_FOUND })
+  async get(@Param('id', RequestIdPipe) id: string): Promise<OnboardingRequestView> {
     return this.onboarding.get(id);
   }
 
   @Get(':id/history')
   @Roles('viewer')
   @ApiOperation({ summary: 'The request\'s audit events, newest first' })
-  history(@Param('id', RequestIdPipe) id: string) {
-    return this.onboarding.history(id);
+  @ApiOkResponse({ type: [RequestHistoryEventView] })
+  @ApiErrors({ 404: 'onboarding/not_found (a malformed id; an unknown one has no history)' })
+  async history(@Param('id', RequestIdPipe) id: string): Promise<RequestHistoryEventView[]> {
+    return (await this.onboarding.history(id)).map(toRequestHistoryEventView);
   }
 
   @Patch(':id')
   @Roles('reviewer')
   @ApiOperation({ summary: 'Correct purpose or items of an open request (the editor may then not approve it)' })
-  @ApiConflictResponse({ description: 'onboarding/conflict or onboarding/invalid_transition' })
-  edit(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: EditOnboardingRequestDto) {
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({ 400: `onboarding/unknown_api, onboarding/no_items, ${INVALID}`, 404: NOT_FOUND, 409: TRANSITION })
+  async edit(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: EditOnboardingRequestDto): Promise<OnboardingRequestView> {
     return this.onboarding.edit(ctx, id, { purpose: body.purpose, items: body.items }, body.version);
   }
 
@@ -82,9 +107,9 @@ export class OnboardingController {
   @HttpCode(200)
   @Roles('reviewer')
   @ApiOperation({ summary: 'submitted -> in_review' })
-  @ApiOkResponse({ description: 'The request after the change' })
-  @ApiConflictResponse({ description: 'onboarding/invalid_transition or onboarding/conflict' })
-  startReview(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto) {
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
+  async startReview(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto): Promise<OnboardingRequestView> {
     return this.review.startReview(ctx, id, body.version);
   }
 
@@ -92,18 +117,24 @@ export class OnboardingController {
   @HttpCode(200)
   @Roles('reviewer')
   @ApiOperation({ summary: 'Confirm the new technical contact a request names for an already known partner (checked with the partner); a different reviewer then approves, which attaches the contact to the partner' })
-  @ApiOkResponse({ description: 'The request after the change' })
-  @ApiConflictResponse({ description: 'onboarding/contact_known, onboarding/contact_already_confirmed, onboarding/invalid_transition or onboarding/conflict' })
-  confirmContact(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto) {
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: `onboarding/contact_known, onboarding/contact_already_confirmed, ${TRANSITION}` })
+  async confirmContact(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto): Promise<OnboardingRequestView> {
     return this.review.confirmContact(ctx, id, body.version);
   }
 
   @Post(':id/approvals')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. 403 onboarding/four_eyes for its creator, last editor or the reviewer who confirmed a new contact; 403 onboarding/contact_unconfirmed while a new contact of a known partner is unconfirmed; 409 onboarding/acceptance_first' })
-  @ApiConflictResponse({ description: 'onboarding/conflict, onboarding/invalid_transition, onboarding/already_approved, onboarding/acceptance_first' })
-  approve(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: ApproveDto) {
+  @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. A new contact of a known partner needs a confirmation (confirm-contact) by another reviewer first' })
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({
+    400: `onboarding/environment_not_requested, ${INVALID}`,
+    403: 'onboarding/four_eyes: the request\'s creator, last editor or the reviewer who confirmed its new contact cannot approve it; onboarding/contact_unconfirmed: a new contact of a known partner must be confirmed by a reviewer first',
+    404: NOT_FOUND,
+    409: `onboarding/already_approved, onboarding/acceptance_first, ${TRANSITION}`,
+  })
+  async approve(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: ApproveDto): Promise<OnboardingRequestView> {
     return this.review.approve(ctx, id, body.environment, body.version);
   }
 
@@ -111,7 +142,9 @@ export class OnboardingController {
   @HttpCode(200)
   @Roles('reviewer')
   @ApiOperation({ summary: 'in_review -> rejected, with a reason the partner sees' })
-  reject(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RejectDto) {
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
+  async reject(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RejectDto): Promise<OnboardingRequestView> {
     return this.review.reject(ctx, id, body.reason, body.version);
   }
 
@@ -119,7 +152,9 @@ export class OnboardingController {
   @HttpCode(200)
   @Roles('reviewer')
   @ApiOperation({ summary: 'in_review -> changes_requested, with a note the partner sees' })
-  requestChanges(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RequestChangesDto) {
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
+  async requestChanges(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: RequestChangesDto): Promise<OnboardingRequestView> {
     return this.review.requestChanges(ctx, id, body.note, body.version);
   }
 
@@ -127,7 +162,9 @@ export class OnboardingController {
   @HttpCode(200)
   @Roles('reviewer')
   @ApiOperation({ summary: 'Withdraw on the partner\'s behalf (submitted, in_review or changes_requested)' })
-  withdraw(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: WithdrawDto) {
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
+  async withdraw(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: WithdrawDto): Promise<OnboardingRequestView> {
     return this.onboarding.withdraw(ctx, id, body.reason, body.version);
   }
 }

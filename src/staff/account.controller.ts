@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError } from '../common/domain-error.js';
@@ -8,7 +9,7 @@ import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from './auth.decorators.js';
 import { validateForm } from './form.js';
 import { StaffCookies } from './staff-cookies.js';
-import { RecoveryCodesDto, SignedOutDto, StaffMemberDto, TotpCodeDto } from './staff.dto.js';
+import { RecoveryCodesView, SignedOutView, StaffMemberView, TotpCodeDto } from './staff.dto.js';
 import { StaffService } from './staff.service.js';
 
 /** The signed-in member's own account: page and JSON. */
@@ -54,7 +55,7 @@ export class AccountController {
   @Get('api/staff/me')
   @Roles('viewer')
   @ApiOperation({ summary: 'The signed-in staff member' })
-  @ApiOkResponse({ type: StaffMemberDto })
+  @ApiOkResponse({ type: StaffMemberView })
   me(@Req() req: FastifyRequest) {
     return this.staff.get(req.staff!.staffId);
   }
@@ -63,7 +64,7 @@ export class AccountController {
   @Roles('viewer')
   @HttpCode(200)
   @ApiOperation({ summary: 'End this session' })
-  @ApiOkResponse({ type: SignedOutDto })
+  @ApiOkResponse({ type: SignedOutView })
   async signOut(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Ctx() ctx: RequestContext) {
     await this.staff.signOut(ctx, req.staff!.id, req.staff!.staffId);
     this.cookies.clearSession(reply);
@@ -74,7 +75,7 @@ export class AccountController {
   @Roles('viewer')
   @HttpCode(200)
   @ApiOperation({ summary: 'End every session of the signed-in member, this one included' })
-  @ApiOkResponse({ type: SignedOutDto })
+  @ApiOkResponse({ type: SignedOutView })
   async signOutEverywhere(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Ctx() ctx: RequestContext) {
     const n = await this.staff.signOutEverywhere(ctx, req.staff!.staffId);
     this.cookies.clearSession(reply);
@@ -85,7 +86,8 @@ export class AccountController {
   @Roles('viewer')
   @HttpCode(200)
   @ApiOperation({ summary: 'Replace all recovery codes (needs a current, unused TOTP code); the new codes are returned once' })
-  @ApiOkResponse({ type: RecoveryCodesDto })
+  @ApiOkResponse({ type: RecoveryCodesView })
+  @ApiErrors({ 400: INVALID, 401: 'auth/code_refused: the TOTP code is wrong or was used already' })
   async regenerate(@Req() req: FastifyRequest, @Body() body: TotpCodeDto, @Ctx() ctx: RequestContext) {
     return { recoveryCodes: await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, body.code) };
   }

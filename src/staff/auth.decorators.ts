@@ -1,5 +1,6 @@
 import { SetMetadata, applyDecorators } from '@nestjs/common';
-import { ApiCookieAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiCookieAuth } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-docs.js';
 import type { StaffRole } from '../generated/prisma/enums.js';
 
 export const PUBLIC_ROUTE = 'auth:public';
@@ -14,8 +15,7 @@ export const Roles = (role: StaffRole) =>
   applyDecorators(
     SetMetadata(REQUIRED_ROLE, role),
     ApiCookieAuth('staff-session'),
-    ApiUnauthorizedResponse({ description: 'No valid staff session' }),
-    ApiForbiddenResponse({ description: `Needs role ${role} or higher, or a CSRF token is missing` }),
+    ApiErrors({ 401: 'auth/signin_required: no valid staff session', 403: `auth/role_required (needs ${role} or higher), auth/csrf_failed (x-csrf-token missing or wrong on an unsafe request)` }),
   );
 
 /** For sign-in itself, where no session (and so no CSRF token) exists yet. */

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
@@ -11,12 +12,12 @@ import { SecondFactorDto, SignInDto } from './staff.dto.js';
 
 class PasswordAcceptedView {
   @ApiProperty({ enum: ['second_factor', 'enrol'], description: 'enrol: set up TOTP in the console first (/console/enrol)' }) next!: 'second_factor' | 'enrol';
-  @ApiProperty() expiresAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) expiresAt!: string;
 }
 
 class SignedInView {
   @ApiProperty({ description: 'Send as x-csrf-token on every unsafe request of this session' }) csrfToken!: string;
-  @ApiProperty() expiresAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) expiresAt!: string;
 }
 
 /**
@@ -39,7 +40,7 @@ export class SessionApiController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Step 1: email and password; sets a short-lived pending cookie (not a session)' })
   @ApiOkResponse({ type: PasswordAcceptedView })
-  @ApiUnauthorizedResponse({ description: 'auth/sign_in_failed: the same answer for every failure, lockouts included' })
+  @ApiErrors({ 400: INVALID, 401: 'auth/sign_in_failed: the same answer for every failure, lockouts and a body that is not JSON included' })
   async password(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: SignInDto, @Ctx() ctx: RequestContext): Promise<PasswordAcceptedView> {
     requireJson(req);
     const r = await this.signIn.passwordStep(body.email, body.password, ctx, this.cookies.deviceCookie(req));
@@ -53,7 +54,7 @@ export class SessionApiController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Step 2: a TOTP code or a recovery code; sets the session cookie and returns its CSRF token' })
   @ApiOkResponse({ type: SignedInView })
-  @ApiUnauthorizedResponse({ description: 'auth/sign_in_failed' })
+  @ApiErrors({ 400: INVALID, 401: 'auth/sign_in_failed: a wrong or used code, or no pending sign-in' })
   async secondFactor(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: SecondFactorDto, @Ctx() ctx: RequestContext): Promise<SignedInView> {
     requireJson(req);
     const s = await this.signIn.secondFactor(this.cookies.pendingToken(req) ?? '', body.code, ctx, this.cookies.deviceCookie(req));

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError } from '../common/domain-error.js';
@@ -7,7 +8,7 @@ import type { RequestContext } from '../common/request-context.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from './auth.decorators.js';
 import { validateForm } from './form.js';
-import { ChangeRoleDto, CreatedStaffMemberDto, CreateStaffDto, StaffMemberDto } from './staff.dto.js';
+import { ChangeRoleDto, CreatedStaffMemberView, CreateStaffDto, StaffMemberView } from './staff.dto.js';
 import { StaffService } from './staff.service.js';
 
 const DONE: Record<string, string> = {
@@ -27,7 +28,7 @@ export class StaffAdminController {
   @Get('api/staff')
   @Roles('admin')
   @ApiOperation({ summary: 'List staff members' })
-  @ApiOkResponse({ type: [StaffMemberDto] })
+  @ApiOkResponse({ type: [StaffMemberView] })
   list() {
     return this.staff.list();
   }
@@ -35,15 +36,19 @@ export class StaffAdminController {
   @Post('api/staff')
   @Roles('admin')
   @ApiOperation({ summary: 'Create a staff member with a one-time password (returned once); they set up TOTP and their own password at first sign-in' })
-  @ApiCreatedResponse({ type: CreatedStaffMemberDto })
-  create(@Body() body: CreateStaffDto, @Ctx() ctx: RequestContext) {
-    return this.staff.create(ctx, body);
+  @ApiCreatedResponse({ type: CreatedStaffMemberView })
+  @ApiErrors({ 400: INVALID, 409: 'staff/email_taken' })
+  async create(@Body() body: CreateStaffDto, @Ctx() ctx: RequestContext): Promise<CreatedStaffMemberView> {
+    // The API never enrols at creation: only the member and the one-time password leave here.
+    const { member, oneTimePassword } = await this.staff.create(ctx, body);
+    return { member, oneTimePassword: oneTimePassword! };
   }
 
   @Get('api/staff/:id')
   @Roles('admin')
   @ApiOperation({ summary: 'One staff member' })
-  @ApiOkResponse({ type: StaffMemberDto })
+  @ApiOkResponse({ type: StaffMemberView })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
   get(@Param('id', ParseUUIDPipe) id: string) {
     return this.staff.get(id);
   }
@@ -51,7 +56,8 @@ export class StaffAdminController {
   @Put('api/staff/:id/role')
   @Roles('admin')
   @ApiOperation({ summary: 'Change the role (refused with 409 staff/last_admin if no enabled admin would remain)' })
-  @ApiOkResponse({ type: StaffMemberDto })
+  @ApiOkResponse({ type: StaffMemberView })
+  @ApiErrors({ 400: `request/bad_request: the id is not a UUID, ${INVALID}`, 404: 'staff/not_found', 409: 'staff/last_admin' })
   changeRole(@Param('id', ParseUUIDPipe) id: string, @Body() body: ChangeRoleDto, @Ctx() ctx: RequestContext) {
     return this.staff.changeRole(ctx, id, body.role);
   }
@@ -60,7 +66,8 @@ export class StaffAdminController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Disable the account and end its sessions (409 staff/last_admin for the last enabled admin)' })
-  @ApiOkResponse({ type: StaffMemberDto })
+  @ApiOkResponse({ type: StaffMemberView })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found', 409: 'staff/last_admin' })
   disable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.disable(ctx, id);
   }
@@ -69,7 +76,8 @@ export class StaffAdminController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Enable a disabled account' })
-  @ApiOkResponse({ type: StaffMemberDto })
+  @ApiOkResponse({ type: StaffMemberView })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
   enable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.enable(ctx, id);
   }
@@ -78,7 +86,8 @@ export class StaffAdminController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove the second factor and recovery codes and end sessions; the member enrols again at next sign-in' })
-  @ApiOkResponse({ type: StaffMemberDto })
+  @ApiOkResponse({ type: StaffMemberView })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
   resetTotp(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.resetTotp(ctx, id);
   }
@@ -87,9 +96,11 @@ export class StaffAdminController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Forgotten password: a new one-time password (returned once, valid 7 days), second factor removed, sessions ended' })
-  @ApiOkResponse({ type: CreatedStaffMemberDto })
-  resetSignIn(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
-    return this.staff.resetSignIn(ctx, id);
+  @ApiOkResponse({ type: CreatedStaffMemberView })
+  @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
+  async resetSignIn(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext): Promise<CreatedStaffMemberView> {
+    const { member, oneTimePassword } = await this.staff.resetSignIn(ctx, id);
+    return { member, oneTimePassword };
   }
 
   // ------------------------------------------------------------ pages

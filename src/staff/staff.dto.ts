@@ -67,26 +67,26 @@ export class TotpCodeDto {
   code!: string;
 }
 
-export class StaffMemberDto {
-  @ApiProperty() id!: string;
+export class StaffMemberView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() email!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: ROLES }) role!: StaffRole;
   @ApiProperty({ description: 'Has a confirmed TOTP second factor' }) enrolled!: boolean;
   @ApiProperty() mustChangePassword!: boolean;
   @ApiProperty() disabled!: boolean;
-  @ApiProperty() createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
 }
 
-export class CreatedStaffMemberDto {
-  @ApiProperty({ type: StaffMemberDto }) member!: StaffMemberDto;
+export class CreatedStaffMemberView {
+  @ApiProperty({ type: StaffMemberView }) member!: StaffMemberView;
   @ApiProperty({ description: 'Shown once; the member replaces it at first sign-in' }) oneTimePassword!: string;
 }
 
-export class RecoveryCodesDto {
+export class RecoveryCodesView {
   @ApiProperty({ type: [String], description: 'Shown once; each works once' }) recoveryCodes!: string[];
 }
 
-export class SignedOutDto {
+export class SignedOutView {
   @ApiProperty() sessionsEnded!: number;
 }

@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { AuditEventView as AuditEvent } from './audit.types.js';
+
+export class AuditEventView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Position in the hash chain; null until sealed, moments after commit' }) seq!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) occurredAt!: string;
+  @ApiProperty({ example: 'staff', description: 'staff, partner_contact, api_client or system' }) actorType!: string;
+  @ApiProperty({ type: String, nullable: true }) actorId!: string | null;
+  @ApiProperty({ example: 'onboarding.approved' }) action!: string;
+  @ApiProperty({ example: 'onboarding_request' }) subjectType!: string;
+  @ApiProperty({ type: String, nullable: true }) subjectId!: string | null;
+  @ApiProperty({ type: String, nullable: true, enum: ['acceptance', 'production'] }) environment!: string | null;
+  @ApiProperty({ type: String, nullable: true }) correlationId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) clientIp!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Facts about the change; never secrets, tokens or codes' }) detail!: Record<string, unknown>;
+  @ApiProperty({ type: String, nullable: true, description: 'SHA-256 of the previous hash and this row, once sealed' }) hash!: string | null;
+}
+
+export function toAuditEventView(e: AuditEvent): AuditEventView {
+  return {
+    id: e.id,
+    seq: e.seq,
+    occurredAt: e.occurredAt,
+    actorType: e.actorType,
+    actorId: e.actorId,
+    action: e.action,
+    subjectType: e.subjectType,
+    subjectId: e.subjectId,
+    environment: e.environment,
+    correlationId: e.correlationId,
+    clientIp: e.clientIp,
+    detail: (e.detail ?? {}) as Record<string, unknown>,
+    hash: e.hash,
+  };
+}
+
+export class AuditEventsPageView {
+  @ApiProperty({ type: [AuditEventView], description: 'Newest first' }) events!: AuditEventView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `before` for the next page; null on the last page' }) nextBefore!: string | null;
+}
+
+export class BrokenChainRowView {
+  @ApiProperty() seq!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() reason!: string;
+}
+
+/** Built field by field by `AuditService.verify`; documented here. */
+export class ChainVerificationView {
+  @ApiProperty() ok!: boolean;
+  @ApiProperty({ description: 'Rows checked' }) checked!: number;
+  @ApiProperty() headSeq!: string;
+  @ApiProperty() headHash!: string;
+  @ApiPropertyOptional({ type: BrokenChainRowView, description: 'The first row whose hash or link does not match, when ok is false' }) firstBroken?: BrokenChainRowView;
+}
