@@ -289,7 +289,8 @@ export class RotationService {
       oldLastUsedAt: iso(old?.lastUsedAt),
       newLastUsedAt: iso(newest?.lastUsedAt),
       switched,
-      quietEnough: !!old && switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs,
+      // OVERLAP_QUIET_HOURS=0 lifts the rule: any reviewer may end any overlap at once.
+      quietEnough: !!old && (quietMs === 0 || (switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs)),
       earlyEndRequestedById: rotations.find((r) => r.state === 'overlap')?.earlyEndRequestedById ?? null,
     };
   }
