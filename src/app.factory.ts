@@ -20,6 +20,7 @@ import { contextFromRequest } from './common/http-context.js';
 import { PinoNestLogger, createLogger } from './common/logger.js';
 import { requestContextStorage } from './common/request-context.js';
 import type { AppConfig } from './config/config.js';
+import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { Metrics } from './metrics/metrics.js';
 import type { ValidationError } from 'class-validator';
 
@@ -40,7 +41,7 @@ const nestFactoryBuilder: AppBuilder = (rootModule, adapter, options) => NestFac
 export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const adapter: FastifyAdapter<any> = new FastifyAdapter({
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     genReqId: () => '',
@@ -90,7 +91,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     const seconds = reply.elapsedTime / 1000;
     metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: req.method, route }, seconds);
-    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ip }, 'request');
+    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ctx?.clientIp }, 'request');
     done();
   });
 
@@ -139,7 +140,6 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
       exceptionFactory: (errors) => new InvalidInputError('request/validation_failed', 'Some fields are missing or not valid.', { fields: fieldMessages(errors) }),
     }),
   );
-  app.enableShutdownHooks();
 
   const openapi = new DocumentBuilder()
     .setTitle('Credential onboarding and rotation service')

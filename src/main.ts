@@ -32,23 +32,11 @@ async function bootstrap(): Promise<void> {
   loading.catch(() => undefined);
   const logger = createLogger(config.logLevel, destination);
   if (!config.databaseUrl) logger.info({ dataDir: config.embeddedPgDir, port: config.embeddedPgPort }, 'no DATABASE_URL: using the embedded PostgreSQL');
-  let db;
-  try {
-    db = await resolveDatabase(config);
-  } catch (err) {
-    if (err instanceof DatabaseRoleError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
-  config = db.config;
-  const embedded = db.embedded;
-  if (config.nodeEnv === 'production') logger.info('database checked: migrations applied, least-privilege role');
-  else logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
-
-  const [{ createApp }, { StartupHints }] = await loading;
-  const app = await createApp(config, { logger });
+  const starting = resolveDatabase(config);
+  starting.catch(() => undefined);
+  let app: Awaited<ReturnType<typeof import('./app.factory.js').createApp>> | undefined;
+  /** What a stop waits for before tearing down: the start-up step in progress (database, then application). */
+  let startup: Promise<unknown> = starting;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -56,8 +44,17 @@ async function bootstrap(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
     try {
-      await app.close();
-      await embedded?.stop();
+      // A signal during start-up: let the step in progress finish (no further one begins), then undo it.
+      await startup.catch(() => undefined);
+      if (app) {
+        // HTTP first: stop taking connections and let requests in flight finish while the database and
+        // the queue are still there; then the workers, listener and pools (module destroy hooks).
+        await app.getHttpAdapter().getInstance().close();
+        await app.close();
+      }
+      // The embedded database runs in a process group of its own and would outlive us.
+      const started = await starting.catch(() => undefined);
+      await started?.embedded?.stop();
     } finally {
       clearTimeout(force);
       process.exit(0);
@@ -65,15 +62,40 @@ async function bootstrap(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  let db;
+  try {
+    db = await starting;
+  } catch (err) {
+    if (err instanceof DatabaseRoleError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  if (stopping) return;
+  config = db.config;
+  const embedded = db.embedded;
+  if (config.nodeEnv === 'production') logger.info('database checked: migrations applied, least-privilege role');
+  else logger.info({ applied: db.applied, alreadyApplied: db.alreadyApplied }, 'migrations up to date');
 
-  await app.listen({ port: config.port, host: config.host });
+  const ready = config;
+  const creating = loading.then(async ([{ createApp }, { StartupHints }]) => {
+    if (stopping) return undefined;
+    app = await createApp(ready, { logger });
+    return { app, StartupHints };
+  });
+  startup = creating;
+  const created = await creating;
+  if (!created || stopping) return;
+
+  await created.app.listen({ port: config.port, host: config.host });
   const base = config.publicBaseUrl;
   const lines = [
     '',
     `  Credential service is up (${config.nodeEnv}${embedded ? ', embedded PostgreSQL' : ''})`,
     `  Health:       ${base}/health`,
     `  API docs:     ${base}/docs`,
-    ...(await app.get(StartupHints).lines(base)),
+    ...(await created.app.get(created.StartupHints).lines(base)),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

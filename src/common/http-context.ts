@@ -12,6 +12,12 @@ export function correlationIdOf(req: FastifyRequest): string {
   return req.ctx.correlationId;
 }
 
+/** The client IP as derived once per request under TRUST_PROXY: every per-IP limit and audit row uses this one. */
+export function clientIpOf(req: FastifyRequest): string | null {
+  if (!req.ctx) req.ctx = contextFromRequest(req);
+  return req.ctx.clientIp;
+}
+
 export function contextFromRequest(req: FastifyRequest, actor?: Actor): RequestContext {
   return {
     correlationId: correlationIdFrom(req.headers['x-correlation-id']),

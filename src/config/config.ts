@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -12,6 +13,8 @@ export interface AppConfig {
   publicBaseUrl: string;
   /** Absent outside production: the service starts an embedded PostgreSQL in `embeddedPgDir`. */
   databaseUrl?: string;
+  /** A direct connection for the credential cache's LISTEN (DATABASE_LISTENER_URL), when DATABASE_URL goes through a transaction-pooling proxy; defaults to DATABASE_URL. */
+  databaseListenerUrl?: string;
   embeddedPgDir: string;
   embeddedPgPort: number;
   logLevel: string;
@@ -23,7 +26,8 @@ export interface AppConfig {
   metricsToken?: string;
   /** Whether `Secure` is set on cookies; off only for plain-http local development. */
   secureCookies: boolean;
-  trustProxy: boolean;
+  /** Whose X-Forwarded-For to believe for the client IP (TRUST_PROXY): a hop count or the proxies' addresses. */
+  trustProxy: TrustProxy;
   // ---- credentials and the OAuth token service (owner: credentials)
   credentials: CredentialsConfig;
   // ---- onboarding requests and the public intake page (owner: onboarding)
@@ -80,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   if (databaseUrl && !env.NODE_ENV) problems.push('NODE_ENV is not set while DATABASE_URL is: set NODE_ENV=production (or development, to develop against your own database)');
   if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for trying the service)');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
+  const databaseListenerUrl = env.DATABASE_LISTENER_URL?.trim() || undefined;
+  if (databaseListenerUrl && !/^postgres(ql)?:\/\//.test(databaseListenerUrl)) problems.push('DATABASE_LISTENER_URL must be a postgresql:// URL');
 
   const embeddedPgDir = resolve(projectRoot, env.EMBEDDED_PG_DIR ?? '.data/postgres');
   const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-keys.json'));
@@ -106,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   }
   const twilioTimeoutMs = wholeNumber(env, problems, 'TWILIO_TIMEOUT_MS', 15000, 100, 600000);
 
+  const trustProxy = trustProxyFrom(env.TRUST_PROXY, problems);
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
 
@@ -116,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     port,
     publicBaseUrl,
     databaseUrl,
+    databaseListenerUrl,
     embeddedPgDir,
     embeddedPgPort,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
@@ -123,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     masterKey,
     metricsToken,
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
-    trustProxy: env.TRUST_PROXY === 'true',
+    trustProxy,
     credentials,
     onboarding,
     smtpUrl,
@@ -183,6 +191,10 @@ export interface CredentialsConfig {
   failureWindowSeconds: number;
   /** How often last-used times are written (LAST_USED_FLUSH_MS, 5000). */
   lastUsedFlushMs: number;
+  /** A NOTIFY round trip through the cache listener this often; one that does not come back by the next marks it unhealthy (CREDENTIAL_LISTENER_HEARTBEAT_MS, 5000). */
+  listenerHeartbeatMs: number;
+  /** A cached client record is read again from the database after this long, listener or not (CLIENT_CACHE_MAX_AGE_SECONDS, 30). */
+  clientCacheMaxAgeSeconds: number;
 }
 
 function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): CredentialsConfig {
@@ -197,6 +209,8 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     failuresPerIp: num('OAUTH_FAILURES_PER_IP', 50, 1, 1000000),
     failureWindowSeconds: num('OAUTH_FAILURE_WINDOW_SECONDS', 300, 10, 86400),
     lastUsedFlushMs: num('LAST_USED_FLUSH_MS', 5000, 100, 600000),
+    listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
+    clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),
   };
 }
 

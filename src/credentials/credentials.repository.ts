@@ -124,6 +124,11 @@ export class CredentialsRepository {
     await tx.$queryRaw`SELECT pg_notify(${CREDENTIAL_CHANNEL}, ${clientId})::text`;
   }
 
+  /** A NOTIFY through the pool (the credential cache's heartbeat). */
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.prisma.$queryRaw`SELECT pg_notify(${channel}, ${payload})::text`;
+  }
+
   async loadClient(clientId: string): Promise<ClientRecord | null> {
     const rows = await this.prisma.$queryRaw<Array<{ id: string; client_id: string; environment: Environment; state: CredentialState; partner_id: string; api_key: string; api_name: string; audience: string; base_url: string; revoked_at: Date | null }>>`
       SELECT c.id::text, c.client_id, c.environment::text AS environment, c.state::text AS state, c.partner_id::text, p.key AS api_key, p.name AS api_name, e.audience, e.base_url, c.revoked_at

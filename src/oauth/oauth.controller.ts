@@ -3,7 +3,7 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { correlationIdOf } from '../common/http-context.js';
+import { clientIpOf, correlationIdOf } from '../common/http-context.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { Public } from '../staff/auth.decorators.js';
@@ -63,14 +63,14 @@ export class OauthController {
   @NO_HELMET
   @TokenEndpointDocs()
   token(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.handle(req, reply, env, (e) => this.tokens.token(e, authHeader(req), formBody(req), req.ip ?? null));
+    return this.handle(req, reply, env, (e) => this.tokens.token(e, authHeader(req), formBody(req), clientIpOf(req)));
   }
 
   @Post('oauth/:env/introspect')
   @NO_HELMET
   @IntrospectionEndpointDocs()
   introspect(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.handle(req, reply, env, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), req.ip ?? null));
+    return this.handle(req, reply, env, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), clientIpOf(req)));
   }
 
   @Post('oauth/:env/revoke')
@@ -78,7 +78,7 @@ export class OauthController {
   @RevocationEndpointDocs()
   revoke(@Param('env') env: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.handle(req, reply, env, async (e) => {
-      await this.tokens.revoke(e, authHeader(req), formBody(req), req.ip ?? null);
+      await this.tokens.revoke(e, authHeader(req), formBody(req), clientIpOf(req));
       return {};
     });
   }

@@ -8,7 +8,8 @@ import { ACCOUNT_POLICY, IP_POLICY, lockDurationMs, type ThrottlePolicy } from '
 
 export interface AttemptKeys {
   account: string;
-  ip: string;
+  /** null for a browser that signed in to this account before: the address's lock does not apply to it. */
+  ip: string | null;
 }
 
 export type ChargeOutcome =
@@ -29,13 +30,13 @@ export class LoginThrottle {
   /**
    * Keyed by a keyed hash of the email, known or not: an unknown address throttles exactly like a real
    * one. A browser that signed in to this account before (a valid device cookie) gets a counter of its
-   * own instead, so an attacker who keeps the account's counter locked does not lock its owner out.
+   * own instead, and is not held to the address's counter at all: an attacker who keeps the account's
+   * counter locked, or the counter of an address a whole office shares behind one proxy, does not lock
+   * its owner out. The device counter still limits guessing from a stolen device cookie.
    */
   keysFor(email: string, clientIp: string | null, trustedDevice?: string): AttemptKeys {
-    const account = trustedDevice
-      ? `device:${sha256Hex(trustedDevice)}`
-      : `account:${hmacSha256Hex(this.config.secretHashKey, `staff-email:${email}`)}`;
-    return { account, ip: `ip:${clientIp ?? 'unknown'}` };
+    if (trustedDevice) return { account: `device:${sha256Hex(trustedDevice)}`, ip: null };
+    return { account: `account:${hmacSha256Hex(this.config.secretHashKey, `staff-email:${email}`)}`, ip: `ip:${clientIp ?? 'unknown'}` };
   }
 
   /** The address is charged first: a locked address does not get to push a victim's account towards a lock. */
@@ -44,7 +45,8 @@ export class LoginThrottle {
     for (const [scope, key, policy] of [
       ['ip', keys.ip, IP_POLICY],
       ['account', keys.account, ACCOUNT_POLICY],
-    ] as Array<['ip' | 'account', string, ThrottlePolicy]>) {
+    ] as Array<['ip' | 'account', string | null, ThrottlePolicy]>) {
+      if (key === null) continue;
       const c = await this.repo.charge(tx, key, now, new Date(now.getTime() - policy.forgetAfterMs));
       if (!c.allowed) return { allowed: false, lockedScope: scope };
       const ms = lockDurationMs(policy, c.failures);
@@ -59,13 +61,13 @@ export class LoginThrottle {
 
   /** A right password: give the attempt back, but keep earlier failures (a known password must not reset code guessing). */
   async refundAttempt(tx: Tx, keys: AttemptKeys, charged: NewLock[]): Promise<void> {
-    await this.repo.refund(tx, keys.ip, lockOf(charged, 'ip'));
+    if (keys.ip) await this.repo.refund(tx, keys.ip, lockOf(charged, 'ip'));
     await this.repo.refund(tx, keys.account, lockOf(charged, 'account'));
   }
 
   /** A completed sign-in clears the account's count; the address only gets this attempt back. */
   async succeeded(tx: Tx, keys: AttemptKeys, charged: NewLock[]): Promise<void> {
-    await this.repo.refund(tx, keys.ip, lockOf(charged, 'ip'));
+    if (keys.ip) await this.repo.refund(tx, keys.ip, lockOf(charged, 'ip'));
     await this.repo.reset(tx, keys.account);
   }
 }
