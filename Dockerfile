@@ -22,6 +22,7 @@ COPY prisma.config.ts ./
 # otherwise install even with --omit=dev (~200 MB the service never loads).
 RUN npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+RUN mkdir -p /audit-checkpoints && chown node:node /audit-checkpoints
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -15,13 +15,14 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { ErrorView } from './common/api-docs.js';
 import { InvalidInputError } from './common/domain-error.js';
-import { ErrorFilter, sendError } from './common/error.filter.js';
+import { ErrorFilter, isOAuthPath, sendError } from './common/error.filter.js';
 import { contextFromRequest } from './common/http-context.js';
 import { PinoNestLogger, createLogger } from './common/logger.js';
 import { requestContextStorage } from './common/request-context.js';
 import type { AppConfig } from './config/config.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { Metrics } from './metrics/metrics.js';
+import { OAuthEndpoints } from './oauth/oauth-endpoints.js';
 import type { ValidationError } from 'class-validator';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,6 +61,12 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
 async function configureApp(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorate('deploymentName', config.nodeEnv);
+  // The OAuth POST endpoints skip Nest's per-request pipeline: Fastify calls their handlers directly.
+  const oauthRoutes = app.get(OAuthEndpoints).fastRoutes();
+  fastify.addHook('onRoute', (route) => {
+    const direct = typeof route.method === 'string' ? oauthRoutes.get(`${route.method} ${route.url}`) : undefined;
+    if (direct) route.handler = direct;
+  });
   const metrics = app.get(Metrics);
   // Errors thrown by plugin routes (Swagger UI, static files) never reach Nest's filter: map them the same way.
   // Plugins registered below inherit this handler; Nest then sets its own at the root during init, which
@@ -82,8 +89,10 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   // class-transformer recurses without a limit and trips over nested `constructor` keys; validator's isEmail
   // throws on lone surrogates; PostgreSQL refuses NUL in text. Refuse such input before any DTO or query sees
   // it (a 400, not a 500).
+  // The OAuth endpoints read their flat form parameters themselves and answer such input per RFC 6749
+  // (a control character in credentials is a failed client authentication, not a malformed request).
   fastify.addHook('preValidation', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) =>
-    done(inputShapeError(req.body) ?? inputShapeError(req.query) ?? inputShapeError(req.params)),
+    done(isOAuthPath(req.url) ? undefined : (inputShapeError(req.body) ?? inputShapeError(req.query) ?? inputShapeError(req.params))),
   );
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // The route template, never the raw URL: paths and queries may carry one-time tokens.

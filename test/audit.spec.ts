@@ -29,6 +29,15 @@ describe('audit trail', () => {
     expect((await audit.verify()).ok).toBe(true);
   });
 
+  it('appends an event that is its own transaction, sealed and scrubbed like any other', async () => {
+    const id = await audit.append(ctx(), { action: 'test.appended_alone', subjectType: 'thing', detail: { token: 'tok_live_123', kept: 1 } });
+    await audit.sealPending();
+    const row = await t.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
+    expect(row.seq).not.toBeNull();
+    expect(JSON.stringify(row.detail)).not.toContain('tok_live_123');
+    expect((await audit.verify()).ok).toBe(true);
+  });
+
   it('rolls the business change back when the audit row cannot be written (fail-closed)', async () => {
     const admin = await t.db.admin();
     await admin.query(`CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN

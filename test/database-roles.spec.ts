@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { chainMac } from '../src/audit/audit-chain.js';
 import { migrateJobQueueSchema } from '../src/database/job-queue-schema.js';
 import { migrationsDir } from '../src/database/resolve-database.js';
 import { assertRuntimeDatabase } from '../src/database/runtime-checks.js';
@@ -105,11 +106,15 @@ describe('grants of the service role (credentials_app)', () => {
     expect(rows.filter((r) => r.owner === role)).toEqual([]);
   });
 
-  it('appends audit events that the database seals, and cannot change, remove or unprotect them', async () => {
+  it('appends audit events and seals them through audit_seal(), and cannot change, remove or unprotect them', async () => {
     const id = randomUUID();
     await asService((c) => c.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES ($1, 'system', 'test.least_privilege', 'test')`, [id]));
+    // The service computes the MAC with a key the database never holds and seals through the function.
+    const head = (await asService((c) => c.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_chain_head'))).rows[0];
+    const mac = chainMac(randomBytes(32), head.hash, BigInt(head.seq) + 1n, 'body');
+    await asService((c) => c.query('SELECT audit_seal($1::bigint, $2, ARRAY[$3::uuid], ARRAY[$4])', [head.seq, head.hash, id, mac]));
     const sealed = (await admin.query<{ hash: string | null }>('SELECT hash FROM audit_event WHERE id = $1', [id])).rows[0];
-    expect(sealed.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(sealed.hash).toBe(mac);
     for (const sql of [
       `UPDATE audit_event SET action = 'forged' WHERE id = '${id}'`,
       `DELETE FROM audit_event WHERE id = '${id}'`,

@@ -16,7 +16,7 @@ let acc: IssuedCredential;
 beforeAll(async () => {
   const port = await sparePort();
   base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURES_PER_CLIENT: '5', OAUTH_FAILURES_PER_IP: '1000' } });
+  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURES_PER_CLIENT: '5', OAUTH_FAILURES_PER_IP: '1000', STAFF_ALERT_EMAIL: 'security@example.com' } });
   await t.app.listen({ port, host: '127.0.0.1' });
   acc = await issueCredential(t);
 });
@@ -173,7 +173,7 @@ describe('token endpoint', () => {
 });
 
 describe('introspection and revocation', () => {
-  it('reports live tokens active to any client of the issuer, and revoked tokens inactive (RFC 7662, RFC 7009)', async () => {
+  it('reports its own live tokens active and revoked ones inactive (RFC 7662, RFC 7009)', async () => {
     const auth = { authorization: basic(acc.clientId, acc.secret) };
     const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token;
     const introspect = (token: string, headers = auth) => t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, ...headers }, payload: form({ token }) });
@@ -181,9 +181,6 @@ describe('introspection and revocation', () => {
     expect(active.statusCode).toBe(200);
     expect(active.json()).toMatchObject({ active: true, client_id: acc.clientId, sub: acc.clientId, scope: 'business', aud: 'https://business-api.acceptance.example.com', iss: `${base}/oauth/acceptance` });
     expect((await introspect('not-a-token')).json()).toEqual({ active: false });
-
-    const other = await issueCredential(t);
-    expect((await introspect(tok, { authorization: basic(other.clientId, other.secret) })).json()).toMatchObject({ active: true, client_id: acc.clientId });
     expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: FORM_HEADERS, payload: form({ token: tok }) })).statusCode).toBe(401);
 
     const revoke = await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: { ...FORM_HEADERS, ...auth }, payload: form({ token: tok, token_type_hint: 'access_token' }) });
@@ -192,33 +189,184 @@ describe('introspection and revocation', () => {
     // Revoking garbage is fine too (RFC 7009 §2.2).
     expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: { ...FORM_HEADERS, ...auth }, payload: form({ token: 'garbage' }) })).statusCode).toBe(200);
   });
+
+  it("shows a client only its own tokens: another client's live token reads inactive (RFC 7662 §4)", async () => {
+    const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) })).json().access_token;
+    const other = await issueCredential(t);
+    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(other.clientId, other.secret) }, payload: form({ token: tok }) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ active: false });
+    const own = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) }, payload: form({ token: tok }) });
+    expect(own.json()).toMatchObject({ active: true, client_id: acc.clientId });
+  });
+});
+
+describe('token revocation across instances', () => {
+  it('a token revoked on one instance reads inactive on another within a second, though that one just saw it active', async () => {
+    const t2 = await startTestApp({ db: t.db, clock: t.clock, env: { PUBLIC_BASE_URL: base, SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') } });
+    try {
+      const auth = { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) };
+      const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: auth.authorization })).json().access_token;
+      const introspect2 = () => t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) });
+      expect((await introspect2()).json().active).toBe(true);
+      expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: auth, payload: form({ token: tok }) })).statusCode).toBe(200);
+      expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({ active: false });
+      const started = Date.now();
+      let active = true;
+      while (active && Date.now() - started < 1000) {
+        active = (await introspect2()).json().active;
+        if (active) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(active).toBe(false);
+    } finally {
+      await t2.close();
+    }
+  });
+});
+
+describe('hostile credentials and bodies', () => {
+  const endpoints = ['token', 'introspect', 'revoke'];
+  const params = (ep: string): Record<string, string> => (ep === 'token' ? { grant_type: 'client_credentials' } : { token: 'x' });
+
+  it('answers NUL and control characters in Basic or post credentials with 401 invalid_client, never 500', async () => {
+    const rawBasic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+    for (const ep of endpoints) {
+      const url = `/oauth/acceptance/${ep}`;
+      const variants: Array<{ headers: Record<string, string>; payload: string }> = [
+        { headers: { ...FORM_HEADERS, authorization: rawBasic(`acc_%00${'A'.repeat(16)}`, 'x') }, payload: form(params(ep)) },
+        { headers: { ...FORM_HEADERS, authorization: rawBasic(acc.clientId, `${acc.secret}%00`) }, payload: form(params(ep)) },
+        { headers: { ...FORM_HEADERS, authorization: rawBasic(`acc_\u0001${'A'.repeat(19)}`, 'x') }, payload: form(params(ep)) },
+        { headers: { ...FORM_HEADERS, authorization: rawBasic(acc.clientId, 'tab%09in') }, payload: form(params(ep)) },
+        { headers: FORM_HEADERS, payload: form({ ...params(ep), client_id: `acc_\u0000${'A'.repeat(19)}`, client_secret: 'x' }) },
+        { headers: FORM_HEADERS, payload: `${form(params(ep))}&client_id=${encodeURIComponent(acc.clientId)}&client_secret=%00` },
+        { headers: FORM_HEADERS, payload: `${form(params(ep))}&client_id=acc_%7F${'A'.repeat(19)}&client_secret=y` },
+      ];
+      for (const v of variants) {
+        const res = await t.inject({ method: 'POST', url, ...v });
+        expect([ep, res.statusCode, res.json().error], `${ep} ${v.headers.authorization ?? v.payload}: ${res.body}`).toEqual([ep, 401, 'invalid_client']);
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+    }
+    expect(t.logs.filter((l) => l.includes('oauth endpoint failed') || l.includes('unhandled error'))).toEqual([]);
+  });
+
+  it('answers body-parser failures on /oauth/* in the RFC 6749 §5.2 shape with no-store', async () => {
+    const auth = { authorization: basic(acc.clientId, acc.secret) };
+    const cases: Array<{ what: string; url?: string; headers: Record<string, string>; payload: string; status: number }> = [
+      { what: 'bad JSON', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"grant_type":', status: 400 },
+      { what: 'empty JSON', headers: { ...auth, 'content-type': 'application/json' }, payload: '', status: 400 },
+      { what: 'oversized body', headers: { ...auth, ...FORM_HEADERS }, payload: `grant_type=client_credentials&pad=${'p'.repeat(300 * 1024)}`, status: 413 },
+      { what: 'unsupported content type', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'grant_type=client_credentials', status: 400 },
+      { what: 'multipart', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x--', status: 400 },
+      { what: 'a __proto__ key in the form', headers: { ...auth, ...FORM_HEADERS }, payload: 'grant_type=client_credentials&__proto__=x', status: 400 },
+      { what: 'NUL in a form parameter', headers: { ...auth, ...FORM_HEADERS }, payload: 'grant_type=client_credentials%00', status: 400 },
+      { what: 'an unknown endpoint', url: '/oauth/acceptance/authorize', headers: { ...auth, ...FORM_HEADERS }, payload: 'x=1', status: 404 },
+    ];
+    for (const ep of endpoints) {
+      for (const c of cases) {
+        const res = await t.inject({ method: 'POST', url: c.url ?? `/oauth/acceptance/${ep}`, headers: c.headers, payload: c.payload });
+        const where = `${ep} ${c.what}: ${res.statusCode} ${res.body.slice(0, 200)}`;
+        expect(res.statusCode, where).toBe(c.status);
+        expect(res.json(), where).toEqual({ error: expect.any(String), error_description: expect.any(String) });
+        expect(res.headers['cache-control'], where).toBe('no-store');
+        expect(res.headers.pragma, where).toBe('no-cache');
+        expect(res.headers['x-correlation-id'], where).toBeTruthy();
+      }
+    }
+  });
 });
 
 describe('rate limiting', () => {
-  it('blocks a client_id after too many failures, even with the right secret, and summarises failures in the audit', async () => {
+  it('never refuses the correct secret: guessing from one address gets 429, the owner gets tokens', async () => {
     const c = await issueCredential(t);
-    for (let i = 0; i < 4; i++) {
-      expect((await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, `wrong-${i}`) })).statusCode).toBe(401);
-    }
-    const fifth = await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, 'wrong-5') });
+    const guesser = { remoteAddress: '203.0.113.7' };
+    const guess = (i: number) => t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, `wrong-${i}`) }, payload: form({ grant_type: 'client_credentials' }), ...guesser });
+    for (let i = 0; i < 4; i++) expect((await guess(i)).statusCode).toBe(401);
+    const fifth = await guess(5);
     expect(fifth.statusCode).toBe(429);
+    expect(fifth.json().error).toBe('invalid_client');
     expect(Number(fifth.headers['retry-after'])).toBeGreaterThan(0);
-    const right = await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, c.secret) });
-    expect(right.statusCode).toBe(429);
-    expect(right.json().error).toBe('invalid_client');
-    // Other clients from the same IP are not affected.
-    expect((await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) })).statusCode).toBe(200);
+    for (let i = 6; i < 12; i++) expect((await guess(i)).statusCode).toBe(429);
+    // Refused guesses cost no database write each: they are counted in memory and written in one batch.
+    const counter = async () => {
+      const admin = await t.db.admin();
+      try {
+        return (await admin.query<{ count: number }>(`SELECT count FROM oauth_failure_counter WHERE bucket = $1`, [`pair:${c.clientId} 203.0.113.7`])).rows[0]?.count;
+      } finally {
+        await admin.end();
+      }
+    };
+    expect(await counter()).toBe(5);
+    await t.app.get(FailureLimiter).flush();
+    expect(await counter()).toBe(11);
+    // The owner, from the same address as the guesser and from its own, still gets tokens.
+    const same = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ grant_type: 'client_credentials' }), ...guesser });
+    expect(same.statusCode, same.body).toBe(200);
+    expect((await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, c.secret) })).statusCode).toBe(200);
+    // A wrong secret from another address is an ordinary 401: the guesser's block is per (client_id, IP).
+    expect((await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, 'typo') })).statusCode).toBe(401);
+
+    // Staff hear of it once for the window, not per attempt.
+    const alerts = await t.prisma.auditEvent.findMany({ where: { action: 'oauth.client_guessing_suspected', subjectId: c.clientId } });
+    expect(alerts).toHaveLength(1);
+    const mails = await t.prisma.notification.findMany({ where: { template: 'staff-oauth-guessing-alert', subjectId: c.clientId } });
+    expect(mails).toHaveLength(1);
 
     t.clock.advance(301_000);
-    expect((await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, c.secret) })).statusCode).toBe(200);
+    expect((await guess(13)).statusCode).toBe(401);
     expect(await t.app.get(FailureLimiter).summarise()).toBeGreaterThan(0);
     const rows = await t.prisma.auditEvent.findMany({ where: { action: 'oauth.token_failures_summarised', subjectId: c.clientId } });
     expect(rows).toHaveLength(1);
-    expect(rows[0].detail).toMatchObject({ failures: 5, reasons: { wrong_secret: 5 } });
+    expect(rows[0].detail).toMatchObject({ failures: 12, reasons: { wrong_secret: 12 }, byIp: { '203.0.113.7': 11, '127.0.0.1': 1 } });
+  });
+
+  it('counts wrong-issuer attempts against nothing', async () => {
+    const prd = await issueCredential(t, { environment: 'production' });
+    const from = { remoteAddress: '198.51.100.9' };
+    for (let i = 0; i < 8; i++) {
+      const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(prd.clientId, `wrong-${i}`) }, payload: form({ grant_type: 'client_credentials' }), ...from });
+      expect(res.statusCode).toBe(401);
+    }
+    const wrongHere = await t.inject({ method: 'POST', url: '/oauth/production/token', headers: { ...FORM_HEADERS, authorization: basic(prd.clientId, 'wrong') }, payload: form({ grant_type: 'client_credentials' }), ...from });
+    expect(wrongHere.statusCode).toBe(401);
+    const admin = await t.db.admin();
+    try {
+      const { rows } = await admin.query<{ bucket: string; count: number }>(`SELECT bucket, count FROM oauth_failure_counter WHERE bucket LIKE $1 ORDER BY bucket`, [`%${prd.clientId}%`]);
+      // Only the one wrong secret at the right issuer, on the client's and the (client, IP) counter.
+      expect(rows).toEqual([{ bucket: `client:${prd.clientId}`, count: 1 }, { bucket: `pair:${prd.clientId} 198.51.100.9`, count: 1 }]);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('limits failures per IP for unknown clients without refusing a known client its correct secret', async () => {
+    const from = { remoteAddress: '192.0.2.44' };
+    const limited = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURES_PER_IP: '3' } });
+    try {
+      const c = await issueCredential(limited);
+      const call = (id: string, secret: string) => limited.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(id, secret) }, payload: form({ grant_type: 'client_credentials' }), ...from });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call(`acc_${String(i).padStart(20, 'Z')}`, 'x')).statusCode);
+      expect(statuses).toEqual([401, 401, 429, 429]);
+      expect((await call(c.clientId, c.secret)).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
   });
 });
 
 describe('time-dependent', () => {
+  it('reads expired tokens and tokens of the other issuer as inactive', async () => {
+    const auth = { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) };
+    const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: auth.authorization })).json().access_token;
+    const atProduction = await t.inject({ method: 'POST', url: '/oauth/production/introspect', headers: auth, payload: form({ token: tok }) });
+    expect(atProduction.statusCode).toBe(401); // an acceptance client cannot even authenticate there
+    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json().active).toBe(true);
+    t.clock.advance(901_000);
+    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({ active: false });
+  });
+
+
   it('rotates the signing key and keeps the old public key published until its tokens have expired', async () => {
     const auth = { authorization: basic(acc.clientId, acc.secret) };
     const before = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token;

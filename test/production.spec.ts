@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config/config.js';
@@ -53,6 +54,8 @@ function composeValues(port: number, twilio: FakeTwilio, smtp: FakeSmtp): Record
     PORT: String(port),
     SECRET_HASH_KEY: randomBytes(32).toString('base64'),
     MASTER_KEY: randomBytes(32).toString('base64'),
+    AUDIT_CHAIN_KEY: randomBytes(32).toString('base64'),
+    AUDIT_CHECKPOINT_KEY: randomBytes(32).toString('base64'),
     METRICS_TOKEN: randomBytes(24).toString('hex'),
     STAFF_ALERT_EMAIL: 'staff-alerts@example.com',
     SMTP_URL: smtp.url,
@@ -93,6 +96,7 @@ beforeAll(async () => {
     ...composeEnvironment('app', composeValues(port, twilio, smtp)),
     // compose's postgres service is the machine's server here, with this run's roles.
     DATABASE_URL: urlAs(SERVICE),
+    AUDIT_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'audit-checkpoints-')),
   };
 }, 400_000);
 
@@ -244,22 +248,22 @@ describe('docker-compose.yml', () => {
       problems = (err as ConfigError).problems;
     }
     const required = [...new Set(problems.map((p) => p.match(/^([A-Z][A-Z0-9_]+)/)?.[1]).filter((v): v is string => !!v))];
-    expect(required).toEqual(expect.arrayContaining(['DATABASE_URL', 'SECRET_HASH_KEY', 'MASTER_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'STAFF_ALERT_EMAIL', 'TWILIO_FROM', 'PUBLIC_BASE_URL']));
+    expect(required).toEqual(expect.arrayContaining(['DATABASE_URL', 'SECRET_HASH_KEY', 'MASTER_KEY', 'AUDIT_CHAIN_KEY', 'AUDIT_CHECKPOINT_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'STAFF_ALERT_EMAIL', 'TWILIO_FROM', 'PUBLIC_BASE_URL']));
     const services = composeServices();
     const appVars = Object.keys(services.app.environment ?? {});
     expect(required.filter((v) => !appVars.includes(v)), 'variables production requires that the compose app service does not set').toEqual([]);
 
-    const values: Record<string, string> = { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64'), METRICS_TOKEN: 'm'.repeat(32), STAFF_ALERT_EMAIL: 'a@example.com', TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+15005550006' };
+    const values: Record<string, string> = { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64'), AUDIT_CHAIN_KEY: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_KEY: randomBytes(32).toString('base64'), METRICS_TOKEN: 'm'.repeat(32), STAFF_ALERT_EMAIL: 'a@example.com', TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+15005550006' };
     const env = composeEnvironment('app', values);
     expect(env.NODE_ENV).toBe('production');
     expect(() => loadConfig(env)).not.toThrow();
-    for (const v of ['SECRET_HASH_KEY', 'MASTER_KEY', 'METRICS_TOKEN', 'STAFF_ALERT_EMAIL', 'TWILIO_ACCOUNT_SID']) {
+    for (const v of ['SECRET_HASH_KEY', 'MASTER_KEY', 'AUDIT_CHAIN_KEY', 'AUDIT_CHECKPOINT_KEY', 'METRICS_TOKEN', 'STAFF_ALERT_EMAIL', 'TWILIO_ACCOUNT_SID']) {
       const { [v]: _left, ...without } = values;
       expect(() => composeEnvironment('app', without), v).toThrow(new RegExp(`without ${v}`));
     }
     // The trial settings complete it without a Twilio account.
     const trial = Object.fromEntries(readFileSync(join(ROOT, 'compose.trial.env'), 'utf8').split('\n').filter((l) => /^[A-Z]/.test(l)).map((l) => l.split(/=(.*)/s).slice(0, 2)));
-    const trialEnv = composeEnvironment('app', { ...trial, SECRET_HASH_KEY: values.SECRET_HASH_KEY, MASTER_KEY: values.MASTER_KEY, METRICS_TOKEN: values.METRICS_TOKEN });
+    const trialEnv = composeEnvironment('app', { ...trial, SECRET_HASH_KEY: values.SECRET_HASH_KEY, MASTER_KEY: values.MASTER_KEY, AUDIT_CHAIN_KEY: values.AUDIT_CHAIN_KEY, AUDIT_CHECKPOINT_KEY: values.AUDIT_CHECKPOINT_KEY, METRICS_TOKEN: values.METRICS_TOKEN });
     expect(trialEnv.TWILIO_API_BASE_URL).toMatch(/^http:\/\/sms-stand-in:/);
     expect(services['sms-stand-in'].profiles).toEqual(['trial']);
     expect(() => loadConfig(trialEnv)).not.toThrow();
@@ -270,7 +274,7 @@ describe('docker-compose.yml', () => {
     expect(services.migrate.command).toEqual(['node', 'dist/cli.js', 'migrate']);
     expect(services.app.depends_on?.migrate?.condition).toBe('service_completed_successfully');
     const owner = new URL(composeEnvironment('migrate', {}).MIGRATION_DATABASE_URL).username;
-    const appEnvNow = composeEnvironment('app', { SECRET_HASH_KEY: 'x', MASTER_KEY: 'x', METRICS_TOKEN: 'x', STAFF_ALERT_EMAIL: 'x', TWILIO_ACCOUNT_SID: 'x', TWILIO_AUTH_TOKEN: 'x', TWILIO_FROM: 'x' });
+    const appEnvNow = composeEnvironment('app', { SECRET_HASH_KEY: 'x', MASTER_KEY: 'x', AUDIT_CHAIN_KEY: 'x', AUDIT_CHECKPOINT_KEY: 'x', METRICS_TOKEN: 'x', STAFF_ALERT_EMAIL: 'x', TWILIO_ACCOUNT_SID: 'x', TWILIO_AUTH_TOKEN: 'x', TWILIO_FROM: 'x' });
     const service = new URL(appEnvNow.DATABASE_URL).username;
     expect(service).not.toBe(owner);
     const roles = readFileSync(join(ROOT, 'scripts/postgres-init-roles.sh'), 'utf8');

@@ -1,7 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger.module.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import type { RequestContext } from '../common/request-context.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { AuditEventInput, AuditEventView, AuditQuery } from './audit.types.js';
 
 export interface ChainRow {
@@ -9,21 +15,97 @@ export interface ChainRow {
   id: string;
   prev_hash: string | null;
   hash: string | null;
+  /** The keyed body, or the legacy canonical text (seq included) for rows before `keyedFrom`. */
   canonical: string;
 }
 
-@Injectable()
-export class AuditRepository {
-  constructor(private readonly prisma: PrismaService) {}
+export interface ChainHead {
+  seq: bigint;
+  hash: string;
+  keyedFrom: bigint;
+}
 
-  async insert(tx: Tx, ctx: RequestContext, event: AuditEventInput): Promise<string> {
+export interface UnsealedRow {
+  id: string;
+  body: string;
+}
+
+export interface UnsealedBatch {
+  headSeq: bigint;
+  headHash: string;
+  rows: UnsealedRow[];
+}
+
+/**
+ * The canonical body of a row, rendered by the database from its columns (jsonb's text form is normalised).
+ * Sealing and verifying both read it through this one expression; the MAC itself is computed by the service.
+ */
+const BODY_SQL = `jsonb_build_array(e.id::text, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text,
+  e.actor_type::text, e.actor_id, e.action, e.subject_type, e.subject_id, e.environment::text, e.correlation_id, e.client_ip, e.detail)::text`;
+const BODY = Prisma.raw(BODY_SQL);
+
+const INSERT_ALONE = `
+  INSERT INTO audit_event AS e (id, actor_type, actor_id, action, subject_type, subject_id, environment, correlation_id, client_ip, detail)
+  VALUES ($1::uuid, $2::"ActorType", $3, $4, $5, $6, $7::"Environment", $8, $9, $10::jsonb)
+  RETURNING ${BODY_SQL} AS body`;
+
+const UNSEALED = `
+  SELECT h.seq::text AS head_seq, h.hash AS head_hash, u.id, u.body
+  FROM audit_chain_head h
+  LEFT JOIN LATERAL (
+    SELECT e.id::text AS id, ${BODY_SQL} AS body FROM audit_event e
+    WHERE e.seq IS NULL ORDER BY e.occurred_at, e.id LIMIT $1
+  ) u ON true
+  WHERE h.id = 1`;
+
+/** The canonical text of rows sealed before the chain was keyed (seq first), as the original trigger hashed it. */
+const LEGACY = Prisma.raw(`jsonb_build_array(e.seq, e.id::text, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text,
+  e.actor_type::text, e.actor_id, e.action, e.subject_type, e.subject_id, e.environment::text, e.correlation_id, e.client_ip, e.detail)::text`);
+
+/**
+ * Business transactions write their audit rows through Prisma (`insert`, on the caller's transaction). Events
+ * that are their own transaction (`insertAlone`) and the sealer's statements go through a small `pg` pool: one
+ * round trip each, without the ORM's per-query overhead on the hottest path.
+ */
+@Injectable()
+export class AuditRepository implements OnModuleDestroy {
+  private readonly pool: pg.Pool;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.pool = new pg.Pool({ connectionString: config.databaseUrl, max: 16, idleTimeoutMillis: 10_000, application_name: 'credential-service-audit' });
+    // An idle connection the server ends (restart, failover, dropped database) must not crash the process:
+    // the pool discards it and the next query opens a new one.
+    this.pool.on('error', (err) => logger.warn({ err }, 'audit connection closed by the server; it will be reopened'));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** One event as its own transaction (a single autocommit INSERT). */
+  async insertAlone(ctx: RequestContext, event: AuditEventInput): Promise<UnsealedRow> {
+    const id = randomUUID();
+    const { rows } = await this.pool.query<{ body: string }>(INSERT_ALONE, [
+      id, ctx.actor.type, ctx.actor.id, event.action, event.subjectType, event.subjectId ?? null,
+      event.environment ?? null, ctx.correlationId, ctx.clientIp, JSON.stringify(event.detail ?? {}),
+    ]);
+    return { id, body: rows[0].body };
+  }
+
+  /** Inserts the row unsealed and returns its canonical body (rendered by the database), for the sealer. */
+  async insert(tx: Tx, ctx: RequestContext, event: AuditEventInput): Promise<{ id: string; body: string }> {
     const id = randomUUID();
     // Raw insert: the audit row is on every write path, and this skips the query compiler's overhead.
-    await tx.$executeRaw`
-      INSERT INTO audit_event (id, actor_type, actor_id, action, subject_type, subject_id, environment, correlation_id, client_ip, detail)
+    const rows = await tx.$queryRaw<Array<{ body: string }>>`
+      INSERT INTO audit_event AS e (id, actor_type, actor_id, action, subject_type, subject_id, environment, correlation_id, client_ip, detail)
       VALUES (${id}::uuid, ${ctx.actor.type}::"ActorType", ${ctx.actor.id}, ${event.action}, ${event.subjectType}, ${event.subjectId ?? null},
-        ${event.environment ?? null}::"Environment", ${ctx.correlationId}, ${ctx.clientIp}, ${JSON.stringify(event.detail ?? {})}::jsonb)`;
-    return id;
+        ${event.environment ?? null}::"Environment", ${ctx.correlationId}, ${ctx.clientIp}, ${JSON.stringify(event.detail ?? {})}::jsonb)
+      RETURNING ${BODY} AS body`;
+    return { id, body: rows[0].body };
   }
 
   async find(q: AuditQuery): Promise<AuditEventView[]> {
@@ -57,22 +139,37 @@ export class AuditRepository {
     }));
   }
 
-  /**
-   * The canonical text is recomputed here with its own expression (not the database function
-   * the sealing trigger uses), so replacing that function cannot make a tampered row verify.
-   */
-  async chainRows(afterSeq: bigint, limit: number): Promise<ChainRow[]> {
+  /** Sealed rows after `afterSeq` up to `uptoSeq` (the head the verifier read), in seq order. */
+  async chainRows(afterSeq: bigint, uptoSeq: bigint, keyedFrom: bigint, limit: number): Promise<ChainRow[]> {
     return this.prisma.$queryRaw<ChainRow[]>`
-      SELECT seq::text AS seq, id::text AS id, prev_hash, hash,
-        jsonb_build_array(seq, id::text, (extract(epoch FROM occurred_at) * 1000000)::bigint::text,
-          actor_type::text, actor_id, action, subject_type, subject_id, environment::text,
-          correlation_id, client_ip, detail)::text AS canonical
-      FROM audit_event e WHERE e.seq > ${afterSeq} ORDER BY e.seq LIMIT ${limit}`;
+      SELECT e.seq::text AS seq, e.id::text AS id, e.prev_hash, e.hash,
+        CASE WHEN e.seq < ${keyedFrom} THEN ${LEGACY} ELSE ${BODY} END AS canonical
+      FROM audit_event e WHERE e.seq > ${afterSeq} AND e.seq <= ${uptoSeq} ORDER BY e.seq LIMIT ${limit}`;
   }
 
-  async head(): Promise<{ seq: bigint; hash: string }> {
+  async head(): Promise<ChainHead> {
     const head = await this.prisma.auditChainHead.findUniqueOrThrow({ where: { id: 1 } });
-    return { seq: head.seq, hash: head.hash };
+    return { seq: head.seq, hash: head.hash, keyedFrom: head.keyedFrom };
+  }
+
+  /** The head and the oldest unsealed rows, in one statement. */
+  async unsealed(limit: number): Promise<UnsealedBatch> {
+    const { rows } = await this.pool.query<{ head_seq: string; head_hash: string; id: string | null; body: string | null }>(UNSEALED, [limit]);
+    return {
+      headSeq: BigInt(rows[0].head_seq),
+      headHash: rows[0].head_hash,
+      rows: rows.filter((r) => r.id !== null).map((r) => ({ id: r.id!, body: r.body! })),
+    };
+  }
+
+  /** Seals `ids` in order after the expected head; null when another sealer moved the head first. */
+  async seal(expectedSeq: bigint, expectedHash: string, ids: string[], hashes: string[]): Promise<bigint | null> {
+    const { rows } = await this.pool.query<{ seq: string }>(
+      'SELECT audit_seal($1::bigint, $2::text, $3::uuid[], $4::text[])::text AS seq',
+      [expectedSeq.toString(), expectedHash, ids, hashes],
+    );
+    const seq = BigInt(rows[0].seq);
+    return seq < 0n ? null : seq;
   }
 
   async unsealedCount(): Promise<number> {

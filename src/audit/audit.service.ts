@@ -1,27 +1,90 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
-import type { Tx } from '../prisma/prisma.service.js';
+import type { KeyObject } from 'node:crypto';
+import { basename } from 'node:path';
+import { Clock } from '../common/clock.js';
+import { PrismaService, afterCommit, type Tx } from '../prisma/prisma.service.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { AuditQueryDto } from './audit.dto.js';
-import { AuditRepository } from './audit.repository.js';
+import { AuditRepository, type UnsealedRow } from './audit.repository.js';
+import { AuditSealer } from './audit.sealer.js';
 import type { AuditEventInput, AuditEventView, AuditQuery, ChainVerification } from './audit.types.js';
+import { AuditVerifier } from './audit.verifier.js';
+import type { SignedCheckpoint } from './checkpoint.js';
+import { CheckpointStore } from './checkpoint.store.js';
 
 /** Keys whose values must never reach the trail; a defect elsewhere must not turn into a leak here. */
+/** Rows each open transaction recorded, handed to the sealer once it commits. */
+const recordedIn = new WeakMap<Tx, UnsealedRow[]>();
+
 const FORBIDDEN_DETAIL_KEY =
   /^(password|passwd|secret|client_?secret|token|access_?token|link_?token|code|otp|sms_?code|totp_?secret|recovery_?codes?|authorization|cookie)$/i;
 
-const GENESIS = '0'.repeat(64);
-
 @Injectable()
 export class AuditService {
-  constructor(private readonly repo: AuditRepository) {}
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly sealer: AuditSealer,
+    private readonly verifier: AuditVerifier,
+    private readonly checkpoints: CheckpointStore,
+    private readonly prisma: PrismaService,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Writes the event inside the caller's transaction: if it cannot be written the caller's change
-   * rolls back too (fail-closed). The database seals it into the hash chain at commit.
+   * rolls back too (fail-closed). Right after commit it is sealed into the keyed chain.
    */
   async record(tx: Tx, ctx: RequestContext, event: AuditEventInput): Promise<string> {
-    return this.repo.insert(tx, ctx, { ...event, detail: scrub(event.detail ?? {}) as Record<string, unknown> });
+    const row = await this.repo.insert(tx, ctx, { ...event, detail: scrub(event.detail ?? {}) as Record<string, unknown> });
+    let rows = recordedIn.get(tx);
+    if (!rows) {
+      recordedIn.set(tx, (rows = []));
+      const committed = rows;
+      afterCommit(tx, AuditSealer, () => {
+        this.sealer.committedRows(committed);
+        return this.sealer.seal();
+      });
+    }
+    rows.push(row);
+    return row.id;
+  }
+
+  /**
+   * An event that is its own transaction (nothing else changes with it): one INSERT. Resolves once the event
+   * is committed; it is sealed into the chain moments later, together with its neighbours (writers do not wait
+   * for the seal, which lets many of them share one). For business changes use `record` inside their transaction.
+   */
+  async append(ctx: RequestContext, event: AuditEventInput): Promise<string> {
+    const row = await this.repo.insertAlone(ctx, { ...event, detail: scrub(event.detail ?? {}) as Record<string, unknown> });
+    this.sealer.committedRows([row]);
+    void this.sealer.seal();
+    return row.id;
+  }
+
+  /** Seals every event committed so far (the after-commit seal does this for transactions it saw). */
+  sealPending(): Promise<void> {
+    return this.sealer.seal(true);
+  }
+
+  /**
+   * Signs the chain's current head and writes the checkpoint outside the database. `ctx` names who asked
+   * (recorded first, so the checkpoint covers its own request).
+   */
+  async checkpoint(ctx?: RequestContext): Promise<SignedCheckpoint & { file: string }> {
+    if (ctx) await this.prisma.transaction((tx) => this.record(tx, ctx, { action: 'audit.checkpoint_requested', subjectType: 'audit_chain' }));
+    await this.sealer.seal(true);
+    const head = await this.repo.head();
+    const signed = this.checkpoints.sign({ seq: head.seq.toString(), headHash: head.hash, keyedFrom: head.keyedFrom.toString(), signedAt: this.clock.now().toISOString() });
+    return { ...signed, file: basename(await this.checkpoints.write(signed)) };
+  }
+
+  head(): Promise<{ seq: bigint; hash: string; keyedFrom: bigint }> {
+    return this.repo.head();
+  }
+
+  /** The public key that verifies this service's checkpoints (PEM), and its id. */
+  checkpointKey(): { keyId: string; publicKeyPem: string } {
+    return { keyId: this.checkpoints.keyId, publicKeyPem: this.checkpoints.publicKeyPem };
   }
 
   find(query: AuditQuery): Promise<AuditEventView[]> {
@@ -44,37 +107,12 @@ export class AuditService {
     return { events, nextBefore: events.length === limit ? events[events.length - 1].seq : null };
   }
 
-  /** Walks the whole chain in seq order and reports the first row that does not verify. */
-  async verify(batch = 5000): Promise<ChainVerification> {
-    const head = await this.repo.head();
-    let prevHash = GENESIS;
-    let expectedSeq = 1n;
-    let checked = 0;
-    for (;;) {
-      const rows = await this.repo.chainRows(expectedSeq - 1n, batch);
-      for (const row of rows) {
-        const broken = (reason: string): ChainVerification => ({
-          ok: false,
-          checked,
-          headSeq: head.seq.toString(),
-          headHash: head.hash,
-          firstBroken: { seq: row.seq, id: row.id, reason },
-        });
-        if (BigInt(row.seq) !== expectedSeq) return broken(`sequence gap: expected ${expectedSeq}`);
-        if (row.prev_hash !== prevHash) return broken('prev_hash does not match the previous row');
-        const hash = createHash('sha256').update(prevHash + row.canonical, 'utf8').digest('hex');
-        if (row.hash !== hash) return broken('content does not match its hash');
-        prevHash = hash;
-        expectedSeq += 1n;
-        checked += 1;
-      }
-      if (rows.length < batch) break;
-    }
-    const result: ChainVerification = { ok: true, checked, headSeq: head.seq.toString(), headHash: head.hash };
-    if (BigInt(checked) !== head.seq || prevHash !== head.hash) {
-      return { ...result, ok: false, firstBroken: { seq: String(checked), id: '', reason: 'the chain head does not match the last row (rows removed at the end?)' } };
-    }
-    return result;
+  /**
+   * Verifies the chain against signed checkpoints: the files or directories given (default: the configured
+   * checkpoint directory), checked with `publicKey` (default: this service's own checkpoint key).
+   */
+  async verify(opts: { checkpointPaths?: string[]; publicKey?: KeyObject } = {}): Promise<ChainVerification> {
+    return this.verifier.verify(await this.checkpoints.load(opts.checkpointPaths, opts.publicKey));
   }
 }
 

@@ -44,6 +44,10 @@ export interface ChainVerification {
   checked: number;
   headSeq: string;
   headHash: string;
+  /** The first seq sealed with the keyed MAC (earlier rows carry unkeyed SHA-256 links). */
+  keyedFrom: string;
+  /** Signed checkpoints compared with the chain; `rejected` lists files that were not valid checkpoints. */
+  checkpoints: { given: number; matched: number; rejected: Array<{ file: string; reason: string }> };
   /** The first row whose hash or link does not match, when `ok` is false. */
   firstBroken?: { seq: string; id: string; reason: string };
 }

@@ -14,7 +14,7 @@ export class AuditEventView {
   @ApiProperty({ type: String, nullable: true }) correlationId!: string | null;
   @ApiProperty({ type: String, nullable: true }) clientIp!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Facts about the change; never secrets, tokens or codes' }) detail!: Record<string, unknown>;
-  @ApiProperty({ type: String, nullable: true, description: 'SHA-256 of the previous hash and this row, once sealed' }) hash!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'HMAC-SHA-256 (under a key the database never holds) of the previous hash, seq and this row, once sealed' }) hash!: string | null;
 }
 
 export function toAuditEventView(e: AuditEvent): AuditEventView {
@@ -41,9 +41,33 @@ export class AuditEventsPageView {
 }
 
 export class BrokenChainRowView {
-  @ApiProperty() seq!: string;
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ description: 'Empty when the problem is not a row (a checkpoint file, keyed_from)' }) seq!: string;
+  @ApiProperty({ description: 'The row id; empty when the row is missing' }) id!: string;
   @ApiProperty() reason!: string;
+}
+
+export class RejectedCheckpointView {
+  @ApiProperty() file!: string;
+  @ApiProperty({ example: 'the signature does not verify' }) reason!: string;
+}
+
+export class CheckpointComparisonView {
+  @ApiProperty({ description: 'Valid signed checkpoints compared with the chain' }) given!: number;
+  @ApiProperty({ description: 'Of those, how many the chain matched before verification stopped' }) matched!: number;
+  @ApiProperty({ type: [RejectedCheckpointView], description: 'Files that are not valid checkpoints under the public key' }) rejected!: RejectedCheckpointView[];
+}
+
+/** A checkpoint as written to the checkpoint folder, and where. */
+export class SignedCheckpointView {
+  @ApiProperty({ enum: ['audit-checkpoint'] }) type!: 'audit-checkpoint';
+  @ApiProperty({ enum: [1] }) version!: 1;
+  @ApiProperty({ description: 'The head seq signed' }) seq!: string;
+  @ApiProperty() headHash!: string;
+  @ApiProperty({ description: 'The first keyed seq' }) keyedFrom!: string;
+  @ApiProperty({ format: 'date-time' }) signedAt!: string;
+  @ApiProperty({ description: 'Fingerprint of the Ed25519 public key' }) keyId!: string;
+  @ApiProperty({ description: 'Ed25519 signature, base64' }) signature!: string;
+  @ApiProperty({ description: 'File name in the checkpoint folder' }) file!: string;
 }
 
 /** Built field by field by `AuditService.verify`; documented here. */
@@ -52,5 +76,7 @@ export class ChainVerificationView {
   @ApiProperty({ description: 'Rows checked' }) checked!: number;
   @ApiProperty() headSeq!: string;
   @ApiProperty() headHash!: string;
+  @ApiProperty({ description: 'The first seq sealed with the keyed MAC; earlier rows carry unkeyed SHA-256 links' }) keyedFrom!: string;
+  @ApiProperty({ type: CheckpointComparisonView }) checkpoints!: CheckpointComparisonView;
   @ApiPropertyOptional({ type: BrokenChainRowView, description: 'The first row whose hash or link does not match, when ok is false' }) firstBroken?: BrokenChainRowView;
 }

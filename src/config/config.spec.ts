@@ -10,6 +10,7 @@ function projectDir() {
   return d;
 }
 const key = Buffer.alloc(32, 7).toString('base64');
+const auditKeys = { AUDIT_CHAIN_KEY: Buffer.alloc(32, 8).toString('base64'), AUDIT_CHECKPOINT_KEY: Buffer.alloc(32, 9).toString('base64') };
 
 describe('loadConfig', () => {
   it('refuses to start in production without a database, keys or metrics token', () => {
@@ -26,6 +27,8 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/SMTP_URL is required/);
       expect(problems).toMatch(/TWILIO_AUTH_TOKEN is required/);
       expect(problems).toMatch(/STAFF_ALERT_EMAIL is required/);
+      expect(problems).toMatch(/AUDIT_CHAIN_KEY is required/);
+      expect(problems).toMatch(/AUDIT_CHECKPOINT_KEY is required/);
     }
   });
 
@@ -54,12 +57,20 @@ describe('loadConfig', () => {
       {
         NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example/',
         SMTP_URL: 'smtp://mail.example:587', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example',
+        ...auditKeys,
       },
       projectDir(),
     );
     expect(c.publicBaseUrl).toBe('https://x.example');
     expect(c.secureCookies).toBe(true);
     expect(c.secretHashKey).toHaveLength(32);
+    expect(c.audit.checkpointDir).toMatch(/\.data\/audit-checkpoints$/);
+  });
+
+  it('keeps the audit keys apart from the master key and each other', () => {
+    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example/', SMTP_URL: 'smtp://m.example', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example' };
+    expect(() => loadConfig({ ...base, AUDIT_CHAIN_KEY: key, AUDIT_CHECKPOINT_KEY: auditKeys.AUDIT_CHECKPOINT_KEY }, projectDir())).toThrow(/three different keys/);
+    expect(() => loadConfig({ ...base, ...auditKeys, AUDIT_CHECKPOINT_KEY: Buffer.alloc(48, 1).toString('base64') }, projectDir())).toThrow(/AUDIT_CHECKPOINT_KEY must decode to exactly 32 bytes/);
   });
 
   it('generates development keys once and keeps them', () => {
@@ -69,6 +80,9 @@ describe('loadConfig', () => {
     expect(a.databaseUrl).toBeUndefined();
     expect(a.masterKey.equals(b.masterKey)).toBe(true);
     expect(a.secretHashKey.equals(a.masterKey)).toBe(false);
+    expect(a.audit.chainKey.equals(b.audit.chainKey)).toBe(true);
+    expect(a.audit.checkpointKey.equals(b.audit.checkpointKey)).toBe(true);
+    expect(a.audit.chainKey.equals(a.masterKey)).toBe(false);
   });
 
   it('rejects malformed values with a message naming the variable', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 
@@ -44,6 +44,21 @@ export interface AppConfig {
   deliveryTtlDays: number;
   /** Where alerts for staff go (locked or expired deliveries, undeliverable notifications). */
   staffAlertEmail?: string;
+  // ---- audit trail (owner: audit)
+  audit: AuditConfig;
+}
+
+export interface AuditConfig {
+  /** HMAC key of the audit chain (AUDIT_CHAIN_KEY); the database never holds it. */
+  chainKey: Buffer;
+  /** Ed25519 private key seed that signs checkpoints (AUDIT_CHECKPOINT_KEY); never in the database. */
+  checkpointKey: Buffer;
+  /** Where signed checkpoints are written (AUDIT_CHECKPOINT_DIR, default .data/audit-checkpoints). */
+  checkpointDir: string;
+  /** How often a checkpoint is signed when the chain moved (AUDIT_CHECKPOINT_INTERVAL_SECONDS; 0 = only on demand). */
+  checkpointIntervalSeconds: number;
+  /** How often rows that missed their after-commit seal are swept up (AUDIT_SEAL_INTERVAL_MS, 1000). */
+  sealIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const trustProxy = trustProxyFrom(env.TRUST_PROXY, problems);
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
+  const audit = auditConfig(env, prod, nodeEnv, projectRoot, masterKey, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -147,6 +163,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     notificationWorkers: env.NOTIFICATION_WORKERS ? env.NOTIFICATION_WORKERS === 'true' : nodeEnv !== 'test',
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
+    audit,
+  };
+}
+
+function auditConfig(env: NodeJS.ProcessEnv, prod: boolean, nodeEnv: NodeEnv, projectRoot: string, masterKey: Buffer, problems: string[]): AuditConfig {
+  const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-audit-keys.json'), ['AUDIT_CHAIN_KEY', 'AUDIT_CHECKPOINT_KEY']);
+  const chainKey = keyFrom('AUDIT_CHAIN_KEY', env, prod, problems, devKeys);
+  const checkpointKey = keyFrom('AUDIT_CHECKPOINT_KEY', env, prod, problems, devKeys, 32);
+  // Separate keys, so that what opens sealed data cannot also rewrite the audit trail or forge its checkpoints.
+  if (masterKey.length && (chainKey.equals(masterKey) || checkpointKey.equals(masterKey) || (chainKey.length && chainKey.equals(checkpointKey)))) {
+    problems.push('AUDIT_CHAIN_KEY, AUDIT_CHECKPOINT_KEY and MASTER_KEY must be three different keys');
+  }
+  return {
+    chainKey,
+    checkpointKey,
+    checkpointDir: resolve(projectRoot, env.AUDIT_CHECKPOINT_DIR || '.data/audit-checkpoints'),
+    checkpointIntervalSeconds: wholeNumber(env, problems, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', nodeEnv === 'test' ? 0 : 300, 0, 86400),
+    sealIntervalMs: wholeNumber(env, problems, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 600000),
   };
 }
 
@@ -234,11 +268,12 @@ function intFrom(raw: string | undefined, fallback: number, name: string, proble
 }
 
 function keyFrom(
-  name: 'SECRET_HASH_KEY' | 'MASTER_KEY',
+  name: 'SECRET_HASH_KEY' | 'MASTER_KEY' | 'AUDIT_CHAIN_KEY' | 'AUDIT_CHECKPOINT_KEY',
   env: NodeJS.ProcessEnv,
   prod: boolean,
   problems: string[],
   devKeys?: () => Record<string, string>,
+  exactLength?: number,
 ): Buffer {
   const raw = env[name];
   if (!raw) {
@@ -253,19 +288,29 @@ function keyFrom(
     return Buffer.alloc(0);
   }
   const key = Buffer.from(raw, 'base64');
-  if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
+  if (exactLength !== undefined && key.length !== exactLength) problems.push(`${name} must decode to exactly ${exactLength} bytes of base64 (got ${key.length})`);
+  else if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
   return key;
 }
 
-function devKeyFile(path: string): Record<string, string> {
+/**
+ * Development keys, generated once. The file is created atomically (link of a complete temporary file), so
+ * parallel processes starting on a fresh folder all end up with the same keys.
+ */
+function devKeyFile(path: string, names: string[] = ['SECRET_HASH_KEY', 'MASTER_KEY']): Record<string, string> {
   if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
-  const keys = {
-    SECRET_HASH_KEY: randomBytes(32).toString('base64'),
-    MASTER_KEY: randomBytes(32).toString('base64'),
-  };
+  const keys = Object.fromEntries(names.map((n) => [n, randomBytes(32).toString('base64')]));
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(keys, null, 2), { mode: 0o600 });
-  return keys;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
 export function findProjectRoot(from = dirname(new URL(import.meta.url).pathname)): string {

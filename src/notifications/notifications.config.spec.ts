@@ -12,6 +12,7 @@ function projectDir() {
 const key = Buffer.alloc(32, 7).toString('base64');
 const prod = {
   NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example',
+  AUDIT_CHAIN_KEY: Buffer.alloc(32, 8).toString('base64'), AUDIT_CHECKPOINT_KEY: Buffer.alloc(32, 9).toString('base64'),
   SMTP_URL: 'smtp://mail.example:587', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example',
 };
 

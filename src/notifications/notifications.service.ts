@@ -73,9 +73,14 @@ export class NotificationsService implements OnModuleInit {
   }
 
   async enqueueEmail(tx: Tx, m: EmailMessage): Promise<void> {
+    await this.enqueueEmailOnce(tx, m);
+  }
+
+  /** Like `enqueueEmail`; resolves false when a message with the same idempotency key was queued before. */
+  async enqueueEmailOnce(tx: Tx, m: EmailMessage): Promise<boolean> {
     if (!EMAIL.test(m.to)) throw new InvalidInputError('notification/invalid_email', 'The email address is not valid.');
     if (!this.templates.exists(m.template, 'email')) throw new Error(`no email template "${m.template}"`);
-    await this.enqueue(tx, 'email', m, maskEmail(m.to), EMAIL_QUEUE);
+    return this.enqueue(tx, 'email', m, maskEmail(m.to), EMAIL_QUEUE);
   }
 
   async enqueueSms(tx: Tx, m: SmsMessage): Promise<void> {
@@ -99,7 +104,7 @@ export class NotificationsService implements OnModuleInit {
     return rows.map(toView);
   }
 
-  private async enqueue(tx: Tx, channel: 'email' | 'sms', m: EmailMessage | SmsMessage, recipientMasked: string, queue: string): Promise<void> {
+  private async enqueue(tx: Tx, channel: 'email' | 'sms', m: EmailMessage | SmsMessage, recipientMasked: string, queue: string): Promise<boolean> {
     if (!m.idempotencyKey || m.idempotencyKey.length > 200) throw new Error('a notification needs an idempotency key (at most 200 characters)');
     const id = randomUUID();
     const payload: SealedPayload = { to: m.to, data: m.data };
@@ -116,6 +121,7 @@ export class NotificationsService implements OnModuleInit {
     });
     // The job carries only the notification id; the sealed payload stays in our row and is wiped after sending.
     if (inserted) await this.queue.send(tx, queue, { notificationId: id }, { id });
+    return inserted;
   }
 
   private payloadOf(n: NotificationRow): SealedPayload {

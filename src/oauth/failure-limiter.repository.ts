@@ -13,14 +13,14 @@ export class FailureLimiterRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** One statement per bucket: the counter is never read-modify-written in the application. */
-  async increment(buckets: string[], windowStart: Date, reason: string): Promise<Array<{ bucket: string; count: number }>> {
+  async increment(buckets: string[], windowStart: Date, reason: string, by = 1): Promise<Array<{ bucket: string; count: number; guesses: number }>> {
     if (!buckets.length) return [];
-    return this.prisma.$queryRaw<Array<{ bucket: string; count: number }>>`
+    return this.prisma.$queryRaw<Array<{ bucket: string; count: number; guesses: number }>>`
       INSERT INTO oauth_failure_counter (bucket, window_start, count, reasons)
-      SELECT b, ${windowStart}, 1, jsonb_build_object(${reason}::text, 1) FROM unnest(${buckets}::text[]) AS b
-      ON CONFLICT (bucket, window_start) DO UPDATE SET count = oauth_failure_counter.count + 1,
-        reasons = oauth_failure_counter.reasons || jsonb_build_object(${reason}::text, COALESCE((oauth_failure_counter.reasons ->> ${reason}::text)::int, 0) + 1)
-      RETURNING bucket, count`;
+      SELECT b, ${windowStart}, ${by}::int, jsonb_build_object(${reason}::text, ${by}::int) FROM unnest(${buckets}::text[]) AS b
+      ON CONFLICT (bucket, window_start) DO UPDATE SET count = oauth_failure_counter.count + ${by}::int,
+        reasons = oauth_failure_counter.reasons || jsonb_build_object(${reason}::text, COALESCE((oauth_failure_counter.reasons ->> ${reason}::text)::int, 0) + ${by}::int)
+      RETURNING bucket, count, COALESCE((reasons ->> 'wrong_secret')::int, 0) AS guesses`;
   }
 
   async countsFor(buckets: string[], windowStart: Date): Promise<Array<{ bucket: string; count: number }>> {

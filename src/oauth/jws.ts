@@ -1,4 +1,4 @@
-import { sign, type KeyObject } from 'node:crypto';
+import { sign, verify, type KeyObject } from 'node:crypto';
 
 /**
  * Compact JWS with ES256 (RFC 7515/7518), signed synchronously with Node's crypto. jose's WebCrypto path
@@ -14,4 +14,34 @@ export function signEs256Jwt(header: Record<string, unknown>, claims: Record<str
 
 function b64url(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
+}
+
+/**
+ * Verifies one of our own compact ES256 JWS access tokens synchronously and returns its header and
+ * claims, or null when it is not well formed or the signature does not verify under the key `keyFor`
+ * returns for its kid. Claims (issuer, times) are the caller's to check.
+ */
+export function verifyEs256Jwt(token: string, keyFor: (kid: string) => KeyObject | undefined): { header: Record<string, unknown>; claims: Record<string, unknown> } | null {
+  if (token.length > 8192) return null;
+  const first = token.indexOf('.');
+  const last = token.lastIndexOf('.');
+  if (first < 1 || last === first || token.indexOf('.', first + 1) !== last) return null;
+  const header = parseSegment(token.slice(0, first));
+  if (!header || header.alg !== 'ES256' || typeof header.kid !== 'string') return null;
+  const key = keyFor(header.kid);
+  if (!key) return null;
+  const signature = Buffer.from(token.slice(last + 1), 'base64url');
+  if (signature.length !== 64) return null;
+  if (!verify('sha256', Buffer.from(token.slice(0, last)), { key, dsaEncoding: 'ieee-p1363' }, signature)) return null;
+  const claims = parseSegment(token.slice(first + 1, last));
+  return claims ? { header, claims } : null;
+}
+
+function parseSegment(segment: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }

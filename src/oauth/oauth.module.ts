@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CredentialsModule } from '../credentials/credentials.module.js';
 import { FailureLimiterRepository } from './failure-limiter.repository.js';
 import { FailureLimiter } from './failure-limiter.js';
+import { OAuthEndpoints } from './oauth-endpoints.js';
 import { OauthController } from './oauth.controller.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 import { SigningKeysService } from './signing-keys.service.js';
@@ -11,7 +12,7 @@ import { TokenService } from './token.service.js';
 @Module({
   imports: [CredentialsModule],
   controllers: [OauthController],
-  providers: [SigningKeysRepository, SigningKeysService, FailureLimiterRepository, FailureLimiter, TokenService],
-  exports: [TokenService, SigningKeysService],
+  providers: [SigningKeysRepository, SigningKeysService, FailureLimiterRepository, FailureLimiter, TokenService, OAuthEndpoints],
+  exports: [TokenService, SigningKeysService, OAuthEndpoints],
 })
 export class OauthModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { exportJWK, exportPKCS8, generateKeyPair, createLocalJWKSet, type JSONWebKeySet, type JWK } from 'jose';
-import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
@@ -18,6 +18,7 @@ const DAY_MS = 86_400_000;
 /** Slack for clocks of resource servers and JWKS caches before an old public key is withdrawn. */
 const PUBLISH_MARGIN_MS = 60 * 60 * 1000;
 const PREPUBLISH_MS = DAY_MS;
+const REVOCATION_RECHECK_MS = 500;
 
 export interface Signer {
   kid: string;
@@ -36,7 +37,9 @@ export interface Signer {
 export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly signers = new Map<Environment, Signer>();
   private readonly pending = new Map<Environment, Promise<Signer>>();
-  private readonly verifySets = new Map<Environment, { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet> }>();
+  private readonly verifySets = new Map<Environment, { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }>();
+  /** jti -> when it was last found not revoked (monotonic ms); see isRevoked. */
+  private readonly notRevoked = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -154,19 +157,46 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   /** A key set for verifying our own tokens (introspection, revocation); reloaded when a kid is unknown. */
   async verificationKeys(environment: Environment, kid: string | undefined): Promise<ReturnType<typeof createLocalJWKSet>> {
+    return (await this.verificationSet(environment, kid)).set;
+  }
+
+  /** The public key of a published kid as a Node KeyObject, for synchronous verification on the introspection path. */
+  async verificationKey(environment: Environment, kid: string): Promise<KeyObject | undefined> {
+    return (await this.verificationSet(environment, kid)).byKid.get(kid);
+  }
+
+  private async verificationSet(environment: Environment, kid: string | undefined) {
     const cached = this.verifySets.get(environment);
-    if (cached && (!kid || cached.kids.has(kid)) && Date.now() - cached.at < 60_000) return cached.set;
+    if (cached && (!kid || cached.kids.has(kid)) && Date.now() - cached.at < 60_000) return cached;
     const jwks = await this.jwks(environment);
-    const entry = { at: Date.now(), kids: new Set(jwks.keys.map((k) => String(k.kid))), set: createLocalJWKSet(jwks) };
+    const byKid = new Map(jwks.keys.map((k) => [String(k.kid), createPublicKey({ key: k as JsonWebKey, format: 'jwk' })]));
+    const entry = { at: Date.now(), kids: new Set(byKid.keys()), set: createLocalJWKSet(jwks), byKid };
     this.verifySets.set(environment, entry);
-    return entry.set;
+    return entry;
   }
 
-  isRevoked(jti: string): Promise<boolean> {
-    return this.repo.isRevoked(jti);
+  /**
+   * A token found not revoked is not asked about again for REVOCATION_RECHECK_MS, so a resource server
+   * introspecting the same token per request costs one query per half second, not one per request; a
+   * revocation on another instance therefore reaches this one within that time (well inside a second),
+   * and one made here at once. Real time, not the injected clock: this bounds staleness, not business time.
+   */
+  async isRevoked(jti: string): Promise<boolean> {
+    const checked = this.notRevoked.get(jti);
+    if (checked !== undefined && performance.now() - checked < REVOCATION_RECHECK_MS) return false;
+    const startedAt = performance.now();
+    const revoked = await this.repo.isRevoked(jti);
+    if (revoked) this.notRevoked.delete(jti);
+    else {
+      if (this.notRevoked.size >= 50_000) this.notRevoked.clear();
+      this.notRevoked.set(jti, startedAt);
+    }
+    return revoked;
   }
 
-  revokeToken(data: { jti: string; environment: Environment; clientId: string; expiresAt: Date }): Promise<void> {
-    return this.repo.revokeToken({ ...data, revokedAt: this.clock.now() });
+  async revokeToken(data: { jti: string; environment: Environment; clientId: string; expiresAt: Date }): Promise<void> {
+    this.notRevoked.delete(data.jti);
+    await this.repo.revokeToken({ ...data, revokedAt: this.clock.now() });
+    this.notRevoked.delete(data.jti);
   }
 }

@@ -1,16 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { Clock } from '../common/clock.js';
 import { constantTimeEqual, hmacSha256Hex } from '../common/crypto.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ClientRegistry } from '../credentials/client-registry.js';
-import { environmentLabel, environmentOfClientId } from '../credentials/credential-format.js';
+import { CLIENT_ID_PATTERN, environmentLabel, environmentOfClientId } from '../credentials/credential-format.js';
 import type { ClientRecord, ClientSecretRecord } from '../credentials/credentials.types.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { FailureLimiter } from './failure-limiter.js';
-import { signEs256Jwt } from './jws.js';
+import { signEs256Jwt, verifyEs256Jwt } from './jws.js';
 import { OAuthError } from './oauth-error.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
@@ -28,11 +27,16 @@ export interface AuthenticatedClient {
 }
 
 const GENERIC_AUTH_FAILURE = 'Client authentication failed: unknown client_id or wrong client_secret.';
+const CONTROL_IN_CREDENTIALS = 'Client authentication failed: client_id and client_secret never contain control characters.';
+
+/** C0 controls and DEL: never part of a client_id, a secret or any parameter this issuer understands. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function str(body: FormBody, name: string): string | undefined {
   const v = body[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new OAuthError(400, 'invalid_request', `Parameter ${name} must appear once, as a string.`);
+  if (CONTROL.test(v) && name !== 'client_id' && name !== 'client_secret') throw new OAuthError(400, 'invalid_request', `Parameter ${name} holds a control character.`);
   return v;
 }
 
@@ -40,8 +44,12 @@ function formDecode(s: string): string {
   return decodeURIComponent(s.replace(/\+/g, ' '));
 }
 
+const VERIFIED_CACHE_SIZE = 10_000;
+
 @Injectable()
 export class TokenService {
+  private readonly verified = new Map<string, { key: KeyObject; claims: Record<string, unknown> }>();
+
   constructor(
     private readonly registry: ClientRegistry,
     private readonly keys: SigningKeysService,
@@ -93,12 +101,14 @@ export class TokenService {
       } catch {
         throw this.clientError('The Basic credentials are not correctly form-encoded.', true, 'malformed_auth');
       }
+      if (CONTROL.test(clientId) || CONTROL.test(clientSecret)) throw this.clientError(CONTROL_IN_CREDENTIALS, true, 'malformed_auth');
       if (bodyId !== undefined && bodyId !== clientId) throw new OAuthError(400, 'invalid_request', 'client_id in the body does not match the Authorization header.');
       return { clientId, clientSecret, method: 'client_secret_basic' };
     }
     if (bodyId === undefined || bodySecret === undefined) {
       throw this.clientError('Client authentication is required: send client_id and client_secret with HTTP Basic (client_secret_basic) or in the form body (client_secret_post).', true, 'no_client_auth');
     }
+    if (CONTROL.test(bodyId) || CONTROL.test(bodySecret)) throw this.clientError(CONTROL_IN_CREDENTIALS, false, 'malformed_auth');
     return { clientId: bodyId, clientSecret: bodySecret, method: 'client_secret_post' };
   }
 
@@ -113,15 +123,14 @@ export class TokenService {
    */
   async authenticate(environment: Environment, presented: PresentedClient, ip: string | null): Promise<AuthenticatedClient> {
     const basic = presented.method === 'client_secret_basic';
-    const wait = this.limiter.blockedFor(presented.clientId, ip);
-    if (wait > 0) throw new OAuthError(429, 'invalid_client', `Too many failed authentication attempts; try again in ${wait} seconds.`, { 'retry-after': String(wait) }, 'rate_limited');
     try {
+      // The secret is always checked: throttling changes how failures are answered, never refuses the owner.
       return this.check(environment, presented, basic, await this.lookup(environment, presented, basic));
     } catch (err) {
       if (err instanceof OAuthError && err.status === 401) {
-        const blocked = await this.limiter.recordFailure(presented.clientId, ip, err.reason ?? 'unknown');
-        if (blocked > 0 && err.reason !== 'other_environment') {
-          throw new OAuthError(429, 'invalid_client', `${err.description} Too many failed attempts; try again in ${blocked} seconds.`, { ...err.headers, 'retry-after': String(blocked) }, err.reason);
+        const wait = await this.limiter.recordFailure(presented.clientId, ip, err.reason ?? 'unknown');
+        if (wait > 0) {
+          throw new OAuthError(429, 'invalid_client', `${err.description} Too many failed attempts from here; failures are refused for ${wait} seconds (the correct secret still works).`, { ...err.headers, 'retry-after': String(wait) }, err.reason);
         }
       }
       throw err;
@@ -140,7 +149,7 @@ export class TokenService {
         environment,
       );
     }
-    const record = claimed && presented.clientId.length <= 64 ? await this.registry.get(presented.clientId) : null;
+    const record = claimed && CLIENT_ID_PATTERN.test(presented.clientId) ? await this.registry.get(presented.clientId) : null;
     if (!record || record.environment !== environment) throw this.clientError(GENERIC_AUTH_FAILURE, basic, 'unknown_client', environment);
     return record;
   }
@@ -205,27 +214,35 @@ export class TokenService {
 
   /** The claims of one of our tokens at this issuer, or null when it is not one (any reason). */
   private async verifyOwn(environment: Environment, token: string): Promise<Record<string, unknown> | null> {
-    try {
-      const header = decodeProtectedHeader(token);
-      const keys = await this.keys.verificationKeys(environment, header.kid);
-      const { payload } = await jwtVerify(token, keys, { issuer: this.issuer(environment), typ: 'at+jwt', algorithms: ['ES256'], currentDate: this.clock.now() });
-      return payload as Record<string, unknown>;
-    } catch {
-      return null;
+    const kid = kidOf(token);
+    const key = kid ? await this.keys.verificationKey(environment, kid) : undefined;
+    if (!key) return null;
+    // A resource server introspects the same token on every call it receives: its signature is checked
+    // once per key (a withdrawn key is no longer returned above, so its tokens stop verifying at once).
+    let claims = this.verified.get(token)?.key === key ? this.verified.get(token)!.claims : undefined;
+    if (!claims) {
+      const verified = verifyEs256Jwt(token, () => key);
+      if (!verified || verified.header.typ !== 'at+jwt') return null;
+      claims = verified.claims;
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+      this.verified.set(token, { key, claims });
     }
+    const nowS = this.clock.now().getTime() / 1000;
+    if (claims.iss !== this.issuer(environment) || typeof claims.exp !== 'number' || claims.exp <= nowS) return null;
+    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > nowS)) return null;
+    return claims;
   }
 
   async introspect(environment: Environment, authorization: string | undefined, body: FormBody, ip: string | null): Promise<Record<string, unknown>> {
     const token = str(body, 'token');
-    await this.authenticate(environment, this.presentedClient(authorization, body), ip);
+    const caller = await this.authenticate(environment, this.presentedClient(authorization, body), ip);
     if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing.');
     const claims = await this.verifyOwn(environment, token);
-    // Any authenticated client of this issuer may introspect its tokens (as in Keycloak): the answer tells
-    // no more than the token itself, plus whether it still counts (RFC 7662 §2.2).
-    if (!claims || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') return { active: false };
+    // A client sees only its own tokens (RFC 7662 §4): another client's token reads as inactive, so the
+    // endpoint tells no one whether a token it found is live.
+    if (!claims || claims.client_id !== caller.record.clientId || typeof claims.jti !== 'string') return { active: false };
     if (await this.keys.isRevoked(claims.jti)) return { active: false };
-    const owner = await this.registry.get(claims.client_id);
-    if (!owner || owner.state !== 'active' || owner.environment !== environment) return { active: false };
+    if (caller.record.state !== 'active') return { active: false };
     return {
       active: true,
       token_type: 'Bearer',
@@ -249,5 +266,17 @@ export class TokenService {
     const claims = await this.verifyOwn(environment, token);
     if (!claims || claims.client_id !== caller.record.clientId || typeof claims.jti !== 'string') return;
     await this.keys.revokeToken({ jti: claims.jti, environment, clientId: caller.record.clientId, expiresAt: new Date(Number(claims.exp) * 1000) });
+  }
+}
+
+/** The kid of a compact JWS, read without trusting anything else in it yet. */
+function kidOf(token: string): string | undefined {
+  const dot = token.indexOf('.');
+  if (dot < 1 || dot > 1024) return undefined;
+  try {
+    const kid = (JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown }).kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
   }
 }

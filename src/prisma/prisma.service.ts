@@ -6,6 +6,19 @@ import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export type Tx = Prisma.TransactionClient;
 
+const afterCommitHooks = new WeakMap<object, Map<unknown, () => Promise<void>>>();
+
+/**
+ * Runs `hook` once `tx` has committed (once per key and transaction), before `PrismaService.transaction` returns.
+ * A hook must not throw: the transaction has committed and its caller's change stands. Transactions opened
+ * with `$transaction` directly skip hooks.
+ */
+export function afterCommit(tx: Tx, key: unknown, hook: () => Promise<void>): void {
+  let hooks = afterCommitHooks.get(tx);
+  if (!hooks) afterCommitHooks.set(tx, (hooks = new Map()));
+  if (!hooks.has(key)) hooks.set(key, hook);
+}
+
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -14,8 +27,18 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
   }
 
   /** Runs `fn` in one READ COMMITTED transaction; the audit row written inside commits or rolls back with it. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
-    return this.$transaction(fn, { timeout: opts.timeoutMs ?? 10_000, maxWait: 10_000 });
+  async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
+    let hooks: Map<unknown, () => Promise<void>> | undefined;
+    const result = await this.$transaction(
+      async (tx) => {
+        const value = await fn(tx);
+        hooks = afterCommitHooks.get(tx);
+        return value;
+      },
+      { timeout: opts.timeoutMs ?? 10_000, maxWait: 10_000 },
+    );
+    if (hooks) for (const hook of hooks.values()) await hook();
+    return result;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -36,6 +36,7 @@ const POLICY: Record<string, Policy> = {
   // audit trail
   'GET /api/audit-events': 'viewer',
   'GET /api/audit-events/verify': 'admin',
+  'POST /api/audit-events/checkpoints': 'admin',
   // notifications
   'GET /api/notifications': 'viewer',
   // onboarding (JSON API)

@@ -297,6 +297,8 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.
           { weight: 1, arbitrary: headerValue.map((v) => `Basic ${Buffer.from(v, 'latin1').toString('base64')}`) },
           { weight: 1, arbitrary: fc.constantFrom('Basic !!!not-base64!!!', 'Basic ', 'Bearer', 'Basic Og==', 'Basic OjpAOjo=', 'Digest x', 'bearer eyJhbGciOiJub25lIn0.e30.', `Basic ${Buffer.from('a'.repeat(5000) + ':' + 'b').toString('base64')}`) },
           { weight: 1, arbitrary: headerValue },
+          // Form-encoded Basic credentials that decode to NUL, control characters or broken Unicode.
+          { weight: 1, arbitrary: fc.tuple(fc.constantFrom('acc_', 'prd_', ''), hostileString, hostileString).map(([p, a, b]) => `Basic ${Buffer.from(`${p}${pct(a.slice(0, 200))}:${pct(b.slice(0, 200))}`).toString('base64')}`) },
         ),
         accept: fc.constantFrom('application/json', 'application/json', 'text/html', '*/*', undefined, 'text/html;q=0.1, application/json', latin1('\u00ff/\u00ff')),
         correlation: fc.option(headerValue, { nil: undefined }),
@@ -319,6 +321,7 @@ let routes: RouteEntry[];
 let admin: StaffLogin;
 let liveIds: string[] = [];
 let seededPartnerId = '';
+let seededCredential: Awaited<ReturnType<typeof issueCredential>>;
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -362,6 +365,7 @@ async function seedRealRows(): Promise<string[]> {
     }
   }
   const active = await issueCredential(t);
+  seededCredential = active;
   seededPartnerId = active.partnerId;
   ids.push(active.credentialId, active.partnerId, reviewer.staffId);
   process.stdout.write(`[proof] hostile input: ${ids.length} real ids seeded for the generator to aim at\n`);
@@ -388,6 +392,14 @@ function contractProblem(req: FuzzRequest, status: number, contentType: string, 
   // OAuth endpoints (and their RFC 8414 metadata under /.well-known/) answer in the OAuth error shape.
   if ((req.url.startsWith('/oauth/') || req.url.startsWith('/.well-known/')) && typeof parsed.error === 'string') return null;
   return `${status} body outside the error contract: ${body.slice(0, 120)}`;
+}
+
+/** Token-endpoint answers (and every error under /oauth/) must never be stored (RFC 6749 §5.1, §5.2). */
+function oauthCacheProblem(url: string, status: number, headers: Record<string, unknown>): string | null {
+  // The test client resolves dot segments as a browser would: "/oauth/../revoke" never reaches /oauth/.
+  const path = new URL(url, 'http://x').pathname;
+  if (!path.startsWith('/oauth/') || (status < 400 && !/\/(token|introspect|revoke)$/.test(path))) return null;
+  return headers['cache-control'] === 'no-store' && headers.pragma === 'no-cache' ? null : `${status} under /oauth/ without Cache-Control: no-store and Pragma: no-cache`;
 }
 
 describe('hostile input across every route', () => {
@@ -435,7 +447,7 @@ describe('hostile input across every route', () => {
         sent++;
         byRoute.set(r.route, (byRoute.get(r.route) ?? 0) + 1);
         byClass[`${Math.floor(res.statusCode / 100)}xx`] = (byClass[`${Math.floor(res.statusCode / 100)}xx`] ?? 0) + 1;
-        const problem = contractProblem(r, res.statusCode, String(res.headers['content-type'] ?? ''), res.body);
+        const problem = contractProblem(r, res.statusCode, String(res.headers['content-type'] ?? ''), res.body) ?? oauthCacheProblem(r.url, res.statusCode, res.headers);
         if (problem && problems.length < 5000) {
           const body = r.payload === undefined ? '' : ` body ${JSON.stringify(String(r.payload).slice(0, 200))}`;
           problems.push(`${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${res.headers['x-correlation-id']})`);
@@ -488,6 +500,55 @@ describe('hostile input across every route', () => {
       if (problem || res.statusCode < 400) failures.push(`${c.what}: ${res.statusCode} ${problem ?? ''} ${res.body.slice(0, 120)}`);
     }
     process.stdout.write(`[proof] hostile input: ${cases.length} recorded cases replayed, ${failures.length} outside the contract\n`);
+    expect(failures).toEqual([]);
+  });
+
+  it('answers NUL and control characters in OAuth credentials with 401 invalid_client, and unreadable bodies in RFC 6749 shape, never cached', async () => {
+    const issued = seededCredential;
+    const raw = (id: string, secret: string) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+    const formCt = { 'content-type': 'application/x-www-form-urlencoded' };
+    const failures: string[] = [];
+    let sent = 0;
+    for (const ep of ['token', 'introspect', 'revoke']) {
+      const url = `/oauth/acceptance/${ep}`;
+      const params = ep === 'token' ? 'grant_type=client_credentials' : 'token=x';
+      const credentialCases: Array<{ what: string; headers: Record<string, string>; payload: string }> = [];
+      for (const bad of ['%00', '%01', '%0A', '%0D%0A', '%1F', '%7F', '%09']) {
+        credentialCases.push(
+          { what: `Basic client_id with ${bad}`, headers: { ...formCt, authorization: raw(`acc_${bad}AAAAAAAAAAAAAAAAAAA`, 'x') }, payload: params },
+          { what: `Basic secret with ${bad}`, headers: { ...formCt, authorization: raw(issued.clientId, `${encodeURIComponent(issued.secret)}${bad}`) }, payload: params },
+          { what: `post client_id with ${bad}`, headers: formCt, payload: `${params}&client_id=acc_${bad}AAAAAAAAAAAAAAAAAAA&client_secret=x` },
+          { what: `post secret with ${bad}`, headers: formCt, payload: `${params}&client_id=${issued.clientId}&client_secret=${encodeURIComponent(issued.secret)}${bad}` },
+        );
+      }
+      for (const c of credentialCases) {
+        const res = await t.inject({ method: 'POST', url, headers: c.headers, payload: c.payload });
+        sent++;
+        const error = res.headers['content-type']?.toString().includes('json') ? (res.json() as { error?: string }).error : undefined;
+        if (res.statusCode !== 401 || error !== 'invalid_client' || res.headers['cache-control'] !== 'no-store') failures.push(`${ep} ${c.what}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+      }
+      const auth = { authorization: raw(issued.clientId, encodeURIComponent(issued.secret)) };
+      const bodyCases: Array<{ what: string; headers: Record<string, string>; payload: string }> = [
+        ...RAW_BODIES.map((p, i) => ({ what: `raw body #${i} as JSON`, headers: { ...auth, 'content-type': 'application/json' }, payload: p })),
+        ...RAW_BODIES.map((p, i) => ({ what: `raw body #${i} form-encoded`, headers: { ...auth, ...formCt }, payload: p })),
+        ...CONTENT_TYPES.map((ct) => ({ what: `content type ${ct}`, headers: { ...auth, 'content-type': ct }, payload: '{"grant_type":' })),
+        { what: 'an oversized body', headers: { ...auth, ...formCt }, payload: `${params}&pad=${'p'.repeat(300 * 1024)}` },
+      ];
+      for (const c of bodyCases) {
+        const res = await t.inject({ method: 'POST', url, headers: c.headers, payload: c.payload });
+        sent++;
+        if (res.statusCode < 400) continue; // e.g. a form body the endpoint could read after all
+        let shaped = false;
+        try {
+          const b = res.json() as Record<string, unknown>;
+          shaped = typeof b.error === 'string' && typeof b.error_description === 'string' && b.code === undefined;
+        } catch {
+          /* not JSON */
+        }
+        if (res.statusCode >= 500 || !shaped || res.headers['cache-control'] !== 'no-store' || res.headers.pragma !== 'no-cache') failures.push(`${ep} ${c.what}: ${res.statusCode} ${res.headers['cache-control']} ${res.body.slice(0, 120)}`);
+      }
+    }
+    process.stdout.write(`[proof] hostile OAuth credentials and bodies: ${sent} requests, ${failures.length} outside RFC 6749 shape, 401 or no-store\n`);
     expect(failures).toEqual([]);
   });
 

@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { FakeClock, Clock } from '../../src/common/clock.js';
 import { createLogger } from '../../src/common/logger.js';
@@ -37,6 +40,8 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     MASTER_KEY: randomBytes(32).toString('base64'),
     PUBLIC_BASE_URL: 'http://localhost:3000',
     LOG_LEVEL: 'debug',
+    // Each app its own checkpoint folder: checkpoints of one test database mean nothing for another.
+    AUDIT_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'audit-checkpoints-')),
     ...extra,
   };
 }

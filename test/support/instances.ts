@@ -85,7 +85,12 @@ export interface Instance {
 
 /** The keys every instance of one deployment shares (sessions, CSRF tokens and sealed data must agree). */
 export function sharedKeys(): Record<string, string> {
-  return { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64') };
+  return {
+    SECRET_HASH_KEY: randomBytes(32).toString('base64'),
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    AUDIT_CHAIN_KEY: randomBytes(32).toString('base64'),
+    AUDIT_CHECKPOINT_KEY: randomBytes(32).toString('base64'),
+  };
 }
 
 /** Starts the built service (`node main.js`) as a real process (its own process group) and waits for /health. */
