@@ -327,9 +327,14 @@ describe('rotation with overlap', () => {
     const during = (await t.inject({ method: 'GET', url: `/api/credentials/${c.credentialId}`, headers: viewer.headers })).json();
     expect(during.overlap).toMatchObject({ inOverlap: true, endsAt: new Date(t.clock.now().getTime() + 3 * 86_400_000).toISOString() });
     expect(during.rotations[0].state).toBe('overlap');
-    const page = await t.inject({ method: 'GET', url: `/console/credentials/${c.credentialId}`, headers: { ...reviewer.headers, accept: 'text/html' } });
-    expect(page.body).toContain('End overlap now');
+    const consolePage = () => t.inject({ method: 'GET', url: `/console/credentials/${c.credentialId}`, headers: { ...reviewer.headers, accept: 'text/html' } });
+    expect((await consolePage()).body).toContain('Ask to end the overlap early');
 
+    // Right after the reveal the old secret is not quiet: one reviewer alone cannot end the overlap.
+    const alone = await post(`/api/credentials/${c.credentialId}/end-overlap`, reviewer);
+    expect([alone.statusCode, alone.json().code]).toEqual([409, 'rotation/overlap_not_quiet']);
+    expect((await post(`/api/credentials/${c.credentialId}/early-end-request`, creator)).statusCode).toBe(200);
+    expect((await consolePage()).body).toContain('End overlap now');
     const ended = await post(`/api/credentials/${c.credentialId}/end-overlap`, reviewer);
     expect(ended.statusCode, ended.body).toBe(200);
     await everyPath(c.clientId, oldSecret, 401, oldToken);

@@ -32,6 +32,7 @@ const EXPECTED: Record<string, string> = {
   onboarding_request_item: SIUD,
   onboarding_approval: SIUD,
   intake_rate_limit: SIUD,
+  intake_form_token: 'SELECT, INSERT, DELETE',
   credential: SIU,
   credential_secret: SIU,
   credential_rotation: SIU,

@@ -79,9 +79,14 @@ describe.skipIf(skip)('onboarding in a real browser', { timeout: 120_000 }, () =
     await cpage.getByRole('button', { name: /Approve Production/ }).click();
     await cpage.getByText('Production approved.').waitFor();
     await shots.shot(cpage, 'console-request-approved');
+    // Production access takes two different staff: its approver sees why they cannot issue it.
+    expect(await cpage.getByRole('button', { name: 'Issue acceptance credentials' }).isDisabled()).toBe(false);
+    expect(await cpage.getByRole('button', { name: 'Issue production credentials' }).isDisabled()).toBe(true);
+    expect(await cpage.locator('#issue-production-why').textContent()).toMatch(/You approved Production: another reviewer must issue/);
 
     await page.goto(`${base}${statusPath}`);
     await page.locator('[data-state="approved"]').first().waitFor();
+    expect(await page.getByTestId('organisation').textContent()).toBe('Browser Bakery B.V.');
     await shots.shot(page, 'status-approved');
     // The form with errors is answered 400 on purpose; Chromium logs that status. Nothing else may appear.
     expect(problems.filter((p) => !/\/apply: Failed to load resource: the server responded with a status of 400/.test(p))).toEqual([]);

@@ -51,12 +51,63 @@ describe('emails to the technical contact', () => {
     expect(mail.subject).toBe(`We hebben uw aanvraag voor API-toegang ${reference} ontvangen`);
     expect(mail.text).toContain(statusUrl);
     expect(mail.text).toContain('Communities API (Acceptatie)');
-    expect(mail.text).toContain('Beste Fatima El Amrani');
+    // Anyone can have the intake send this to any address: it carries nothing the applicant typed.
+    expect(mail.text).toContain('Goedendag,');
+    for (const typed of ['Fatima El Amrani', 'Buurtplatform', 'neighbourhood platform']) {
+      expect(mail.text, typed).not.toContain(typed);
+      expect(mail.html, typed).not.toContain(typed);
+      expect(mail.subject, typed).not.toContain(typed);
+    }
     expect(mail.html).toContain(`href="${statusUrl}"`);
     expect(mail.html).toContain('<html lang="nl">');
     expect(mail.html).toContain(reference);
     // The status token reaches the partner's mailbox, never the logs.
     expect(t.logs.join('\n')).not.toContain(statusUrl.split('/').pop());
+  });
+
+  it('shows an application naming a known registration number what the applicant typed, never the recorded partner name', async () => {
+    const recorded = await create('en');
+    const recordedName = `Buurtplatform ${n} B.V.`;
+    const email = `typed-${n}@elsewhere.example`;
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/onboarding-requests',
+      headers: creator.headers,
+      payload: {
+        partner: { legalName: 'Typed Trading B.V.', registrationNumber: `6600${n}000`, country: 'NL' },
+        contact: { name: 'Tess Typed', email, mobile: '+31687650000' },
+        language: 'en',
+        purpose: 'Looking for who our competitor partners with, by registration number.',
+        items: [{ api: 'communities', environment: 'acceptance' }],
+      },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const typed = res.json() as { id: string; statusUrl: string };
+    const row = await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id: typed.id } });
+    expect(row.partnerId).toBe((await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id: recorded.id } })).partnerId);
+
+    const status = await t.inject({ method: 'GET', url: new URL(typed.statusUrl).pathname });
+    expect(status.statusCode).toBe(200);
+    expect(status.body).toContain('<dd data-testid="organisation">Typed Trading B.V.</dd>');
+    expect(status.body).toContain('<dd data-testid="contact-name">Tess Typed</dd>');
+    expect(status.body).not.toContain(recordedName);
+    expect(status.body).not.toContain('Fatima El Amrani');
+
+    await post(`/api/onboarding-requests/${typed.id}/start-review`);
+    await post(`/api/onboarding-requests/${typed.id}/request-changes`, { note: 'Please tell us more about your platform.' });
+    await notifications.drain();
+    const mails = smtp.to(email);
+    expect(mails.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringContaining('received'), expect.stringContaining('change')]));
+    for (const m of mails) {
+      expect(m.text).not.toContain(recordedName);
+      expect(m.html).not.toContain(recordedName);
+    }
+    // Later emails (after a reviewer acted) name the organisation as the applicant typed it.
+    expect(mails.find((m) => m.subject.includes('change'))!.text).toContain('Typed Trading B.V.');
+    // Staff still see the recorded name, with the typed one beside it.
+    const console = await t.inject({ method: 'GET', url: `/console/requests/${typed.id}`, headers: { cookie: reviewer.headers.cookie, accept: 'text/html' } });
+    expect(console.body).toContain(recordedName);
+    expect(console.body).toContain('data-testid="applicant-legal-name">Typed Trading B.V.');
   });
 
   it('sends approval per environment, rejection with its reason and changes requested with the note, in English', async () => {

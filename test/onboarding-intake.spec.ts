@@ -48,8 +48,8 @@ async function start(clientIp: string) {
   return hidden(page.body, 'formIssuedAt')[0];
 }
 
-/** Form -> check your answers -> (time passes) -> send; returns the final response. */
-async function apply(clientIp: string, over: Record<string, string | string[]> = {}) {
+/** Form -> check your answers -> (time passes): the fields the final "send" posts. */
+async function filledIn(clientIp: string, over: Record<string, string | string[]> = {}) {
   const formIssuedAt = await start(clientIp);
   const check = await t.inject({ method: 'POST', url: '/apply', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers(over), formIssuedAt }) });
   expect(check.statusCode, check.body.slice(0, 2000)).toBe(200);
@@ -57,7 +57,15 @@ async function apply(clientIp: string, over: Record<string, string | string[]> =
   const fields: Record<string, string | string[]> = { formIssuedAt: hidden(check.body, 'formIssuedAt')[0], website: '' };
   for (const k of ['legalName', 'registrationNumber', 'country', 'businessRepresentative', 'contactName', 'contactEmail', 'contactMobile', 'language', 'purpose']) fields[k] = hidden(check.body, k)[0];
   fields.items = hidden(check.body, 'items');
-  return t.inject({ method: 'POST', url: '/apply/submit', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode(fields) });
+  return fields;
+}
+
+const send = (clientIp: string, fields: Record<string, string | string[]>, accept = 'text/html') =>
+  t.inject({ method: 'POST', url: '/apply/submit', remoteAddress: clientIp, headers: { 'content-type': FORM, accept }, payload: encode(fields) });
+
+/** Form -> check your answers -> (time passes) -> send; returns the final response. */
+async function apply(clientIp: string, over: Record<string, string | string[]> = {}, accept = 'text/html') {
+  return send(clientIp, await filledIn(clientIp, over), accept);
 }
 
 const count = () => t.prisma.onboardingRequest.count();
@@ -185,6 +193,51 @@ describe('the public intake page', () => {
     expect((await apply(clientIp)).statusCode).toBe(303);
     const rows = await t.prisma.intakeRateLimit.findMany();
     expect(JSON.stringify(rows)).not.toContain(clientIp);
+  });
+});
+
+describe('the intake is not a mail cannon', () => {
+  const DAY = 86_400_000;
+  /** Just after midnight UTC, so the daily window cannot roll over halfway through a test. */
+  const startOfNextDay = () => t.clock.set(new Date(Math.ceil(t.clock.now().getTime() / DAY) * DAY + 60_000));
+  const code = (res: { statusCode: number; body: string }) => [res.statusCode, res.statusCode === 303 ? null : (JSON.parse(res.body) as { code: string }).code];
+
+  it('sends at most INTAKE_PER_EMAIL_PER_DAY (3) applications to one address a day, however it is spelled, from any network', async () => {
+    startOfNextDay();
+    const local = `mailbox${Date.now()}`;
+    const spellings = [`${local}@example.nl`, `${local.toUpperCase()}@EXAMPLE.NL`, `${local}+again@example.nl`, `${local}+more@example.nl`];
+    const results = [];
+    for (const email of spellings) results.push(code(await apply(nextIp(), { contactEmail: email }, 'application/json')));
+    expect(results).toEqual([[303, null], [303, null], [303, null], [429, 'intake/email_rate_limited']]);
+    t.clock.advance(DAY);
+    expect(code(await apply(nextIp(), { contactEmail: spellings[0] }, 'application/json'))).toEqual([303, null]);
+    expect(JSON.stringify(await t.prisma.intakeRateLimit.findMany())).not.toContain(local);
+  });
+
+  it('accepts at most INTAKE_PER_REGISTRATION_PER_DAY (5) applications naming one registration number a day', async () => {
+    startOfNextDay();
+    const registrationNumber = `9${String(Date.now()).slice(-7)}`;
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(code(await apply(nextIp(), { registrationNumber: i % 2 ? registrationNumber : `${registrationNumber.slice(0, 4)} ${registrationNumber.slice(4)}` }, 'application/json')));
+    expect(results.slice(0, 5).every(([status]) => status === 303)).toBe(true);
+    expect(results[5]).toEqual([429, 'intake/registration_rate_limited']);
+    expect(await t.prisma.partner.count({ where: { registrationNumber } })).toBe(1);
+    expect(JSON.stringify(await t.prisma.intakeRateLimit.findMany())).not.toContain(registrationNumber);
+  });
+
+  it('accepts a filled-in form once: a replay, or the same form sent twice at once, saves one request', async () => {
+    const clientIp = nextIp();
+    const fields = await filledIn(clientIp);
+    const before = await count();
+    expect((await send(clientIp, fields)).statusCode).toBe(303);
+    const replay = await send(nextIp(), fields, 'application/json');
+    expect([replay.statusCode, replay.json().code]).toEqual([400, 'intake/form_already_sent']);
+    expect(await count()).toBe(before + 1);
+
+    const twice = await filledIn(clientIp);
+    const both = await Promise.all([send(clientIp, twice), send(nextIp(), twice)]);
+    expect(both.map((r) => r.statusCode).sort()).toEqual([303, 400]);
+    expect(await count()).toBe(before + 2);
   });
 });
 

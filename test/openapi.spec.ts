@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
+import { OnboardingService } from '../src/onboarding/onboarding.service.js';
 import { basic, form, FORM_HEADERS } from './credentials.helpers.js';
 import { code as totp, enrolledStaff } from './staff.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -82,7 +84,7 @@ describe('the document', () => {
     const validate = api.validator('POST /api/credentials/{id}/rotations', 201)!;
     const view = {
       id: NIL, credentialId: NIL, state: 'awaiting_approval', requestedByType: 'staff', requestedById: NIL, approvedById: null, approvedAt: null,
-      overlapDays: 7, oldSecretId: null, newSecretId: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
+      overlapDays: 7, oldSecretId: null, newSecretId: null, earlyEndRequestedById: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
     };
     expect(validate(view), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...view, confirmTokenHash: 'a'.repeat(64) })).toBe(false);
@@ -223,6 +225,20 @@ describe('onboarding requests', () => {
     expectStatus(await post(`/api/onboarding-requests/${toChange}/request-changes`, reviewer, { note: 'Say which employees use it.' }), 200);
     expectStatus(await post(`/api/onboarding-requests/${toWithdraw}/withdraw`, reviewer, { reason: 'The partner asked us to.' }), 200);
     expectStatus(await post(`/api/onboarding-requests/${toWithdraw}/withdraw`, reviewer, {}), 409);
+
+    // A new contact for a known partner: a reviewer confirms it (staff who enter such a request already have).
+    const newContact = (email: string) => ({
+      partner: { legalName: 'Contract Test 1 B.V.', registrationNumber: '61000001', country: 'NL' },
+      contact: { name: 'New Contact', email, mobile: '+31612340078' },
+      language: 'en' as const,
+      purpose: 'Our payroll app reads business data for employees of our customers.',
+      items: [{ api: 'business', environment: 'acceptance' as const }],
+    });
+    const partnerCtx = { correlationId: randomUUID(), clientIp: null, userAgent: null, actor: { type: 'partner_contact' as const, id: null } };
+    const fromPartner = (await t.app.get(OnboardingService).submit(partnerCtx, newContact('new-contact@partner.example'))).id;
+    expectStatus(await post(`/api/onboarding-requests/${fromPartner}/confirm-contact`, reviewer, {}), 200);
+    const byStaff = (await post('/api/onboarding-requests', creator, newContact('another-contact@partner.example'))).json().id as string;
+    expectStatus(await post(`/api/onboarding-requests/${byStaff}/confirm-contact`, reviewer, {}), 409);
   });
 });
 
@@ -268,6 +284,10 @@ describe('credentials, delivery and the OAuth issuers', () => {
   });
 
   it('rotates with four eyes, re-delivers, ends the overlap, and returns rotation views without the confirmation hash', async () => {
+    const mistaken = await post(`/api/credentials/${credentialId}/rotations`, creator, { overlapDays: 3 });
+    expectStatus(mistaken, 201);
+    expectStatus(await post(`/api/rotations/${mistaken.json().id}/cancel`, reviewer, { reason: 'Started by mistake' }), 200);
+    expectStatus(await post(`/api/rotations/${mistaken.json().id}/cancel`, reviewer, {}), 409);
     const started = await post(`/api/credentials/${credentialId}/rotations`, creator, { overlapDays: 3 });
     expectStatus(started, 201);
     const rotationId = started.json().id as string;
@@ -276,10 +296,12 @@ describe('credentials, delivery and the OAuth issuers', () => {
     expectStatus(await post(`/api/rotations/${rotationId}/approve`, creator), 403);
     expectStatus(await post(`/api/rotations/${rotationId}/approve`, reviewer), 200);
     expectStatus(await post(`/api/credentials/${credentialId}/end-overlap`, reviewer), 409);
+    expectStatus(await post(`/api/credentials/${credentialId}/early-end-request`, creator), 409);
     expectStatus(await post(`/api/credentials/${credentialId}/redeliver`, reviewer), 200);
     ({ clientSecret } = await revealLatest());
     expectStatus(await post(`/api/credentials/${NIL}/redeliver`, reviewer), 404);
     expectStatus(await get(`/api/credentials/${credentialId}`, viewer), 200);
+    expectStatus(await post(`/api/credentials/${credentialId}/early-end-request`, creator), 200);
     expectStatus(await post(`/api/credentials/${credentialId}/end-overlap`, reviewer), 200);
     expectStatus(await post(`/api/credentials/${credentialId}/redeliver`, reviewer), 409);
   });

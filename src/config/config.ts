@@ -201,6 +201,10 @@ export interface OnboardingConfig {
   intakeRatePerHour: number;
   /** A form sent back faster than this after it was served is treated as a bot (INTAKE_MIN_FILL_SECONDS, 3). */
   intakeMinFillSeconds: number;
+  /** Applications accepted per recipient email address per day (INTAKE_PER_EMAIL_PER_DAY, 3). */
+  intakePerEmailPerDay: number;
+  /** Applications accepted per registration number (and country) per day (INTAKE_PER_REGISTRATION_PER_DAY, 5). */
+  intakePerRegistrationPerDay: number;
 }
 
 function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): OnboardingConfig {
@@ -209,6 +213,8 @@ function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): Onboardin
     approvalTtlDays: num('APPROVAL_TTL_DAYS', 14, 1, 365),
     intakeRatePerHour: num('INTAKE_RATE_LIMIT_PER_HOUR', 10, 1, 100000),
     intakeMinFillSeconds: num('INTAKE_MIN_FILL_SECONDS', 3, 0, 600),
+    intakePerEmailPerDay: num('INTAKE_PER_EMAIL_PER_DAY', 3, 1, 100000),
+    intakePerRegistrationPerDay: num('INTAKE_PER_REGISTRATION_PER_DAY', 5, 1, 100000),
   };
 }
 

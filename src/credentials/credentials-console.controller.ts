@@ -154,7 +154,22 @@ export class CredentialsConsoleController {
   @Roles('reviewer')
   async startRotation(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
     const raw = field(body, 'overlapDays', 5);
-    return this.act(req, reply, id, 'overlapDays', 'rotation_started', () => this.rotation.start(ctx, id, raw === '' ? undefined : Number(raw)));
+    const supersede = field(body, 'supersede', 5) === '1';
+    return this.act(req, reply, id, 'overlapDays', 'rotation_started', () => this.rotation.start(ctx, id, raw === '' ? undefined : Number(raw), supersede));
+  }
+
+  @Post('rotations/:rotationId/cancel')
+  @Roles('reviewer')
+  async cancelRotation(@Param('rotationId', UuidPipe) rotationId: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const id = field(body, 'credentialId', 40);
+    if (!UUID.test(id)) throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
+    return this.act(req, reply, id, 'rotation', 'rotation_cancelled', () => this.rotation.cancel(ctx, rotationId, field(body, 'reason')));
+  }
+
+  @Post('credentials/:id/early-end-request')
+  @Roles('reviewer')
+  async requestEarlyEnd(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    return this.act(req, reply, id, 'overlap', 'early_end_requested', () => this.rotation.requestEarlyEnd(ctx, id));
   }
 
   @Post('rotations/:rotationId/approve')
@@ -190,15 +205,17 @@ export class CredentialsConsoleController {
   private async renderDetail(req: FastifyRequest, reply: FastifyReply, id: string, extra: Record<string, unknown>, status = 200) {
     const c = await this.credentials.detail(id);
     const deliveries = await this.credentials.deliveryStatus(c.secrets.map((s) => s.id));
+    const rotations = await this.rotation.rotations(id);
     return renderPage(req, reply, 'credentials/detail.eta', {
       title: `Credential ${c.clientId}`,
       nav: consoleNav(req, NAV),
       c,
       deliveries: Object.fromEntries(deliveries.map((d) => [d.subjectId, d])),
       issuer: this.credentials.issuerUrl(c.environment),
-      overlap: this.rotation.overlapOf(c),
-      rotations: await this.rotation.rotations(id),
+      overlap: this.rotation.overlapOf(c, rotations),
+      rotations,
       defaultOverlapDays: this.credentials.defaultOverlapDays,
+      quietHours: this.rotation.quietHours,
       canAct: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
       errors: {},
       ...extra,

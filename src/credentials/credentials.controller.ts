@@ -5,7 +5,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Roles } from '../staff/auth.decorators.js';
 import { UuidPipe } from './credential-id.pipe.js';
-import { IssueCredentialsDto, ListCredentialsDto, RevokeDto, StartRotationDto } from './credentials.dto.js';
+import { CancelRotationDto, IssueCredentialsDto, ListCredentialsDto, RevokeDto, StartRotationDto } from './credentials.dto.js';
 import {
   CredentialDetailView,
   CredentialListItemView,
@@ -18,7 +18,7 @@ import {
   toCredentialView,
   toIssuedCredentialsView,
 } from './credentials.views.js';
-import { RotationView } from './rotation.views.js';
+import { EarlyEndRequestView, RotationView } from './rotation.views.js';
 import { RotationService } from './rotation.service.js';
 import { CredentialsService } from './credentials.service.js';
 
@@ -34,10 +34,11 @@ export class CredentialsController {
 
   @Post('onboarding-requests/:id/issue')
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Issue one credential per approved (API, environment) of the request; each secret goes to delivery' })
+  @ApiOperation({ summary: 'Issue one credential per approved (API, environment) of the request; each secret goes to delivery. Production is issued by someone other than its approver' })
   @ApiCreatedResponse({ type: IssuedCredentialsView })
   @ApiErrors({
     400: INVALID,
+    403: 'onboarding/four_eyes_issue: you approved Production for this request; another reviewer issues it',
     404: 'request/not_found (malformed id)',
     409: 'onboarding/approval_missing (also for an unknown request), onboarding/already_issued',
     410: 'onboarding/approval_expired',
@@ -63,7 +64,8 @@ export class CredentialsController {
   async detail(@Param('id', UuidPipe) id: string): Promise<CredentialDetailView> {
     const detail = await this.credentials.detail(id);
     const deliveries = await this.credentials.deliveryStatus(detail.secrets.map((s) => s.id));
-    return toCredentialDetailView(detail, deliveries, this.rotation.overlapOf(detail), await this.rotation.rotations(id));
+    const rotations = await this.rotation.rotations(id);
+    return toCredentialDetailView(detail, deliveries, this.rotation.overlapOf(detail, rotations), rotations);
   }
 
   @Post('credentials/:id/revoke')
@@ -89,11 +91,39 @@ export class CredentialsController {
 
   @Post('credentials/:id/rotations')
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Start a rotation (another reviewer approves it)' })
+  @ApiOperation({ summary: 'Start a rotation (another reviewer approves it). An unconfirmed partner request is superseded; another open rotation only with supersede: true' })
   @ApiCreatedResponse({ type: RotationView })
-  @ApiErrors({ 400: `rotation/invalid_overlap, ${INVALID}`, 404: NOT_FOUND, 409: 'rotation/credential_not_active, rotation/already_open' })
+  @ApiErrors({
+    400: `rotation/invalid_overlap, ${INVALID}`,
+    404: NOT_FOUND,
+    409: 'rotation/credential_not_active, rotation/already_open (cancel it, or send supersede: true), rotation/overlap_running (end the overlap first)',
+  })
   async startRotation(@Param('id', UuidPipe) id: string, @Body() body: StartRotationDto, @Ctx() ctx: RequestContext): Promise<RotationView> {
-    return RotationView.of(await this.rotation.start(ctx, id, body.overlapDays));
+    return RotationView.of(await this.rotation.start(ctx, id, body.overlapDays, body.supersede === true));
+  }
+
+  @Post('rotations/:id/cancel')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Cancel an open rotation before its new secret is in use (an undelivered new secret and its link are cancelled too)' })
+  @ApiOkResponse({ type: RotationView, description: 'The cancelled rotation' })
+  @ApiErrors({
+    400: INVALID,
+    404: 'rotation/not_found, request/not_found (malformed id)',
+    409: 'rotation/overlap_running (end the overlap instead), rotation/invalid_transition, rotation/conflict',
+  })
+  async cancelRotation(@Param('id', UuidPipe) id: string, @Body() body: CancelRotationDto, @Ctx() ctx: RequestContext): Promise<RotationView> {
+    return RotationView.of(await this.rotation.cancel(ctx, id, body.reason));
+  }
+
+  @Post('credentials/:id/early-end-request')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Ask to end an overlap before OVERLAP_QUIET_HOURS of quiet; a different reviewer can then end it (end-overlap)' })
+  @ApiOkResponse({ type: EarlyEndRequestView, description: 'Who asked, and when' })
+  @ApiErrors({ 404: NOT_FOUND, 409: 'rotation/no_overlap, rotation/early_end_already_requested' })
+  async requestEarlyEnd(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext): Promise<EarlyEndRequestView> {
+    return this.rotation.requestEarlyEnd(ctx, id);
   }
 
   @Post('rotations/:id/approve')
@@ -113,9 +143,13 @@ export class CredentialsController {
   @Post('credentials/:id/end-overlap')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'End the overlap now: the old secret stops working on every path' })
+  @ApiOperation({ summary: 'End the overlap now: the old secret stops working on every path. Before the old secret has been quiet for OVERLAP_QUIET_HOURS, only after another reviewer asked for it (early-end-request)' })
   @ApiOkResponse({ type: CredentialView })
-  @ApiErrors({ 404: NOT_FOUND, 409: 'rotation/no_overlap' })
+  @ApiErrors({
+    403: 'rotation/four_eyes: you asked for the early end yourself; another reviewer ends it',
+    404: NOT_FOUND,
+    409: 'rotation/no_overlap, rotation/overlap_not_quiet (ask for an early end first)',
+  })
   async endOverlap(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext): Promise<CredentialView> {
     return toCredentialView(await this.rotation.endOverlap(ctx, id));
   }

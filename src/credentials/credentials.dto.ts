@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const ENVIRONMENTS = ['acceptance', 'production'] as const;
@@ -51,6 +51,16 @@ export class StartRotationDto {
   @ApiPropertyOptional({ description: 'Days both secrets work after the new one is revealed (default OVERLAP_DAYS)', minimum: 0, maximum: 90 })
   @IsOptional() @Type(() => Number) @IsInt({ message: 'Give a whole number of days' }) @Min(0, { message: 'Give 0 to 90 days' }) @Max(90, { message: 'Give 0 to 90 days' })
   overlapDays?: number;
+
+  @ApiPropertyOptional({ description: 'Cancel a rotation already in progress (not yet in overlap) and start this one instead. An unconfirmed partner request is always superseded.' })
+  @IsOptional() @IsBoolean({ message: 'supersede must be true or false' })
+  supersede?: boolean;
+}
+
+export class CancelRotationDto {
+  @ApiPropertyOptional({ description: 'Why (kept in the audit trail)', maxLength: 500 })
+  @IsOptional() @IsString() @MaxLength(500)
+  reason?: string;
 }
 
 export class RotationRequestDto {

@@ -264,6 +264,8 @@ export interface RotationRow {
   overlapDays: number;
   oldSecretId: string | null;
   newSecretId: string | null;
+  earlyEndRequestedById: string | null;
+  earlyEndRequestedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -283,6 +285,10 @@ export class RotationsRepository {
     const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM credential_rotation WHERE id = ${id}::uuid FOR UPDATE`;
     if (!rows.length) return null;
     return (await tx.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH })) as RotationRow | null;
+  }
+
+  async credentialOf(tx: Tx, rotationId: string): Promise<string | null> {
+    return (await tx.credentialRotation.findUnique({ where: { id: rotationId }, select: { credentialId: true } }))?.credentialId ?? null;
   }
 
   async byId(id: string): Promise<RotationRow | null> {
@@ -332,7 +338,14 @@ export class RotationsRepository {
     return (await db.credential.findUnique({ where: { clientId }, select: { id: true } }))?.id ?? null;
   }
 
-  async update(tx: Tx, id: string, data: Partial<Pick<RotationRow, 'state' | 'approvedById' | 'approvedAt' | 'oldSecretId' | 'newSecretId'>>): Promise<void> {
+  /** Cancels an open rotation in one conditional statement (its confirmation link dies with it). */
+  async cancel(tx: Tx, id: string, from: ReadonlyArray<RotationRow['state']>, now: Date): Promise<boolean> {
+    const n = await tx.$executeRaw`UPDATE credential_rotation SET state = 'cancelled', confirm_token_hash = NULL, updated_at = ${now}
+      WHERE id = ${id}::uuid AND state::text = ANY(${[...from]}::text[])`;
+    return n === 1;
+  }
+
+  async update(tx: Tx, id: string, data: Partial<Pick<RotationRow, 'state' | 'approvedById' | 'approvedAt' | 'oldSecretId' | 'newSecretId' | 'earlyEndRequestedById' | 'earlyEndRequestedAt'>>): Promise<void> {
     await tx.credentialRotation.update({ where: { id }, data });
   }
 }

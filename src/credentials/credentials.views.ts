@@ -151,6 +151,7 @@ export class CredentialOverlapView {
   @ApiProperty(NULLABLE_DATE) newLastUsedAt!: string | null;
   @ApiProperty({ description: 'The partner has used the new secret and not the old one since' }) switched!: boolean;
   @ApiProperty({ description: 'The old secret has been quiet for OVERLAP_QUIET_HOURS after the new one came into use' }) quietEnough!: boolean;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'Who asked to end the overlap before it was quiet; a different reviewer may then end it' }) earlyEndRequestedById!: string | null;
 }
 
 /** The credential page's data: the credential, its deliveries, the overlap and the rotations (newest first). */

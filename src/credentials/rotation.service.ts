@@ -27,7 +27,11 @@ export interface OverlapView {
   switched: boolean;
   /** The old secret has been quiet for the configured period after the new one came into use. */
   quietEnough: boolean;
+  /** Who asked to end the overlap before it was quiet; a different reviewer may then end it. */
+  earlyEndRequestedById: string | null;
 }
+
+const OPEN_BEFORE_DELIVERY: ReadonlyArray<RotationRow['state']> = ['awaiting_confirmation', 'awaiting_approval', 'delivering'];
 
 /**
  * Rotation: a reviewer starts it (or the partner asks), a different reviewer approves (four-eyes), a new
@@ -48,7 +52,15 @@ export class RotationService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async start(ctx: RequestContext, credentialId: string, overlapDays?: number): Promise<RotationRow> {
+  get quietHours(): number {
+    return this.config.credentials.overlapQuietHours;
+  }
+
+  /**
+   * Staff start a rotation. An unconfirmed partner request never stands in the way: it is superseded. A
+   * rotation staff or a confirmed partner request opened is superseded only when asked (`supersede`).
+   */
+  async start(ctx: RequestContext, credentialId: string, overlapDays?: number, supersede = false): Promise<RotationRow> {
     const days = overlapDays ?? this.config.credentials.overlapDays;
     if (!Number.isInteger(days) || days < 0 || days > 90) throw new InvalidInputError('rotation/invalid_overlap', 'The overlap must be 0 to 90 days.', { fields: { overlapDays: ['Give 0 to 90 days.'] } });
     const id = randomUUID();
@@ -57,7 +69,12 @@ export class RotationService {
       if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
       if (cred.state !== 'active') throw new ConflictError('rotation/credential_not_active', 'Only an active credential can be rotated.');
       await this.repo.closeLapsed(tx, credentialId, this.clock.now());
-      if (await this.repo.openFor(tx, credentialId)) throw new ConflictError('rotation/already_open', 'A rotation of this credential is already in progress.');
+      const open = await this.repo.openFor(tx, credentialId);
+      if (open?.state === 'overlap') throw new ConflictError('rotation/overlap_running', 'This credential is in the overlap of its last rotation: end the overlap before starting another rotation.');
+      if (open && open.state !== 'awaiting_confirmation' && !supersede) {
+        throw new ConflictError('rotation/already_open', 'A rotation of this credential is already in progress: cancel it, or start a new one that supersedes it.', { rotationId: open.id, state: open.state });
+      }
+      if (open) await this.cancelLocked(tx, ctx, open, cred.environment, 'credential.rotation_superseded', { supersededBy: id });
       await this.repo.insert(tx, { id, credentialId, state: 'awaiting_approval', requestedByType: ctx.actor.type, requestedById: ctx.actor.id, overlapDays: days });
       await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { rotationId: id, overlapDays: days, by: ctx.actor.type } });
     });
@@ -110,11 +127,48 @@ export class RotationService {
     });
   }
 
+  /**
+   * Staff cancel an open rotation before its new secret is in use: an unconfirmed or unapproved request
+   * simply ends; a rotation being delivered has its undelivered secret and link cancelled too.
+   */
+  async cancel(ctx: RequestContext, rotationId: string, reason?: string): Promise<RotationRow> {
+    await this.prisma.transaction(async (tx) => {
+      const rot = await this.lockWithCredential(tx, rotationId);
+      if (rot.state === 'overlap') throw new ConflictError('rotation/overlap_running', 'The new secret of this rotation is already in use: end the overlap instead.');
+      if (!OPEN_BEFORE_DELIVERY.includes(rot.state)) throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be cancelled.`);
+      const cred = (await this.credentialsRepo.lockCredential(tx, rot.credentialId))!;
+      await this.cancelLocked(tx, ctx, rot, cred.environment, 'credential.rotation_cancelled', reason?.trim() ? { reason: reason.trim() } : {});
+    });
+    return (await this.repo.byId(rotationId))!;
+  }
+
+  /** Credential first, then rotation: the order every path that changes both takes, so none deadlock. */
+  private async lockWithCredential(tx: Tx, rotationId: string): Promise<RotationRow> {
+    const credentialId = await this.repo.credentialOf(tx, rotationId);
+    if (credentialId) await this.credentialsRepo.lockCredential(tx, credentialId);
+    const rot = credentialId ? await this.repo.lock(tx, rotationId) : null;
+    if (!rot) throw new NotFoundError('rotation/not_found', 'No such rotation.');
+    return rot;
+  }
+
+  private async cancelLocked(tx: Tx, ctx: RequestContext, rot: RotationRow, environment: CredentialDetail['environment'], action: string, detail: Record<string, unknown>): Promise<void> {
+    const now = this.clock.now();
+    if (!(await this.repo.cancel(tx, rot.id, OPEN_BEFORE_DELIVERY, now))) throw new ConflictError('rotation/conflict', 'This rotation changed at the same time. Reload and try again.');
+    let cancelledSecretId: string | null = null;
+    if (rot.state === 'delivering' && rot.newSecretId) {
+      const secret = await this.credentialsRepo.secretById(tx, rot.newSecretId);
+      if (secret && (await this.credentialsRepo.cancelPendingSecret(tx, secret.id, now))) {
+        cancelledSecretId = secret.id;
+        if (secret.deliveryId) await this.delivery.cancel(tx, ctx, secret.deliveryId);
+      }
+    }
+    await this.audit.record(tx, ctx, { action, subjectType: 'credential', subjectId: rot.credentialId, environment, detail: { rotationId: rot.id, from: rot.state, requestedBy: rot.requestedByType, cancelledSecretId, ...detail } });
+  }
+
   /** Four-eyes: the approver is not whoever asked for it. Issues the new secret and hands it to delivery. */
   async approve(ctx: RequestContext, rotationId: string): Promise<RotationRow> {
     await this.prisma.transaction(async (tx) => {
-      const rot = await this.repo.lock(tx, rotationId);
-      if (!rot) throw new NotFoundError('rotation/not_found', 'No such rotation.');
+      const rot = await this.lockWithCredential(tx, rotationId);
       if (rot.state !== 'awaiting_approval') throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be approved.`);
       if (rot.requestedByType === 'staff' && rot.requestedById === ctx.actor.id) throw new ForbiddenError('rotation/four_eyes', 'Another reviewer must approve a rotation you started.');
       const cred = await this.credentialsRepo.lockCredential(tx, rot.credentialId);
@@ -142,7 +196,11 @@ export class RotationService {
     return secretId;
   }
 
-  /** Staff end the overlap early: every other active secret stops working on every path at once. */
+  /**
+   * Staff end the overlap early: every other active secret stops working on every path at once. Before
+   * the old secret has been quiet for OVERLAP_QUIET_HOURS this needs two reviewers: one asks
+   * (`requestEarlyEnd`), a different one ends it, and the audit row names both.
+   */
   async endOverlap(ctx: RequestContext, credentialId: string): Promise<CredentialDetail> {
     const clientId = await this.prisma.transaction(async (tx) => {
       const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
@@ -151,15 +209,41 @@ export class RotationService {
       const newest = detail.secrets.find((s) => s.state === 'active' && !s.retiresAt);
       const old = detail.secrets.filter((s) => s.state === 'active' && s.retiresAt);
       if (!newest || !old.length) throw new ConflictError('rotation/no_overlap', 'There is no overlap to end.');
-      const ended = await this.credentialsRepo.endOverlap(tx, credentialId, newest.id, this.clock.now());
       const rot = await this.repo.openFor(tx, credentialId);
+      const quiet = this.overlapOf(detail).quietEnough;
+      let override: { requestedById: string; requestedAt: string | null } | null = null;
+      if (!quiet) {
+        if (!rot?.earlyEndRequestedById) {
+          throw new ConflictError('rotation/overlap_not_quiet', `The old secret has not been quiet for ${this.config.credentials.overlapQuietHours} hours since the partner switched: ending the overlap now may cut off the partner. Ask for an early end; a second reviewer can then end it.`);
+        }
+        if (rot.earlyEndRequestedById === ctx.actor.id) throw new ForbiddenError('rotation/four_eyes', 'You asked to end this overlap early: another reviewer must end it.');
+        override = { requestedById: rot.earlyEndRequestedById, requestedAt: rot.earlyEndRequestedAt?.toISOString() ?? null };
+      }
+      const ended = await this.credentialsRepo.endOverlap(tx, credentialId, newest.id, this.clock.now());
       if (rot) await this.repo.update(tx, rot.id, { state: 'completed' });
-      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { endedSecretIds: ended, keptSecretId: newest.id, rotationId: rot?.id ?? null, early: true } });
+      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { endedSecretIds: ended, keptSecretId: newest.id, rotationId: rot?.id ?? null, early: true, quiet, override } });
       await this.credentialsRepo.notifyChanged(tx, cred.clientId);
       return cred.clientId;
     });
     this.registry.invalidate(clientId);
     return this.credentials.detail(credentialId);
+  }
+
+  /** The first of two reviewers asks to end an overlap that is not quiet yet (audited); a different reviewer then ends it. */
+  async requestEarlyEnd(ctx: RequestContext, credentialId: string): Promise<{ credentialId: string; rotationId: string; requestedById: string; requestedAt: string }> {
+    return this.prisma.transaction(async (tx) => {
+      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
+      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
+      const rot = await this.repo.openFor(tx, credentialId);
+      const detail = (await this.credentialsRepo.detail(credentialId, tx))!;
+      if (rot?.state !== 'overlap' || !this.overlapOf(detail).inOverlap) throw new ConflictError('rotation/no_overlap', 'There is no overlap to end.');
+      if (rot.earlyEndRequestedById) throw new ConflictError('rotation/early_end_already_requested', 'An early end of this overlap was already asked for; another reviewer can end it now.');
+      if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new ForbiddenError('rotation/staff_only', 'Only staff ask to end an overlap.');
+      const now = this.clock.now();
+      await this.repo.update(tx, rot.id, { earlyEndRequestedById: ctx.actor.id, earlyEndRequestedAt: now });
+      await this.audit.record(tx, ctx, { action: 'credential.overlap_early_end_requested', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { rotationId: rot.id } });
+      return { credentialId, rotationId: rot.id, requestedById: ctx.actor.id, requestedAt: now.toISOString() };
+    });
   }
 
   /** Re-delivery: the undelivered secret and its delivery are cancelled, and a fresh secret is sent. */
@@ -186,7 +270,7 @@ export class RotationService {
     return this.repo.listFor(credentialId);
   }
 
-  overlapOf(c: CredentialDetail): OverlapView {
+  overlapOf(c: CredentialDetail, rotations: RotationRow[] = []): OverlapView {
     const now = this.clock.now().getTime();
     const active = c.secrets.filter((s) => s.state === 'active' && (!s.retiresAt || s.retiresAt.getTime() > now));
     const newest = active.find((s) => !s.retiresAt) ?? null;
@@ -204,7 +288,9 @@ export class RotationService {
       oldLastUsedAt: iso(old?.lastUsedAt),
       newLastUsedAt: iso(newest?.lastUsedAt),
       switched,
-      quietEnough: !!old && switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs,
+      // OVERLAP_QUIET_HOURS=0 lifts the rule: any reviewer may end any overlap at once.
+      quietEnough: !!old && (quietMs === 0 || (switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs)),
+      earlyEndRequestedById: rotations.find((r) => r.state === 'overlap')?.earlyEndRequestedById ?? null,
     };
   }
 }

@@ -16,6 +16,7 @@ export class RotationView {
   @ApiProperty({ minimum: 0, maximum: 90 }) overlapDays!: number;
   @ApiProperty(NULLABLE_ID) oldSecretId!: string | null;
   @ApiProperty(NULLABLE_ID) newSecretId!: string | null;
+  @ApiProperty({ ...NULLABLE_ID, description: 'Who asked to end the overlap before the old secret was quiet; a different reviewer may then end it' }) earlyEndRequestedById!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: string;
 
@@ -31,8 +32,17 @@ export class RotationView {
       overlapDays: r.overlapDays,
       oldSecretId: r.oldSecretId,
       newSecretId: r.newSecretId,
+      earlyEndRequestedById: r.earlyEndRequestedById,
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     };
   }
+}
+
+/** The first reviewer's request to end an overlap before its quiet period; a different reviewer ends it. */
+export class EarlyEndRequestView {
+  @ApiProperty({ format: 'uuid' }) credentialId!: string;
+  @ApiProperty({ format: 'uuid' }) rotationId!: string;
+  @ApiProperty({ format: 'uuid' }) requestedById!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) requestedAt!: string;
 }

@@ -93,6 +93,12 @@ export class ConsoleRequestsController {
     return this.perform(req, reply, id, 'review_started', () => this.review.startReview(ctx, id, versionOf(body)));
   }
 
+  @Post(':id/confirm-contact')
+  @Roles('reviewer')
+  confirmContact(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
+    return this.perform(req, reply, id, 'contact_confirmed', () => this.review.confirmContact(ctx, id, versionOf(body)));
+  }
+
   @Post(':id/approve')
   @Roles('reviewer')
   approve(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
@@ -151,13 +157,11 @@ export class ConsoleRequestsController {
 
   private async renderDetail(req: FastifyRequest, reply: FastifyReply, request: OnboardingRequestView, extra: Record<string, unknown>, status = 200) {
     const [history, contacts] = await Promise.all([this.onboarding.history(request.id), this.onboarding.partnerContacts(request.partner.id)]);
-    const submitted = history.find((e) => e.action === 'onboarding.submitted')?.detail as { newPartner?: boolean; newContact?: boolean } | undefined;
-    const newContactOnKnownPartner = submitted?.newPartner === false && submitted?.newContact === true;
     return renderPage(
       req,
       reply,
       'console/requests-detail.eta',
-      { title: `Request ${request.reference}`, nav: consoleNav(req, NAV), request, history, contacts, newContactOnKnownPartner, actions: actionsFor(request, req.staff!), errors: {}, values: {}, done: null, refusal: null, ...extra },
+      { title: `Request ${request.reference}`, nav: consoleNav(req, NAV), request, history, contacts, actions: actionsFor(request, req.staff!), errors: {}, values: {}, done: null, refusal: null, ...extra },
       status,
     );
   }
@@ -189,13 +193,24 @@ export function actionsFor(r: OnboardingRequestView, staff: { staffId: string; r
       let blocked: string | null = null;
       if (!canTransition(r.state, event)) blocked = 'not in review';
       else if (ownWork) blocked = 'You created or last edited this request: another reviewer must approve it (four-eyes).';
+      else if (!r.contact.attached && !r.contactVouchedById) blocked = 'This request names a new technical contact for a known partner: a reviewer must confirm the contact first, and another reviewer approves (four-eyes).';
+      else if (!r.contact.attached && r.contactVouchedById === staff.staffId) blocked = 'You confirmed the new technical contact: another reviewer must approve this request (four-eyes).';
       else if (env === 'production' && requested.includes('acceptance') && !live('acceptance')) blocked = 'Approve Acceptance first.';
       return { environment: env, blocked };
     })
     .filter((a) => a.blocked !== 'not in review');
+  // Production access takes two different staff: whoever approved Production does not issue it.
+  const issues = r.approvals
+    .filter((a) => a.status === 'valid')
+    .map((a) => ({
+      environment: a.environment,
+      blocked: a.environment === 'production' && a.approvedById === staff.staffId ? 'You approved Production: another reviewer must issue its credentials (four-eyes).' : null,
+    }));
   return {
     any: acts,
     startReview: acts && canTransition(r.state, 'start_review'),
+    confirmContact: acts && !r.contact.attached && !r.contactVouchedById && (r.state === 'submitted' || r.state === 'in_review'),
+    issues: acts ? issues : [],
     approvals: acts ? approvals : [],
     reject: acts && canTransition(r.state, 'reject'),
     requestChanges: acts && canTransition(r.state, 'request_changes'),

@@ -59,7 +59,10 @@ export class IntakeController {
     });
   }
 
-  /** Step 3: the honeypot, the signed fill time and the per-IP limit, then the request is saved. */
+  /**
+   * Step 3: the honeypot, the signed fill time and the per-IP limit; then, in the saving transaction, the
+   * form is marked used and the per-address and per-registration-number limits are counted.
+   */
   @Post('apply/submit')
   @Public()
   async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Body() body: unknown) {
@@ -79,10 +82,11 @@ export class IntakeController {
     const { input, errors } = await validateIntake(values, catalogue);
     if (!input) return this.renderForm(req, reply, values, errors, String(b.formIssuedAt), 400, catalogue);
     try {
-      const { statusToken } = await this.onboarding.submit({ ...ctx, actor: { type: 'partner_contact', id: null } }, input);
+      const form = { token: String(b.formIssuedAt), issuedAtMs: issuedAt };
+      const { statusToken } = await this.onboarding.submitFromIntake({ ...ctx, actor: { type: 'partner_contact', id: null } }, input, form);
       return reply.status(303).header('cache-control', 'no-store').redirect(`/requests/${statusToken}/confirmation`, 303);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'invalid') return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
+      if (err instanceof DomainError && err.kind === 'invalid' && err.code !== 'intake/form_already_sent') return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
       throw err;
     }
   }

@@ -6,12 +6,13 @@ import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { Environment } from '../generated/prisma/enums.js';
+import { PartnersService } from '../partners/partners.service.js';
 import type { Tx } from '../prisma/prisma.service.js';
 import type { OnboardingEvent } from './onboarding-request.state.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository, type ApprovalRow, type RequestCore } from './onboarding.repository.js';
 import { OnboardingService } from './onboarding.service.js';
-import { OnboardingTransitions } from './onboarding.transitions.js';
+import { OnboardingTransitions, conflict } from './onboarding.transitions.js';
 import type { ApprovalForIssuing, IssuableApproval, OnboardingRequestView } from './onboarding.types.js';
 
 const DAY_MS = 24 * 3600_000;
@@ -25,6 +26,7 @@ export class OnboardingReviewService {
     private readonly repo: OnboardingRepository,
     private readonly audit: AuditService,
     private readonly notifier: OnboardingNotifier,
+    private readonly partners: PartnersService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -36,7 +38,32 @@ export class OnboardingReviewService {
   }
 
   /**
-   * Approves one environment. Four-eyes: not by whoever created or last edited the request.
+   * A reviewer vouches for the new technical contact an application names for an already known partner
+   * (checked with the partner through a channel already known). Approval is then up to another reviewer.
+   */
+  confirmContact(ctx: RequestContext, id: string, expectedVersion?: number): Promise<OnboardingRequestView> {
+    return this.act(id, expectedVersion, async (tx, req) => {
+      if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new ForbiddenError('onboarding/staff_only', 'Only staff confirm contacts.');
+      if (!['submitted', 'in_review'].includes(req.state)) {
+        throw new ConflictError('onboarding/invalid_transition', `A request that is ${req.state.replace('_', ' ')} cannot have its contact confirmed.`, { state: req.state, event: 'confirm_contact' });
+      }
+      const contact = await this.transitions.contactOf(tx, req);
+      if (contact.attached) throw new ConflictError('onboarding/contact_known', 'This technical contact is already one of the partner\'s contacts.');
+      if (req.contactVouchedById) throw new ConflictError('onboarding/contact_already_confirmed', 'Another reviewer already confirmed this contact.');
+      const version = await this.repo.changeState(tx, { id: req.id, from: req.state, to: req.state, version: req.version, now: this.clock.now(), set: { contactVouchedById: ctx.actor.id } });
+      if (version === null) throw conflict();
+      await this.audit.record(tx, ctx, {
+        action: 'onboarding.contact_confirmed',
+        subjectType: 'onboarding_request',
+        subjectId: req.id,
+        detail: { reference: req.reference, from: req.state, to: req.state, version, contactId: contact.id, partnerId: contact.partnerId },
+      });
+    });
+  }
+
+  /**
+   * Approves one environment. Four-eyes: not by whoever created or last edited the request, and for a
+   * new contact of a known partner, not without a confirmation of that contact by a different reviewer.
    * Production needs its own approval, after Acceptance when Acceptance was asked for too (Acceptance first);
    * a request for Production only may be approved for Production directly.
    */
@@ -45,6 +72,15 @@ export class OnboardingReviewService {
       if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new ForbiddenError('onboarding/staff_only', 'Only staff approve requests.');
       if (ctx.actor.id === req.createdByStaffId || ctx.actor.id === req.lastEditedById) {
         throw new ForbiddenError('onboarding/four_eyes', 'You created or last edited this request, so another reviewer must approve it.');
+      }
+      const contact = await this.transitions.contactOf(tx, req);
+      if (!contact.attached) {
+        if (!req.contactVouchedById) {
+          throw new ForbiddenError('onboarding/contact_unconfirmed', 'This request names a new technical contact for a known partner: a reviewer must confirm the contact first, and another reviewer approves.');
+        }
+        if (req.contactVouchedById === ctx.actor.id) {
+          throw new ForbiddenError('onboarding/four_eyes', 'You confirmed the new technical contact, so another reviewer must approve this request.');
+        }
       }
       const items = await this.repo.itemsOf(req.id, tx);
       const requested = new Set(items.map((i) => i.environment));
@@ -71,7 +107,9 @@ export class OnboardingReviewService {
       if (!(await this.repo.putApproval(tx, { requestId: req.id, environment, approvedById: ctx.actor.id, approvedAt: now, expiresAt }))) {
         throw new ConflictError('onboarding/conflict', 'Someone else changed this approval at the same time. Reload and try again.');
       }
-      const contact = await this.transitions.contactOf(tx, req);
+      if (!contact.attached) {
+        await this.partners.attach(tx, ctx, contact, now, { onboardingRequestId: req.id, confirmedById: req.contactVouchedById, approvedById: ctx.actor.id });
+      }
       await this.notifier.approved(tx, { ...(await this.transitions.mailBase(tx, req, items)), contact, environment, expiresAt, version: req.version + 1 });
     });
   }
@@ -98,13 +136,17 @@ export class OnboardingReviewService {
    */
   async takeApprovalForIssuing(tx: Tx, ctx: RequestContext, requestId: string, environment: Environment): Promise<ApprovalForIssuing> {
     const now = this.clock.now();
-    if (!(await this.repo.takeApproval(tx, requestId, environment, now))) {
+    const issuerId = ctx.actor.type === 'staff' ? ctx.actor.id : null;
+    if (!(await this.repo.takeApproval(tx, requestId, environment, now, issuerId))) {
       const req = await this.repo.core(requestId, tx);
       const approval = req ? (await this.repo.approvals(requestId, tx)).find((a) => a.environment === environment) : undefined;
       if (!req || !approval || !['in_review', 'approved'].includes(req.state)) {
         throw new ConflictError('onboarding/approval_missing', `This request has no ${label(environment)} approval to issue credentials from.`);
       }
       if (approval.issuedAt) throw new ConflictError('onboarding/already_issued', `Credentials were already issued for ${label(environment)} on this request.`);
+      if (environment === 'production' && approval.expiresAt > now) {
+        throw new ForbiddenError('onboarding/four_eyes_issue', 'You approved Production for this request: another reviewer must issue its credentials (four-eyes).');
+      }
       throw new GoneError('onboarding/approval_expired', `The ${label(environment)} approval expired on ${approval.expiresAt.toISOString()}; it must be approved again.`);
     }
     const req = (await this.repo.core(requestId, tx))!;

@@ -113,14 +113,24 @@ export class OnboardingController {
     return this.review.startReview(ctx, id, body.version);
   }
 
+  @Post(':id/confirm-contact')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Confirm the new technical contact a request names for an already known partner (checked with the partner); a different reviewer then approves, which attaches the contact to the partner' })
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
+  @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: `onboarding/contact_known, onboarding/contact_already_confirmed, ${TRANSITION}` })
+  async confirmContact(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto): Promise<OnboardingRequestView> {
+    return this.review.confirmContact(ctx, id, body.version);
+  }
+
   @Post(':id/approvals')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. 403 onboarding/four_eyes for its creator or last editor; 409 onboarding/acceptance_first' })
+  @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. A new contact of a known partner needs a confirmation (confirm-contact) by another reviewer first' })
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({
     400: `onboarding/environment_not_requested, ${INVALID}`,
-    403: 'onboarding/four_eyes: the request\'s creator or last editor cannot approve it',
+    403: 'onboarding/four_eyes: the request\'s creator, last editor or the reviewer who confirmed its new contact cannot approve it; onboarding/contact_unconfirmed: a new contact of a known partner must be confirmed by a reviewer first',
     404: NOT_FOUND,
     409: `onboarding/already_approved, onboarding/acceptance_first, ${TRANSITION}`,
   })

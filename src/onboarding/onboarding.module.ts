@@ -3,6 +3,7 @@ import { StartupHints } from '../common/startup-hints.js';
 import { PartnersModule } from '../partners/partners.module.js';
 import { ConsoleRequestsController } from './console-requests.controller.js';
 import { IntakeController } from './intake.controller.js';
+import { IntakeGuard } from './intake-guard.js';
 import { OnboardingController } from './onboarding.controller.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository } from './onboarding.repository.js';
@@ -14,7 +15,7 @@ import { OnboardingTransitions } from './onboarding.transitions.js';
   // NotificationsModule is global (a leaf every feature writes to).
   imports: [PartnersModule],
   controllers: [OnboardingController, IntakeController, ConsoleRequestsController],
-  providers: [OnboardingRepository, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier],
+  providers: [OnboardingRepository, IntakeGuard, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier],
   exports: [OnboardingService, OnboardingReviewService],
 })
 export class OnboardingModule implements OnModuleInit {

@@ -8,8 +8,10 @@ interface MailBase {
   reference: string;
   version: number;
   language: Language;
+  /** As the applicant typed them, never the recorded partner's name (which would tell strangers who our partners are). */
   partnerName: string;
-  contact: { email: string; name: string };
+  contactName: string;
+  contact: { email: string };
   items: Array<{ apiName: string; environment: Environment }>;
 }
 
@@ -26,9 +28,12 @@ const ENV_LABEL: Record<Language, Record<Environment, string>> = {
 export class OnboardingNotifier {
   constructor(private readonly notifications: NotificationsService) {}
 
-  /** On submission and on resubmission; the status link is known only at these moments. */
+  /**
+   * On submission and on resubmission; the status link is known only at these moments. Anyone can make
+   * the intake send this to any address, so it carries nothing the sender typed: no names, no purpose.
+   */
   received(tx: Tx, m: MailBase & { statusUrl: string }): Promise<void> {
-    return this.send(tx, 'onboarding-received', m, { statusUrl: m.statusUrl });
+    return this.send(tx, 'onboarding-received', m, { statusUrl: m.statusUrl }, false);
   }
 
   approved(tx: Tx, m: MailBase & { environment: Environment; expiresAt: Date }): Promise<void> {
@@ -52,12 +57,12 @@ export class OnboardingNotifier {
     return m.items.map((i) => ({ apiName: i.apiName, environment: i.environment, environmentLabel: ENV_LABEL[m.language][i.environment] }));
   }
 
-  private send(tx: Tx, template: string, m: MailBase, extra: Record<string, unknown>): Promise<void> {
+  private send(tx: Tx, template: string, m: MailBase, extra: Record<string, unknown>, names = true): Promise<void> {
     return this.notifications.enqueueEmail(tx, {
       to: m.contact.email,
       template,
       language: m.language,
-      data: { reference: m.reference, partnerName: m.partnerName, contactName: m.contact.name, items: this.items(m), ...extra },
+      data: { reference: m.reference, ...(names ? { partnerName: m.partnerName, contactName: m.contactName } : {}), items: this.items(m), ...extra },
       // The version makes each event its own message; a retried transaction still sends once.
       idempotencyKey: `onboarding:${m.id}:${template}:${m.version}`,
       subject: { type: 'onboarding_request', id: m.id },

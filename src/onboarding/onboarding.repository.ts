@@ -16,6 +16,9 @@ export interface RequestCore {
   purpose: string;
   createdByStaffId: string | null;
   lastEditedById: string | null;
+  applicantLegalName: string;
+  applicantContactName: string;
+  contactVouchedById: string | null;
 }
 
 export interface ApprovalRow {
@@ -37,6 +40,7 @@ export interface StateChange {
     lastEditedById?: string | null;
     withdrawnReason?: string | null;
     purpose?: string;
+    contactVouchedById?: string | null;
   };
   now: Date;
 }
@@ -52,6 +56,9 @@ const CORE_SELECT = {
   purpose: true,
   createdByStaffId: true,
   lastEditedById: true,
+  applicantLegalName: true,
+  applicantContactName: true,
+  contactVouchedById: true,
 } as const;
 
 @Injectable()
@@ -66,15 +73,29 @@ export class OnboardingRepository {
   /** Inserts with a fresh reference; a collision (one in ~10^11) just draws again without aborting the transaction. */
   async insert(
     tx: Tx,
-    row: { id: string; partnerId: string; contactId: string; purpose: string; language: Language; statusTokenHash: string; createdByStaffId: string | null; now: Date },
+    row: {
+      id: string;
+      partnerId: string;
+      contactId: string;
+      purpose: string;
+      language: Language;
+      statusTokenHash: string;
+      createdByStaffId: string | null;
+      applicantLegalName: string;
+      applicantContactName: string;
+      contactVouchedById: string | null;
+      now: Date;
+    },
     nextReference: () => string,
   ): Promise<string> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const reference = nextReference();
       const inserted = await tx.$queryRaw<Array<{ reference: string }>>`
-        INSERT INTO onboarding_request (id, reference, partner_id, contact_id, purpose, language, state, version, created_by_staff_id, last_edited_by_id, status_token_hash, created_at, updated_at)
+        INSERT INTO onboarding_request (id, reference, partner_id, contact_id, purpose, language, state, version, created_by_staff_id, last_edited_by_id, status_token_hash,
+          applicant_legal_name, applicant_contact_name, contact_vouched_by_id, created_at, updated_at)
         VALUES (${row.id}::uuid, ${reference}, ${row.partnerId}::uuid, ${row.contactId}::uuid, ${row.purpose}, ${row.language}::"Language", 'submitted', 1,
-          ${row.createdByStaffId}::uuid, ${row.createdByStaffId}::uuid, ${row.statusTokenHash}, ${row.now}, ${row.now})
+          ${row.createdByStaffId}::uuid, ${row.createdByStaffId}::uuid, ${row.statusTokenHash}, ${row.applicantLegalName}, ${row.applicantContactName},
+          ${row.contactVouchedById}::uuid, ${row.now}, ${row.now})
         ON CONFLICT (reference) DO NOTHING RETURNING reference`;
       if (inserted.length === 1) return reference;
     }
@@ -116,6 +137,7 @@ export class OnboardingRepository {
         review_started_by_id = CASE WHEN ${has('reviewStartedById')} = 1 THEN ${s.reviewStartedById ?? null}::uuid ELSE review_started_by_id END,
         last_edited_by_id = CASE WHEN ${has('lastEditedById')} = 1 THEN ${s.lastEditedById ?? null}::uuid ELSE last_edited_by_id END,
         withdrawn_reason = CASE WHEN ${has('withdrawnReason')} = 1 THEN ${s.withdrawnReason ?? null} ELSE withdrawn_reason END,
+        contact_vouched_by_id = CASE WHEN ${has('contactVouchedById')} = 1 THEN ${s.contactVouchedById ?? null}::uuid ELSE contact_vouched_by_id END,
         purpose = COALESCE(${s.purpose ?? null}, purpose)
       WHERE id = ${c.id}::uuid AND version = ${c.version} AND state = ${c.from}::"OnboardingState"
       RETURNING version`;
@@ -144,13 +166,17 @@ export class OnboardingRepository {
     return (await tx.onboardingApproval.deleteMany({ where: { requestId, issuedAt: null } })).count;
   }
 
-  /** Consumes an approval for issuing in one statement: unissued, unexpired, on a live request. */
-  async takeApproval(tx: Tx, requestId: string, environment: Environment, now: Date): Promise<boolean> {
+  /**
+   * Consumes an approval for issuing in one statement: unissued, unexpired, on a live request, and for
+   * Production not by the staff member who approved it (two different staff for production access).
+   */
+  async takeApproval(tx: Tx, requestId: string, environment: Environment, now: Date, issuerId: string | null): Promise<boolean> {
     const n = await tx.$executeRaw`
       UPDATE onboarding_approval a SET issued_at = ${now}
       FROM onboarding_request r
       WHERE a.request_id = ${requestId}::uuid AND a.environment = ${environment}::"Environment"
         AND a.issued_at IS NULL AND a.expires_at > ${now}
+        AND (a.environment <> 'production' OR (${issuerId}::uuid IS NOT NULL AND a.approved_by_id <> ${issuerId}::uuid))
         AND r.id = a.request_id AND r.state IN ('in_review', 'approved')`;
     return n === 1;
   }
@@ -207,7 +233,7 @@ export class OnboardingRepository {
   async issuable(now: Date): Promise<IssuableApproval[]> {
     const rows = await this.prisma.$queryRaw<Array<Omit<IssuableApproval, 'approvedAt' | 'expiresAt'> & { approvedAt: Date; expiresAt: Date }>>`
       SELECT r.id::text AS "requestId", r.reference, p.legal_name AS "partnerName", a.environment::text AS environment,
-        a.approved_at AS "approvedAt", a.expires_at AS "expiresAt",
+        a.approved_by_id::text AS "approvedById", a.approved_at AS "approvedAt", a.expires_at AS "expiresAt",
         COALESCE((SELECT json_agg(json_build_object('apiEnvironmentId', e.id, 'apiKey', ap.key, 'apiName', ap.name) ORDER BY ap.name)
           FROM onboarding_request_item i JOIN api_environment e ON e.id = i.api_environment_id JOIN api_product ap ON ap.id = e.api_id
           WHERE i.request_id = r.id AND e.environment = a.environment), '[]') AS items
@@ -218,15 +244,22 @@ export class OnboardingRepository {
   }
 
   /** Fixed-window counter in one statement; old windows are swept when a new one opens. */
-  async hitRateLimit(bucket: string, windowStart: Date): Promise<number> {
-    const rows = await this.prisma.$queryRaw<Array<{ count: number }>>`
+  async hitRateLimit(bucket: string, windowStart: Date, db: Tx = this.prisma): Promise<number> {
+    const rows = await db.$queryRaw<Array<{ count: number }>>`
       INSERT INTO intake_rate_limit (bucket, window_start, count) VALUES (${bucket}, ${windowStart}, 1)
       ON CONFLICT (bucket, window_start) DO UPDATE SET count = intake_rate_limit.count + 1
       RETURNING count`;
     const count = rows[0].count;
     if (count === 1) {
-      await this.prisma.$executeRaw`DELETE FROM intake_rate_limit WHERE window_start < ${new Date(windowStart.getTime() - 24 * 3600_000)}`;
+      await db.$executeRaw`DELETE FROM intake_rate_limit WHERE window_start < ${new Date(windowStart.getTime() - 48 * 3600_000)}`;
     }
     return count;
+  }
+
+  /** Marks a signed intake form as used, in one statement: true for exactly one of any number of callers. */
+  async useFormToken(tx: Tx, tokenHash: string, expiresAt: Date, now: Date): Promise<boolean> {
+    await tx.$executeRaw`DELETE FROM intake_form_token WHERE expires_at < ${now}`;
+    const n = await tx.$executeRaw`INSERT INTO intake_form_token (token_hash, expires_at) VALUES (${tokenHash}, ${expiresAt}) ON CONFLICT (token_hash) DO NOTHING`;
+    return n === 1;
   }
 }

@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
-import { ConflictError, InvalidInputError, NotFoundError, RateLimitedError } from '../common/domain-error.js';
-import { hmacSha256Hex } from '../common/crypto.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
@@ -11,6 +10,7 @@ import type { OnboardingState } from '../generated/prisma/enums.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { OPEN_STATES } from './onboarding-request.state.js';
+import { IntakeGuard } from './intake-guard.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
 import { STATUS_TOKEN_PATTERN, newReference, newStatusToken, statusTokenHash } from './onboarding.tokens.js';
@@ -26,8 +26,6 @@ import type {
   SubmitInput,
 } from './onboarding.types.js';
 
-const HOUR_MS = 3600_000;
-
 /**
  * Onboarding requests as the requesting side sees them: submit, edit, resubmit, withdraw, and the queries.
  * The reviewers' decisions and approvals live in OnboardingReviewService.
@@ -41,6 +39,7 @@ export class OnboardingService {
     private readonly partners: PartnersService,
     private readonly audit: AuditService,
     private readonly notifier: OnboardingNotifier,
+    private readonly intake: IntakeGuard,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -53,43 +52,68 @@ export class OnboardingService {
    * A new request, from the partner (intake page) or from staff on the partner's behalf (`ctx.actor`
    * is then staff, who counts as its creator and last editor for four-eyes). Returns the status-link token once.
    */
-  async submit(ctx: RequestContext, input: SubmitInput): Promise<{ id: string; reference: string; statusToken: string }> {
+  submit(ctx: RequestContext, input: SubmitInput): Promise<{ id: string; reference: string; statusToken: string }> {
+    return this.prisma.transaction((tx) => this.save(tx, ctx, input));
+  }
+
+  /** The public intake: the same submission, admitted by the intake's limits and single-use form time in its transaction. */
+  submitFromIntake(ctx: RequestContext, input: SubmitInput, form: { token: string; issuedAtMs: number }): Promise<{ id: string; reference: string; statusToken: string }> {
+    return this.prisma.transaction(async (tx) => {
+      await this.intake.admit(tx, input, form);
+      return this.save(tx, ctx, input);
+    });
+  }
+
+  private async save(tx: Tx, ctx: RequestContext, input: SubmitInput): Promise<{ id: string; reference: string; statusToken: string }> {
     const staffId = ctx.actor.type === 'staff' ? ctx.actor.id : null;
     const statusToken = newStatusToken();
     const id = randomUUID();
-    return this.prisma.transaction(async (tx) => {
-      const items = await this.resolveItems(tx, input.items);
-      const registered = await this.partners.register(tx, ctx, input.partner, { ...input.contact, language: input.language });
-      const { partner, contact, partnerCreated, contactCreated } = registered;
-      // A partner's own submission is attributed to the technical contact it names.
-      if (ctx.actor.type === 'partner_contact') ctx = { ...ctx, actor: { type: 'partner_contact', id: contact.id } };
-      const now = this.clock.now();
-      const reference = await this.repo.insert(
-        tx,
-        { id, partnerId: partner.id, contactId: contact.id, purpose: input.purpose.trim(), language: input.language, statusTokenHash: this.hashToken(statusToken), createdByStaffId: staffId, now },
-        newReference,
-      );
-      await this.repo.replaceItems(tx, id, items.map((i) => i.apiEnvironmentId));
-      await this.audit.record(tx, ctx, {
-        action: 'onboarding.submitted',
-        subjectType: 'onboarding_request',
-        subjectId: id,
-        detail: {
-          reference,
-          to: 'submitted',
-          version: 1,
-          partnerId: partner.id,
-          contactId: contact.id,
-          // A new contact on a known partner is worth a reviewer's second look (who added it?).
-          newPartner: partnerCreated,
-          newContact: contactCreated,
-          onBehalf: staffId !== null,
-          items: items.map((i) => `${i.apiKey}:${i.environment}`),
-        },
-      });
-      await this.notifier.received(tx, { id, reference, version: 1, language: input.language, partnerName: partner.legalName, contact, items, statusUrl: this.statusUrl(statusToken) });
-      return { id, reference, statusToken };
+    const now = this.clock.now();
+    const items = await this.resolveItems(tx, input.items);
+    const registered = await this.partners.register(tx, ctx, input.partner, { ...input.contact, language: input.language }, now);
+    const { partner, contact, partnerCreated, contactCreated } = registered;
+    // A partner's own submission is attributed to the technical contact it names.
+    if (ctx.actor.type === 'partner_contact') ctx = { ...ctx, actor: { type: 'partner_contact', id: contact.id } };
+    const applicant = { legalName: input.partner.legalName.trim(), contactName: input.contact.name.trim() };
+    const reference = await this.repo.insert(
+      tx,
+      {
+        id,
+        partnerId: partner.id,
+        contactId: contact.id,
+        purpose: input.purpose.trim(),
+        language: input.language,
+        statusTokenHash: this.hashToken(statusToken),
+        createdByStaffId: staffId,
+        applicantLegalName: applicant.legalName,
+        applicantContactName: applicant.contactName,
+        // Staff entering a request for a new contact of a known partner have checked that contact; another reviewer approves.
+        contactVouchedById: contact.attached ? null : staffId,
+        now,
+      },
+      newReference,
+    );
+    await this.repo.replaceItems(tx, id, items.map((i) => i.apiEnvironmentId));
+    await this.audit.record(tx, ctx, {
+      action: 'onboarding.submitted',
+      subjectType: 'onboarding_request',
+      subjectId: id,
+      detail: {
+        reference,
+        to: 'submitted',
+        version: 1,
+        partnerId: partner.id,
+        contactId: contact.id,
+        // A new contact on a known partner is worth a reviewer's second look (who added it?).
+        newPartner: partnerCreated,
+        newContact: contactCreated,
+        contactAttached: contact.attached,
+        onBehalf: staffId !== null,
+        items: items.map((i) => `${i.apiKey}:${i.environment}`),
+      },
     });
+    await this.notifier.received(tx, { id, reference, version: 1, language: input.language, partnerName: applicant.legalName, contactName: applicant.contactName, contact, items, statusUrl: this.statusUrl(statusToken) });
+    return { id, reference, statusToken };
   }
 
   statusUrl(token: string): string {
@@ -188,17 +212,9 @@ export class OnboardingService {
     });
   }
 
-  // ---------------------------------------------------------------- intake protection
-
   /** Counts one intake submission for this client IP; over the hourly limit it refuses with 429. */
-  async countIntake(clientIp: string | null): Promise<void> {
-    const now = this.clock.now().getTime();
-    const windowStart = new Date(Math.floor(now / HOUR_MS) * HOUR_MS);
-    const bucket = hmacSha256Hex(this.config.secretHashKey, `intake-ip:${clientIp ?? 'unknown'}`);
-    const count = await this.repo.hitRateLimit(bucket, windowStart);
-    if (count > this.config.onboarding.intakeRatePerHour) {
-      throw new RateLimitedError('intake/rate_limited', 'Too many applications from your network in the last hour. Please try again later.', (windowStart.getTime() + HOUR_MS - now) / 1000);
-    }
+  countIntake(clientIp: string | null): Promise<void> {
+    return this.intake.countIp(clientIp);
   }
 
   // ---------------------------------------------------------------- internals
@@ -272,7 +288,9 @@ export class OnboardingService {
         country: row.partner.country,
         businessRepresentative: row.partner.businessRepresentative,
       },
-      contact: { id: contact!.id, name: contact!.name, email: contact!.email, mobile: contact!.mobile, language: contact!.language },
+      contact: { id: contact!.id, name: contact!.name, email: contact!.email, mobile: contact!.mobile, language: contact!.language, attached: contact!.attached },
+      contactVouchedById: row.contactVouchedById,
+      applicant: { legalName: row.applicantLegalName, contactName: row.applicantContactName },
       items: items.map((i) => ({ apiEnvironmentId: i.apiEnvironmentId, apiKey: i.apiKey, apiName: i.apiName, environment: i.environment })),
       approvals: approvals.map((a): ApprovalView => ({
         environment: a.environment,

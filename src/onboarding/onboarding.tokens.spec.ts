@@ -20,5 +20,7 @@ describe('onboarding references and tokens', () => {
     expect(verifyFormIssuedAt(key, signed.replace('1790', '1789'))).toBeNull();
     expect(verifyFormIssuedAt(randomBytes(32), signed)).toBeNull();
     expect(verifyFormIssuedAt(key, undefined)).toBeNull();
+    // Two forms served in the same millisecond are still two forms (each can be sent once).
+    expect(signFormIssuedAt(key, 1_790_000_000_000)).not.toBe(signed);
   });
 });

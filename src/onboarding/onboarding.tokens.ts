@@ -23,15 +23,18 @@ export function statusTokenHash(key: Buffer, token: string): string {
 
 export const STATUS_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-/** A hidden field carrying when the intake form was served, signed so a bot cannot backdate it. */
-export function signFormIssuedAt(key: Buffer, issuedAtMs: number): string {
-  return `${issuedAtMs}.${hmacSha256Hex(key, `intake-form:${issuedAtMs}`)}`;
+/**
+ * A hidden field carrying when the intake form was served, signed so a bot cannot backdate it. The random
+ * part makes each served form its own: the form can be sent once (the submission marks it used).
+ */
+export function signFormIssuedAt(key: Buffer, issuedAtMs: number, nonce = randomToken(16)): string {
+  return `${issuedAtMs}.${nonce}.${hmacSha256Hex(key, `intake-form:${issuedAtMs}.${nonce}`)}`;
 }
 
 /** The time the form was served, or null when the field is missing or forged. */
 export function verifyFormIssuedAt(key: Buffer, value: unknown): number | null {
   if (typeof value !== 'string') return null;
-  const m = /^([0-9]{13})\.([0-9a-f]{64})$/.exec(value);
+  const m = /^([0-9]{13})\.([A-Za-z0-9_-]{22})\.([0-9a-f]{64})$/.exec(value);
   if (!m) return null;
-  return constantTimeEqual(m[2], hmacSha256Hex(key, `intake-form:${m[1]}`)) ? Number(m[1]) : null;
+  return constantTimeEqual(m[3], hmacSha256Hex(key, `intake-form:${m[1]}.${m[2]}`)) ? Number(m[1]) : null;
 }

@@ -77,10 +77,16 @@ export class OnboardingTransitions {
     return partner;
   }
 
-  /** What every partner email names; `items` when the caller already holds the request's items. */
+  /** What every partner email names (as the applicant typed it); `items` when the caller already holds the request's items. */
   async mailBase(tx: Tx, req: RequestCore, items?: CatalogueEntry[]) {
-    const partner = await this.partnerOf(tx, req);
-    return { id: req.id, reference: req.reference, language: req.language, partnerName: partner.legalName, items: items ?? (await this.repo.itemsOf(req.id, tx)) };
+    return {
+      id: req.id,
+      reference: req.reference,
+      language: req.language,
+      partnerName: req.applicantLegalName,
+      contactName: req.applicantContactName,
+      items: items ?? (await this.repo.itemsOf(req.id, tx)),
+    };
   }
 }
 

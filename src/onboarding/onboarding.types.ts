@@ -56,7 +56,12 @@ export interface OnboardingRequestView {
   decisionReason: string | null;
   withdrawnReason: string | null;
   partner: { id: string; legalName: string; registrationNumber: string; country: string; businessRepresentative: string | null };
-  contact: { id: string; name: string; email: string; mobile: string; language: Language };
+  /** `attached` is false while a new contact of a known partner waits for a second reviewer. */
+  contact: { id: string; name: string; email: string; mobile: string; language: Language; attached: boolean };
+  /** The reviewer who checked that waiting contact; a different reviewer approves. */
+  contactVouchedById: string | null;
+  /** The names as the applicant typed them: what the partner's own pages and emails show. */
+  applicant: { legalName: string; contactName: string };
   items: Array<{ apiEnvironmentId: string; apiKey: string; apiName: string; environment: Environment }>;
   approvals: ApprovalView[];
 }
@@ -86,6 +91,7 @@ export interface IssuableApproval {
   reference: string;
   partnerName: string;
   environment: Environment;
+  approvedById: string;
   approvedAt: string;
   expiresAt: string;
   items: Array<{ apiEnvironmentId: string; apiKey: string; apiName: string }>;

@@ -45,6 +45,12 @@ export class RequestContactView {
   @ApiProperty() email!: string;
   @ApiProperty() mobile!: string;
   @ApiProperty({ enum: ['nl', 'en'] }) language!: Language;
+  @ApiProperty({ description: 'False while a new contact of a known partner waits for a second reviewer: it is not yet one of the partner\'s contacts' }) attached!: boolean;
+}
+
+export class RequestApplicantView {
+  @ApiProperty({ description: 'The organisation name as the applicant typed it (may differ from the recorded partner name)' }) legalName!: string;
+  @ApiProperty({ description: 'The contact name as the applicant typed it' }) contactName!: string;
 }
 
 export class RequestItemView {
@@ -81,6 +87,8 @@ export class OnboardingRequestView {
   @ApiProperty({ type: String, nullable: true }) withdrawnReason!: string | null;
   @ApiProperty({ type: RequestPartnerView }) partner!: RequestPartnerView;
   @ApiProperty({ type: RequestContactView }) contact!: RequestContactView;
+  @ApiProperty({ ...NULLABLE_ID, description: 'The reviewer who confirmed a new contact of a known partner; a different reviewer approves' }) contactVouchedById!: string | null;
+  @ApiProperty({ type: RequestApplicantView, description: 'What the partner\'s own pages and emails show' }) applicant!: RequestApplicantView;
   @ApiProperty({ type: [RequestItemView] }) items!: RequestItemView[];
   @ApiProperty({ type: [ApprovalView] }) approvals!: ApprovalView[];
 }
@@ -134,6 +142,7 @@ export class IssuableApprovalView {
   @ApiProperty() reference!: string;
   @ApiProperty() partnerName!: string;
   @ApiProperty({ enum: ENVIRONMENTS }) environment!: Environment;
+  @ApiProperty({ format: 'uuid', description: 'For Production, whoever approved it cannot issue it' }) approvedById!: string;
   @ApiProperty(DATE) approvedAt!: string;
   @ApiProperty(DATE) expiresAt!: string;
   @ApiProperty({ type: [IssuableItemView] }) items!: IssuableItemView[];
@@ -145,6 +154,7 @@ export function toIssuableApprovalView(a: IssuableApproval): IssuableApprovalVie
     reference: a.reference,
     partnerName: a.partnerName,
     environment: a.environment,
+    approvedById: a.approvedById,
     approvedAt: a.approvedAt,
     expiresAt: a.expiresAt,
     items: a.items.map((i) => ({ apiEnvironmentId: i.apiEnvironmentId, apiKey: i.apiKey, apiName: i.apiName })),

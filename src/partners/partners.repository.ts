@@ -26,14 +26,20 @@ export class PartnersRepository {
    * A contact is reused only when name-independent facts match exactly (email and mobile), so an
    * application can never change the number an existing contact receives SMS codes on.
    */
-  async findOrCreateContact(tx: Tx, partnerId: string, input: ContactInput): Promise<{ contact: ContactView; created: boolean }> {
+  async findOrCreateContact(tx: Tx, partnerId: string, input: ContactInput, attachedAt: Date | null): Promise<{ contact: ContactView; created: boolean }> {
     const existing = await tx.technicalContact.findFirst({
       where: { partnerId, email: { equals: input.email, mode: 'insensitive' }, mobile: input.mobile },
       orderBy: { createdAt: 'asc' },
     });
     if (existing) return { contact: toContact(existing), created: false };
-    const row = await tx.technicalContact.create({ data: { id: randomUUID(), partnerId, ...input } });
+    const row = await tx.technicalContact.create({ data: { id: randomUUID(), partnerId, ...input, attachedAt } });
     return { contact: toContact(row), created: true };
+  }
+
+  /** Attaches a waiting contact to its partner, once: true only for the call that attached it. */
+  async attachContact(tx: Tx, contactId: string, now: Date): Promise<boolean> {
+    const n = await tx.$executeRaw`UPDATE technical_contact SET attached_at = ${now} WHERE id = ${contactId}::uuid AND attached_at IS NULL`;
+    return n === 1;
   }
 
   async partner(id: string, tx: Tx = this.prisma): Promise<PartnerView | null> {
@@ -56,6 +62,6 @@ function toPartner(r: { id: string; legalName: string; registrationNumber: strin
   return { id: r.id, legalName: r.legalName, registrationNumber: r.registrationNumber, country: r.country, businessRepresentative: r.businessRepresentative };
 }
 
-function toContact(r: ContactView): ContactView {
-  return { id: r.id, partnerId: r.partnerId, name: r.name, email: r.email, mobile: r.mobile, language: r.language };
+function toContact(r: Omit<ContactView, 'attached'> & { attachedAt: Date | null }): ContactView {
+  return { id: r.id, partnerId: r.partnerId, name: r.name, email: r.email, mobile: r.mobile, language: r.language, attached: r.attachedAt !== null };
 }

@@ -16,12 +16,15 @@ export class PartnersService {
   /**
    * The partner (reused when the same registration number + country applies again; its recorded
    * name is not overwritten by an application) and the technical contact, inside the caller's transaction.
+   * A contact that an application adds to an already known partner is recorded but not attached: it
+   * becomes one of the partner's contacts only through `attach`, after a second reviewer agreed.
    */
   async register(
     tx: Tx,
     ctx: RequestContext,
     partnerIn: PartnerInput,
     contactIn: ContactInput,
+    now: Date,
   ): Promise<{ partner: PartnerView; contact: ContactView; partnerCreated: boolean; contactCreated: boolean }> {
     const { partner, created } = await this.repo.findOrCreatePartner(tx, {
       legalName: partnerIn.legalName.trim(),
@@ -32,16 +35,23 @@ export class PartnersService {
     if (created) {
       await this.audit.record(tx, ctx, { action: 'partner.created', subjectType: 'partner', subjectId: partner.id, detail: { country: partner.country } });
     }
-    const { contact, created: contactCreated } = await this.repo.findOrCreateContact(tx, partner.id, {
-      name: contactIn.name.trim(),
-      email: normaliseEmail(contactIn.email),
-      mobile: normaliseMobile(contactIn.mobile),
-      language: contactIn.language,
-    });
+    const { contact, created: contactCreated } = await this.repo.findOrCreateContact(
+      tx,
+      partner.id,
+      { name: contactIn.name.trim(), email: normaliseEmail(contactIn.email), mobile: normaliseMobile(contactIn.mobile), language: contactIn.language },
+      created ? now : null,
+    );
     if (contactCreated) {
       await this.audit.record(tx, ctx, { action: 'technical_contact.created', subjectType: 'partner', subjectId: partner.id, detail: { contactId: contact.id } });
     }
     return { partner, contact, partnerCreated: created, contactCreated };
+  }
+
+  /** A waiting contact becomes one of its partner's contacts (audited); false when it already was. */
+  async attach(tx: Tx, ctx: RequestContext, contact: ContactView, now: Date, detail: Record<string, unknown>): Promise<boolean> {
+    if (!(await this.repo.attachContact(tx, contact.id, now))) return false;
+    await this.audit.record(tx, ctx, { action: 'technical_contact.attached', subjectType: 'partner', subjectId: contact.partnerId, detail: { contactId: contact.id, ...detail } });
+    return true;
   }
 
   partner(id: string, tx?: Tx): Promise<PartnerView | null> {

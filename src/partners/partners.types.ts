@@ -31,4 +31,9 @@ export interface ContactView {
   email: string;
   mobile: string;
   language: Language;
+  /**
+   * False while an application's new contact for an already known partner waits for a second reviewer:
+   * until then it is not one of the partner's contacts.
+   */
+  attached: boolean;
 }

@@ -84,6 +84,8 @@ describe('concurrent rotations of one credential', () => {
     expect(laterStarts.every((r) => r.statusCode === 409)).toBe(true);
     expect(await activeSecrets(cred.credentialId)).toBe(2);
 
+    // Not quiet yet: the starter asks for the early end, the approver ends it (two reviewers).
+    expect((await post(`/api/credentials/${cred.credentialId}/early-end-request`, starter)).statusCode).toBe(200);
     const ends = await Promise.all(Array.from({ length: 15 }, () => post(`/api/credentials/${cred.credentialId}/end-overlap`, approver)));
     expect(ends.filter((r) => r.statusCode === 200)).toHaveLength(1);
     watching = false;

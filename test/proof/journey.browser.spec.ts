@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { FakeClock } from '../../src/common/clock.js';
 import { systemContext } from '../../src/common/request-context.js';
+import { ClientRegistry } from '../../src/credentials/client-registry.js';
 import { StaffService } from '../../src/staff/staff.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, reportBrowserSkip, screenshotter, watchPage } from '../support/browser.js';
@@ -346,6 +347,8 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
 
     // The partner switches; once the old secret has been quiet long enough, reviewer B ends the overlap.
     await token('acceptance', state.clientId!, state.newSecret);
+    // "Last used" is written in batches; the quiet rule reads it from the database.
+    await t.app.get(ClientRegistry).flushLastUsed();
     clock.advance((t.config.credentials.overlapQuietHours + 1) * 3_600_000);
     const ctxB2 = await browser.newContext();
     const pageB2 = await newPage(ctxB2);
