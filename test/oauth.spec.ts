@@ -16,7 +16,8 @@ let acc: IssuedCredential;
 beforeAll(async () => {
   const port = await sparePort();
   base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURES_PER_CLIENT: '5', OAUTH_FAILURES_PER_IP: '1000', STAFF_ALERT_EMAIL: 'security@example.com' } });
+  // Refused guesses are written by the test's own flush() calls, never by the timer in between.
+  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURES_PER_CLIENT: '5', OAUTH_FAILURES_PER_IP: '1000', OAUTH_FAILURE_FLUSH_MS: '600000', STAFF_ALERT_EMAIL: 'security@example.com' } });
   await t.app.listen({ port, host: '127.0.0.1' });
   acc = await issueCredential(t);
 });

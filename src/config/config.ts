@@ -233,6 +233,8 @@ export interface CredentialsConfig {
   failuresPerClient: number;
   failuresPerIp: number;
   failureWindowSeconds: number;
+  /** How often failures refused with 429 (counted in memory) are written (OAUTH_FAILURE_FLUSH_MS, 1000). */
+  failureFlushMs: number;
   /** How often last-used times are written (LAST_USED_FLUSH_MS, 5000). */
   lastUsedFlushMs: number;
   /** A NOTIFY round trip through the cache listener this often; one that does not come back by the next marks it unhealthy (CREDENTIAL_LISTENER_HEARTBEAT_MS, 5000). */
@@ -252,6 +254,7 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     failuresPerClient: num('OAUTH_FAILURES_PER_CLIENT', 10, 1, 100000),
     failuresPerIp: num('OAUTH_FAILURES_PER_IP', 50, 1, 1000000),
     failureWindowSeconds: num('OAUTH_FAILURE_WINDOW_SECONDS', 300, 10, 86400),
+    failureFlushMs: num('OAUTH_FAILURE_FLUSH_MS', 1000, 100, 600000),
     lastUsedFlushMs: num('LAST_USED_FLUSH_MS', 5000, 100, 600000),
     listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
     clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),

@@ -43,7 +43,7 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.timer = setInterval(() => void this.summarise().catch((err) => this.logger.error({ err }, 'token failure summary failed')), 60_000);
     this.timer.unref();
-    this.flushTimer = setInterval(() => void this.flush(), 1000);
+    this.flushTimer = setInterval(() => void this.flush(), this.config.credentials.failureFlushMs);
     this.flushTimer.unref();
   }
 
