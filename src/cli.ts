@@ -4,7 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module.js';
 import { createLogger } from './common/logger.js';
-import { loadConfig } from './config/config.js';
+import { loadCliConfig } from './config/cli-config.js';
 import { loadMigrationConfig } from './config/migration-config.js';
 import { migrateCommand } from './database/migrate-command.js';
 import { resolveDatabase } from './database/resolve-database.js';
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     return name ? 64 : 0;
   }
   const { values } = parseArgs({ args: rest, options: command.options ?? {}, strict: true, allowPositionals: false });
-  const base = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  const base = loadCliConfig();
   const db = await resolveDatabase(base);
   const logger = createLogger(db.config.logLevel, process.stderr as never);
   let ctx: INestApplicationContext | undefined;
