@@ -12,7 +12,8 @@ COPY src ./src
 RUN npm run build
 
 FROM node:22-bookworm-slim
-ENV NODE_ENV=production
+# The default checkpoint directory (.data/ under the root-owned /app) is not writable by the node user.
+ENV NODE_ENV=production AUDIT_CHECKPOINT_DIR=/audit-checkpoints
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts

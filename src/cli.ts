@@ -1,14 +1,12 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { parseArgs } from 'node:util';
-import { AppModule } from './app.module.js';
 import { createLogger } from './common/logger.js';
-import { loadConfig } from './config/config.js';
+import { loadCliConfig } from './config/cli-config.js';
 import { loadMigrationConfig } from './config/migration-config.js';
 import { migrateCommand } from './database/migrate-command.js';
 import { resolveDatabase } from './database/resolve-database.js';
-import { CLI_COMMANDS, type CliCommand } from './cli.commands.js';
+import type { CliCommand } from './cli.commands.js';
 
 const MIGRATE_SUMMARY = 'Apply database migrations and the job queue schema as the owner role (MIGRATION_DATABASE_URL, else DATABASE_URL)';
 
@@ -17,6 +15,8 @@ async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
   // Migrating needs only the owner's database URL: it runs before the service's own settings matter.
   if (name === 'migrate') return migrateCommand(loadMigrationConfig(), process.stdout);
+  // The application's modules take seconds to load; the one-shot migrate step does not need them.
+  const [{ NestFactory }, { AppModule }, { CLI_COMMANDS }] = await Promise.all([import('@nestjs/core'), import('./app.module.js'), import('./cli.commands.js')]);
   const command: CliCommand | undefined = CLI_COMMANDS.find((c) => c.name === name);
   if (!command) {
     const lines = [...CLI_COMMANDS.map((c) => [c.name, c.summary]), ['migrate', MIGRATE_SUMMARY]].map(([n, s]) => `  ${n.padEnd(18)} ${s}`);
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     return name ? 64 : 0;
   }
   const { values } = parseArgs({ args: rest, options: command.options ?? {}, strict: true, allowPositionals: false });
-  const base = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  const base = loadCliConfig();
   const db = await resolveDatabase(base);
   const logger = createLogger(db.config.logLevel, process.stderr as never);
   let ctx: INestApplicationContext | undefined;

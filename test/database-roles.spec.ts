@@ -148,6 +148,16 @@ describe('the production start-up check (assertRuntimeDatabase)', () => {
     await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).resolves.toBeUndefined();
   });
 
+  it('refuses a role with CREATEROLE, which could make itself a member of the audit table\'s owner', async () => {
+    await admin.query(`ALTER ROLE "${role}" CREATEROLE`);
+    try {
+      await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).rejects.toThrow(/has CREATEROLE and so could make itself a member of the audit table's owner/);
+    } finally {
+      await admin.query(`ALTER ROLE "${role}" NOCREATEROLE`);
+    }
+    await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).resolves.toBeUndefined();
+  });
+
   it('refuses a role that may update audit rows', async () => {
     await admin.query(`GRANT UPDATE ON audit_event TO "${role}"`);
     try {

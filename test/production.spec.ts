@@ -284,6 +284,20 @@ describe('docker-compose.yml', () => {
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/HEALTHCHECK[^\n]*process\.env\.PORT/);
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:(22|24)-bookworm-slim$/m);
   });
+
+  it('lets the image write signed audit checkpoints without any setting, where compose keeps them', () => {
+    const runtime = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split(/^FROM /m).at(-1)!;
+    const env = Object.fromEntries([...runtime.matchAll(/^ENV (.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).map((kv) => kv.split('=') as [string, string])));
+    const dir = env.AUDIT_CHECKPOINT_DIR;
+    // Otherwise the default, .data/ under the root-owned /app, which the node user cannot create.
+    expect(dir, 'the runtime stage sets AUDIT_CHECKPOINT_DIR').toMatch(/^\//);
+    const chown = runtime.indexOf(`chown node:node ${dir}`);
+    expect(chown, `the runtime stage gives ${dir} to the node user`).toBeGreaterThan(0);
+    expect(runtime.indexOf('USER node')).toBeGreaterThan(chown);
+    const services = composeServices() as Record<string, { environment?: Record<string, string>; volumes?: string[] }>;
+    expect(services.app.environment?.AUDIT_CHECKPOINT_DIR).toBe(dir);
+    expect(services.app.volumes?.some((v) => v.endsWith(`:${dir}`))).toBe(true);
+  });
 });
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };

@@ -17,7 +17,8 @@ const FIX_ROLE =
 /**
  * In production the service does not migrate and must not be able to rewrite its own audit trail:
  * refuse a superuser, a role that owns (or may act as the owner of) the audit table or can change its rows,
- * and a schema with migrations still to apply.
+ * a role with CREATEROLE (on PostgreSQL 15 it may grant itself the owner's role), and a schema with
+ * migrations still to apply.
  */
 export async function assertRuntimeDatabase(databaseUrl: string, migrationsDir: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -25,8 +26,8 @@ export async function assertRuntimeDatabase(databaseUrl: string, migrationsDir: 
   const problems: string[] = [];
   try {
     const role = (
-      await client.query<{ name: string; superuser: boolean; owns_audit: boolean | null; can_change_audit: boolean | null }>(`
-        SELECT current_user::text AS name, r.rolsuper AS superuser,
+      await client.query<{ name: string; superuser: boolean; createrole: boolean; owns_audit: boolean | null; can_change_audit: boolean | null }>(`
+        SELECT current_user::text AS name, r.rolsuper AS superuser, r.rolcreaterole AS createrole,
                (SELECT pg_has_role(current_user, c.relowner, 'MEMBER') FROM pg_class c WHERE c.oid = to_regclass('public.audit_event')) AS owns_audit,
                (SELECT has_table_privilege(current_user, 'public.audit_event', 'UPDATE, DELETE, TRUNCATE, TRIGGER')
                   FROM pg_class c WHERE c.oid = to_regclass('public.audit_event')) AS can_change_audit
@@ -34,6 +35,7 @@ export async function assertRuntimeDatabase(databaseUrl: string, migrationsDir: 
     ).rows[0];
     if (role.superuser) problems.push(`the service connects as "${role.name}", a superuser, which could switch off the audit trail's protection: ${FIX_ROLE}`);
     else if (role.owns_audit) problems.push(`the service connects as "${role.name}", which owns the audit table (or may act as its owner) and so could alter or disable its triggers: ${FIX_ROLE}`);
+    else if (role.createrole) problems.push(`the service connects as "${role.name}", which has CREATEROLE and so could make itself a member of the audit table's owner: ALTER ROLE "${role.name}" NOCREATEROLE, or ${FIX_ROLE}`);
     else if (role.can_change_audit) problems.push(`the service connects as "${role.name}", which may update, delete or truncate audit rows: grant credentials_app only SELECT, INSERT on audit_event`);
     problems.push(...(await pendingMigrations(client, migrationsDir)));
   } finally {
