@@ -145,6 +145,13 @@ describe('audit query API', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'request/validation_failed', details: { fields: expect.objectContaining({ limit: expect.any(Array), from: expect.any(Array), bogus: expect.any(Array) }) } });
 
+    // ISO 8601 forms that JavaScript's Date cannot read (week and ordinal dates, the basic format) are bad input too.
+    for (const from of ['2026-W01', '2026-W01-1', '2026-123', '20260101']) {
+      const odd = await t.inject({ method: 'GET', url: `/api/audit-events?from=${from}&to=${from}`, headers: viewer.headers });
+      expect(odd.statusCode, `${from}: ${odd.body}`).toBe(400);
+      expect(odd.json()).toMatchObject({ code: 'request/validation_failed', details: { fields: expect.objectContaining({ from: expect.any(Array), to: expect.any(Array) }) } });
+    }
+
     const verifyAsViewer = await t.inject({ method: 'GET', url: '/api/audit-events/verify', headers: viewer.headers });
     expect(verifyAsViewer.statusCode).toBe(403);
   });
