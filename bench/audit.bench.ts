@@ -28,8 +28,9 @@ const checkpointDir = mkdtempSync(join(tmpdir(), 'audit-checkpoints-'));
 const key = () => randomBytes(32).toString('base64');
 const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, SECRET_HASH_KEY: key(), MASTER_KEY: key(), AUDIT_CHAIN_KEY: key(), AUDIT_CHECKPOINT_KEY: key(), AUDIT_CHECKPOINT_DIR: checkpointDir });
 const prisma = new PrismaService(config);
-const repo = new AuditRepository(prisma, config);
-const sealer = new AuditSealer(repo, config, pino({ level: 'warn' }));
+const logger = pino({ level: 'warn' });
+const repo = new AuditRepository(prisma, config, logger);
+const sealer = new AuditSealer(repo, config, logger);
 const audit = new AuditService(repo, sealer, new AuditVerifier(repo, config), new CheckpointStore(config), prisma, new Clock());
 
 async function writer(path: 'append' | 'record', id: number, until: number): Promise<number> {
