@@ -171,8 +171,4 @@ export class AuditRepository implements OnModuleDestroy {
     const seq = BigInt(rows[0].seq);
     return seq < 0n ? null : seq;
   }
-
-  async unsealedCount(): Promise<number> {
-    return this.prisma.auditEvent.count({ where: { seq: null } });
-  }
 }
