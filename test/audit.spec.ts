@@ -76,6 +76,32 @@ describe('audit trail', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
+  it('seals each business transaction\'s rows before transaction() returns while two instances seal at once', async () => {
+    const second = await startTestApp({ db: t.db, clock: t.clock, env: { SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') } });
+    try {
+      const instances = [t, second];
+      const unsealedOnReturn: string[] = [];
+      await Promise.all(
+        Array.from({ length: 16 }, (_, w) =>
+          (async () => {
+            const app = instances[w % 2];
+            const a = app.app.get(AuditService);
+            for (let i = 0; i < 15; i++) {
+              const id = await app.prisma.transaction((tx) => a.record(tx, ctx(), { action: 'test.two_instances', subjectType: 'writer', subjectId: String(w), detail: { i } }));
+              const row = await app.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
+              if (row.seq === null) unsealedOnReturn.push(id);
+            }
+          })(),
+        ),
+      );
+      expect(unsealedOnReturn).toEqual([]);
+      expect(await t.prisma.auditEvent.count({ where: { action: 'test.two_instances', seq: { not: null } } })).toBe(16 * 15);
+      for (const a of [audit, second.app.get(AuditService)]) expect(await a.verify()).toMatchObject({ ok: true });
+    } finally {
+      await second.close();
+    }
+  });
+
   it('is append-only: UPDATE, DELETE and TRUNCATE are refused by the database', async () => {
     const admin = await t.db.admin();
     await expect(admin.query(`UPDATE audit_event SET action = 'x' WHERE seq = 1`)).rejects.toThrow(/append-only/);
