@@ -3,7 +3,7 @@ import type { AuditEventView as AuditEvent } from './audit.types.js';
 
 export class AuditEventView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'Position in the hash chain; null until sealed, moments after commit' }) seq!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Position in the chain. Only sealed rows are listed (sealed right after commit; a row whose seal failed appears once the sweep seals it)' }) seq!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) occurredAt!: string;
   @ApiProperty({ example: 'staff', description: 'staff, partner_contact, api_client or system' }) actorType!: string;
   @ApiProperty({ type: String, nullable: true }) actorId!: string | null;
