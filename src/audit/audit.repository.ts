@@ -79,7 +79,8 @@ export class AuditRepository implements OnModuleDestroy {
     this.pool = new pg.Pool({ connectionString: config.databaseUrl, max: 16, idleTimeoutMillis: 10_000, application_name: 'credential-service-audit' });
     // An idle connection the server ends (restart, failover, dropped database) must not crash the process:
     // the pool discards it and the next query opens a new one.
-    this.pool.on('error', (err) => logger.warn({ err }, 'audit connection closed by the server; it will be reopened'));
+    // Name and message only: pg hangs the whole client (its backend cancel key included) on this error.
+    this.pool.on('error', (err) => logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened'));
   }
 
   async onModuleDestroy(): Promise<void> {
