@@ -332,7 +332,9 @@ describe('audit trail, notifications and health', () => {
     expectStatus(await get('/api/audit-events/verify', viewer), 403);
     expectStatus(await post('/api/audit-events/checkpoints', admin), 201);
     expectStatus(await post('/api/audit-events/checkpoints', viewer), 403);
-    expectStatus(await get('/api/audit-events/verify', admin), 200);
+    const verified = await get('/api/audit-events/verify', admin);
+    expectStatus(verified, 200);
+    expect(verified.json(), verified.body).toMatchObject({ ok: true, checkpoints: { given: 1, matched: 1, rejected: [] } });
     expectStatus(await get('/api/notifications?subjectType=credential', viewer), 200);
     expectStatus(await get('/api/notifications?status=lost', viewer), 400);
     expectStatus(await get('/health'), 200);
