@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { chainMac, GENESIS } from '../src/audit/audit-chain.js';
+import { AuditSealer } from '../src/audit/audit.sealer.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { systemContext, type RequestContext } from '../src/common/request-context.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -179,6 +180,20 @@ describe('the audit trail against an insider', () => {
     const result = await audit.verify();
     expect(result.ok).toBe(false);
     expect(result.firstBroken).toMatchObject({ seq: String(keep + 1n), reason: `truncated: the checkpoint signed at ${checkpoint.signedAt} covers seq ${checkpoint.seq}, the chain ends at seq ${keep}` });
+  });
+
+  it('is not ok while a row committed minutes ago is still unsealed (sealing failing), and is again once it is sealed', async () => {
+    const { t, audit } = await appWithHistory();
+    await t.app.get(AuditSealer).onModuleDestroy(); // no sweep: sealing has stopped
+    const admin = await t.db.admin();
+    await admin.query(`SET session_replication_role = replica`);
+    await admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'test.never_sealed', 'thing', now() - interval '6 minutes')`);
+    await admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES (gen_random_uuid(), 'system', 'test.just_committed', 'thing')`);
+    await admin.end();
+    const result = await audit.verify();
+    expect(result).toMatchObject({ ok: false, unsealed: { count: 2, stale: 1 }, firstBroken: { reason: expect.stringMatching(/1 committed rows are still unsealed after 5 minutes/) } });
+    await audit.sealPending();
+    expect(await audit.verify()).toMatchObject({ ok: true, unsealed: { count: 0, stale: 0 } });
   });
 
   it('names a checkpoint file that does not carry a valid signature', async () => {

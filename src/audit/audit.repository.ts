@@ -153,6 +153,14 @@ export class AuditRepository implements OnModuleDestroy {
     return { seq: head.seq, hash: head.hash, keyedFrom: head.keyedFrom };
   }
 
+  /** Committed rows still waiting for their seal, and how many of them were committed over `staleMinutes` ago. */
+  async unsealedSummary(staleMinutes: number): Promise<{ count: number; stale: number }> {
+    const rows = await this.prisma.$queryRaw<Array<{ count: number; stale: number }>>`
+      SELECT count(*)::int AS count, (count(*) FILTER (WHERE e.occurred_at < now() - make_interval(mins => ${staleMinutes})))::int AS stale
+      FROM audit_event e WHERE e.seq IS NULL`;
+    return rows[0];
+  }
+
   /** The head and the oldest unsealed rows, in one statement. */
   async unsealed(limit: number): Promise<UnsealedBatch> {
     const { rows } = await this.pool.query<{ head_seq: string; head_hash: string; id: string | null; body: string | null }>(UNSEALED, [limit]);
