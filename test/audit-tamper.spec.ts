@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { chainMac, GENESIS } from '../src/audit/audit-chain.js';
+import { AuditSealer } from '../src/audit/audit.sealer.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { systemContext, type RequestContext } from '../src/common/request-context.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -122,6 +123,30 @@ describe('the audit trail against an insider', () => {
     expect(result.firstBroken).toMatchObject({ seq: checkpoint.seq, reason: expect.stringMatching(new RegExp(`checkpoint signed at ${checkpoint.signedAt}.*after seq 0`)) });
   });
 
+  it('catches, through the signed checkpoint, a rewrite that moves keyed_from past the head and relinks every row with the unkeyed hash', async () => {
+    const { t, audit, requestId } = await appWithHistory();
+    const checkpoint = await audit.checkpoint();
+    const admin = await t.db.admin();
+    await admin.query(`SET session_replication_role = replica`);
+    await admin.query(`UPDATE audit_event SET actor_id = $1 WHERE action = 'onboarding.approved' AND subject_id = $2`, [randomUUID(), requestId]);
+    const rows = (await admin.query(`SELECT e.id::text AS id, e.seq::text AS seq, audit_event_canonical(e, e.seq) AS canonical FROM audit_event e WHERE e.seq IS NOT NULL ORDER BY e.seq`)).rows as Array<{ id: string; seq: string; canonical: string }>;
+    let prev = GENESIS;
+    for (const row of rows) {
+      const hash = unkeyed(prev, row);
+      await admin.query(`UPDATE audit_event SET prev_hash = $1, hash = $2 WHERE id = $3`, [prev, hash, row.id]);
+      prev = hash;
+    }
+    const last = rows[rows.length - 1].seq;
+    await admin.query(`UPDATE audit_chain_head SET seq = $1, hash = $2, keyed_from = $1::bigint + 1 WHERE id = 1`, [last, prev]);
+    await admin.end();
+
+    // The chain alone cannot tell this from a trail sealed before the chain was keyed: only a checkpoint can.
+    expect(await audit.verify({ checkpointPaths: [] })).toMatchObject({ ok: true, keyedFrom: String(BigInt(last) + 1n) });
+    const result = await audit.verify();
+    expect(result.ok).toBe(false);
+    expect(result.firstBroken?.reason).toMatch(new RegExp(`keyed_from \\(${BigInt(last) + 1n}\\) differs from the checkpoint signed at ${checkpoint.signedAt} \\(${checkpoint.keyedFrom}\\)`));
+  });
+
   it('refuses the rewrite to the app\'s role outright: it may insert, read and seal, nothing else', async () => {
     const { t, audit, requestId } = await appWithHistory();
     const app = await loginRole(t, `audit_app_${randomBytes(4).toString('hex')}`, 'IN ROLE credentials_app');
@@ -155,6 +180,20 @@ describe('the audit trail against an insider', () => {
     const result = await audit.verify();
     expect(result.ok).toBe(false);
     expect(result.firstBroken).toMatchObject({ seq: String(keep + 1n), reason: `truncated: the checkpoint signed at ${checkpoint.signedAt} covers seq ${checkpoint.seq}, the chain ends at seq ${keep}` });
+  });
+
+  it('is not ok while a row committed minutes ago is still unsealed (sealing failing), and is again once it is sealed', async () => {
+    const { t, audit } = await appWithHistory();
+    await t.app.get(AuditSealer).onModuleDestroy(); // no sweep: sealing has stopped
+    const admin = await t.db.admin();
+    await admin.query(`SET session_replication_role = replica`);
+    await admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'test.never_sealed', 'thing', now() - interval '6 minutes')`);
+    await admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES (gen_random_uuid(), 'system', 'test.just_committed', 'thing')`);
+    await admin.end();
+    const result = await audit.verify();
+    expect(result).toMatchObject({ ok: false, unsealed: { count: 2, stale: 1 }, firstBroken: { reason: expect.stringMatching(/1 committed rows are still unsealed after 5 minutes/) } });
+    await audit.sealPending();
+    expect(await audit.verify()).toMatchObject({ ok: true, unsealed: { count: 0, stale: 0 } });
   });
 
   it('names a checkpoint file that does not carry a valid signature', async () => {

@@ -76,6 +76,32 @@ describe('audit trail', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
+  it('seals each business transaction\'s rows before transaction() returns while two instances seal at once', async () => {
+    const second = await startTestApp({ db: t.db, clock: t.clock, env: { SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') } });
+    try {
+      const instances = [t, second];
+      const unsealedOnReturn: string[] = [];
+      await Promise.all(
+        Array.from({ length: 16 }, (_, w) =>
+          (async () => {
+            const app = instances[w % 2];
+            const a = app.app.get(AuditService);
+            for (let i = 0; i < 15; i++) {
+              const id = await app.prisma.transaction((tx) => a.record(tx, ctx(), { action: 'test.two_instances', subjectType: 'writer', subjectId: String(w), detail: { i } }));
+              const row = await app.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
+              if (row.seq === null) unsealedOnReturn.push(id);
+            }
+          })(),
+        ),
+      );
+      expect(unsealedOnReturn).toEqual([]);
+      expect(await t.prisma.auditEvent.count({ where: { action: 'test.two_instances', seq: { not: null } } })).toBe(16 * 15);
+      for (const a of [audit, second.app.get(AuditService)]) expect(await a.verify()).toMatchObject({ ok: true });
+    } finally {
+      await second.close();
+    }
+  });
+
   it('is append-only: UPDATE, DELETE and TRUNCATE are refused by the database', async () => {
     const admin = await t.db.admin();
     await expect(admin.query(`UPDATE audit_event SET action = 'x' WHERE seq = 1`)).rejects.toThrow(/append-only/);
@@ -144,6 +170,13 @@ describe('audit query API', () => {
     const bad = await t.inject({ method: 'GET', url: '/api/audit-events?limit=5000&from=yesterday&bogus=1', headers: viewer.headers });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'request/validation_failed', details: { fields: expect.objectContaining({ limit: expect.any(Array), from: expect.any(Array), bogus: expect.any(Array) }) } });
+
+    // ISO 8601 forms that JavaScript's Date cannot read (week and ordinal dates, the basic format) are bad input too.
+    for (const from of ['2026-W01', '2026-W01-1', '2026-123', '20260101']) {
+      const odd = await t.inject({ method: 'GET', url: `/api/audit-events?from=${from}&to=${from}`, headers: viewer.headers });
+      expect(odd.statusCode, `${from}: ${odd.body}`).toBe(400);
+      expect(odd.json()).toMatchObject({ code: 'request/validation_failed', details: { fields: expect.objectContaining({ from: expect.any(Array), to: expect.any(Array) }) } });
+    }
 
     const verifyAsViewer = await t.inject({ method: 'GET', url: '/api/audit-events/verify', headers: viewer.headers });
     expect(verifyAsViewer.statusCode).toBe(403);

@@ -1,6 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateBy, isISO8601 } from 'class-validator';
+
+/**
+ * ISO 8601 that JavaScript's Date reads too: week and ordinal dates (`2026-W01`, `2026-123`) and the basic
+ * format pass `IsDateString` but become an Invalid Date, which the query would then fail on.
+ */
+const IsReadableDate = () =>
+  ValidateBy({
+    name: 'isReadableDate',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && isISO8601(v, { strict: true }) && !Number.isNaN(Date.parse(v)),
+      defaultMessage: () => '$property must be an ISO 8601 date or date-time (YYYY-MM-DD[THH:MM[:SS[.sss]]][Z|±HH:MM])',
+    },
+  });
 
 export class AuditQueryDto {
   @ApiPropertyOptional({ example: 'onboarding_request' })
@@ -24,11 +37,11 @@ export class AuditQueryDto {
   correlationId?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, inclusive' })
-  @IsOptional() @IsDateString()
+  @IsOptional() @IsReadableDate()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, exclusive' })
-  @IsOptional() @IsDateString()
+  @IsOptional() @IsReadableDate()
   to?: string;
 
   @ApiPropertyOptional({ description: 'Cursor: the previous page\'s nextBefore' })
@@ -38,10 +51,4 @@ export class AuditQueryDto {
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
   limit?: number;
-}
-
-export class AuditVerifyQueryDto {
-  @ApiPropertyOptional({ enum: ['json'] })
-  @IsOptional() @IsIn(['json'])
-  format?: 'json';
 }

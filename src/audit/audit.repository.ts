@@ -79,7 +79,8 @@ export class AuditRepository implements OnModuleDestroy {
     this.pool = new pg.Pool({ connectionString: config.databaseUrl, max: 16, idleTimeoutMillis: 10_000, application_name: 'credential-service-audit' });
     // An idle connection the server ends (restart, failover, dropped database) must not crash the process:
     // the pool discards it and the next query opens a new one.
-    this.pool.on('error', (err) => logger.warn({ err }, 'audit connection closed by the server; it will be reopened'));
+    // Name and message only: pg hangs the whole client (its backend cancel key included) on this error.
+    this.pool.on('error', (err) => logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened'));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -152,6 +153,14 @@ export class AuditRepository implements OnModuleDestroy {
     return { seq: head.seq, hash: head.hash, keyedFrom: head.keyedFrom };
   }
 
+  /** Committed rows still waiting for their seal, and how many of them were committed over `staleMinutes` ago. */
+  async unsealedSummary(staleMinutes: number): Promise<{ count: number; stale: number }> {
+    const rows = await this.prisma.$queryRaw<Array<{ count: number; stale: number }>>`
+      SELECT count(*)::int AS count, (count(*) FILTER (WHERE e.occurred_at < now() - make_interval(mins => ${staleMinutes})))::int AS stale
+      FROM audit_event e WHERE e.seq IS NULL`;
+    return rows[0];
+  }
+
   /** The head and the oldest unsealed rows, in one statement. */
   async unsealed(limit: number): Promise<UnsealedBatch> {
     const { rows } = await this.pool.query<{ head_seq: string; head_hash: string; id: string | null; body: string | null }>(UNSEALED, [limit]);
@@ -170,9 +179,5 @@ export class AuditRepository implements OnModuleDestroy {
     );
     const seq = BigInt(rows[0].seq);
     return seq < 0n ? null : seq;
-  }
-
-  async unsealedCount(): Promise<number> {
-    return this.prisma.auditEvent.count({ where: { seq: null } });
   }
 }

@@ -12,10 +12,10 @@ import { AuditVerifier } from './audit.verifier.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { CheckpointStore } from './checkpoint.store.js';
 
-/** Keys whose values must never reach the trail; a defect elsewhere must not turn into a leak here. */
 /** Rows each open transaction recorded, handed to the sealer once it commits. */
 const recordedIn = new WeakMap<Tx, UnsealedRow[]>();
 
+/** Keys whose values must never reach the trail; a defect elsewhere must not turn into a leak here. */
 const FORBIDDEN_DETAIL_KEY =
   /^(password|passwd|secret|client_?secret|token|access_?token|link_?token|code|otp|sms_?code|totp_?secret|recovery_?codes?|authorization|cookie)$/i;
 

@@ -48,6 +48,8 @@ export interface ChainVerification {
   keyedFrom: string;
   /** Signed checkpoints compared with the chain; `rejected` lists files that were not valid checkpoints. */
   checkpoints: { given: number; matched: number; rejected: Array<{ file: string; reason: string }> };
+  /** Committed rows not sealed yet, and how many of them were committed over STALE_UNSEALED_MINUTES ago. */
+  unsealed: { count: number; stale: number };
   /** The first row whose hash or link does not match, when `ok` is false. */
   firstBroken?: { seq: string; id: string; reason: string };
 }

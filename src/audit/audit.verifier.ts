@@ -6,6 +6,13 @@ import { AuditRepository } from './audit.repository.js';
 import type { ChainVerification } from './audit.types.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 
+/**
+ * Rows are sealed right after commit, and by a sweep every second on every instance; a row still unsealed this
+ * long after its transaction began means sealing is failing (a missing grant, a wrong key), and the trail's
+ * newest events are neither chained nor listed.
+ */
+export const STALE_UNSEALED_MINUTES = 5;
+
 export interface VerifyInput {
   /** Checkpoints whose signatures were checked already. */
   checkpoints: SignedCheckpoint[];
@@ -27,6 +34,7 @@ export class AuditVerifier {
 
   async verify(input: VerifyInput = { checkpoints: [], rejected: [] }, batch = 5000): Promise<ChainVerification> {
     const head = await this.repo.head();
+    const unsealed = await this.repo.unsealedSummary(STALE_UNSEALED_MINUTES);
     const checkpoints = [...input.checkpoints].sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : BigInt(a.seq) > BigInt(b.seq) ? 1 : 0));
     let checked = 0;
     let matched = 0;
@@ -37,6 +45,7 @@ export class AuditVerifier {
       headHash: head.hash,
       keyedFrom: head.keyedFrom.toString(),
       checkpoints: { given: checkpoints.length, matched, rejected: input.rejected },
+      unsealed,
     });
     const broken = (seq: string, id: string, reason: string): ChainVerification => ({ ok: false, ...summary(), firstBroken: { seq, id, reason } });
 
@@ -78,6 +87,9 @@ export class AuditVerifier {
     if (next < checkpoints.length) {
       const c = checkpoints[next];
       return broken(String(head.seq + 1n), '', `truncated: the checkpoint signed at ${c.signedAt} covers seq ${c.seq}, the chain ends at seq ${head.seq}`);
+    }
+    if (unsealed.stale > 0) {
+      return { ok: false, ...summary(), firstBroken: { seq: '', id: '', reason: `${unsealed.stale} committed rows are still unsealed after ${STALE_UNSEALED_MINUTES} minutes: sealing is failing (see the service's log)` } };
     }
     if (input.rejected.length) {
       return { ok: false, ...summary(), firstBroken: { seq: '', id: '', reason: `checkpoint ${input.rejected[0].file}: ${input.rejected[0].reason}` } };

@@ -3,7 +3,7 @@ import type { AuditEventView as AuditEvent } from './audit.types.js';
 
 export class AuditEventView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'Position in the hash chain; null until sealed, moments after commit' }) seq!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Position in the chain. Only sealed rows are listed (sealed right after commit; a row whose seal failed appears once the sweep seals it)' }) seq!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) occurredAt!: string;
   @ApiProperty({ example: 'staff', description: 'staff, partner_contact, api_client or system' }) actorType!: string;
   @ApiProperty({ type: String, nullable: true }) actorId!: string | null;
@@ -70,6 +70,11 @@ export class SignedCheckpointView {
   @ApiProperty({ description: 'File name in the checkpoint folder' }) file!: string;
 }
 
+export class UnsealedRowsView {
+  @ApiProperty({ description: 'Committed rows not sealed into the chain yet (normally sealed within a second)' }) count!: number;
+  @ApiProperty({ description: 'Of those, committed over 5 minutes ago: sealing is failing, and ok is false' }) stale!: number;
+}
+
 /** Built field by field by `AuditService.verify`; documented here. */
 export class ChainVerificationView {
   @ApiProperty() ok!: boolean;
@@ -78,5 +83,6 @@ export class ChainVerificationView {
   @ApiProperty() headHash!: string;
   @ApiProperty({ description: 'The first seq sealed with the keyed MAC; earlier rows carry unkeyed SHA-256 links' }) keyedFrom!: string;
   @ApiProperty({ type: CheckpointComparisonView }) checkpoints!: CheckpointComparisonView;
+  @ApiProperty({ type: UnsealedRowsView }) unsealed!: UnsealedRowsView;
   @ApiPropertyOptional({ type: BrokenChainRowView, description: 'The first row whose hash or link does not match, when ok is false' }) firstBroken?: BrokenChainRowView;
 }

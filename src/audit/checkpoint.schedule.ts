@@ -19,7 +19,7 @@ import type { SignedCheckpoint } from './checkpoint.js';
 export class CheckpointSchedule implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private last?: SignedCheckpoint;
-  private running = false;
+  private running?: Promise<void>;
 
   constructor(
     private readonly audit: AuditService,
@@ -38,22 +38,26 @@ export class CheckpointSchedule implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  onModuleDestroy(): void {
+  /** A round in progress finishes first: the database it uses closes after this module. */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
   }
 
   /** One round: a new checkpoint if the chain moved since the last one, then today's email if not sent yet. */
-  async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.audit.sealPending();
-      const head = await this.audit.head();
-      if (!this.last || this.last.seq !== head.seq.toString()) this.last = await this.audit.checkpoint();
-      await this.mailDaily(this.last);
-    } finally {
-      this.running = false;
-    }
+  tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.round().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    await this.audit.sealPending();
+    const head = await this.audit.head();
+    if (!this.last || this.last.seq !== head.seq.toString()) this.last = await this.audit.checkpoint();
+    await this.mailDaily(this.last);
   }
 
   /** Queues today's checkpoint email; false when it was queued earlier today (here or on another instance). */
