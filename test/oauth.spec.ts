@@ -349,6 +349,20 @@ describe('rate limiting', () => {
       for (let i = 0; i < 4; i++) statuses.push((await call(`acc_${String(i).padStart(20, 'Z')}`, 'x')).statusCode);
       expect(statuses).toEqual([401, 401, 429, 429]);
       expect((await call(c.clientId, c.secret)).statusCode).toBe(200);
+      // Unreadable client authentication tests no secret: always 401, counted against nothing.
+      const other = { remoteAddress: '192.0.2.45' };
+      const unreadable = [{ authorization: 'Basic !!!' }, { authorization: basic(c.clientId, 'x\u0000') }, {}];
+      const seen = [];
+      for (let i = 0; i < 4; i++) {
+        for (const h of unreadable) seen.push((await limited.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, ...h }, payload: form({ grant_type: 'client_credentials' }), ...other })).statusCode);
+      }
+      expect(seen).toEqual(Array(12).fill(401));
+      const admin = await limited.db.admin();
+      try {
+        expect((await admin.query(`SELECT bucket FROM oauth_failure_counter WHERE bucket LIKE '%192.0.2.45%'`)).rows).toEqual([]);
+      } finally {
+        await admin.end();
+      }
     } finally {
       await limited.close();
     }

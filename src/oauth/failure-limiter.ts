@@ -10,10 +10,14 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { PrismaService } from '../prisma/prisma.service.js';
 import { FailureLimiterRepository, type FailureWindow } from './failure-limiter.repository.js';
 
-/** Failures that look like guessing a secret; the others (revoked, expired, ...) come from a caller who proved it. */
-const GUESSING = new Set(['wrong_secret', 'unknown_client', 'malformed_auth', 'no_client_auth']);
+/**
+ * Failures that look like guessing a secret; the others (revoked, expired, ...) come from a caller who proved
+ * it. Requests whose credentials cannot even be read (no or malformed client authentication, control
+ * characters) are refused before any lookup and never reach the limiter: they test no secret.
+ */
+const GUESSING = new Set(['wrong_secret', 'unknown_client']);
 /** Reasons whose client_id names none of ours: counted against the IP only. */
-const NO_KNOWN_CLIENT = new Set(['unknown_client', 'malformed_auth', 'no_client_auth']);
+const NO_KNOWN_CLIENT = new Set(['unknown_client']);
 
 /**
  * Counts failed client authentications in PostgreSQL (fixed windows, shared by every instance) per
