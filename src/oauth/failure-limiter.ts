@@ -172,6 +172,9 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   /** One audit row per client or IP and window, with the counts by reason (and, for a client, by IP). */
   async summarise(): Promise<number> {
     await this.flush();
+    // Blocks are otherwise dropped only when the same bucket fails again: a guesser that moved on would stay.
+    const nowMs = this.clock.now().getTime();
+    for (const [bucket, until] of this.blocked) if (until <= nowMs) this.blocked.delete(bucket);
     const windows = await this.repo.claimClosedWindows(this.windowStart());
     if (!windows.length) return 0;
     const byIp = new Map<string, Record<string, number>>();
