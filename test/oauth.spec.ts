@@ -52,6 +52,25 @@ describe('issuer metadata and keys', () => {
 });
 
 describe('token endpoint', () => {
+  it('served without Nest, still echoes the correlation id, logs by route template and counts in metrics, secret-free', async () => {
+    const correlationId = `oauth-direct-${Date.now()}`;
+    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret), 'x-correlation-id': correlationId }, payload: form({ grant_type: 'client_credentials' }) });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['x-correlation-id']).toBe(correlationId);
+    const failed = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, 'wrong'), 'x-correlation-id': `${correlationId}-2` }, payload: form({ token: 'x' }) });
+    expect(failed.statusCode).toBe(401);
+    expect(failed.headers['x-correlation-id']).toBe(`${correlationId}-2`);
+    const lines = t.logs.filter((l) => l.includes(correlationId)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.msg === 'request').map((l) => [l.route, l.status, l.correlationId])).toEqual([
+      ['/oauth/:env/token', 200, correlationId],
+      ['/oauth/:env/introspect', 401, `${correlationId}-2`],
+    ]);
+    expect(t.logs.join('\n')).not.toContain(acc.secret);
+    const metrics = await t.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/http_requests_total\{method="POST",route="\/oauth\/:env\/token",status="200"\}/);
+    expect(metrics.body).toMatch(/http_requests_total\{method="POST",route="\/oauth\/:env\/introspect",status="401"\}/);
+  });
+
   it('issues an RFC 9068 JWT with client_secret_basic, verifiable against the JWKS of the listening app', async () => {
     const res = await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) });
     expect(res.statusCode, res.body).toBe(200);
