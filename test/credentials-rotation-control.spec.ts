@@ -98,7 +98,7 @@ describe('an open rotation never locks staff out', () => {
       await admin.query(`UPDATE credential_rotation SET state = 'awaiting_approval', confirm_token_hash = NULL, confirmed_at = now() WHERE id = $1`, [pending.id]);
       const starting = post(`/api/credentials/${c.credentialId}/rotations`, one, {});
       let waiting = 0;
-      for (let i = 0; i < 500 && !waiting; i++) {
+      for (let i = 0; i < 1500 && !waiting; i++) {
         await new Promise((r) => setTimeout(r, 20));
         waiting = (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND pid <> pg_backend_pid()`)).rows[0].n;
       }
