@@ -86,6 +86,34 @@ describe('an open rotation never locks staff out', () => {
     expect((await post(`/api/rotations/${started.json().id}/approve`, two)).statusCode).toBe(200);
   });
 
+  it('a partner request confirmed while staff start a rotation is not superseded unasked', async () => {
+    const c = await issueCredential(t);
+    expect((await t.inject({ method: 'POST', url: '/api/rotation-requests', payload: { clientId: c.clientId } })).statusCode).toBe(202);
+    const pending = await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: c.credentialId } });
+    expect(pending.state).toBe('awaiting_confirmation');
+    const admin = await t.db.admin();
+    try {
+      // The partner's confirmation, held open: staff's start reads the request as unconfirmed, then waits on its row.
+      await admin.query('BEGIN');
+      await admin.query(`UPDATE credential_rotation SET state = 'awaiting_approval', confirm_token_hash = NULL, confirmed_at = now() WHERE id = $1`, [pending.id]);
+      const starting = post(`/api/credentials/${c.credentialId}/rotations`, one, {});
+      let waiting = 0;
+      for (let i = 0; i < 1500 && !waiting; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        waiting = (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND pid <> pg_backend_pid()`)).rows[0].n;
+      }
+      expect(waiting, 'the start never reached the rotation row').toBeGreaterThan(0);
+      await admin.query('COMMIT');
+      const started = await starting;
+      // Confirmed in the meantime, the request is one that is superseded only when asked.
+      expect([started.statusCode, started.json().code]).toEqual([409, 'rotation/conflict']);
+    } finally {
+      await admin.end();
+    }
+    expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: pending.id } })).state).toBe('awaiting_approval');
+    expect(await t.prisma.credentialRotation.count({ where: { credentialId: c.credentialId } })).toBe(1);
+  });
+
   it('staff supersede or cancel any rotation not yet in use, by API and console, audited; the credential keeps working', async () => {
     const c = await issueCredential(t);
     const first = (await post(`/api/credentials/${c.credentialId}/rotations`, one, {})).json();

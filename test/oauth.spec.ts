@@ -53,6 +53,25 @@ describe('issuer metadata and keys', () => {
 });
 
 describe('token endpoint', () => {
+  it('served without Nest, still echoes the correlation id, logs by route template and counts in metrics, secret-free', async () => {
+    const correlationId = `oauth-direct-${Date.now()}`;
+    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret), 'x-correlation-id': correlationId }, payload: form({ grant_type: 'client_credentials' }) });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['x-correlation-id']).toBe(correlationId);
+    const failed = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, 'wrong'), 'x-correlation-id': `${correlationId}-2` }, payload: form({ token: 'x' }) });
+    expect(failed.statusCode).toBe(401);
+    expect(failed.headers['x-correlation-id']).toBe(`${correlationId}-2`);
+    const lines = t.logs.filter((l) => l.includes(correlationId)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.msg === 'request').map((l) => [l.route, l.status, l.correlationId])).toEqual([
+      ['/oauth/:env/token', 200, correlationId],
+      ['/oauth/:env/introspect', 401, `${correlationId}-2`],
+    ]);
+    expect(t.logs.join('\n')).not.toContain(acc.secret);
+    const metrics = await t.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/http_requests_total\{method="POST",route="\/oauth\/:env\/token",status="200"\}/);
+    expect(metrics.body).toMatch(/http_requests_total\{method="POST",route="\/oauth\/:env\/introspect",status="401"\}/);
+  });
+
   it('issues an RFC 9068 JWT with client_secret_basic, verifiable against the JWKS of the listening app', async () => {
     const res = await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) });
     expect(res.statusCode, res.body).toBe(200);
@@ -350,6 +369,20 @@ describe('rate limiting', () => {
       for (let i = 0; i < 4; i++) statuses.push((await call(`acc_${String(i).padStart(20, 'Z')}`, 'x')).statusCode);
       expect(statuses).toEqual([401, 401, 429, 429]);
       expect((await call(c.clientId, c.secret)).statusCode).toBe(200);
+      // Unreadable client authentication tests no secret: always 401, counted against nothing.
+      const other = { remoteAddress: '192.0.2.45' };
+      const unreadable = [{ authorization: 'Basic !!!' }, { authorization: basic(c.clientId, 'x\u0000') }, {}];
+      const seen = [];
+      for (let i = 0; i < 4; i++) {
+        for (const h of unreadable) seen.push((await limited.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, ...h }, payload: form({ grant_type: 'client_credentials' }), ...other })).statusCode);
+      }
+      expect(seen).toEqual(Array(12).fill(401));
+      const admin = await limited.db.admin();
+      try {
+        expect((await admin.query(`SELECT bucket FROM oauth_failure_counter WHERE bucket LIKE '%192.0.2.45%'`)).rows).toEqual([]);
+      } finally {
+        await admin.end();
+      }
     } finally {
       await limited.close();
     }

@@ -153,7 +153,9 @@ export class RotationService {
 
   private async cancelLocked(tx: Tx, ctx: RequestContext, rot: RotationRow, environment: CredentialDetail['environment'], action: string, detail: Record<string, unknown>): Promise<void> {
     const now = this.clock.now();
-    if (!(await this.repo.cancel(tx, rot.id, OPEN_BEFORE_DELIVERY, now))) throw new ConflictError('rotation/conflict', 'This rotation changed at the same time. Reload and try again.');
+    // Only in the state the decision was made on: a partner's confirmation does not lock the credential, so
+    // an unconfirmed request read here may have been confirmed since (superseded only when asked).
+    if (!(await this.repo.cancel(tx, rot.id, [rot.state], now))) throw new ConflictError('rotation/conflict', 'This rotation changed at the same time. Reload and try again.');
     let cancelledSecretId: string | null = null;
     if (rot.state === 'delivering' && rot.newSecretId) {
       const secret = await this.credentialsRepo.secretById(tx, rot.newSecretId);

@@ -10,10 +10,14 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { PrismaService } from '../prisma/prisma.service.js';
 import { FailureLimiterRepository, type FailureWindow } from './failure-limiter.repository.js';
 
-/** Failures that look like guessing a secret; the others (revoked, expired, ...) come from a caller who proved it. */
-const GUESSING = new Set(['wrong_secret', 'unknown_client', 'malformed_auth', 'no_client_auth']);
+/**
+ * Failures that look like guessing a secret; the others (revoked, expired, ...) come from a caller who proved
+ * it. Requests whose credentials cannot even be read (no or malformed client authentication, control
+ * characters) are refused before any lookup and never reach the limiter: they test no secret.
+ */
+const GUESSING = new Set(['wrong_secret', 'unknown_client']);
 /** Reasons whose client_id names none of ours: counted against the IP only. */
-const NO_KNOWN_CLIENT = new Set(['unknown_client', 'malformed_auth', 'no_client_auth']);
+const NO_KNOWN_CLIENT = new Set(['unknown_client']);
 
 /**
  * Counts failed client authentications in PostgreSQL (fixed windows, shared by every instance) per
@@ -168,6 +172,9 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   /** One audit row per client or IP and window, with the counts by reason (and, for a client, by IP). */
   async summarise(): Promise<number> {
     await this.flush();
+    // Blocks are otherwise dropped only when the same bucket fails again: a guesser that moved on would stay.
+    const nowMs = this.clock.now().getTime();
+    for (const [bucket, until] of this.blocked) if (until <= nowMs) this.blocked.delete(bucket);
     const windows = await this.repo.claimClosedWindows(this.windowStart());
     if (!windows.length) return 0;
     const byIp = new Map<string, Record<string, number>>();

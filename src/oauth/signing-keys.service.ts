@@ -42,6 +42,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly verifySets = new Map<Environment, { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }>();
   /** jti -> when it was last found not revoked (monotonic ms); see isRevoked. */
   private readonly notRevoked = new Map<string, number>();
+  /** Bumped by every revocation here, so an answer read before it is not cached after it. */
+  private revocations = 0;
   private timer: NodeJS.Timeout | null = null;
   private withdrawalTimer: NodeJS.Timeout | null = null;
 
@@ -90,6 +92,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       return w;
     });
     this.forget(withdrawn.environment);
+    this.revocations++;
     this.notRevoked.clear();
     const next = await this.signer(withdrawn.environment);
     return { kid, environment: withdrawn.environment, signingKid: next.kid };
@@ -226,9 +229,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     const checked = this.notRevoked.get(jti);
     if (checked !== undefined && performance.now() - checked < REVOCATION_RECHECK_MS) return false;
     const startedAt = performance.now();
+    const generation = this.revocations;
     const revoked = await this.repo.isRevoked(jti, kid);
     if (revoked) this.notRevoked.delete(jti);
-    else {
+    else if (generation === this.revocations) {
       if (this.notRevoked.size >= 50_000) this.notRevoked.clear();
       this.notRevoked.set(jti, startedAt);
     }
@@ -236,8 +240,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   async revokeToken(data: { jti: string; environment: Environment; clientId: string; expiresAt: Date }): Promise<void> {
+    this.revocations++;
     this.notRevoked.delete(data.jti);
     await this.repo.revokeToken({ ...data, revokedAt: this.clock.now() });
+    this.revocations++;
     this.notRevoked.delete(data.jti);
   }
 }

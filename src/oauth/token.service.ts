@@ -217,7 +217,8 @@ export class TokenService {
     const key = kid ? await this.keys.verificationKey(environment, kid) : undefined;
     if (!key) return null;
     // A resource server introspects the same token on every call it receives: its signature is checked
-    // once per key (a withdrawn key is no longer returned above, so its tokens stop verifying at once).
+    // once per key object (a key withdrawn from the JWKS drops out of the verification set within its
+    // 60-second cache, long after its tokens expired).
     let claims = this.verified.get(token)?.key === key ? this.verified.get(token)!.claims : undefined;
     if (!claims) {
       const verified = verifyEs256Jwt(token, () => key);
