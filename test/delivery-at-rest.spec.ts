@@ -4,7 +4,7 @@ import { createServer, type Socket } from 'node:net';
 import { open } from '../src/common/crypto.js';
 import { systemContext } from '../src/common/request-context.js';
 import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from '../src/credentials/credentials.service.js';
-import { openSecret } from '../src/delivery/delivery.crypto.js';
+import { linkTokenHash, newLinkToken, openSecret, sealSecret } from '../src/delivery/delivery.crypto.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { API_ENV, basic, createPartner, form, FORM_HEADERS } from './credentials.helpers.js';
@@ -217,4 +217,56 @@ describe('a copy of the database plus the configuration, taken while a link emai
     const code = await drv.code(token, issued.mobile, '198.51.100.91');
     expect((await drv.reveal(token, code, '198.51.100.91')).statusCode).toBe(200);
   });
+
+  it('a resend arming while a reveal holds the delivery waits for it instead of deadlocking', async () => {
+    const issued = await issue();
+    await t.app.get(NotificationsService).drain();
+    const admin = await t.db.admin();
+    try {
+      // What the reveal holds once it consumed the delivery, and what its activation locks next.
+      await admin.query('BEGIN');
+      await admin.query('SELECT 1 FROM delivery WHERE id = $1 FOR UPDATE', [issued.deliveryId]);
+      const arming = t.app.get(DeliveryService).armLink(issued.deliveryId);
+      await waitForLockWait(admin);
+      await admin.query('SELECT 1 FROM credential WHERE id = $1 FOR UPDATE', [issued.credentialId]);
+      await admin.query('COMMIT');
+      expect(await arming).toEqual({ link: expect.stringContaining('/delivery#') });
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('a reveal racing a resend that replaced its link gets a 4xx, not a 500, and the delivery stays pending', async () => {
+    const issued = await issue();
+    await t.app.get(NotificationsService).drain();
+    const sent = linkTokenFrom(smtp.to(issued.email).find((m) => m.text.includes('/delivery#'))!.text);
+    const code = await drv.code(sent, issued.mobile, '198.51.100.95');
+    const admin = await t.db.admin();
+    try {
+      // A resend arms a new link while the reveal with the old one is between reading the delivery and consuming it.
+      const next = newLinkToken();
+      await admin.query('BEGIN');
+      await admin.query('UPDATE delivery SET token_hash = $2, secret_enc = $3 WHERE id = $1', [issued.deliveryId, linkTokenHash(t.config.secretHashKey, next), sealSecret(next, issued.deliveryId, 'another secret')]);
+      const revealing = drv.reveal(sent, code, '198.51.100.95');
+      await waitForLockWait(admin);
+      await admin.query('COMMIT');
+      const res = await revealing;
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'delivery/not_revealed' });
+    } finally {
+      await admin.end();
+    }
+    expect(await t.prisma.delivery.findUniqueOrThrow({ where: { id: issued.deliveryId } })).toMatchObject({ state: 'pending', secretEnc: expect.any(String) });
+  });
 });
+
+/** Until another session of this database waits for a row lock (the one `holder` holds). */
+async function waitForLockWait(holder: { query: (q: string) => Promise<{ rows: unknown[] }> }): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { rows } = await holder.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
+    if (rows.length) return;
+    if (Date.now() > deadline) throw new Error('no session started waiting for the lock');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

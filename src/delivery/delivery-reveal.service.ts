@@ -123,7 +123,7 @@ export class DeliveryRevealService {
         const left = LIMITS.wrongPerCode - (wrong?.codeWrong ?? LIMITS.wrongPerCode);
         return { error: new InvalidInputError('delivery/wrong_code', `That code is not correct. You can try ${left} more time${left === 1 ? '' : 's'} with this code.`, { attemptsLeft: left }) };
       }
-      const sealed = await this.repo.consume(tx, d.id, d.hotpCounter, now, ip);
+      const sealed = await this.repo.consume(tx, d.id, d.tokenHash ?? '', d.hotpCounter, now, ip);
       if (!sealed) {
         const current = await this.repo.findById(tx, d.id);
         return { error: (current && closedError(current, now)) || new ConflictError('delivery/not_revealed', 'The secret could not be retrieved. Reload the page and try again.') };

@@ -64,6 +64,12 @@ export class DeliveryRepository {
     return rows.length ? this.findById(tx, id) : null;
   }
 
+  /** Reads the delivery with its row locked: arming takes this lock before the subject's, in the reveal's order. */
+  async lockById(tx: Tx, id: string): Promise<DeliveryRow | null> {
+    await tx.$queryRaw`SELECT 1 FROM delivery WHERE id = ${id}::uuid FOR UPDATE`;
+    return this.findById(tx, id);
+  }
+
   async findById(tx: Tx | PrismaService, id: string): Promise<DeliveryRow | null> {
     return (await tx.delivery.findUnique({ where: { id } })) as unknown as DeliveryRow | null;
   }
@@ -127,14 +133,15 @@ export class DeliveryRepository {
 
   /**
    * The reveal: one statement marks the delivery revealed for the code's own counter, wipes the ciphertext
-   * and hands back the ciphertext it had. Of any number of concurrent callers exactly one gets a row.
+   * and hands back the ciphertext it had. Of any number of concurrent callers exactly one gets a row, and
+   * only while the link it came with is still the delivery's (a resend may have replaced it meanwhile).
    */
-  async consume(tx: Tx, id: string, counter: number, now: Date, ip: string): Promise<string | null> {
+  async consume(tx: Tx, id: string, tokenHash: string, counter: number, now: Date, ip: string): Promise<string | null> {
     const rows = await tx.$queryRaw<Array<{ secret_enc: string }>>`
       UPDATE delivery d
          SET state = 'revealed', revealed_at = ${now}, revealed_ip = ${ip}, secret_enc = NULL, code_expires_at = NULL
         FROM (SELECT id, secret_enc FROM delivery WHERE id = ${id}::uuid FOR UPDATE) old
-       WHERE d.id = old.id AND d.state = 'pending' AND d.expires_at > ${now} AND d.hotp_counter = ${counter}
+       WHERE d.id = old.id AND d.state = 'pending' AND d.expires_at > ${now} AND d.hotp_counter = ${counter} AND d.token_hash = ${tokenHash}
          AND d.code_expires_at > ${now} AND d.code_wrong < ${LIMITS.wrongPerCode} AND old.secret_enc IS NOT NULL
       RETURNING old.secret_enc`;
     return rows[0]?.secret_enc ?? null;
