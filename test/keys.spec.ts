@@ -9,6 +9,7 @@ import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { KeyRotationService } from '../src/keys/key-rotation.service.js';
 import { SEALED_COLUMNS } from '../src/keys/sealed-columns.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
+import { SigningKeysService } from '../src/oauth/signing-keys.service.js';
 import { basic, form, FORM_HEADERS, issueCredential } from './credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
@@ -301,3 +302,23 @@ describe('withdrawing a signing key', () => {
     expect(again.json().code).toBe('signing_key/not_found');
   });
 });
+
+describe('a withdrawn signing key on an instance whose clock lags', () => {
+  it('is neither used to sign nor published there', async () => {
+    const env = { MASTER_KEY: b64(randomBytes(32)), SECRET_HASH_KEY: b64(randomBytes(32)) };
+    const a = await instance(env);
+    const cred = await issueCredential(a);
+    const kid = kidOf((await tokenFor(a, cred.clientId, cred.secret)).json().access_token as string);
+    a.clock.advance(10 * 60_000);
+    await a.app.get(SigningKeysService).withdraw(systemContext(), kid, 'key material copied to a laptop');
+    // Five minutes behind the instance that withdrew it: the withdrawal's times still lie ahead here.
+    const b = await instance(env);
+    b.clock.set(new Date(a.clock.now().getTime() - 5 * 60_000));
+    const res = await tokenFor(b, cred.clientId, cred.secret);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(kidOf(res.json().access_token as string)).not.toBe(kid);
+    const jwks = (await b.inject({ method: 'GET', url: '/oauth/acceptance/jwks' })).json() as { keys: Array<{ kid: string }> };
+    expect(jwks.keys.map((k) => k.kid)).not.toContain(kid);
+  });
+});
+

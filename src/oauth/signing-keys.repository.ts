@@ -21,13 +21,14 @@ export class SigningKeysRepository {
     await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${'oauth_signing_key:' + environment}))::text`;
   }
 
+  /** A withdrawn key is left out by its mark, not only by the times the withdrawal set: another instance's clock may lag. */
   async currentSigner(db: Tx | PrismaService, environment: Environment, now: Date): Promise<SigningKeyRow | null> {
-    const row = await db.oauthSigningKey.findFirst({ where: { environment, signUntil: { gt: now }, createdAt: { lte: now } }, orderBy: { createdAt: 'desc' } });
+    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, signUntil: { gt: now }, createdAt: { lte: now } }, orderBy: { createdAt: 'desc' } });
     return row ? (row as unknown as SigningKeyRow) : null;
   }
 
   async successor(db: Tx | PrismaService, environment: Environment, from: Date): Promise<SigningKeyRow | null> {
-    const row = await db.oauthSigningKey.findFirst({ where: { environment, createdAt: { gte: from } }, orderBy: { createdAt: 'desc' } });
+    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, createdAt: { gte: from } }, orderBy: { createdAt: 'desc' } });
     return row ? (row as unknown as SigningKeyRow) : null;
   }
 
@@ -36,7 +37,7 @@ export class SigningKeysRepository {
   }
 
   async published(environment: Environment, now: Date): Promise<SigningKeyRow[]> {
-    const rows = await this.prisma.oauthSigningKey.findMany({ where: { environment, publishUntil: { gt: now } }, orderBy: { createdAt: 'desc' } });
+    const rows = await this.prisma.oauthSigningKey.findMany({ where: { environment, withdrawnAt: null, publishUntil: { gt: now } }, orderBy: { createdAt: 'desc' } });
     return rows as unknown as SigningKeyRow[];
   }
 
