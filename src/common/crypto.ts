@@ -39,7 +39,7 @@ export function seal(key: Buffer, plaintext: string | Buffer, aad = ''): string 
 export function open(key: Buffer, sealed: string, aad = ''): Buffer {
   const [v, nonce, ct, tag] = sealed.split('.');
   if (v !== 'v1' || !nonce || ct === undefined || !tag) throw new Error('sealed value has an unknown format');
-  const decipher = createDecipheriv('aes-256-gcm', key.subarray(0, 32), Buffer.from(nonce, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', key.subarray(0, 32), Buffer.from(nonce, 'base64url'), { authTagLength: 16 });
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { seal } from './crypto.js';
+import { open, seal } from './crypto.js';
 import { keyId, Keyring } from './keyring.js';
 
 describe('master keyring', () => {
@@ -31,6 +31,19 @@ describe('master keyring', () => {
     expect(new Keyring(randomBytes(32), [old]).open(legacy, 'signing:kid').toString()).toBe('legacy');
     expect(new Keyring(old).open(legacy, 'signing:kid').toString()).toBe('legacy');
     expect(() => new Keyring(randomBytes(32)).open(legacy, 'signing:kid')).toThrow(/none of the configured master keys/);
+  });
+
+  it('refuses a sealed value whose authentication tag was cut short', () => {
+    const key = randomBytes(32);
+    const ring = new Keyring(key);
+    const cut = (sealed: string) => {
+      const parts = sealed.split('.');
+      parts[parts.length - 1] = Buffer.from(parts[parts.length - 1], 'base64url').subarray(0, 4).toString('base64url');
+      return parts.join('.');
+    };
+    expect(() => ring.open(cut(ring.seal('seed', 'a:1')), 'a:1')).toThrow();
+    expect(() => ring.open(cut(seal(key, 'seed', 'a:1')), 'a:1')).toThrow();
+    expect(() => open(key, cut(seal(key, 'seed', 'a:1')), 'a:1')).toThrow();
   });
 
   it('refuses a key that is not exactly 32 bytes instead of cutting it', () => {

@@ -65,7 +65,8 @@ export class Keyring {
 }
 
 function decrypt(key: Buffer, nonce: string, ct: string, tag: string, aad: string): Buffer {
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+  // A full 16-byte tag only: GCM would otherwise accept a truncated one, which is far easier to forge.
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), { authTagLength: 16 });
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
