@@ -236,6 +236,28 @@ describe('a copy of the database plus the configuration, taken while a link emai
     }
   });
 
+  it('a resend arming while staff re-deliver (owner locked, then the delivery) gives way instead of deadlocking', async () => {
+    const issued = await issue();
+    await t.app.get(NotificationsService).drain();
+    const admin = await t.db.admin();
+    try {
+      await admin.query('BEGIN');
+      await admin.query('SELECT 1 FROM credential WHERE id = $1 FOR UPDATE', [issued.credentialId]);
+      const arming = t.app.get(DeliveryService).armLink(issued.deliveryId).then(
+        () => 'armed',
+        (err: unknown) => String((err as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } }).meta?.driverAdapterError?.cause?.originalCode ?? err),
+      );
+      await waitForLockWait(admin);
+      await admin.query('SELECT 1 FROM delivery WHERE id = $1 FOR UPDATE', [issued.deliveryId]);
+      await admin.query('COMMIT');
+      // Lock timeout, not deadlock: arming gave way by itself; its send is retried.
+      expect(await arming).toBe('55P03');
+    } finally {
+      await admin.end();
+    }
+    expect(await t.app.get(DeliveryService).armLink(issued.deliveryId)).toEqual({ link: expect.stringContaining('/delivery#') });
+  });
+
   it('a reveal racing a resend that replaced its link gets a 4xx, not a 500, and the delivery stays pending', async () => {
     const issued = await issue();
     await t.app.get(NotificationsService).drain();

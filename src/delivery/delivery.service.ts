@@ -129,7 +129,7 @@ export class DeliveryService implements OnModuleInit {
   async armLink(deliveryId: string): Promise<{ link: string } | null> {
     const token = newLinkToken();
     const armed = await this.prisma.transaction(async (tx) => {
-      const d = await this.repo.lockById(tx, deliveryId);
+      const d = await this.repo.lockForArming(tx, deliveryId);
       if (!d || effectiveState(d, this.clock.now()) !== 'pending') return null;
       const issuer = this.issuers.get(d.subjectType);
       if (!issuer) throw new UnavailableError('delivery/no_issuer', 'This secret cannot be sent right now. Try again later.');
