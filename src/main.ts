@@ -60,8 +60,10 @@ async function bootstrap(): Promise<void> {
       process.exit(0);
     }
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: under `npm start` a terminal's Ctrl-C reaches this process twice (the group's SIGINT and
+  // the one npm forwards), and a second signal must not cut the shutdown short and orphan the database.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   let db;
   try {
     db = await starting;

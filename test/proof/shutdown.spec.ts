@@ -80,13 +80,17 @@ describe('stopping the service', () => {
     const inst = await startInstance('shutdown-embedded', { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await sparePort()), ...sharedKeys() }, {});
     try {
       await new Promise((r) => setTimeout(r, 1500));
-      // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group at once.
+      // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group at once; under
+      // `npm start`, npm forwards it to the service a second time.
       process.kill(-inst.proc.pid!, 'SIGINT');
+      await waitForLog(inst, /shutting down/);
+      process.kill(inst.proc.pid!, 'SIGINT');
       const code = await inst.exited;
       const errors = jsonLogs(inst).filter((l) => l.level === 'error' || l.level === 'fatal');
       process.stdout.write(`[proof] shutdown with the embedded database on Ctrl-C: exit code ${code}, ${errors.length} error lines\n`);
       expect(errors.map((e) => `${String(e.msg)} ${JSON.stringify(e.err ?? '')}`)).toEqual([]);
       expect(code).toBe(0);
+      expect(existsSync(join(dataDir, 'postmaster.pid')), 'the embedded database was left running').toBe(false);
     } finally {
       await inst.kill();
       rmSync(dataDir, { recursive: true, force: true });
