@@ -17,7 +17,8 @@ import type { IssuableApproval } from '../onboarding/onboarding.types.js';
 import { StartupHints } from '../common/startup-hints.js';
 import { ClientRegistry } from './client-registry.js';
 import { newClientId, newClientSecret, secretHint } from './credential-format.js';
-import { CredentialsRepository, RotationsRepository } from './credentials.repository.js';
+import { CredentialsRepository } from './credentials.repository.js';
+import { RotationsRepository } from './rotations.repository.js';
 import type { CatalogueEntry, CredentialDetail, CredentialFilter, CredentialListItem } from './credentials.types.js';
 
 export const DAY_MS = 86_400_000;

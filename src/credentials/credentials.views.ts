@@ -3,7 +3,7 @@ import { DeliveryStatusView, toDeliveryStatusView } from '../delivery/delivery.d
 import type { DeliveryStatus } from '../delivery/delivery.types.js';
 import type { CredentialState, Environment, SecretState } from '../generated/prisma/enums.js';
 import type { IssuedCredentialView as IssuedCredential } from './credentials.service.js';
-import type { RotationRow } from './credentials.repository.js';
+import type { RotationRow } from './rotations.repository.js';
 import type { CatalogueEntry, CredentialDetail, CredentialListItem } from './credentials.types.js';
 import type { OverlapView } from './rotation.service.js';
 import { RotationView } from './rotation.views.js';

@@ -12,7 +12,8 @@ import { hmacSha256Hex, randomToken } from '../common/crypto.js';
 import { CLIENT_ID_PATTERN, environmentLabel } from './credential-format.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { ClientRegistry } from './client-registry.js';
-import { CredentialsRepository, RotationsRepository, type RotationRow } from './credentials.repository.js';
+import { CredentialsRepository } from './credentials.repository.js';
+import { RotationsRepository, type RotationRow } from './rotations.repository.js';
 import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from './credentials.service.js';
 import type { CredentialDetail } from './credentials.types.js';
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { RotationRow } from './credentials.repository.js';
+import type { RotationRow } from './rotations.repository.js';
 
 const ROTATION_STATES = ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap', 'completed', 'cancelled'] as const;
 const NULLABLE_ID = { type: String, format: 'uuid', nullable: true } as const;
