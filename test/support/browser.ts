@@ -58,3 +58,39 @@ export function watchPage(page: Page): string[] {
   page.on('pageerror', (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
   return problems;
 }
+
+const AXE_SOURCE_PATH = resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
+
+export interface PageCheck {
+  /** axe-core violations of impact serious or critical, as "rule-id: help (n nodes)". */
+  violations: string[];
+  /** Document width in CSS pixels at a 375 px wide viewport; reflow holds when it is <= 375. */
+  widthAt375: number;
+}
+
+/**
+ * The accessibility bar every page state must meet: 0 serious or critical axe-core violations, and no horizontal
+ * scroll at a 375 px viewport (WCAG 1.4.10 reflow). Takes a full-page screenshot of the state under
+ * screenshots/pages/<name>.png (desktop) and <name>-375.png (phone) for a person to look at.
+ * The page's context must be created with `bypassCSP: true`: the site's CSP blocks injected scripts, as it should.
+ */
+export async function checkPage(page: Page, name: string): Promise<PageCheck> {
+  const dir = join(SCREENSHOTS, 'pages');
+  mkdirSync(dir, { recursive: true });
+  const file = name.replace(/[^a-z0-9-]+/gi, '-');
+  const original = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.screenshot({ path: join(dir, `${file}.png`), fullPage: true });
+  await page.addScriptTag({ path: AXE_SOURCE_PATH });
+  // Evaluated as a string: the test program is compiled without the DOM library.
+  const violations = (await page.evaluate(`(async () => {
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id + ': ' + v.help + ' (' + v.nodes.length + ' nodes: ' + v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(', ') + ')');
+  })()`)) as string[];
+  await page.setViewportSize({ width: 375, height: 740 });
+  const widthAt375 = (await page.evaluate('Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)')) as number;
+  await page.screenshot({ path: join(dir, `${file}-375.png`), fullPage: true });
+  await page.setViewportSize(original);
+  return { violations, widthAt375 };
+}
