@@ -39,6 +39,8 @@ const EXPECTED: Record<string, string> = {
   oauth_signing_key: SIU,
   oauth_revoked_token: SIUD,
   oauth_failure_counter: SIUD,
+  oauth_token_failure: 'SELECT, INSERT, DELETE',
+  token_explain_rate_limit: SIUD,
   notification: SIU,
   delivery: SIU,
   delivery_ip_limit: SIU,

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
+import { tokenExplainConfig, type TokenExplainConfig } from './token-explain.config.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
+import { wholeNumber } from './whole-number.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -35,6 +37,7 @@ export interface AppConfig {
   trustProxy: TrustProxy;
   // ---- credentials and the OAuth token service (owner: credentials)
   credentials: CredentialsConfig;
+  tokenExplain: TokenExplainConfig;
   // ---- onboarding requests and the public intake page (owner: onboarding)
   onboarding: OnboardingConfig;
   // ---- notifications and delivery (owner: delivery)
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
     trustProxy,
     credentials,
+    tokenExplain: tokenExplainConfig(env, problems),
     onboarding,
     smtpUrl,
     mailFrom: env.MAIL_FROM ?? 'API credentials <no-reply@localhost>',
@@ -259,18 +263,6 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
     clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),
   };
-}
-
-/** A whole-number setting within bounds; a bad value is reported as a problem and the default used. */
-function wholeNumber(env: NodeJS.ProcessEnv, problems: string[], name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-    return fallback;
-  }
-  return n;
 }
 
 function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {
