@@ -183,8 +183,9 @@ function parseJson(segment: string): Record<string, unknown> | null {
  * rotation's overlap), the moment the last of them stopped working; otherwise null.
  */
 function replacedSince(client: ClientRecord, issuedAt: Date, now: Date): Date | null {
-  const t = issuedAt.getTime();
-  const candidates = client.secrets.filter((s) => s.activatedAt && s.activatedAt.getTime() <= t && (!s.endedAt || s.endedAt.getTime() > t) && s.state !== 'pending_delivery');
+  // iat is in whole seconds: a secret activated within the second before the next one may have fetched it.
+  const t = issuedAt.getTime() + 999;
+  const candidates = client.secrets.filter((s) => s.activatedAt && s.activatedAt.getTime() <= t && (!s.endedAt || s.endedAt.getTime() > issuedAt.getTime()) && s.state !== 'pending_delivery');
   if (!candidates.length) return null;
   let last = 0;
   for (const s of candidates) {

@@ -143,6 +143,11 @@ const POLICY: Record<string, Policy> = {
   'POST /rotate/confirm': 'public',
   'POST /api/rotation-requests': 'public',
   'POST /api/rotation-requests/confirm': 'public',
+  // "Why was my token refused?": public, rate-limited per IP, tokens only; failed token requests for staff
+  'GET /token-explain': 'public',
+  'POST /token-explain': 'public',
+  'POST /api/token-explain': 'public',
+  'GET /console/token-failures': 'viewer',
   // OAuth token service and metadata (client authentication, never a staff session)
   'POST /oauth/:env/token': 'public',
   'POST /oauth/:env/introspect': 'public',
