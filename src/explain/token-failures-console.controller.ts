@@ -28,9 +28,8 @@ export class TokenFailuresConsoleController {
     }
     return renderPage(req, reply, 'explain/failures.eta', {
       title: 'Failed token requests',
-      nav: consoleNav(req, '/console/token-failures'),
-      correlationId,
-      clientId,
+      nav: consoleNav(req, '/console/credentials'),
+      query: { correlationId, clientId },
       errors,
       rows,
     }, Object.keys(errors).length ? 400 : 200);

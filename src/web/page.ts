@@ -9,7 +9,6 @@ export function consoleNav(req: FastifyRequest, current: string): NonNullable<Pa
     { href: '/console/requests', label: 'Requests' },
     { href: '/console/credentials', label: 'Credentials' },
     { href: '/console/audit', label: 'Audit trail' },
-    { href: '/console/token-failures', label: 'Token failures' },
     ...(role === 'admin' ? [{ href: '/console/staff', label: 'Staff' }, { href: '/console/catalogue', label: 'API catalogue' }] : []),
     { href: '/console/account', label: req.staff!.name },
   ];
