@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { generateKeyPairSync } from 'node:crypto';
 import { AuditService } from '../src/audit/audit.service.js';
-import { CheckpointSchedule } from '../src/audit/checkpoint.schedule.js';
+import { CheckpointSchedule } from '../src/notifications/audit-checkpoint.schedule.js';
 import { CLI_COMMANDS, type CliIo } from '../src/cli.commands.js';
 import { systemContext } from '../src/common/request-context.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';

@@ -5,7 +5,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, InvalidInputError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { CredentialState, Environment } from '../generated/prisma/enums.js';
-import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
+import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';

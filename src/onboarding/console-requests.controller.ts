@@ -5,7 +5,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { Environment, OnboardingState } from '../generated/prisma/enums.js';
-import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
+import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake } from './intake-form.js';
 import { ONBOARDING_STATES, canTransition } from './onboarding-request.state.js';

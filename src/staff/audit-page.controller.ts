@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditQueryDto } from '../audit/audit.dto.js';
 import { AuditService } from '../audit/audit.service.js';
 import { consoleNav, renderPage } from '../web/page.js';
-import { Roles } from './auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
 
 const PAGE = 50;

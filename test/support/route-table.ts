@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRequire } from 'node:module';
-import { PUBLIC_ROUTE, REQUIRED_ROLE, SKIP_CSRF } from '../../src/staff/auth.decorators.js';
+import { PUBLIC_ROUTE, REQUIRED_ROLE, SKIP_CSRF } from '../../src/common/auth.decorators.js';
 import type { StaffRole } from '../../src/generated/prisma/enums.js';
 
 export interface RouteEntry {
