@@ -35,7 +35,7 @@ function cli(name: string, args: Record<string, unknown> = {}): Promise<{ code: 
       cb();
     },
   });
-  const io: CliIo = { stdout, stdin: Readable.from([]) as unknown as CliIo['stdin'] };
+  const io: CliIo = { stdout, stdin: Readable.from([]) };
   return CLI_COMMANDS.find((c) => c.name === name)!.run(t.app, args as Record<string, string>, io).then((code) => ({ code, out }));
 }
 

@@ -71,7 +71,7 @@ export class CredentialsConsoleController {
   @Get('credentials')
   @Roles('viewer')
   async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? (query[k] as string).trim().slice(0, max) : '');
+    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? (query[k]).trim().slice(0, max) : '');
     const catalogue = await this.credentials.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {

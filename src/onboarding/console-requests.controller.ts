@@ -29,7 +29,7 @@ export class ConsoleRequestsController {
   @Get()
   @Roles('viewer')
   async queue(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 200) => (typeof query[k] === 'string' ? (query[k] as string).trim().slice(0, max) : '');
+    const str = (k: string, max = 200) => (typeof query[k] === 'string' ? (query[k]).trim().slice(0, max) : '');
     const catalogue = await this.onboarding.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {

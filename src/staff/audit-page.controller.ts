@@ -22,7 +22,7 @@ export class AuditPageController {
     // An empty form field means "no filter", not "match the empty string".
     const raw = Object.fromEntries(Object.entries(query ?? {}).filter(([k, v]) => (FILTERS as readonly string[]).concat('before').includes(k) && typeof v === 'string' && v.trim() !== ''));
     const { value, errors } = await validateForm(AuditQueryDto, raw);
-    const form = Object.fromEntries(FILTERS.map((k) => [k, typeof raw[k] === 'string' ? (raw[k] as string) : '']));
+    const form = Object.fromEntries(FILTERS.map((k) => [k, typeof raw[k] === 'string' ? (raw[k]) : '']));
     let events: Awaited<ReturnType<AuditService['search']>>['events'] = [];
     let older: string | null = null;
     if (!Object.keys(errors).length) {
