@@ -34,7 +34,12 @@ async function accessible(page: Page, name: string): Promise<void> {
 describe.skipIf(skip)('token explainer and failure lookup in a real browser', { timeout: 120_000 }, () => {
   it('every page state is accessible and reflows at 375 px', async () => {
     const c = await issueCredential(t);
-    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ grant_type: 'client_credentials' }) });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
     const token = res.json().access_token as string;
 
     const context = await browser.newContext({ baseURL: base, bypassCSP: true });
@@ -63,7 +68,12 @@ describe.skipIf(skip)('token explainer and failure lookup in a real browser', { 
     await accessible(page, 'token-explain-other-environment');
 
     const correlationId = `browser-failure-${Date.now()}`;
-    await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, 'wrong'), 'x-correlation-id': correlationId }, payload: form({ grant_type: 'client_credentials' }) });
+    await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(c.clientId, 'wrong'), 'x-correlation-id': correlationId },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
     await t.app.get(TokenFailureLog).flush();
     const staff = await createStaffWithSession(t, { role: 'viewer' });
     const [name, value] = staff.headers.cookie.split('=');

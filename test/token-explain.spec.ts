@@ -30,18 +30,35 @@ const explain = (payload: Record<string, unknown>, remoteAddress = `203.0.113.${
   t.inject({ method: 'POST', url: '/api/token-explain', payload, remoteAddress });
 
 async function tokenFor(c: { clientId: string; secret: string }, env = 'acceptance'): Promise<string> {
-  const res = await t.inject({ method: 'POST', url: `/oauth/${env}/token`, headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ grant_type: 'client_credentials' }) });
+  const res = await t.inject({
+    method: 'POST',
+    url: `/oauth/${env}/token`,
+    headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+    payload: form({ grant_type: 'client_credentials' }),
+  });
   expect(res.statusCode, res.body).toBe(200);
   const token = res.json().access_token as string;
   handled.push(token);
   return token;
 }
 
-async function reasonOf(payload: Record<string, unknown>): Promise<{ reason: string; body: Record<string, any> }> {
+interface Explained {
+  reason: string;
+  valid: boolean;
+  summary: string;
+  findings: Array<{ code: string; message: string }>;
+  nextSteps: string[];
+  token: Record<string, unknown> | null;
+  urls: Record<string, unknown> | null;
+  tokenLifetimeSeconds: number;
+}
+
+async function reasonOf(payload: Record<string, unknown>): Promise<{ reason: string; body: Explained }> {
   const res = await explain(payload);
   expect(res.statusCode, res.body).toBe(200);
   expect(res.headers['cache-control']).toBe('no-store');
-  return { reason: res.json().reason, body: res.json() };
+  const body = res.json<Explained>();
+  return { reason: body.reason, body };
 }
 
 describe('POST /api/token-explain: one answer per reason', () => {
@@ -51,8 +68,18 @@ describe('POST /api/token-explain: one answer per reason', () => {
     expect(reason).toBe('valid');
     expect(body.valid).toBe(true);
     expect(body.summary).toMatch(/fine for Business API in Acceptance until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
-    expect(body.token).toMatchObject({ clientId: acc.clientId, apiKey: 'business', environment: 'acceptance', audience: 'https://business-api.acceptance.example.com' });
-    expect(body.urls).toMatchObject({ environment: 'acceptance', issuer: 'http://localhost:3000/oauth/acceptance', tokenEndpoint: 'http://localhost:3000/oauth/acceptance/token', apiBaseUrl: expect.stringContaining('business-api') });
+    expect(body.token).toMatchObject({
+      clientId: acc.clientId,
+      apiKey: 'business',
+      environment: 'acceptance',
+      audience: 'https://business-api.acceptance.example.com',
+    });
+    expect(body.urls).toMatchObject({
+      environment: 'acceptance',
+      issuer: 'http://localhost:3000/oauth/acceptance',
+      tokenEndpoint: 'http://localhost:3000/oauth/acceptance/token',
+      apiBaseUrl: expect.stringContaining('business-api'),
+    });
     expect(body.tokenLifetimeSeconds).toBe(900);
     expect(JSON.stringify(body)).not.toContain(token);
   });
@@ -144,7 +171,12 @@ describe('POST /api/token-explain: one answer per reason', () => {
 
   it('token_revoked: revoked through the revocation endpoint', async () => {
     const token = await tokenFor(acc);
-    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) }, payload: form({ token }) });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/revoke',
+      headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) },
+      payload: form({ token }),
+    });
     expect(res.statusCode).toBe(200);
     expect((await reasonOf({ token })).reason).toBe('token_revoked');
   });
@@ -164,7 +196,7 @@ describe('POST /api/token-explain: one answer per reason', () => {
     t.clock.advance(1000);
     const { reason, body } = await reasonOf({ token });
     expect(reason).toBe('valid');
-    expect(body.findings.map((f: { code: string }) => f.code)).toEqual(['valid', 'secret_replaced']);
+    expect(body.findings.map((f) => f.code)).toEqual(['valid', 'secret_replaced']);
     expect(body.findings[1].message).toMatch(/has since been replaced; the rotation completed on .* A token does not record which secret fetched it/);
   });
 
@@ -218,7 +250,13 @@ describe('the page', () => {
     const form1 = await t.inject({ method: 'GET', url: '/token-explain' });
     expect(form1.statusCode).toBe(200);
     expect(form1.body).toContain('Why was my token refused?');
-    const res = await t.inject({ method: 'POST', url: '/token-explain', headers: FORM_HEADERS, payload: form({ token, environment: 'production', api: '' }), remoteAddress: '203.0.113.250' });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/token-explain',
+      headers: FORM_HEADERS,
+      payload: form({ token, environment: 'production', api: '' }),
+      remoteAddress: '203.0.113.250',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toContain('data-reason="other_environment"');
@@ -234,21 +272,44 @@ describe('failed token requests, recorded one by one for staff', () => {
     const correlationId = `partner-quoted-${Date.now()}`;
     const wrong = 'cbsk_acc_' + 'W'.repeat(43);
     handled.push(wrong);
-    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, wrong), 'x-correlation-id': correlationId }, payload: form({ grant_type: 'client_credentials' }), remoteAddress: '192.0.2.10' });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, wrong), 'x-correlation-id': correlationId },
+      payload: form({ grant_type: 'client_credentials' }),
+      remoteAddress: '192.0.2.10',
+    });
     expect(res.statusCode).toBe(401);
     expect(res.headers['x-correlation-id']).toBe(correlationId);
     await t.app.get(TokenFailureLog).flush();
 
     const row = await t.prisma.oauthTokenFailure.findFirstOrThrow({ where: { correlationId } });
-    expect(row).toMatchObject({ reason: 'wrong_secret', status: 401, error: 'invalid_client', clientId: acc.clientId, environment: 'acceptance', ip: '192.0.2.10', apiKey: 'business', credentialId: acc.credentialId });
+    expect(row).toMatchObject({
+      reason: 'wrong_secret',
+      status: 401,
+      error: 'invalid_client',
+      clientId: acc.clientId,
+      environment: 'acceptance',
+      ip: '192.0.2.10',
+      apiKey: 'business',
+      credentialId: acc.credentialId,
+    });
 
     const viewer = await createStaffWithSession(t, { role: 'viewer' });
-    const page = await t.inject({ method: 'GET', url: `/console/token-failures?correlationId=${correlationId}`, headers: { cookie: viewer.headers.cookie, accept: 'text/html' } });
+    const page = await t.inject({
+      method: 'GET',
+      url: `/console/token-failures?correlationId=${correlationId}`,
+      headers: { cookie: viewer.headers.cookie, accept: 'text/html' },
+    });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<code>wrong_secret</code>');
     expect(page.body).toContain(acc.clientId);
     expect(page.body).not.toContain(wrong);
-    const byClient = await t.inject({ method: 'GET', url: `/console/token-failures?clientId=${acc.clientId}`, headers: { cookie: viewer.headers.cookie, accept: 'text/html' } });
+    const byClient = await t.inject({
+      method: 'GET',
+      url: `/console/token-failures?clientId=${acc.clientId}`,
+      headers: { cookie: viewer.headers.cookie, accept: 'text/html' },
+    });
     expect(byClient.body).toContain(correlationId);
     const anonymous = await t.inject({ method: 'GET', url: `/console/token-failures?correlationId=${correlationId}` });
     expect(anonymous.statusCode).toBe(401);
@@ -256,7 +317,12 @@ describe('failed token requests, recorded one by one for staff', () => {
 
   it('a client_id that is a pasted secret is recorded as such, not as the secret', async () => {
     const correlationId = `swapped-fields-${Date.now()}`;
-    await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, 'x-correlation-id': correlationId }, payload: form({ grant_type: 'client_credentials', client_id: acc.secret, client_secret: acc.clientId }) });
+    await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, 'x-correlation-id': correlationId },
+      payload: form({ grant_type: 'client_credentials', client_id: acc.secret, client_secret: acc.clientId }),
+    });
     await t.app.get(TokenFailureLog).flush();
     const row = await t.prisma.oauthTokenFailure.findFirstOrThrow({ where: { correlationId } });
     expect(row.clientId).toBe('[a client secret]');
@@ -269,7 +335,13 @@ describe('failed token requests, recorded one by one for staff', () => {
     try {
       const before = await t.prisma.oauthTokenFailure.count();
       for (let i = 0; i < 8; i++) {
-        await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic('acc_unknownunknownunknow', 'nope') }, payload: form({ grant_type: 'client_credentials' }), remoteAddress: `192.0.2.${100 + i}` });
+        await t.inject({
+          method: 'POST',
+          url: '/oauth/acceptance/token',
+          headers: { ...FORM_HEADERS, authorization: basic('acc_unknownunknownunknow', 'nope') },
+          payload: form({ grant_type: 'client_credentials' }),
+          remoteAddress: `192.0.2.${100 + i}`,
+        });
       }
       await t.app.get(TokenFailureLog).flush();
       expect((await t.prisma.oauthTokenFailure.count()) - before).toBe(3);
@@ -281,7 +353,16 @@ describe('failed token requests, recorded one by one for staff', () => {
 
   it('records older than the retention period are purged by the failure housekeeping', async () => {
     const log = t.app.get(TokenFailureLog);
-    await t.prisma.oauthTokenFailure.create({ data: { id: crypto.randomUUID(), correlationId: 'old-one-123', occurredAt: new Date(t.clock.now().getTime() - 8 * 86_400_000), status: 401, error: 'invalid_client', reason: 'wrong_secret' } });
+    await t.prisma.oauthTokenFailure.create({
+      data: {
+        id: crypto.randomUUID(),
+        correlationId: 'old-one-123',
+        occurredAt: new Date(t.clock.now().getTime() - 8 * 86_400_000),
+        status: 401,
+        error: 'invalid_client',
+        reason: 'wrong_secret',
+      },
+    });
     await log.purge();
     expect(await t.prisma.oauthTokenFailure.count({ where: { correlationId: 'old-one-123' } })).toBe(0);
   });

@@ -41,7 +41,11 @@ export class ExplainRateLimit {
     const windowStart = new Date(Math.floor(now / HOUR_MS) * HOUR_MS);
     const count = await this.repo.hit(hmacSha256Hex(this.config.secretHashKey, `token-explain-ip:${clientIp ?? 'unknown'}`), windowStart);
     if (count > this.config.tokenExplain.perIpPerHour) {
-      throw new RateLimitedError('token_explain/rate_limited', 'Too many token explanations from your network in this hour. Please try again later.', (windowStart.getTime() + HOUR_MS - now) / 1000);
+      throw new RateLimitedError(
+        'token_explain/rate_limited',
+        'Too many token explanations from your network in this hour. Please try again later.',
+        (windowStart.getTime() + HOUR_MS - now) / 1000,
+      );
     }
   }
 }

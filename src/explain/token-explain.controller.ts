@@ -6,7 +6,7 @@ import { RateLimitedError, STATUS_BY_KIND } from '../common/domain-error.js';
 import { clientIpOf } from '../common/http-context.js';
 import { ENVIRONMENTS } from '../credentials/credential-format.js';
 import type { Environment } from '../generated/prisma/enums.js';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { renderPage } from '../web/page.js';
 import { ExplainRateLimit } from './explain-rate-limit.js';
 import { ExplainTokenDto, toTokenExplanationView, TokenExplanationView } from './token-explain.dto.js';
@@ -35,7 +35,9 @@ export class TokenExplainController {
 
   @Post('api/token-explain')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Why an access token is refused (or that it is fine), with a reason code and what to do next. Tokens only: never send a client secret.' })
+  @ApiOperation({
+    summary: 'Why an access token is refused (or that it is fine), with a reason code and what to do next. Tokens only: never send a client secret.',
+  })
   @ApiOkResponse({ type: TokenExplanationView })
   @ApiErrors({ 400: INVALID, 429: 'token_explain/rate_limited (per client IP and hour; Retry-After)' })
   async explainJson(@Body() dto: ExplainTokenDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenExplanationView> {
@@ -73,8 +75,24 @@ export class TokenExplainController {
     return this.render(req, reply, { values, result, choices });
   }
 
-  private async render(req: FastifyRequest, reply: FastifyReply, data: { values?: Record<string, string>; errors?: Record<string, string>; result?: TokenExplanationView; choices?: Array<{ apiKey: string; apiName: string }> }, status = 200) {
+  private async render(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    data: {
+      values?: Record<string, string>;
+      errors?: Record<string, string>;
+      result?: TokenExplanationView;
+      choices?: Array<{ apiKey: string; apiName: string }>;
+    },
+    status = 200,
+  ) {
     const choices = data.choices ?? (await this.explainer.choices());
-    return renderPage(req, reply, 'explain/token.eta', { title: TITLE, errors: data.errors ?? {}, values: data.values ?? { api: '', environment: '' }, result: data.result ?? null, choices }, status);
+    return renderPage(
+      req,
+      reply,
+      'explain/token.eta',
+      { title: TITLE, errors: data.errors ?? {}, values: data.values ?? { api: '', environment: '' }, result: data.result ?? null, choices },
+      status,
+    );
   }
 }

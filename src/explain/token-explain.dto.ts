@@ -5,7 +5,10 @@ import type { Environment } from '../generated/prisma/enums.js';
 import { EXPLAIN_REASONS, type TokenExplanation } from './token-explain.types.js';
 
 export class ExplainTokenDto {
-  @ApiProperty({ description: 'The access token as sent in `Authorization: Bearer …` (the `Bearer ` prefix may be included). Never stored or logged. Never paste a client secret.' })
+  @ApiProperty({
+    description:
+      'The access token as sent in `Authorization: Bearer …` (the `Bearer ` prefix may be included). Never stored or logged. Never paste a client secret.',
+  })
   @IsString({ message: 'Paste the access token' })
   @MinLength(1, { message: 'Paste the access token' })
   @MaxLength(10000, { message: 'An access token from us is well under 10,000 characters' })
@@ -55,10 +58,13 @@ export class TokenExplanationView {
   @ApiProperty({ enum: EXPLAIN_REASONS, description: 'The first reason that applies, in the order of the enum' }) reason!: string;
   @ApiProperty() valid!: boolean;
   @ApiProperty({ description: 'The answer in plain language' }) summary!: string;
-  @ApiProperty({ type: [ExplainFindingView], description: 'Every reason that applies, the deciding one first; `secret_replaced` is advice only' }) findings!: ExplainFindingView[];
+  @ApiProperty({ type: [ExplainFindingView], description: 'Every reason that applies, the deciding one first; `secret_replaced` is advice only' })
+  findings!: ExplainFindingView[];
   @ApiProperty({ type: [String] }) nextSteps!: string[];
-  @ApiProperty({ type: ExplainedTokenView, nullable: true, description: 'What the token says, once its signature is known to be ours' }) token!: ExplainedTokenView | null;
-  @ApiProperty({ type: ExplainUrlsView, nullable: true, description: 'Issuer and token endpoint of the environment called (or the token\'s own)' }) urls!: ExplainUrlsView | null;
+  @ApiProperty({ type: ExplainedTokenView, nullable: true, description: 'What the token says, once its signature is known to be ours' })
+  token!: ExplainedTokenView | null;
+  @ApiProperty({ type: ExplainUrlsView, nullable: true, description: "Issuer and token endpoint of the environment called (or the token's own)" })
+  urls!: ExplainUrlsView | null;
   @ApiProperty({ description: 'How long our access tokens live' }) tokenLifetimeSeconds!: number;
 }
 
@@ -74,9 +80,22 @@ export function toTokenExplanationView(e: TokenExplanation): TokenExplanationVie
     findings: e.findings.map((f) => ({ code: f.code, message: f.message })),
     nextSteps: [...e.nextSteps],
     token: t
-      ? { clientId: t.clientId, apiKey: t.apiKey, apiName: t.apiName, environment: t.environment, audience: t.audience, issuer: t.issuer, kid: t.kid, issuedAt: iso(t.issuedAt), notBefore: iso(t.notBefore), expiresAt: iso(t.expiresAt) }
+      ? {
+          clientId: t.clientId,
+          apiKey: t.apiKey,
+          apiName: t.apiName,
+          environment: t.environment,
+          audience: t.audience,
+          issuer: t.issuer,
+          kid: t.kid,
+          issuedAt: iso(t.issuedAt),
+          notBefore: iso(t.notBefore),
+          expiresAt: iso(t.expiresAt),
+        }
       : null,
-    urls: u ? { environment: u.environment, issuer: u.issuer, tokenEndpoint: u.tokenEndpoint, jwksUri: u.jwksUri, apiName: u.apiName, apiBaseUrl: u.apiBaseUrl } : null,
+    urls: u
+      ? { environment: u.environment, issuer: u.issuer, tokenEndpoint: u.tokenEndpoint, jwksUri: u.jwksUri, apiName: u.apiName, apiBaseUrl: u.apiBaseUrl }
+      : null,
     tokenLifetimeSeconds: e.tokenLifetimeSeconds,
   };
 }

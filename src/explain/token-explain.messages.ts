@@ -36,7 +36,7 @@ export function nextSteps(reason: ExplainReason, c: StepContext): string[] {
       ];
     case 'malformed':
       return [
-        'Paste only the access_token value from the token endpoint\'s JSON response: three base64url parts separated by dots, starting with eyJ.',
+        "Paste only the access_token value from the token endpoint's JSON response: three base64url parts separated by dots, starting with eyJ.",
         'Send it as the header Authorization: Bearer <access_token>, with exactly one space after Bearer and nothing else around it.',
         fetchNew,
       ];
@@ -45,10 +45,16 @@ export function nextSteps(reason: ExplainReason, c: StepContext): string[] {
     case 'signature_invalid':
       return ['The token was changed after we issued it, or only part of it was copied. Never edit a token; copy it whole.', fetchNew];
     case 'key_withdrawn':
-      return ['Tokens signed with a withdrawn key are refused everywhere, even before they expire.', fetchNew, 'If your API client caches our JWKS, let it reload the key set.'];
+      return [
+        'Tokens signed with a withdrawn key are refused everywhere, even before they expire.',
+        fetchNew,
+        'If your API client caches our JWKS, let it reload the key set.',
+      ];
     case 'other_environment':
       return [
-        c.urls ? `Use a ${c.urls.label} token: get it from ${c.urls.tokenEndpoint} (issuer ${c.urls.issuer}) with your ${c.urls.label} client_id (it starts with ${c.urls.environment === 'production' ? 'prd_' : 'acc_'}).` : fetchNew,
+        c.urls
+          ? `Use a ${c.urls.label} token: get it from ${c.urls.tokenEndpoint} (issuer ${c.urls.issuer}) with your ${c.urls.label} client_id (it starts with ${c.urls.environment === 'production' ? 'prd_' : 'acc_'}).`
+          : fetchNew,
         'Acceptance and Production have separate credentials, issuers and tokens; a token is accepted only in the environment that issued it.',
       ];
     case 'wrong_audience':
@@ -57,17 +63,25 @@ export function nextSteps(reason: ExplainReason, c: StepContext): string[] {
         c.urls?.apiName ? `For ${c.urls.apiName} in ${c.urls.label}, get the token from ${c.urls.tokenEndpoint}.` : fetchNew,
       ];
     case 'client_revoked':
-      return ['The client behind this token no longer works, and no new token can be fetched with it.', 'Contact the Business Journeys team (dev-business@coolblue.nl) for new credentials.'];
+      return [
+        'The client behind this token no longer works, and no new token can be fetched with it.',
+        'Contact the Business Journeys team (dev-business@coolblue.nl) for new credentials.',
+      ];
     case 'token_revoked':
       return ['This token was revoked through the revocation endpoint, by the client that holds it.', fetchNew];
     case 'expired':
       return [fetchNew, lifetime];
     case 'not_yet_valid':
-      return ['Wait until the time shown, or check that your server\'s clock is right (NTP): a clock that runs behind reads new tokens as not yet valid.', fetchNew];
+      return [
+        "Wait until the time shown, or check that your server's clock is right (NTP): a clock that runs behind reads new tokens as not yet valid.",
+        fetchNew,
+      ];
     case 'valid':
       return [
         'Send it as the header Authorization: Bearer <access_token>.',
-        c.urls?.apiBaseUrl ? `Call ${c.urls.apiName ?? 'the API'} in ${c.urls.label} at ${c.urls.apiBaseUrl}.` : 'Call the API of the environment that issued it.',
+        c.urls?.apiBaseUrl
+          ? `Call ${c.urls.apiName ?? 'the API'} in ${c.urls.label} at ${c.urls.apiBaseUrl}.`
+          : 'Call the API of the environment that issued it.',
         'If the API still answers 401, send us the correlation id of that response and the time of the call.',
         lifetime,
       ];

@@ -36,11 +36,29 @@ export class TokenExplainService {
     const raw = normalise(input.token);
     const catalogue = await this.credentials.catalogue();
     if (looksLikeClientSecret(raw)) {
-      return this.answer([{ code: 'client_secret', message: 'This is a client secret, not an access token. Do not share it: we did not look it up, and it is not stored or logged.' }], null, input.environment ? this.urls(input.environment, catalogue, input.api) : null);
+      return this.answer(
+        [
+          {
+            code: 'client_secret',
+            message: 'This is a client secret, not an access token. Do not share it: we did not look it up, and it is not stored or logged.',
+          },
+        ],
+        null,
+        input.environment ? this.urls(input.environment, catalogue, input.api) : null,
+      );
     }
     const decoded = decodeUnverified(raw);
     if (!decoded) {
-      return this.answer([{ code: 'malformed', message: 'This is not a JWT: an access token from us has three base64url parts separated by dots (header.claims.signature), and this does not.' }], null, input.environment ? this.urls(input.environment, catalogue, input.api) : null);
+      return this.answer(
+        [
+          {
+            code: 'malformed',
+            message: 'This is not a JWT: an access token from us has three base64url parts separated by dots (header.claims.signature), and this does not.',
+          },
+        ],
+        null,
+        input.environment ? this.urls(input.environment, catalogue, input.api) : null,
+      );
     }
     const kid = typeof decoded.header.kid === 'string' ? decoded.header.kid : '';
     const key = decoded.header.alg === 'ES256' && kid ? await this.keys.describeKey(kid) : null;
@@ -53,7 +71,16 @@ export class TokenExplainService {
     const verified = verifyEs256Jwt(raw, (k) => (k === key.kid ? key.key : undefined));
     const env = key.environment;
     if (!verified || verified.header.typ !== 'at+jwt') {
-      return this.answer([{ code: 'signature_invalid', message: `This token names our ${environmentLabel(env)} signing key ${key.kid}, but its signature does not match its contents: it was altered or is incomplete.` }], null, this.urls(input.environment ?? env, catalogue, input.api));
+      return this.answer(
+        [
+          {
+            code: 'signature_invalid',
+            message: `This token names our ${environmentLabel(env)} signing key ${key.kid}, but its signature does not match its contents: it was altered or is incomplete.`,
+          },
+        ],
+        null,
+        this.urls(input.environment ?? env, catalogue, input.api),
+      );
     }
     const claims = verified.claims;
     const token = this.facts(claims, env, key.kid, catalogue);
@@ -63,26 +90,51 @@ export class TokenExplainService {
     const client = token.clientId && CLIENT_ID_PATTERN.test(token.clientId) ? await this.registry.get(token.clientId) : null;
     const findings: Finding[] = [];
 
-    if (key.withdrawnAt) findings.push({ code: 'key_withdrawn', message: `This token was signed by our ${environmentLabel(env)} key ${key.kid}, which we withdrew on ${when(key.withdrawnAt)}. Tokens it signed are no longer accepted.` });
+    if (key.withdrawnAt)
+      findings.push({
+        code: 'key_withdrawn',
+        message: `This token was signed by our ${environmentLabel(env)} key ${key.kid}, which we withdrew on ${when(key.withdrawnAt)}. Tokens it signed are no longer accepted.`,
+      });
     if (called !== env) {
-      findings.push({ code: 'other_environment', message: `This token was issued by the ${environmentLabel(env)} issuer (${token.issuer ?? this.tokens.issuer(env)}), but you called ${environmentLabel(called)}, which accepts only tokens of its own issuer (${this.tokens.issuer(called)}).` });
+      findings.push({
+        code: 'other_environment',
+        message: `This token was issued by the ${environmentLabel(env)} issuer (${token.issuer ?? this.tokens.issuer(env)}), but you called ${environmentLabel(called)}, which accepts only tokens of its own issuer (${this.tokens.issuer(called)}).`,
+      });
     }
     if (input.api) {
       const expected = catalogue.find((e) => e.apiKey === input.api && e.environment === called);
       if (expected && expected.audience !== token.audience) {
-        findings.push({ code: 'wrong_audience', message: `This token is for ${token.apiName ?? `audience ${token.audience ?? '(none)'}`}${token.apiName ? ` (aud ${token.audience})` : ''}, not for ${expected.apiName} (aud ${expected.audience}).` });
+        findings.push({
+          code: 'wrong_audience',
+          message: `This token is for ${token.apiName ?? `audience ${token.audience ?? '(none)'}`}${token.apiName ? ` (aud ${token.audience})` : ''}, not for ${expected.apiName} (aud ${expected.audience}).`,
+        });
       }
     }
-    if (client?.state === 'revoked') findings.push({ code: 'client_revoked', message: `The client ${client.clientId} was revoked${client.revokedAt ? ` on ${when(client.revokedAt)}` : ''}; its tokens are no longer accepted.` });
+    if (client?.state === 'revoked')
+      findings.push({
+        code: 'client_revoked',
+        message: `The client ${client.clientId} was revoked${client.revokedAt ? ` on ${when(client.revokedAt)}` : ''}; its tokens are no longer accepted.`,
+      });
     const jti = typeof claims.jti === 'string' ? claims.jti : null;
-    if (jti && (await this.keys.isRevoked(jti, ''))) findings.push({ code: 'token_revoked', message: 'This token was revoked (through the revocation endpoint) and is no longer accepted.' });
+    if (jti && (await this.keys.isRevoked(jti, '')))
+      findings.push({ code: 'token_revoked', message: 'This token was revoked (through the revocation endpoint) and is no longer accepted.' });
     const ttl = this.config.credentials.tokenTtlSeconds;
     if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) {
-      findings.push({ code: 'expired', message: `This token expired at ${when(token.expiresAt)}, ${duration((now.getTime() - token.expiresAt.getTime()) / 1000)} ago. Our tokens live ${duration(ttl)}.` });
+      findings.push({
+        code: 'expired',
+        message: `This token expired at ${when(token.expiresAt)}, ${duration((now.getTime() - token.expiresAt.getTime()) / 1000)} ago. Our tokens live ${duration(ttl)}.`,
+      });
     }
-    if (token.notBefore && token.notBefore.getTime() > now.getTime()) findings.push({ code: 'not_yet_valid', message: `This token is not valid before ${when(token.notBefore)} (${duration((token.notBefore.getTime() - now.getTime()) / 1000)} from now).` });
+    if (token.notBefore && token.notBefore.getTime() > now.getTime())
+      findings.push({
+        code: 'not_yet_valid',
+        message: `This token is not valid before ${when(token.notBefore)} (${duration((token.notBefore.getTime() - now.getTime()) / 1000)} from now).`,
+      });
     if (!findings.length) {
-      findings.push({ code: 'valid', message: `This token is fine for ${token.apiName ?? `audience ${token.audience}`} in ${environmentLabel(env)} until ${token.expiresAt ? when(token.expiresAt) : 'it is revoked'}.` });
+      findings.push({
+        code: 'valid',
+        message: `This token is fine for ${token.apiName ?? `audience ${token.audience}`} in ${environmentLabel(env)} until ${token.expiresAt ? when(token.expiresAt) : 'it is revoked'}.`,
+      });
     }
     const replaced = client && token.issuedAt ? replacedSince(client, token.issuedAt, now) : null;
     if (replaced) {
@@ -98,7 +150,16 @@ export class TokenExplainService {
     const reason = findings[0].code as ExplainReason;
     const ttlSeconds = this.config.credentials.tokenTtlSeconds;
     const tokenEndpoints = ENVIRONMENTS.map((e) => `${environmentLabel(e)} ${this.tokens.issuer(e)}/token`).join(', ');
-    return { reason, valid: reason === 'valid', summary: findings[0].message, findings, nextSteps: nextSteps(reason, { token, urls, ttlSeconds, tokenEndpoints }), token, urls, tokenLifetimeSeconds: ttlSeconds };
+    return {
+      reason,
+      valid: reason === 'valid',
+      summary: findings[0].message,
+      findings,
+      nextSteps: nextSteps(reason, { token, urls, ttlSeconds, tokenEndpoints }),
+      token,
+      urls,
+      tokenLifetimeSeconds: ttlSeconds,
+    };
   }
 
   private facts(claims: Record<string, unknown>, environment: Environment, kid: string, catalogue: CatalogueEntry[]): TokenFacts {
@@ -185,7 +246,9 @@ function parseJson(segment: string): Record<string, unknown> | null {
 function replacedSince(client: ClientRecord, issuedAt: Date, now: Date): Date | null {
   // iat is in whole seconds: a secret activated within the second before the next one may have fetched it.
   const t = issuedAt.getTime() + 999;
-  const candidates = client.secrets.filter((s) => s.activatedAt && s.activatedAt.getTime() <= t && (!s.endedAt || s.endedAt.getTime() > issuedAt.getTime()) && s.state !== 'pending_delivery');
+  const candidates = client.secrets.filter(
+    (s) => s.activatedAt && s.activatedAt.getTime() <= t && (!s.endedAt || s.endedAt.getTime() > issuedAt.getTime()) && s.state !== 'pending_delivery',
+  );
   if (!candidates.length) return null;
   let last = 0;
   for (const s of candidates) {

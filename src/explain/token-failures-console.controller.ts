@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenFailureLog } from '../oauth/token-failure-log.js';
-import { Roles } from '../staff/auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -15,7 +15,12 @@ export class TokenFailuresConsoleController {
 
   @Get('token-failures')
   @Roles('viewer')
-  async search(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('correlationId') correlationIdIn?: string, @Query('clientId') clientIdIn?: string) {
+  async search(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query('correlationId') correlationIdIn?: string,
+    @Query('clientId') clientIdIn?: string,
+  ) {
     const correlationId = typeof correlationIdIn === 'string' ? correlationIdIn.trim() : '';
     const clientId = typeof clientIdIn === 'string' ? clientIdIn.trim().slice(0, 64) : '';
     const errors: Record<string, string> = {};
@@ -26,12 +31,18 @@ export class TokenFailuresConsoleController {
     } else if (clientId) {
       rows = await this.failures.recentForClient(clientId, 50);
     }
-    return renderPage(req, reply, 'explain/failures.eta', {
-      title: 'Failed token requests',
-      nav: consoleNav(req, '/console/credentials'),
-      query: { correlationId, clientId },
-      errors,
-      rows,
-    }, Object.keys(errors).length ? 400 : 200);
+    return renderPage(
+      req,
+      reply,
+      'explain/failures.eta',
+      {
+        title: 'Failed token requests',
+        nav: consoleNav(req, '/console/credentials'),
+        query: { correlationId, clientId },
+        errors,
+        rows,
+      },
+      Object.keys(errors).length ? 400 : 200,
+    );
   }
 }

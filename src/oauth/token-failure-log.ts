@@ -9,7 +9,6 @@ import { LOGGER } from '../common/logger.module.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { SECRET_PREFIX } from '../credentials/credential-format.js';
-import type { Environment } from '../generated/prisma/enums.js';
 import { Metrics } from '../metrics/metrics.js';
 import { OAuthError } from './oauth-error.js';
 import { TokenFailureLogRepository, type TokenFailureEntry, type TokenFailureRow } from './token-failure-log.repository.js';
@@ -42,7 +41,11 @@ export class TokenFailureLog implements OnModuleInit, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: Metrics,
   ) {
-    this.dropped = new Counter({ name: 'oauth_token_failure_records_dropped_total', help: 'Failed token requests not recorded one by one because the per-minute cap was reached', registers: [metrics.registry] });
+    this.dropped = new Counter({
+      name: 'oauth_token_failure_records_dropped_total',
+      help: 'Failed token requests not recorded one by one because the per-minute cap was reached',
+      registers: [metrics.registry],
+    });
   }
 
   onModuleInit(): void {
@@ -75,7 +78,7 @@ export class TokenFailureLog implements OnModuleInit, OnModuleDestroy {
       id: randomUUID(),
       correlationId: correlationIdOf(req),
       occurredAt: now,
-      environment: env === 'acceptance' || env === 'production' ? (env as Environment) : null,
+      environment: env === 'acceptance' || env === 'production' ? env : null,
       clientId: clientIdAsSent(req),
       ip: clientIpOf(req),
       status: oauth?.status ?? 500,
