@@ -15,6 +15,8 @@ export interface RotationRow {
   newSecretId: string | null;
   earlyEndRequestedById: string | null;
   earlyEndRequestedAt: Date | null;
+  /** 'leak': an emergency rotation opened because a secret of the credential leaked. */
+  origin: 'routine' | 'leak';
   createdAt: Date;
   updatedAt: Date;
 }
@@ -26,7 +28,7 @@ const WITHOUT_HASH = { confirmTokenHash: true } as const;
 export class RotationsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(tx: Tx, data: { id: string; credentialId: string; state: RotationRow['state']; requestedByType: RotationRow['requestedByType']; requestedById: string | null; overlapDays: number }): Promise<void> {
+  async insert(tx: Tx, data: { id: string; credentialId: string; state: RotationRow['state']; requestedByType: RotationRow['requestedByType']; requestedById: string | null; overlapDays: number; origin?: RotationRow['origin'] }): Promise<void> {
     await tx.credentialRotation.create({ data });
   }
 
