@@ -93,7 +93,7 @@ describe('the document', () => {
     const validate = api.validator('POST /api/credentials/{id}/rotations', 201)!;
     const view = {
       id: NIL, credentialId: NIL, state: 'awaiting_approval', requestedByType: 'staff', requestedById: NIL, approvedById: null, approvedAt: null,
-      overlapDays: 7, oldSecretId: null, newSecretId: null, earlyEndRequestedById: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
+      overlapDays: 7, oldSecretId: null, newSecretId: null, earlyEndRequestedById: null, origin: 'routine', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
     };
     expect(validate(view), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...view, confirmTokenHash: 'a'.repeat(64) })).toBe(false);

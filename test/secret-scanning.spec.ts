@@ -7,6 +7,7 @@ import { systemContext } from '../src/common/request-context.js';
 import { CredentialsService } from '../src/credentials/credentials.service.js';
 import { LeakReportsRepository } from '../src/credentials/leak-reports.repository.js';
 import { LeakService } from '../src/credentials/leak.service.js';
+import { RotationService } from '../src/credentials/rotation.service.js';
 import { TemplateRenderer } from '../src/notifications/templates.js';
 import { GithubKeys } from '../src/secret-scanning/github-keys.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -68,7 +69,7 @@ afterAll(async () => {
   await keyServer.stop();
 });
 
-function signed(body: string | Buffer, key = keyServer.keys[0]): Record<string, string> {
+function signed(body: string | Buffer, key: { id: string; privateKey: KeyObject } = keyServer.keys[0]): Record<string, string> {
   const signature = sign('sha256', Buffer.from(body), { key: key.privateKey, dsaEncoding: 'der' }).toString('base64');
   return { 'content-type': 'application/json', 'github-public-key-identifier': key.id, 'github-public-key-signature': signature };
 }
@@ -290,6 +291,24 @@ describe('emergency rotation after a leak', () => {
     expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: verdict.rotationId! } })).state).toBe('completed');
     expect((await leaks.openLeakIncidents()).some((i) => i.rotationId === verdict.rotationId)).toBe(false);
     expect((await tokenAt(t, { ...cred, secret })).statusCode).toBe(200);
+  });
+
+  it('a leaked retiring secret of an overlap ends the overlap and needs no rotation: the newer secret keeps working', async () => {
+    const cred = await issueCredential(t);
+    const rotation = t.app.get(RotationService);
+    const svc = t.app.get(CredentialsService);
+    const [a, b] = await Promise.all([createStaffWithSession(t), createStaffWithSession(t)]);
+    const as = (s: { staffId: string }) => ({ ...systemContext(), actor: { type: 'staff' as const, id: s.staffId } });
+    const started = await rotation.start(as(a), cred.credentialId);
+    const approved = await rotation.approve(as(b), started.id);
+    const newer = await t.prisma.transaction((tx) => svc.renewPendingSecret(tx, approved.newSecretId!));
+    await t.prisma.transaction((tx) => svc.activateOnReveal(tx, systemContext(), approved.newSecretId!));
+    const [verdict] = await t.app.get(LeakService).report(systemContext(), 'github', [{ token: cred.secret }]);
+    expect(verdict).toMatchObject({ ours: true, outcome: 'revoked', rotationId: null });
+    expect((await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: started.id } })).state).toBe('completed');
+    expect(await t.prisma.credentialRotation.count({ where: { credentialId: cred.credentialId, origin: 'leak' } })).toBe(0);
+    expect((await tokenAt(t, cred)).statusCode).toBe(401);
+    expect((await tokenAt(t, { ...cred, secret: newer })).statusCode).toBe(200);
   });
 
   it('a staff member who reported the leak cannot approve its emergency rotation alone', async () => {

@@ -175,17 +175,17 @@ export class RotationService {
    * partner already uses its successor and nothing needs replacing (null). An open emergency rotation is reused.
    */
   async openEmergencyLocked(tx: Tx, ctx: RequestContext, cred: { id: string; environment: CredentialDetail['environment'] }, leaked: { id: string; retiresAt: Date | null }): Promise<string | null> {
-    const now = this.clock.now();
-    await this.repo.closeLapsed(tx, cred.id, now);
-    const open = await this.repo.openFor(tx, cred.id);
-    if (open?.origin === 'leak' && open.state !== 'overlap') return open.id;
-    if (open?.state === 'overlap') {
-      await this.repo.update(tx, open.id, { state: 'completed' });
-      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId: open.id, endedSecretIds: [leaked.id], reason: 'secret_leaked' } });
+    // Read before closeLapsed: with the leaked secret revoked, an overlap would otherwise look run out on its own.
+    const overlap = await this.repo.openFor(tx, cred.id);
+    if (overlap?.state === 'overlap') {
+      await this.repo.update(tx, overlap.id, { state: 'completed' });
+      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId: overlap.id, endedSecretIds: [leaked.id], reason: 'secret_leaked' } });
       if (leaked.retiresAt) return null;
-    } else if (open) {
-      await this.cancelLocked(tx, ctx, open, cred.environment, 'credential.rotation_superseded', { reason: 'secret_leaked' });
     }
+    await this.repo.closeLapsed(tx, cred.id, this.clock.now());
+    const open = await this.repo.openFor(tx, cred.id);
+    if (open?.origin === 'leak') return open.id;
+    if (open) await this.cancelLocked(tx, ctx, open, cred.environment, 'credential.rotation_superseded', { reason: 'secret_leaked' });
     const id = randomUUID();
     const staff = ctx.actor.type === 'staff' ? ctx.actor.id : null;
     await this.repo.insert(tx, { id, credentialId: cred.id, state: 'awaiting_approval', requestedByType: staff ? 'staff' : 'system', requestedById: staff, overlapDays: 0, origin: 'leak' });
