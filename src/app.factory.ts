@@ -24,6 +24,7 @@ import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { Metrics } from './metrics/metrics.js';
 import { OAuthEndpoints } from './oauth/oauth-endpoints.js';
 import { GithubAlertEndpoint } from './secret-scanning/github-alerts.endpoint.js';
+import { documentGithubAlerts } from './secret-scanning/github-alerts.docs.js';
 import type { ValidationError } from 'class-validator';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -160,7 +161,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
     .addGlobalResponse({ status: 503, type: ErrorView, description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)' })
     .build();
-  SwaggerModule.setup('docs', app as unknown as INestApplication, () => SwaggerModule.createDocument(app as unknown as INestApplication, openapi), {
+  SwaggerModule.setup('docs', app as unknown as INestApplication, () => documentGithubAlerts(SwaggerModule.createDocument(app as unknown as INestApplication, openapi)), {
     jsonDocumentUrl: 'docs/openapi.json',
   });
 }

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { AuditService } from '../src/audit/audit.service.js';
 import { systemContext } from '../src/common/request-context.js';
 import { CredentialsService } from '../src/credentials/credentials.service.js';
@@ -11,40 +9,9 @@ import { RotationService } from '../src/credentials/rotation.service.js';
 import { TemplateRenderer } from '../src/notifications/templates.js';
 import { GithubKeys } from '../src/secret-scanning/github-keys.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { KeyServer, signAlert } from './support/fake-github-keys.js';
 import { createStaffWithSession } from './support/factories.js';
 import { basic, FORM_HEADERS, issueCredential, type IssuedCredential } from './credentials.helpers.js';
-
-/** A stand-in for GitHub's meta endpoint: `{ public_keys: [{ key_identifier, key, is_current }] }` with keys made here. */
-class KeyServer {
-  keys: Array<{ id: string; privateKey: KeyObject; pem: string }> = [];
-  hits = 0;
-  private server!: Server;
-  url = '';
-
-  static async start(): Promise<KeyServer> {
-    const s = new KeyServer();
-    s.server = createServer((req, res) => {
-      s.hits++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ public_keys: s.keys.map((k, i) => ({ key_identifier: k.id, key: k.pem, is_current: i === s.keys.length - 1 })) }));
-    });
-    await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', r));
-    s.url = `http://127.0.0.1:${(s.server.address() as AddressInfo).port}/meta/public_keys/secret_scanning`;
-    s.addKey();
-    return s;
-  }
-
-  addKey(): { id: string; privateKey: KeyObject } {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const k = { id: randomBytes(32).toString('hex'), privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
-    this.keys.push(k);
-    return k;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 const keyServer = await KeyServer.start();
 const SHARED = { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64') };
@@ -70,8 +37,7 @@ afterAll(async () => {
 });
 
 function signed(body: string | Buffer, key: { id: string; privateKey: KeyObject } = keyServer.keys[0]): Record<string, string> {
-  const signature = sign('sha256', Buffer.from(body), { key: key.privateKey, dsaEncoding: 'der' }).toString('base64');
-  return { 'content-type': 'application/json', 'github-public-key-identifier': key.id, 'github-public-key-signature': signature };
+  return signAlert(body, key);
 }
 
 function alert(app: TestApp, body: string, headers: Record<string, string>) {
