@@ -44,7 +44,9 @@ describe.skipIf(skip)('leak report pages in a real browser', { timeout: 120_000 
     await page.getByText('There is a problem').waitFor();
     await passes(page, 'leak-report-error');
     await page.getByLabel('The secret').fill(cred.secret);
-    await page.getByLabel('Where you saw it (optional)').fill(`https://github.com/acme/a-very-long-repository-name/blob/${'f'.repeat(40)}/config/production.yml`);
+    await page
+      .getByLabel('Where you saw it (optional)')
+      .fill(`https://github.com/acme/a-very-long-repository-name/blob/${'f'.repeat(40)}/config/production.yml`);
     await page.getByRole('button', { name: 'Report the secret' }).click();
     await page.getByRole('heading', { name: 'Report received' }).waitFor();
     await passes(page, 'leak-report-received');

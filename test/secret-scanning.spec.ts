@@ -46,7 +46,12 @@ function alert(app: TestApp, body: string, headers: Record<string, string>) {
 
 const randomSecret = () => `cbsk_acc_${randomBytes(32).toString('base64url')}`;
 const tokenAt = (app: TestApp, c: IssuedCredential) =>
-  app.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: 'grant_type=client_credentials' });
+  app.inject({
+    method: 'POST',
+    url: '/oauth/acceptance/token',
+    headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+    payload: 'grant_type=client_credentials',
+  });
 
 describe('GitHub secret scanning alerts', () => {
   it('revokes a leaked active secret, opens an emergency rotation, alerts contact and staff, and answers in GitHub feedback format', async () => {
@@ -73,14 +78,22 @@ describe('GitHub secret scanning alerts', () => {
     expect(rotation).toMatchObject({ origin: 'leak', state: 'awaiting_approval', requestedByType: 'system', overlapDays: 0 });
     const reports = await t.app.get(LeakService).list({ credentialId: cred.credentialId });
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatchObject({ reporter: 'github', outcome: 'revoked', url: 'https://github.com/acme/app/blob/abc/config.yml', source: 'commit', rotationId: rotation.id, secretStateBefore: 'active' });
+    expect(reports[0]).toMatchObject({
+      reporter: 'github',
+      outcome: 'revoked',
+      url: 'https://github.com/acme/app/blob/abc/config.yml',
+      source: 'commit',
+      rotationId: rotation.id,
+      secretStateBefore: 'active',
+    });
     const mails = await t.prisma.notification.findMany({ where: { subjectId: cred.credentialId, template: { in: ['secret-leaked', 'staff-secret-leaked'] } } });
     expect(mails.map((m) => m.template).sort()).toEqual(['secret-leaked', 'staff-secret-leaked']);
     // Nothing kept or logged holds the raw token.
     const audit = await t.prisma.auditEvent.findMany({ where: { subjectId: cred.credentialId } });
     expect(audit.map((a) => a.action)).toContain('credential.secret_leaked_revoked');
     const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
-    const everything = json(audit) + json(await t.prisma.secretLeakReport.findMany()) + json(mails) + json(await t.prisma.credentialRotation.findMany()) + t.logs.join('');
+    const everything =
+      json(audit) + json(await t.prisma.secretLeakReport.findMany()) + json(mails) + json(await t.prisma.credentialRotation.findMany()) + t.logs.join('');
     expect(everything).not.toContain(cred.secret);
     expect(everything).not.toContain(stranger);
     expect((await t.app.get(LeakService).openLeakIncidents()).map((i) => i.credentialId)).toContain(cred.credentialId);
@@ -185,9 +198,14 @@ describe('GitHub secret scanning alerts', () => {
     const ms = performance.now() - started;
     repo.secretsByHash = original;
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
-    const labels = (res.json() as Array<{ token_raw: string; label: string }>);
+    const labels = res.json() as Array<{ token_raw: string; label: string }>;
     expect(labels).toHaveLength(1000);
-    expect(labels.filter((l) => l.label === 'true_positive').map((l) => l.token_raw).sort()).toEqual(ours.map((c) => c.secret).sort());
+    expect(
+      labels
+        .filter((l) => l.label === 'true_positive')
+        .map((l) => l.token_raw)
+        .sort(),
+    ).toEqual(ours.map((c) => c.secret).sort());
     expect(lookups).toBe(1);
     process.stdout.write(`[secret-scanning] 1000 tokens (10 ours) answered in ${Math.round(ms)} ms, ${lookups} lookup query\n`);
     expect(ms).toBeLessThan(10_000);
@@ -202,7 +220,10 @@ describe('GitHub secret scanning alerts', () => {
     } finally {
       await old.close();
     }
-    const rotatedKeys = await startTestApp({ db: t.db, env: { ...ENV, SECRET_HASH_KEY: SHARED.SECRET_HASH_KEY, SECRET_HASH_KEY_PREVIOUS: old.config.secretHashKey.toString('base64') } });
+    const rotatedKeys = await startTestApp({
+      db: t.db,
+      env: { ...ENV, SECRET_HASH_KEY: SHARED.SECRET_HASH_KEY, SECRET_HASH_KEY_PREVIOUS: old.config.secretHashKey.toString('base64') },
+    });
     try {
       const body = JSON.stringify([{ token: cred.secret, type: 'cbsk_client_secret' }]);
       const res = await alert(rotatedKeys, body, signed(body));
@@ -247,7 +268,11 @@ describe('emergency rotation after a leak', () => {
     expect(verdict).toMatchObject({ ours: true, outcome: 'revoked' });
     expect((await leaks.openLeakIncidents()).some((i) => i.rotationId === verdict.rotationId)).toBe(true);
     const reviewer = await createStaffWithSession(t, { role: 'reviewer' });
-    const approved = await t.inject({ method: 'POST', url: `/api/rotations/${verdict.rotationId}/approve`, headers: { ...reviewer.headers, accept: 'application/json' } });
+    const approved = await t.inject({
+      method: 'POST',
+      url: `/api/rotations/${verdict.rotationId}/approve`,
+      headers: { ...reviewer.headers, accept: 'application/json' },
+    });
     expect(approved.statusCode, approved.body).toBe(200);
     expect(approved.json()).toMatchObject({ state: 'delivering', origin: 'leak', oldSecretId: null });
     const svc = t.app.get(CredentialsService);
@@ -280,7 +305,12 @@ describe('emergency rotation after a leak', () => {
   it('a staff member who reported the leak cannot approve its emergency rotation alone', async () => {
     const cred = await issueCredential(t);
     const reviewer = await createStaffWithSession(t, { role: 'reviewer' });
-    const res = await t.inject({ method: 'POST', url: '/console/leaks/report', headers: { ...reviewer.headers, ...FORM_HEADERS }, payload: new URLSearchParams({ secret: cred.secret, url: 'https://pastebin.example/x', source: 'paste site' }).toString() });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/console/leaks/report',
+      headers: { ...reviewer.headers, ...FORM_HEADERS },
+      payload: new URLSearchParams({ secret: cred.secret, url: 'https://pastebin.example/x', source: 'paste site' }).toString(),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('The secret was revoked on every instance');
     const rotation = await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: cred.credentialId, origin: 'leak' } });
@@ -297,7 +327,13 @@ describe('the report forms', () => {
     const page = await t.inject({ method: 'GET', url: '/report-leak' });
     expect(page.statusCode).toBe(200);
     const post = (secret: string, ip: string) =>
-      t.inject({ method: 'POST', url: '/report-leak', remoteAddress: ip, headers: FORM_HEADERS, payload: new URLSearchParams({ secret, url: 'https://example.com/leak', source: 'forum' }).toString() });
+      t.inject({
+        method: 'POST',
+        url: '/report-leak',
+        remoteAddress: ip,
+        headers: FORM_HEADERS,
+        payload: new URLSearchParams({ secret, url: 'https://example.com/leak', source: 'forum' }).toString(),
+      });
     const valid = await post(cred.secret, '198.51.100.10');
     const random = await post(randomSecret(), '198.51.100.10');
     expect(valid.statusCode).toBe(200);
@@ -310,7 +346,19 @@ describe('the report forms', () => {
     expect(t.logs.join('')).not.toContain(cred.secret);
     // The partner's email does not carry a stranger's URL; the staff alert does, marked unverified.
     const renderer = t.app.get(TemplateRenderer);
-    const nl = renderer.email('secret-leaked', 'nl', { recipientName: 'Jan', clientId: cred.clientId, partnerName: 'P', apiName: 'Business API', environmentLabel: 'Acceptance', secretHint: 'cbsk_acc…abcd', reportedAt: 'now', reporter: 'partner_form', url: null, source: null, emergencyRotation: true });
+    const nl = renderer.email('secret-leaked', 'nl', {
+      recipientName: 'Jan',
+      clientId: cred.clientId,
+      partnerName: 'P',
+      apiName: 'Business API',
+      environmentLabel: 'Acceptance',
+      secretHint: 'cbsk_acc…abcd',
+      reportedAt: 'now',
+      reporter: 'partner_form',
+      url: null,
+      source: null,
+      emergencyRotation: true,
+    });
     expect(nl.subject).toContain('uitgelekt');
     expect(nl.text).not.toContain('waar:');
     const wrong = await post('hello', '198.51.100.10');
@@ -321,12 +369,24 @@ describe('the report forms', () => {
   it('the public form is limited per client IP', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const r = await t.inject({ method: 'POST', url: '/report-leak', remoteAddress: '203.0.113.77', headers: FORM_HEADERS, payload: new URLSearchParams({ secret: randomSecret() }).toString() });
+      const r = await t.inject({
+        method: 'POST',
+        url: '/report-leak',
+        remoteAddress: '203.0.113.77',
+        headers: FORM_HEADERS,
+        payload: new URLSearchParams({ secret: randomSecret() }).toString(),
+      });
       statuses.push(r.statusCode);
     }
     expect(statuses.slice(0, 8).every((s) => s === 200)).toBe(true);
     expect(statuses.slice(8)).toEqual([429, 429]);
-    const elsewhere = await t.inject({ method: 'POST', url: '/report-leak', remoteAddress: '203.0.113.78', headers: FORM_HEADERS, payload: new URLSearchParams({ secret: randomSecret() }).toString() });
+    const elsewhere = await t.inject({
+      method: 'POST',
+      url: '/report-leak',
+      remoteAddress: '203.0.113.78',
+      headers: FORM_HEADERS,
+      payload: new URLSearchParams({ secret: randomSecret() }).toString(),
+    });
     expect(elsewhere.statusCode).toBe(200);
   });
 
@@ -337,10 +397,20 @@ describe('the report forms', () => {
     expect(list.body).toContain('GitHub secret scanning');
     expect(list.body).toContain('Public report form');
     expect(list.body).toContain('https://github.com/acme/app/blob/abc/config.yml');
-    const refused = await t.inject({ method: 'POST', url: '/console/leaks/report', headers: { ...viewer.headers, ...FORM_HEADERS }, payload: new URLSearchParams({ secret: randomSecret() }).toString() });
+    const refused = await t.inject({
+      method: 'POST',
+      url: '/console/leaks/report',
+      headers: { ...viewer.headers, ...FORM_HEADERS },
+      payload: new URLSearchParams({ secret: randomSecret() }).toString(),
+    });
     expect(refused.statusCode).toBe(403);
     const reviewer = await createStaffWithSession(t, { role: 'reviewer' });
-    const notOurs = await t.inject({ method: 'POST', url: '/console/leaks/report', headers: { ...reviewer.headers, ...FORM_HEADERS }, payload: new URLSearchParams({ secret: randomSecret() }).toString() });
+    const notOurs = await t.inject({
+      method: 'POST',
+      url: '/console/leaks/report',
+      headers: { ...reviewer.headers, ...FORM_HEADERS },
+      payload: new URLSearchParams({ secret: randomSecret() }).toString(),
+    });
     expect(notOurs.statusCode).toBe(200);
     expect(notOurs.body).toContain('not one of our secrets');
   });

@@ -35,7 +35,23 @@ export class LeakReportsRepository {
     return n === 1;
   }
 
-  async insert(tx: Tx, row: { id: string; credentialId: string; secretId: string; fingerprint: string; reporter: LeakReporter; reportedById: string | null; source: string | null; url: string | null; secretStateBefore: SecretState; outcome: 'revoked' | 'already_inactive'; rotationId: string | null; reportedAt: Date }): Promise<void> {
+  async insert(
+    tx: Tx,
+    row: {
+      id: string;
+      credentialId: string;
+      secretId: string;
+      fingerprint: string;
+      reporter: LeakReporter;
+      reportedById: string | null;
+      source: string | null;
+      url: string | null;
+      secretStateBefore: SecretState;
+      outcome: 'revoked' | 'already_inactive';
+      rotationId: string | null;
+      reportedAt: Date;
+    },
+  ): Promise<void> {
     await tx.secretLeakReport.create({ data: row });
   }
 
@@ -77,14 +93,24 @@ export class LeakReportsRepository {
    * credential that is not revoked, and with no rotation of that credential completed since the report.
    */
   async openIncidents(): Promise<LeakIncident[]> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string; credential_id: string; client_id: string; partner_name: string; rotation_id: string; rotation_state: string; reported_at: Date }>>`
+    const rows = await this.prisma.$queryRaw<
+      Array<{ id: string; credential_id: string; client_id: string; partner_name: string; rotation_id: string; rotation_state: string; reported_at: Date }>
+    >`
       SELECT r.id::text, r.credential_id::text, c.client_id, pa.legal_name AS partner_name, r.rotation_id::text, ro.state::text AS rotation_state, r.reported_at
       FROM secret_leak_report r JOIN credential c ON c.id = r.credential_id JOIN partner pa ON pa.id = c.partner_id
         JOIN credential_rotation ro ON ro.id = r.rotation_id
       WHERE r.outcome = 'revoked' AND c.state <> 'revoked' AND ro.state <> 'completed'
         AND NOT EXISTS (SELECT 1 FROM credential_rotation x WHERE x.credential_id = r.credential_id AND x.state = 'completed' AND x.updated_at >= r.reported_at)
       ORDER BY r.reported_at`;
-    return rows.map((r) => ({ reportId: r.id, credentialId: r.credential_id, clientId: r.client_id, partnerName: r.partner_name, rotationId: r.rotation_id, rotationState: r.rotation_state, reportedAt: r.reported_at }));
+    return rows.map((r) => ({
+      reportId: r.id,
+      credentialId: r.credential_id,
+      clientId: r.client_id,
+      partnerName: r.partner_name,
+      rotationId: r.rotation_id,
+      rotationState: r.rotation_state,
+      reportedAt: r.reported_at,
+    }));
   }
 
   /**

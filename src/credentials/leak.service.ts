@@ -73,7 +73,11 @@ export class LeakService {
     const now = this.clock.now();
     const changed = await this.prisma.transaction(
       async (tx) => {
-        if (opts.receiptDigest && !(await this.repo.takeReceipt(tx, opts.receiptDigest, now, new Date(now.getTime() - this.config.secretScanning.replayHours * HOUR_MS)))) return [];
+        if (
+          opts.receiptDigest &&
+          !(await this.repo.takeReceipt(tx, opts.receiptDigest, now, new Date(now.getTime() - this.config.secretScanning.replayHours * HOUR_MS)))
+        )
+          return [];
         const clientIds: string[] = [];
         // Credential order: the order every path that locks several credentials takes, so none deadlock.
         const ordered = [...bySecret].sort(([, a], [, b]) => a.credentialId.localeCompare(b.credentialId));
@@ -92,7 +96,15 @@ export class LeakService {
     return verdicts;
   }
 
-  private async handle(tx: Tx, ctx: RequestContext, reporter: LeakReporter, credentialId: string, secretId: string, sighting: LeakSighting, now: Date): Promise<{ outcome: 'revoked' | 'already_inactive'; rotationId: string | null; clientId: string | null }> {
+  private async handle(
+    tx: Tx,
+    ctx: RequestContext,
+    reporter: LeakReporter,
+    credentialId: string,
+    secretId: string,
+    sighting: LeakSighting,
+    now: Date,
+  ): Promise<{ outcome: 'revoked' | 'already_inactive'; rotationId: string | null; clientId: string | null }> {
     const cred = (await this.credentialsRepo.lockCredential(tx, credentialId))!;
     const before = (await this.credentialsRepo.secretById(tx, secretId))!;
     const revoked = await this.repo.revokeSecret(tx, secretId, now);
@@ -104,7 +116,20 @@ export class LeakService {
     const outcome = revoked ? 'revoked' : 'already_inactive';
     const reportId = randomUUID();
     const staffId = ctx.actor.type === 'staff' ? ctx.actor.id : null;
-    await this.repo.insert(tx, { id: reportId, credentialId, secretId, fingerprint, reporter, reportedById: staffId, source, url, secretStateBefore: before.state, outcome, rotationId, reportedAt: now });
+    await this.repo.insert(tx, {
+      id: reportId,
+      credentialId,
+      secretId,
+      fingerprint,
+      reporter,
+      reportedById: staffId,
+      source,
+      url,
+      secretStateBefore: before.state,
+      outcome,
+      rotationId,
+      reportedAt: now,
+    });
     await this.audit.record(tx, ctx, {
       action: revoked ? 'credential.secret_leaked_revoked' : 'credential.secret_leak_reported',
       subjectType: 'credential',
@@ -119,10 +144,25 @@ export class LeakService {
   }
 
   /** The technical contact (their language) and staff. A URL typed into the public form is not passed on to the partner: it is a stranger's text. */
-  private async alert(tx: Tx, reportId: string, credentialId: string, secretId: string, reporter: LeakReporter, f: { url: string | null; source: string | null; rotationId: string | null; now: Date }): Promise<void> {
+  private async alert(
+    tx: Tx,
+    reportId: string,
+    credentialId: string,
+    secretId: string,
+    reporter: LeakReporter,
+    f: { url: string | null; source: string | null; rotationId: string | null; now: Date },
+  ): Promise<void> {
     const c = (await this.credentialsRepo.detail(credentialId, tx))!;
     const hint = c.secrets.find((s) => s.id === secretId)?.hint ?? '';
-    const common = { clientId: c.clientId, partnerName: c.partnerName, apiName: c.apiName, environmentLabel: environmentLabel(c.environment), secretHint: hint, reportedAt: f.now.toISOString(), emergencyRotation: !!f.rotationId };
+    const common = {
+      clientId: c.clientId,
+      partnerName: c.partnerName,
+      apiName: c.apiName,
+      environmentLabel: environmentLabel(c.environment),
+      secretHint: hint,
+      reportedAt: f.now.toISOString(),
+      emergencyRotation: !!f.rotationId,
+    };
     const shared = reporter === 'partner_form' ? { url: null, source: null } : { url: f.url, source: f.source };
     await this.notifications.enqueueEmail(tx, {
       to: c.contact.email,
@@ -150,7 +190,11 @@ export class LeakService {
     const windowStart = new Date(Math.floor(now / HOUR_MS) * HOUR_MS);
     const count = await this.repo.hitRateLimit(hmacSha256Hex(this.config.secretHashKey, `leak-form-ip:${clientIp ?? 'unknown'}`), windowStart);
     if (count > this.config.secretScanning.reportsPerHour) {
-      throw new RateLimitedError('leak/rate_limited', 'Too many reports from your network in the last hour. Please try again later, or contact us directly.', (windowStart.getTime() + HOUR_MS - now) / 1000);
+      throw new RateLimitedError(
+        'leak/rate_limited',
+        'Too many reports from your network in the last hour. Please try again later, or contact us directly.',
+        (windowStart.getTime() + HOUR_MS - now) / 1000,
+      );
     }
   }
 

@@ -26,7 +26,11 @@ export function documentGithubAlerts(doc: OpenAPIObject): OpenAPIObject {
     properties: {
       token_raw: { type: 'string' },
       token_type: { type: 'string' },
-      label: { type: 'string', enum: ['true_positive', 'false_positive'], description: 'true_positive: one of our secrets, whatever its state (a working one is revoked now)' },
+      label: {
+        type: 'string',
+        enum: ['true_positive', 'false_positive'],
+        description: 'true_positive: one of our secrets, whatever its state (a working one is revoked now)',
+      },
     },
   };
   const header = (name: string, description: string) => ({ in: 'header' as const, name, required: true, schema: { type: 'string' as const }, description });
@@ -39,9 +43,15 @@ export function documentGithubAlerts(doc: OpenAPIObject): OpenAPIObject {
         header('Github-Public-Key-Identifier', 'Which of the keys at SECRET_SCANNING_KEYS_URL signed the body'),
         header('Github-Public-Key-Signature', 'ECDSA P-256 / SHA-256 over the raw body, base64 DER'),
       ],
-      requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GithubSecretAlert' } } } } },
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GithubSecretAlert' } } } },
+      },
       responses: {
-        200: { description: 'One entry per token, in order (a replay within SECRET_SCANNING_REPLAY_HOURS answers the same without acting)', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GithubSecretFeedbackView' } } } } },
+        200: {
+          description: 'One entry per token, in order (a replay within SECRET_SCANNING_REPLAY_HOURS answers the same without acting)',
+          content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/GithubSecretFeedbackView' } } } },
+        },
         400: { description: 'secret_scanning/malformed_body, secret_scanning/invalid_payload', ...ERROR },
         401: { description: 'secret_scanning/signature_missing, secret_scanning/unknown_key, secret_scanning/bad_signature', ...ERROR },
         404: { description: 'secret_scanning/disabled (SECRET_SCANNING_ENABLED is off)', ...ERROR },

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { verify } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { sha256Hex } from '../common/crypto.js';
@@ -57,14 +57,18 @@ export class GithubAlertEndpoint {
   private async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     reply.header('cache-control', 'no-store');
     try {
-      if (!this.config.secretScanning.enabled) throw new Refusal(404, 'secret_scanning/disabled', 'Secret scanning alerts are not accepted here (SECRET_SCANNING_ENABLED is off).');
+      if (!this.config.secretScanning.enabled)
+        throw new Refusal(404, 'secret_scanning/disabled', 'Secret scanning alerts are not accepted here (SECRET_SCANNING_ENABLED is off).');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       await this.checkSignature(req, body);
       const alerts = parse(body, this.config.secretScanning.maxTokens);
       const ctx = { ...(req.ctx ?? contextFromRequest(req)), actor: SYSTEM_ACTOR };
       const sightings: LeakSighting[] = alerts.map((a) => ({ token: a.token, url: a.url ?? null, source: a.source ?? null }));
       const verdicts = await this.leaks.report(ctx, 'github', sightings, { receiptDigest: sha256Hex(body) });
-      reply.status(200).type('application/json; charset=utf-8').send(alerts.map((a, i) => ({ token_raw: a.token, token_type: a.type, label: verdicts[i].ours ? 'true_positive' : 'false_positive' })));
+      reply
+        .status(200)
+        .type('application/json; charset=utf-8')
+        .send(alerts.map((a, i) => ({ token_raw: a.token, token_type: a.type, label: verdicts[i].ours ? 'true_positive' : 'false_positive' })));
     } catch (err) {
       this.fail(req, reply, err);
     }
@@ -73,8 +77,10 @@ export class GithubAlertEndpoint {
   private async checkSignature(req: FastifyRequest, body: Buffer): Promise<void> {
     const keyId = header(req, 'github-public-key-identifier');
     const signature = header(req, 'github-public-key-signature');
-    if (!keyId || !signature) throw new Refusal(401, 'secret_scanning/signature_missing', 'Send the Github-Public-Key-Identifier and Github-Public-Key-Signature headers.');
-    if (keyId.length > 200 || signature.length > 300 || !/^[A-Za-z0-9+/=]+$/.test(signature)) throw new Refusal(401, 'secret_scanning/bad_signature', 'The signature does not match the body.');
+    if (!keyId || !signature)
+      throw new Refusal(401, 'secret_scanning/signature_missing', 'Send the Github-Public-Key-Identifier and Github-Public-Key-Signature headers.');
+    if (keyId.length > 200 || signature.length > 300 || !/^[A-Za-z0-9+/=]+$/.test(signature))
+      throw new Refusal(401, 'secret_scanning/bad_signature', 'The signature does not match the body.');
     let key;
     try {
       key = await this.keys.key(keyId);
@@ -83,13 +89,7 @@ export class GithubAlertEndpoint {
       throw err;
     }
     if (!key) throw new Refusal(401, 'secret_scanning/unknown_key', 'The key identifier names no current signing key.');
-    let ok = false;
-    try {
-      ok = verify('sha256', body, { key, dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw new Refusal(401, 'secret_scanning/bad_signature', 'The signature does not match the body.');
+    if (!safeVerify(body, key, signature)) throw new Refusal(401, 'secret_scanning/bad_signature', 'The signature does not match the body.');
   }
 
   private fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
@@ -100,12 +100,24 @@ export class GithubAlertEndpoint {
       return;
     }
     if (isDatabaseUnavailable(err)) {
-      reply.status(503).header('retry-after', '2').send({ code: 'service/database_unavailable', message: 'The database does not answer; nothing was changed. Retry shortly.', correlationId });
+      reply
+        .status(503)
+        .header('retry-after', '2')
+        .send({ code: 'service/database_unavailable', message: 'The database does not answer; nothing was changed. Retry shortly.', correlationId });
       return;
     }
     // The error object, never the request: its body holds the tokens.
     this.logger.error({ err, route: GITHUB_ALERT_PATH, correlationId }, 'secret scanning alert failed');
     reply.status(500).send({ code: 'internal/error', message: `Something went wrong on our side; quote correlation id ${correlationId}.`, correlationId });
+  }
+}
+
+/** A signature that cannot even be read (not DER) is simply a bad one. */
+function safeVerify(body: Buffer, key: KeyObject, signature: string): boolean {
+  try {
+    return verify('sha256', body, { key, dsaEncoding: 'der' }, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
   }
 }
 
@@ -127,7 +139,13 @@ function parse(body: Buffer, maxTokens: number): Alert[] {
   if (doc.length > maxTokens) throw new Refusal(400, 'secret_scanning/invalid_payload', `At most ${maxTokens} tokens per alert.`);
   return doc.map((a: unknown, i) => {
     const o = (a && typeof a === 'object' && !Array.isArray(a) ? a : {}) as Record<string, unknown>;
-    if (!str(o.token, 1000) || !o.token || !str(o.type, 200) || (o.url !== undefined && o.url !== null && !str(o.url, 4000)) || (o.source !== undefined && o.source !== null && !str(o.source, 500))) {
+    if (
+      !str(o.token, 1000) ||
+      !o.token ||
+      !str(o.type, 200) ||
+      (o.url !== undefined && o.url !== null && !str(o.url, 4000)) ||
+      (o.source !== undefined && o.source !== null && !str(o.source, 500))
+    ) {
       throw new Refusal(400, 'secret_scanning/invalid_payload', `Entry ${i} must have a token and a type (strings), and url and source as strings when given.`);
     }
     return { token: o.token, type: o.type, url: (o.url as string | null) ?? undefined, source: (o.source as string | null) ?? undefined };

@@ -41,7 +41,10 @@ export class GithubKeys {
       try {
         await (this.inflight ??= this.fetchKeys().finally(() => (this.inflight = null)));
       } catch (err) {
-        this.logger.warn({ err: String(err), url: this.config.secretScanning.keysUrl }, 'secret scanning keys could not be read; keeping the keys known before');
+        this.logger.warn(
+          { err: String(err), url: this.config.secretScanning.keysUrl },
+          'secret scanning keys could not be read; keeping the keys known before',
+        );
       }
     }
     if (!this.loaded) throw new KeysUnavailable('no secret scanning keys known yet');
@@ -51,7 +54,10 @@ export class GithubKeys {
   private async fetchKeys(): Promise<void> {
     this.lastAttemptAt = this.clock.now().getTime();
     this.fetches++;
-    const res = await fetch(this.config.secretScanning.keysUrl, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json', 'user-agent': 'credential-service-secret-scanning' } });
+    const res = await fetch(this.config.secretScanning.keysUrl, {
+      signal: AbortSignal.timeout(5000),
+      headers: { accept: 'application/json', 'user-agent': 'credential-service-secret-scanning' },
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`key server answered ${res.status}`);
     if (text.length > MAX_DOCUMENT) throw new Error('key document too large');

@@ -34,7 +34,6 @@ export class KeyServer {
   }
 }
 
-
 /** The headers GitHub sends with an alert: the key id and an ECDSA P-256 / SHA-256 signature over the raw body, base64 DER. */
 export function signAlert(body: string | Buffer, key: { id: string; privateKey: KeyObject }): Record<string, string> {
   const signature = sign('sha256', Buffer.from(body), { key: key.privateKey, dsaEncoding: 'der' }).toString('base64');

@@ -1,6 +1,6 @@
 -- Why a rotation was opened: 'routine' (staff or the partner asked) or 'leak' (an emergency after a leaked secret).
-ALTER TABLE "credential_rotation" ADD COLUMN "origin" TEXT NOT NULL DEFAULT 'routine';
-ALTER TABLE "credential_rotation" ADD CONSTRAINT "credential_rotation_origin_check" CHECK ("origin" IN ('routine', 'leak'));
+CREATE TYPE "RotationOrigin" AS ENUM ('routine', 'leak');
+ALTER TABLE "credential_rotation" ADD COLUMN "origin" "RotationOrigin" NOT NULL DEFAULT 'routine';
 
 -- A sighting of one of our secrets outside: who reported it, where it was seen, and what we did.
 -- The secret itself is never kept: the secret id and a short fingerprint say which one it was.
