@@ -19,6 +19,7 @@ import { CredentialsModule } from './credentials/credentials.module.js';
 import { OauthModule } from './oauth/oauth.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { ExplainModule } from './explain/explain.module.js';
+import { SecretScanningModule } from './secret-scanning/secret-scanning.module.js';
 
 
 @Module({})
@@ -44,6 +45,7 @@ export class AppModule {
         OauthModule,
         KeysModule,
         ExplainModule,
+        SecretScanningModule,
         CheckpointScheduleModule,
       ],
     };

@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
 import { tokenExplainConfig, type TokenExplainConfig } from './token-explain.config.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
-import { wholeNumber } from './whole-number.js';
+import { wholeNumber } from './env-values.js';
+import { secretScanningConfig, type SecretScanningConfig } from './secret-scanning.config.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -54,6 +55,8 @@ export interface AppConfig {
   staffAlertEmail?: string;
   // ---- audit trail (owner: audit)
   audit: AuditConfig;
+  // ---- leaked secrets: GitHub secret scanning and the report form (owner: secret-scanning)
+  secretScanning: SecretScanningConfig;
 }
 
 export interface AuditConfig {
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
   const audit = auditConfig(env, prod, nodeEnv, projectRoot, masterKey, problems);
+  const secretScanning = secretScanningConfig(env, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -178,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
     audit,
+    secretScanning,
   };
 }
 

@@ -1,4 +1,4 @@
-import { wholeNumber } from './whole-number.js';
+import { wholeNumber } from './env-values.js';
 
 /** The per-failure record of token requests and the public token explainer. */
 export interface TokenExplainConfig {
