@@ -42,6 +42,8 @@ const EXPECTED: Record<string, string> = {
   notification: SIU,
   delivery: SIU,
   delivery_ip_limit: SIU,
+  token_request_daily: SIU,
+  reviewer_digest: SIU,
 };
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
+import { wholeNumber } from './whole-number.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -205,6 +206,8 @@ export interface OnboardingConfig {
   intakePerEmailPerDay: number;
   /** Applications accepted per registration number (and country) per day (INTAKE_PER_REGISTRATION_PER_DAY, 5). */
   intakePerRegistrationPerDay: number;
+  /** Reviewers get at most one digest of newly waiting items this often (REVIEWER_DIGEST_MINUTES, 15; 1-60). */
+  reviewerDigestMinutes: number;
 }
 
 function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): OnboardingConfig {
@@ -215,6 +218,7 @@ function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): Onboardin
     intakeMinFillSeconds: num('INTAKE_MIN_FILL_SECONDS', 3, 0, 600),
     intakePerEmailPerDay: num('INTAKE_PER_EMAIL_PER_DAY', 3, 1, 100000),
     intakePerRegistrationPerDay: num('INTAKE_PER_REGISTRATION_PER_DAY', 5, 1, 100000),
+    reviewerDigestMinutes: num('REVIEWER_DIGEST_MINUTES', 15, 1, 60),
   };
 }
 
@@ -262,17 +266,6 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
 }
 
 /** A whole-number setting within bounds; a bad value is reported as a problem and the default used. */
-function wholeNumber(env: NodeJS.ProcessEnv, problems: string[], name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-    return fallback;
-  }
-  return n;
-}
-
 function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);

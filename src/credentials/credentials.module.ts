@@ -11,12 +11,14 @@ import { RotationService } from './rotation.service.js';
 import { ExpiryReminders } from './expiry-reminders.js';
 import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
+import { CredentialsHome } from './credentials.home.js';
+import { CredentialsQueueRepository } from './credentials-queue.repository.js';
 import { SecretHashes } from './secret-hashes.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
-  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes],
+  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes, CredentialsQueueRepository, CredentialsHome],
   exports: [CredentialsService, ClientRegistry, SecretHashes],
 })
 export class CredentialsModule {}
