@@ -18,9 +18,9 @@ export function digestCron(minutes: number): string {
 }
 
 /**
- * Every REVIEWER_DIGEST_MINUTES, each reviewer with items newly waiting for them (since their last digest)
+ * Every REVIEWER_DIGEST_MINUTES, each reviewer with items newly waiting for them (not in their last digest)
  * gets one email listing them. Batched instead of one mail per event. Several instances: the batch runs
- * under a transaction-scoped advisory lock, and each reviewer's `last_sent_at` is moved by a conditional
+ * under a transaction-scoped advisory lock, and each reviewer's digest row is moved on by a conditional
  * statement in the same transaction as the queued email, so a reviewer gets one digest per batch.
  */
 @Injectable()
@@ -49,9 +49,11 @@ export class ReviewerDigest implements OnModuleInit {
         if (!(await this.repo.tryLock(tx))) return 0;
         let sent = 0;
         for (const r of reviewers) {
-          const last = await this.repo.lastSent(tx, r.id);
-          const items = (await this.home.forReview({ staffId: r.id, role: r.role }, now)).filter((i) => !last || i.since > last);
-          if (!items.length || !(await this.repo.claim(tx, r.id, last, now))) continue;
+          const last = await this.repo.last(tx, r.id);
+          const waiting = await this.home.forReview({ staffId: r.id, role: r.role }, now);
+          const seen = new Set(last?.keys ?? []);
+          const items = waiting.filter((i) => !seen.has(i.key));
+          if (!items.length || !(await this.repo.claim(tx, r.id, last, now, waiting.map((i) => i.key)))) continue;
           await this.notifications.enqueueEmail(tx, {
             to: r.email,
             template: 'reviewer-digest',

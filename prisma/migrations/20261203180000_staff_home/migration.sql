@@ -8,11 +8,12 @@ CREATE TABLE "token_request_daily" (
     CONSTRAINT "token_request_daily_pkey" PRIMARY KEY ("api_key", "environment", "day")
 );
 
--- When each reviewer's last digest of waiting items was sent; the row is claimed with a conditional
--- UPDATE so several instances send one digest per reviewer per batch.
+-- Each reviewer's last digest: when, and the keys of the items it covered (a later digest lists only
+-- items not among them). Claimed with a conditional UPDATE, so several instances send one per batch.
 CREATE TABLE "reviewer_digest" (
     "staff_id"     UUID NOT NULL,
     "last_sent_at" TIMESTAMPTZ(6) NOT NULL,
+    "sent_keys"    TEXT[] NOT NULL DEFAULT '{}',
     CONSTRAINT "reviewer_digest_pkey" PRIMARY KEY ("staff_id"),
     CONSTRAINT "reviewer_digest_staff_id_fkey" FOREIGN KEY ("staff_id") REFERENCES "staff_account"("id") ON DELETE CASCADE
 );
