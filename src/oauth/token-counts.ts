@@ -51,11 +51,11 @@ export class TokenCountsRepository {
     const rows = [...taken.entries()].map(([k, n]) => [...k.split('|'), n] as [string, string, string, number]).sort((a, b) => (a[0] + a[1] + a[2] < b[0] + b[1] + b[2] ? -1 : 1));
     const apis = rows.map((r) => r[0]);
     const envs = rows.map((r) => r[1]);
-    const days = rows.map((r) => new Date(Number(r[2]) * DAY_S * 1000).toISOString().slice(0, 10));
+    const days = rows.map((r) => new Date(Number(r[2]) * DAY_S * 1000).toISOString());
     const counts = rows.map((r) => r[3]);
     await this.prisma.$executeRaw`
       INSERT INTO token_request_daily (api_key, environment, day, count)
-      SELECT * FROM unnest(${apis}::text[], ${envs}::"Environment"[], ${days}::date[], ${counts}::bigint[])
+      SELECT * FROM unnest(${apis}::text[], ${envs}::"Environment"[], ${days}::timestamptz[], ${counts}::bigint[])
       ON CONFLICT (api_key, environment, day) DO UPDATE SET count = token_request_daily.count + EXCLUDED.count`;
   }
 

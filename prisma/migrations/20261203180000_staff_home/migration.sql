@@ -3,7 +3,8 @@
 CREATE TABLE "token_request_daily" (
     "api_key"     TEXT NOT NULL,
     "environment" "Environment" NOT NULL,
-    "day"         DATE NOT NULL,
+    -- 00:00 UTC of the day counted.
+    "day"         TIMESTAMPTZ(6) NOT NULL,
     "count"       BIGINT NOT NULL DEFAULT 0,
     CONSTRAINT "token_request_daily_pkey" PRIMARY KEY ("api_key", "environment", "day")
 );
