@@ -148,6 +148,26 @@ describe('the staff home lists what waits, for whom it waits', () => {
   });
 });
 
+describe('the request queue and the credentials list', () => {
+  it('show how long open items have waited and sort oldest first on request', async () => {
+    const get = async (url: string) => (await t.inject({ method: 'GET', url, headers: { cookie: viewer.headers.cookie, accept: 'text/html' } })).body;
+    const ids = (body: string, attr: string) => [...body.matchAll(new RegExp(`data-${attr}-id="([^"]+)"`, 'g'))].map((m) => m[1]);
+    const before = (list: string[], a: string, b: string) => list.indexOf(a) >= 0 && list.indexOf(b) >= 0 && list.indexOf(a) < list.indexOf(b);
+    const r1 = await submit(null);
+    const c1 = await issueCredential(t, { activate: false });
+    t.clock.advance(5 * 60_000);
+    const r2 = await submit(null);
+    const c2 = await issueCredential(t, { activate: false });
+    expect(before(ids(await get('/console/requests'), 'request'), r2, r1)).toBe(true);
+    expect(before(ids(await get('/console/requests?sort=oldest'), 'request'), r1, r2)).toBe(true);
+    expect(await get('/console/requests?sort=oldest')).toMatch(/<th scope="col">Waiting<\/th>[\s\S]*<td>5 minutes<\/td>/);
+    expect(before(ids(await get('/console/credentials'), 'credential'), c2.credentialId, c1.credentialId)).toBe(true);
+    expect(before(ids(await get('/console/credentials?sort=oldest'), 'credential'), c1.credentialId, c2.credentialId)).toBe(true);
+    // A credential's issue time comes from the database clock, not the test's: any age will do.
+    expect(await get('/console/credentials?state=pending_delivery')).toMatch(/<th scope="col">Waiting for delivery<\/th>[\s\S]*<td>(\d+ (minute|hour|day)s?|less than a minute)<\/td>/);
+  });
+});
+
 describe('the reviewer digest', () => {
   it('sends each reviewer one digest per batch, even when two instances run it at once, and then only for new items', async () => {
     const before = await Promise.all([one, two, three, viewer].map((s) => digestsTo(s.staffId)));

@@ -18,8 +18,8 @@ describe('chart scales', () => {
     const r = rects(svg);
     expect(r).toHaveLength(2);
     expect(r[1].h).toBeCloseTo(r[0].h * 2, 0);
-    // 20 is the axis maximum: the bar spans the whole plot (260 - 16 top - 40 bottom).
-    expect(r[1].h).toBeCloseTo(204, 0);
+    // 20 is the axis maximum: the bar spans the whole plot (260 - 28 top - 40 bottom).
+    expect(r[1].h).toBeCloseTo(192, 0);
   });
 
   it('stacks series on each other', () => {
@@ -27,7 +27,9 @@ describe('chart scales', () => {
     const [a, b] = rects(svg);
     expect(a.cls).toBe('chart-s1');
     expect(b.y + b.h).toBeCloseTo(a.y, 0);
-    expect(a.h + b.h).toBeCloseTo(204, 0);
+    // Counts: the axis runs to 5 in whole steps, so 5 fills the plot.
+    expect(a.h + b.h).toBeCloseTo(192, 0);
+    expect([...svg.matchAll(/class="chart-tick"[^>]*>([^<]+)</g)].map((m) => m[1]).slice(0, 6)).toEqual(['0', '1', '2', '3', '4', '5']);
   });
 });
 
@@ -49,7 +51,7 @@ describe('chart edge cases', () => {
 
   it('handles large numbers without overflowing the plot', () => {
     const svg = chartSvg({ kind: 'bars', categories: ['a', 'b'], values: [9_999_999_999, 1], unit: 'tokens' }, 'l');
-    for (const r of rects(svg)) expect(r.y).toBeGreaterThanOrEqual(16);
+    for (const r of rects(svg)) expect(r.y).toBeGreaterThanOrEqual(28);
     expect(svg).toContain('>10G<');
   });
 

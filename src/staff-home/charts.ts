@@ -8,7 +8,7 @@ import type { ChartData } from '../common/home-sources.js';
 
 const W = 640;
 const H = 260;
-const PAD = { top: 16, right: 12, bottom: 40, left: 52 };
+const PAD = { top: 28, right: 12, bottom: 40, left: 52 };
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -41,14 +41,17 @@ interface Frame {
   plotW: number;
   plotH: number;
   max: number;
+  ticks: number;
   y: (v: number) => number;
 }
 
-function frame(maxValue: number): Frame {
+/** Counts get whole-number ticks: at least 0-5, and 4 or 5 steps that divide the maximum evenly. */
+function frame(maxValue: number, counts: boolean): Frame {
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
-  const max = niceMax(maxValue);
-  return { plotW, plotH, max, y: (v) => r1(PAD.top + plotH - (v / max) * plotH) };
+  const max = counts ? niceMax(Math.max(maxValue, 4)) : niceMax(maxValue);
+  const ticks = counts && max % 4 !== 0 ? 5 : 4;
+  return { plotW, plotH, max, ticks, y: (v) => r1(PAD.top + plotH - (v / max) * plotH) };
 }
 
 function open(labelId: string): string {
@@ -57,8 +60,8 @@ function open(labelId: string): string {
 
 function axes(f: Frame, categories: string[], unit: string): string {
   const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const v = (f.max * i) / 4;
+  for (let i = 0; i <= f.ticks; i++) {
+    const v = (f.max * i) / f.ticks;
     const y = f.y(v);
     parts.push(`<line class="chart-grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/>`);
     parts.push(`<text class="chart-tick" x="${PAD.left - 6}" y="${r1(y + 4)}" text-anchor="end">${escapeXml(formatNumber(v))}</text>`);
@@ -69,13 +72,13 @@ function axes(f: Frame, categories: string[], unit: string): string {
     if (i % step) return;
     parts.push(`<text class="chart-tick" x="${r1(PAD.left + slot * (i + 0.5))}" y="${H - PAD.bottom + 16}" text-anchor="middle">${escapeXml(c)}</text>`);
   });
-  parts.push(`<text class="chart-tick" x="4" y="${PAD.top - 4}">${escapeXml(unit)}</text>`);
+  parts.push(`<text class="chart-tick" x="4" y="12">${escapeXml(unit)}</text>`);
   return parts.join('');
 }
 
 function stackedBars(d: Extract<ChartData, { kind: 'stacked-bars' }>, labelId: string): string {
   const totals = d.categories.map((_, i) => d.series.reduce((sum, s) => sum + Math.max(0, s.values[i] ?? 0), 0));
-  const f = frame(Math.max(0, ...totals));
+  const f = frame(Math.max(0, ...totals), true);
   const slot = f.plotW / Math.max(1, d.categories.length);
   const bw = r1(Math.max(1, slot * 0.7));
   const bars: string[] = [];
@@ -92,8 +95,8 @@ function stackedBars(d: Extract<ChartData, { kind: 'stacked-bars' }>, labelId: s
   return open(labelId) + axes(f, d.categories, d.unit) + bars.join('') + '</svg>';
 }
 
-function bars(d: Extract<ChartData, { kind: 'bars' }>, labelId: string): string {
-  const f = frame(Math.max(0, ...d.values.map((v) => v ?? 0)));
+function bars(d: Extract<ChartData, { kind: 'bars' }>, labelId: string, counts = false): string {
+  const f = frame(Math.max(0, ...d.values.map((v) => v ?? 0)), counts);
   const slot = f.plotW / Math.max(1, d.categories.length);
   const bw = r1(Math.max(1, slot * 0.7));
   const out = d.values.map((v, i) => {
@@ -114,7 +117,7 @@ function timeline(d: Extract<ChartData, { kind: 'timeline' }>, labelId: string):
     if (i >= 0 && i < weeks) counts[i]++;
   }
   const categories = counts.map((_, i) => new Date(startMs + i * 7 * 86_400_000).toISOString().slice(5, 10));
-  return bars({ kind: 'bars', categories, values: counts, unit: 'secrets' }, labelId);
+  return bars({ kind: 'bars', categories, values: counts, unit: 'secrets' }, labelId, true);
 }
 
 export function chartSvg(d: ChartData, labelId: string): string {
@@ -130,6 +133,11 @@ export function chartTable(d: ChartData): { head: string[]; rows: string[][] } {
   }
   if (d.kind === 'bars') return { head: ['', d.unit], rows: d.categories.map((c, i) => [c, d.values[i] === null ? 'none' : String(d.values[i])]) };
   return { head: ['Expires', 'Secret'], rows: [...d.events].sort((a, b) => a.at.getTime() - b.at.getTime()).map((e) => [e.at.toISOString().slice(0, 16).replace('T', ' '), e.label]) };
+}
+
+/** The series of a stacked chart with their CSS classes, for a legend beside it. */
+export function chartLegend(d: ChartData): Array<{ name: string; cssClass: string }> {
+  return d.kind === 'stacked-bars' ? d.series.map((s) => ({ name: s.name, cssClass: s.cssClass })) : [];
 }
 
 /** Whether the chart has anything to draw (an empty chart is replaced by a sentence). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HomeSources, type ActionItem, type HomeViewer } from '../common/home-sources.js';
 import { ageOf } from '../web/age.js';
-import { chartIsEmpty, chartSvg, chartTable } from './charts.js';
+import { chartIsEmpty, chartLegend, chartSvg, chartTable } from './charts.js';
 
 export interface HomeItem extends ActionItem {
   age: string;
@@ -41,7 +41,7 @@ export class StaffHomeService {
       this.sources.chartSources().map(async (c) => {
         const data = await c.data(now);
         const labelId = `chart-${c.key}`;
-        return { key: c.key, title: c.title, description: c.description, labelId, empty: chartIsEmpty(data), svg: chartSvg(data, labelId), table: chartTable(data) };
+        return { key: c.key, title: c.title, description: c.description, labelId, empty: chartIsEmpty(data), svg: chartSvg(data, labelId), legend: chartLegend(data), table: chartTable(data) };
       }),
     );
   }
