@@ -22,12 +22,13 @@ let one: StaffLogin;
 let two: StaffLogin;
 let three: StaffLogin;
 let viewer: StaffLogin;
+let env: Record<string, string>;
 
 beforeAll(async () => {
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
   // Both instances share the keys, as instances of one deployment do.
-  const env = { SMTP_URL: smtp.url, STAFF_ALERT_EMAIL: 'alerts@retailer.example', SECRET_LIFETIME_DAYS: '20', MASTER_KEY: randomBytes(32).toString('base64'), SECRET_HASH_KEY: randomBytes(32).toString('base64'), ...twilio.env() };
+  env = { SMTP_URL: smtp.url, STAFF_ALERT_EMAIL: 'alerts@retailer.example', SECRET_LIFETIME_DAYS: '20', MASTER_KEY: randomBytes(32).toString('base64'), SECRET_HASH_KEY: randomBytes(32).toString('base64'), ...twilio.env() };
   t = await startTestApp({ env });
   t2 = await startTestApp({ env, db: t.db, clock: t.clock });
   drv = new DeliveryDriver(t, smtp, twilio);
@@ -210,6 +211,15 @@ describe('token requests per day', () => {
     const overview = await t.inject({ method: 'GET', url: '/console/overview', headers: { cookie: viewer.headers.cookie, accept: 'text/html' } });
     expect(overview.statusCode).toBe(200);
     expect(overview.body).toContain('<th scope="col">business acceptance</th>');
+  });
+
+  it('writes what was counted when an instance shuts down', async () => {
+    const t3 = await startTestApp({ db: t.db, clock: t.clock, env });
+    const sum = async () => Number((await t.prisma.tokenRequestDaily.aggregate({ _sum: { count: true } }))._sum.count ?? 0);
+    const before = await sum();
+    for (let i = 0; i < 42; i++) tokenCounts.add('shutdown-test', 'acceptance', Math.floor(t.clock.now().getTime() / 1000));
+    await t3.close();
+    expect((await sum()) - before).toBe(42);
   });
 
   it('sums concurrent flushes from two instances without losing or doubling counts', async () => {

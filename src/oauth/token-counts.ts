@@ -1,5 +1,4 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Inject } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Clock } from '../common/clock.js';
 import { HomeSources } from '../common/home-sources.js';
@@ -67,7 +66,7 @@ export class TokenCountsRepository {
 
 /** Flushes the process's counts every few seconds and once more at shutdown; draws the tokens-per-day chart. */
 @Injectable()
-export class TokenCountsFlusher implements OnModuleInit, OnApplicationShutdown {
+export class TokenCountsFlusher implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -98,7 +97,8 @@ export class TokenCountsFlusher implements OnModuleInit, OnApplicationShutdown {
     return this.flushing;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Runs before the database module closes its pool (it is a dependency of this module). */
+  async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.flush();
   }
