@@ -28,7 +28,14 @@ beforeAll(async () => {
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
   // Both instances share the keys, as instances of one deployment do.
-  env = { SMTP_URL: smtp.url, STAFF_ALERT_EMAIL: 'alerts@retailer.example', SECRET_LIFETIME_DAYS: '20', MASTER_KEY: randomBytes(32).toString('base64'), SECRET_HASH_KEY: randomBytes(32).toString('base64'), ...twilio.env() };
+  env = {
+    SMTP_URL: smtp.url,
+    STAFF_ALERT_EMAIL: 'alerts@retailer.example',
+    SECRET_LIFETIME_DAYS: '20',
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    SECRET_HASH_KEY: randomBytes(32).toString('base64'),
+    ...twilio.env(),
+  };
   t = await startTestApp({ env });
   t2 = await startTestApp({ env, db: t.db, clock: t.clock });
   drv = new DeliveryDriver(t, smtp, twilio);
@@ -53,7 +60,8 @@ async function home(as: StaffLogin): Promise<Record<string, string[]>> {
   const res = await t.inject({ method: 'GET', url: '/console/home', headers: { cookie: as.headers.cookie, accept: 'text/html' } });
   expect(res.statusCode, res.body).toBe(200);
   const out: Record<string, string[]> = {};
-  for (const m of res.body.matchAll(/<section[^>]*data-section="([^"]+)">([\s\S]*?)<\/section>/g)) out[m[1]] = [...m[2].matchAll(/data-item="([^"]+)"/g)].map((x) => x[1]);
+  for (const m of res.body.matchAll(/<section[^>]*data-section="([^"]+)">([\s\S]*?)<\/section>/g))
+    out[m[1]] = [...m[2].matchAll(/data-item="([^"]+)"/g)].map((x) => x[1]);
   return out;
 }
 
@@ -61,11 +69,18 @@ let n = 0;
 function application(): SubmitInput {
   n += 1;
   return {
-    partner: { legalName: `Thuis ${n} B.V.`, registrationNumber: `7${String(n).padStart(3, '0')}${randomUUID().replace(/\D/g, '').slice(0, 4)}`, country: 'NL' },
+    partner: {
+      legalName: `Thuis ${n} B.V.`,
+      registrationNumber: `7${String(n).padStart(3, '0')}${randomUUID().replace(/\D/g, '').slice(0, 4)}`,
+      country: 'NL',
+    },
     contact: { name: 'Pim Partner', email: `pim${n}-${randomUUID().slice(0, 6)}@partner.example`, mobile: '+31612300000' },
     language: 'en',
     purpose: 'Our till software reads the business customer record at checkout.',
-    items: [{ api: 'business', environment: 'acceptance' }, { api: 'business', environment: 'production' }],
+    items: [
+      { api: 'business', environment: 'acceptance' },
+      { api: 'business', environment: 'production' },
+    ],
   };
 }
 
@@ -83,7 +98,8 @@ describe('the staff home lists what waits, for whom it waits', () => {
   it('a request waits for review, then for approval by anyone but its creator', async () => {
     created = await submit(one);
     partnerMade = await submit(null);
-    for (const s of [one, two, three]) expect((await home(s)).requests).toEqual(expect.arrayContaining([`request:${created}:submitted`, `request:${partnerMade}:submitted`]));
+    for (const s of [one, two, three])
+      expect((await home(s)).requests).toEqual(expect.arrayContaining([`request:${created}:submitted`, `request:${partnerMade}:submitted`]));
     expect((await home(viewer)).requests).toEqual([]);
 
     expect((await post(`/api/onboarding-requests/${created}/start-review`, two)).statusCode).toBe(200);
@@ -117,8 +133,12 @@ describe('the staff home lists what waits, for whom it waits', () => {
   it('deliveries: a bounced link email, a link about to expire unretrieved, and a locked delivery', async () => {
     smtp.rejectRecipients.push(/^bounce-/);
     useTestSecrets(drv.deliveries, 'home-test');
-    const bounced = deliveryInput('home-test', { recipient: { contactId: randomUUID(), name: 'B', email: `bounce-${randomUUID().slice(0, 6)}@partner.example`, mobile: '+31612399901', language: 'en' } });
-    const { deliveryId: bouncedId } = await t.prisma.transaction((tx) => drv.deliveries.create(tx, { correlationId: randomUUID(), clientIp: null, userAgent: null, actor: { type: 'system', id: null } }, bounced));
+    const bounced = deliveryInput('home-test', {
+      recipient: { contactId: randomUUID(), name: 'B', email: `bounce-${randomUUID().slice(0, 6)}@partner.example`, mobile: '+31612399901', language: 'en' },
+    });
+    const { deliveryId: bouncedId } = await t.prisma.transaction((tx) =>
+      drv.deliveries.create(tx, { correlationId: randomUUID(), clientIp: null, userAgent: null, actor: { type: 'system', id: null } }, bounced),
+    );
     await drv.notifications.drain();
     const soon = await drv.create(deliveryInput('home-test', { expiresAt: new Date(t.clock.now().getTime() + DAY) }));
     const later = await drv.create(deliveryInput('home-test'));
@@ -131,7 +151,9 @@ describe('the staff home lists what waits, for whom it waits', () => {
     }
     expect((await t.prisma.delivery.findUniqueOrThrow({ where: { id: locked.deliveryId } })).state).toBe('locked');
     const items = (await home(viewer)).deliveries;
-    expect(items).toEqual(expect.arrayContaining([`delivery:${bouncedId}:bounced`, `delivery:${soon.deliveryId}:expiring`, `delivery:${locked.deliveryId}:locked`]));
+    expect(items).toEqual(
+      expect.arrayContaining([`delivery:${bouncedId}:bounced`, `delivery:${soon.deliveryId}:expiring`, `delivery:${locked.deliveryId}:locked`]),
+    );
     expect(items.filter((k) => k.startsWith(`delivery:${later.deliveryId}`))).toEqual([]);
     // The bounce is also a failed message.
     expect((await home(viewer)).notifications.some((k) => k.endsWith(':failed'))).toBe(true);
@@ -165,7 +187,9 @@ describe('the request queue and the credentials list', () => {
     expect(before(ids(await get('/console/credentials'), 'credential'), c2.credentialId, c1.credentialId)).toBe(true);
     expect(before(ids(await get('/console/credentials?sort=oldest'), 'credential'), c1.credentialId, c2.credentialId)).toBe(true);
     // A credential's issue time comes from the database clock, not the test's: any age will do.
-    expect(await get('/console/credentials?state=pending_delivery')).toMatch(/<th scope="col">Waiting for delivery<\/th>[\s\S]*<td>(\d+ (minute|hour|day)s?|less than a minute)<\/td>/);
+    expect(await get('/console/credentials?state=pending_delivery')).toMatch(
+      /<th scope="col">Waiting for delivery<\/th>[\s\S]*<td>(\d+ (minute|hour|day)s?|less than a minute)<\/td>/,
+    );
   });
 });
 
@@ -202,7 +226,12 @@ describe('token requests per day', () => {
     const c = await issueCredential(t);
     const before = await t.prisma.tokenRequestDaily.aggregate({ _sum: { count: true } });
     for (let i = 0; i < 3; i++) {
-      const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: formBody({ grant_type: 'client_credentials' }) });
+      const res = await t.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/token',
+        headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+        payload: formBody({ grant_type: 'client_credentials' }),
+      });
       expect(res.statusCode, res.body).toBe(200);
     }
     await t.app.get(TokenCountsFlusher).flush(tokenCounts);

@@ -15,9 +15,27 @@ export class CredentialsHome implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.sources.addSection({ key: 'rotations', heading: 'Rotations waiting for your approval', order: 30, empty: 'No rotation waits for your approval.', items: (v) => this.rotations(v) });
-    this.sources.addSection({ key: 'expiring', heading: `Secrets expiring within ${EXPIRY_WARNING_DAYS} days`, order: 70, empty: `No secret expires within ${EXPIRY_WARNING_DAYS} days.`, items: (_v, now) => this.expiring(now) });
-    this.sources.addChart({ key: 'secret-expiries', title: 'Secret expiries, next 90 days', description: 'Active secrets by the day they expire, over the next 90 days.', order: 40, data: (now) => this.timeline(now) });
+    this.sources.addSection({
+      key: 'rotations',
+      heading: 'Rotations waiting for your approval',
+      order: 30,
+      empty: 'No rotation waits for your approval.',
+      items: (v) => this.rotations(v),
+    });
+    this.sources.addSection({
+      key: 'expiring',
+      heading: `Secrets expiring within ${EXPIRY_WARNING_DAYS} days`,
+      order: 70,
+      empty: `No secret expires within ${EXPIRY_WARNING_DAYS} days.`,
+      items: (_v, now) => this.expiring(now),
+    });
+    this.sources.addChart({
+      key: 'secret-expiries',
+      title: 'Secret expiries, next 90 days',
+      description: 'Active secrets by the day they expire, over the next 90 days.',
+      order: 40,
+      data: (now) => this.timeline(now),
+    });
   }
 
   /** A rotation is approved by someone other than the staff member who started it (rotation/four_eyes). */
@@ -26,7 +44,14 @@ export class CredentialsHome implements OnModuleInit {
     const rows = await this.queue.rotationsAwaitingApproval();
     return rows
       .filter((r) => r.requestedById !== viewer.staffId)
-      .map((r) => ({ key: `rotation:${r.id}:approve`, title: `${r.clientId} · ${r.partnerName}`, detail: 'Rotation waiting for approval', href: `/console/credentials/${r.credentialId}`, since: r.since, forReview: true }));
+      .map((r) => ({
+        key: `rotation:${r.id}:approve`,
+        title: `${r.clientId} · ${r.partnerName}`,
+        detail: 'Rotation waiting for approval',
+        href: `/console/credentials/${r.credentialId}`,
+        since: r.since,
+        forReview: true,
+      }));
   }
 
   async expiring(now: Date): Promise<ActionItem[]> {
@@ -43,6 +68,11 @@ export class CredentialsHome implements OnModuleInit {
 
   private async timeline(now: Date) {
     const rows = await this.queue.secretsExpiringBefore(now, new Date(now.getTime() + TIMELINE_DAYS * DAY_MS));
-    return { kind: 'timeline' as const, start: now, days: TIMELINE_DAYS, events: rows.map((s) => ({ at: s.expiresAt, label: `${s.clientId} (${s.partnerName})` })) };
+    return {
+      kind: 'timeline' as const,
+      start: now,
+      days: TIMELINE_DAYS,
+      events: rows.map((s) => ({ at: s.expiresAt, label: `${s.clientId} (${s.partnerName})` })),
+    };
   }
 }

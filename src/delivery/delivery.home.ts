@@ -15,7 +15,13 @@ export class DeliveryHome implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.sources.addSection({ key: 'deliveries', heading: 'Deliveries needing attention', order: 40, empty: 'No delivery is locked, bounced or about to expire.', items: (_v, now) => this.items(now) });
+    this.sources.addSection({
+      key: 'deliveries',
+      heading: 'Deliveries needing attention',
+      order: 40,
+      empty: 'No delivery is locked, bounced or about to expire.',
+      items: (_v, now) => this.items(now),
+    });
   }
 
   async items(now: Date): Promise<ActionItem[]> {

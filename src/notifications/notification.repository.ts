@@ -52,7 +52,7 @@ export class NotificationRepository {
   }
 
   find(id: string): Promise<NotificationRow | null> {
-    return this.prisma.notification.findUnique({ where: { id } }) as Promise<NotificationRow | null>;
+    return this.prisma.notification.findUnique({ where: { id } });
   }
 
   /** Claims a queued SMS for one provider call: exactly one caller gets its attempt count back. */
@@ -94,11 +94,11 @@ export class NotificationRepository {
       where: { subjectType: filter.subjectType, subjectId: filter.subjectId, status: filter.status },
       orderBy: { createdAt: 'desc' },
       take: filter.limit,
-    }) as Promise<NotificationRow[]>;
+    });
   }
 
   /** Messages that failed for good or whose outcome is unknown, since `from`, oldest first (the staff home). */
   async undelivered(from: Date, limit = 200): Promise<NotificationRow[]> {
-    return (await this.prisma.notification.findMany({ where: { status: { in: ['failed', 'unknown'] }, updatedAt: { gte: from } }, orderBy: { updatedAt: 'asc' }, take: limit })) as NotificationRow[];
+    return this.prisma.notification.findMany({ where: { status: { in: ['failed', 'unknown'] }, updatedAt: { gte: from } }, orderBy: { updatedAt: 'asc' }, take: limit });
   }
 }

@@ -14,13 +14,20 @@ export class NotificationsHome implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.sources.addSection({ key: 'notifications', heading: 'Messages that could not be delivered', order: 50, empty: `No email or SMS failed in the last ${FAILED_NOTIFICATION_DAYS} days.`, items: (_v, now) => this.items(now) });
+    this.sources.addSection({
+      key: 'notifications',
+      heading: 'Messages that could not be delivered',
+      order: 50,
+      empty: `No email or SMS failed in the last ${FAILED_NOTIFICATION_DAYS} days.`,
+      items: (_v, now) => this.items(now),
+    });
   }
 
   async items(now: Date): Promise<ActionItem[]> {
     const rows = await this.repo.undelivered(new Date(now.getTime() - FAILED_NOTIFICATION_DAYS * 86_400_000));
     return rows.map((n) => {
-      const query = n.subjectType && n.subjectId ? `subjectType=${encodeURIComponent(n.subjectType)}&subjectId=${encodeURIComponent(n.subjectId)}` : `status=${n.status}`;
+      const query =
+        n.subjectType && n.subjectId ? `subjectType=${encodeURIComponent(n.subjectType)}&subjectId=${encodeURIComponent(n.subjectId)}` : `status=${n.status}`;
       return {
         key: `notification:${n.id}:${n.status}`,
         title: `${n.channel === 'sms' ? 'SMS' : 'Email'} ${n.template} to ${n.recipientMasked}`,

@@ -47,7 +47,9 @@ export class TokenCountsRepository {
    */
   async add(taken: Map<string, number>): Promise<void> {
     if (!taken.size) return;
-    const rows = [...taken.entries()].map(([k, n]) => [...k.split('|'), n] as [string, string, string, number]).sort((a, b) => (a[0] + a[1] + a[2] < b[0] + b[1] + b[2] ? -1 : 1));
+    const rows = [...taken.entries()]
+      .map(([k, n]) => [...k.split('|'), n] as [string, string, string, number])
+      .sort((a, b) => (a[0] + a[1] + a[2] < b[0] + b[1] + b[2] ? -1 : 1));
     const apis = rows.map((r) => r[0]);
     const envs = rows.map((r) => r[1]);
     const days = rows.map((r) => new Date(Number(r[2]) * DAY_S * 1000).toISOString());
@@ -59,7 +61,10 @@ export class TokenCountsRepository {
   }
 
   async since(day: Date): Promise<Array<{ apiKey: string; environment: Environment; day: Date; count: number }>> {
-    const rows = await this.prisma.tokenRequestDaily.findMany({ where: { day: { gte: day } }, orderBy: [{ apiKey: 'asc' }, { environment: 'asc' }, { day: 'asc' }] });
+    const rows = await this.prisma.tokenRequestDaily.findMany({
+      where: { day: { gte: day } },
+      orderBy: [{ apiKey: 'asc' }, { environment: 'asc' }, { day: 'asc' }],
+    });
     return rows.map((r) => ({ apiKey: r.apiKey, environment: r.environment, day: r.day, count: Number(r.count) }));
   }
 }
@@ -80,7 +85,13 @@ export class TokenCountsFlusher implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
     this.timer.unref();
-    this.sources.addChart({ key: 'tokens-per-day', title: 'Tokens issued per day', description: `Access tokens issued per day by API and environment (last ${CHART_DAYS} days, UTC).`, order: 30, data: (now) => this.chart(now) });
+    this.sources.addChart({
+      key: 'tokens-per-day',
+      title: 'Tokens issued per day',
+      description: `Access tokens issued per day by API and environment (last ${CHART_DAYS} days, UTC).`,
+      order: 30,
+      data: (now) => this.chart(now),
+    });
   }
 
   /** Serialised within the process, so a timer tick and a shutdown never flush the same counts twice. */
@@ -110,7 +121,11 @@ export class TokenCountsFlusher implements OnModuleInit, OnModuleDestroy {
     const series = new Map<string, number[]>();
     for (const r of rows) {
       const name = `${r.apiKey} ${r.environment}`;
-      if (!series.has(name)) series.set(name, days.map(() => 0));
+      if (!series.has(name))
+        series.set(
+          name,
+          days.map(() => 0),
+        );
       const i = Math.round((r.day.getTime() - days[0].getTime()) / (DAY_S * 1000));
       if (i >= 0 && i < CHART_DAYS) series.get(name)![i] += r.count;
     }

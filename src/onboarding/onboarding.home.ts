@@ -20,11 +20,41 @@ export class OnboardingHome implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.sources.addSection({ key: 'requests', heading: 'Requests waiting for you', order: 10, empty: 'No request waits for your review or approval.', items: (v) => this.requests(v) });
-    this.sources.addSection({ key: 'issue', heading: 'Approved, credentials to issue', order: 20, empty: 'No approval waits for its credentials.', items: (v, now) => this.toIssue(v, now) });
-    this.sources.addSection({ key: 'lapsing', heading: 'Approvals about to lapse', order: 60, empty: `No approval lapses within ${LAPSE_WARNING_DAYS} days.`, items: (v, now) => this.lapsing(v, now) });
-    this.sources.addChart({ key: 'requests-per-week', title: 'Requests per week by outcome', description: 'Requests received per week (last 12 weeks), by where each stands now.', order: 10, data: (now) => this.weeklyOutcomes(now) });
-    this.sources.addChart({ key: 'time-to-issue', title: 'Median time from request to credentials', description: 'Median hours from submission to the first issued credential, per week of issue (last 12 weeks).', order: 20, data: (now) => this.timeToIssue(now) });
+    this.sources.addSection({
+      key: 'requests',
+      heading: 'Requests waiting for you',
+      order: 10,
+      empty: 'No request waits for your review or approval.',
+      items: (v) => this.requests(v),
+    });
+    this.sources.addSection({
+      key: 'issue',
+      heading: 'Approved, credentials to issue',
+      order: 20,
+      empty: 'No approval waits for its credentials.',
+      items: (v, now) => this.toIssue(v, now),
+    });
+    this.sources.addSection({
+      key: 'lapsing',
+      heading: 'Approvals about to lapse',
+      order: 60,
+      empty: `No approval lapses within ${LAPSE_WARNING_DAYS} days.`,
+      items: (v, now) => this.lapsing(v, now),
+    });
+    this.sources.addChart({
+      key: 'requests-per-week',
+      title: 'Requests per week by outcome',
+      description: 'Requests received per week (last 12 weeks), by where each stands now.',
+      order: 10,
+      data: (now) => this.weeklyOutcomes(now),
+    });
+    this.sources.addChart({
+      key: 'time-to-issue',
+      title: 'Median time from request to credentials',
+      description: 'Median hours from submission to the first issued credential, per week of issue (last 12 weeks).',
+      order: 20,
+      data: (now) => this.timeToIssue(now),
+    });
   }
 
   async requests(viewer: HomeViewer): Promise<ActionItem[]> {

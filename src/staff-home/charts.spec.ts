@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ageOf } from '../web/age.js';
 import { chartIsEmpty, chartSvg, chartTable, escapeXml, formatNumber, niceMax } from './charts.js';
 
-const rects = (svg: string) => [...svg.matchAll(/<rect class="([^"]+)" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)].map((m) => ({ cls: m[1], x: +m[2], y: +m[3], w: +m[4], h: +m[5] }));
+const rects = (svg: string) =>
+  [...svg.matchAll(/<rect class="([^"]+)" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)].map((m) => ({
+    cls: m[1],
+    x: +m[2],
+    y: +m[3],
+    w: +m[4],
+    h: +m[5],
+  }));
 
 describe('chart scales', () => {
   it('rounds the axis up to a nice number', () => {
@@ -23,7 +30,18 @@ describe('chart scales', () => {
   });
 
   it('stacks series on each other', () => {
-    const svg = chartSvg({ kind: 'stacked-bars', categories: ['w1'], series: [{ name: 'A', cssClass: 'chart-s1', values: [3] }, { name: 'B', cssClass: 'chart-s2', values: [2] }], unit: 'requests' }, 'l');
+    const svg = chartSvg(
+      {
+        kind: 'stacked-bars',
+        categories: ['w1'],
+        series: [
+          { name: 'A', cssClass: 'chart-s1', values: [3] },
+          { name: 'B', cssClass: 'chart-s2', values: [2] },
+        ],
+        unit: 'requests',
+      },
+      'l',
+    );
     const [a, b] = rects(svg);
     expect(a.cls).toBe('chart-s1');
     expect(b.y + b.h).toBeCloseTo(a.y, 0);
@@ -57,7 +75,10 @@ describe('chart edge cases', () => {
 
   it('escapes labels and ids, and uses no inline style', () => {
     const evil = `<script>alert("x")</script>&'`;
-    const svg = chartSvg({ kind: 'stacked-bars', categories: [evil], series: [{ name: evil, cssClass: 'chart-s1" onclick="x', values: [1] }], unit: evil }, 'id"x');
+    const svg = chartSvg(
+      { kind: 'stacked-bars', categories: [evil], series: [{ name: evil, cssClass: 'chart-s1" onclick="x', values: [1] }], unit: evil },
+      'id"x',
+    );
     expect(svg).not.toContain('<script');
     expect(svg).not.toContain('onclick="x');
     expect(svg).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
@@ -67,15 +88,35 @@ describe('chart edge cases', () => {
 
   it('bins the expiry timeline by week and lists each secret in the table', () => {
     const start = new Date('2026-12-01T00:00:00Z');
-    const d = { kind: 'timeline' as const, start, days: 90, events: [{ at: new Date('2026-12-02T00:00:00Z'), label: 'b' }, { at: new Date('2026-12-03T00:00:00Z'), label: 'a' }, { at: new Date('2027-02-20T00:00:00Z'), label: 'c' }] };
+    const d = {
+      kind: 'timeline' as const,
+      start,
+      days: 90,
+      events: [
+        { at: new Date('2026-12-02T00:00:00Z'), label: 'b' },
+        { at: new Date('2026-12-03T00:00:00Z'), label: 'a' },
+        { at: new Date('2027-02-20T00:00:00Z'), label: 'c' },
+      ],
+    };
     expect(rects(chartSvg(d, 'l'))).toHaveLength(2);
     expect(chartTable(d).rows.map((r) => r[1])).toEqual(['b', 'a', 'c']);
   });
 
   it('gives the stacked data as a table with totals', () => {
-    const t = chartTable({ kind: 'stacked-bars', categories: ['w1', 'w2'], series: [{ name: 'A', cssClass: 'chart-s1', values: [1, 0] }, { name: 'B', cssClass: 'chart-s2', values: [2, 5] }], unit: 'x' });
+    const t = chartTable({
+      kind: 'stacked-bars',
+      categories: ['w1', 'w2'],
+      series: [
+        { name: 'A', cssClass: 'chart-s1', values: [1, 0] },
+        { name: 'B', cssClass: 'chart-s2', values: [2, 5] },
+      ],
+      unit: 'x',
+    });
     expect(t.head).toEqual(['', 'A', 'B', 'Total']);
-    expect(t.rows).toEqual([['w1', '1', '2', '3'], ['w2', '0', '5', '5']]);
+    expect(t.rows).toEqual([
+      ['w1', '1', '2', '3'],
+      ['w2', '0', '5', '5'],
+    ]);
   });
 });
 

@@ -88,7 +88,9 @@ function stackedBars(d: Extract<ChartData, { kind: 'stacked-bars' }>, labelId: s
       const v = Math.max(0, s.values[i] ?? 0);
       if (!v) continue;
       const top = f.y(base + v);
-      bars.push(`<rect class="${escapeXml(s.cssClass)}" x="${r1(PAD.left + slot * i + (slot - bw) / 2)}" y="${top}" width="${bw}" height="${r1(f.y(base) - top)}"><title>${escapeXml(`${c} ${s.name}: ${v}`)}</title></rect>`);
+      bars.push(
+        `<rect class="${escapeXml(s.cssClass)}" x="${r1(PAD.left + slot * i + (slot - bw) / 2)}" y="${top}" width="${bw}" height="${r1(f.y(base) - top)}"><title>${escapeXml(`${c} ${s.name}: ${v}`)}</title></rect>`,
+      );
       base += v;
     }
   });
@@ -129,10 +131,16 @@ export function chartSvg(d: ChartData, labelId: string): string {
 /** The same data as a table (header row, then rows of cells), for the text alternative. Plain strings: the template escapes. */
 export function chartTable(d: ChartData): { head: string[]; rows: string[][] } {
   if (d.kind === 'stacked-bars') {
-    return { head: ['', ...d.series.map((s) => s.name), 'Total'], rows: d.categories.map((c, i) => [c, ...d.series.map((s) => String(s.values[i] ?? 0)), String(d.series.reduce((t, s) => t + (s.values[i] ?? 0), 0))]) };
+    return {
+      head: ['', ...d.series.map((s) => s.name), 'Total'],
+      rows: d.categories.map((c, i) => [c, ...d.series.map((s) => String(s.values[i] ?? 0)), String(d.series.reduce((t, s) => t + (s.values[i] ?? 0), 0))]),
+    };
   }
   if (d.kind === 'bars') return { head: ['', d.unit], rows: d.categories.map((c, i) => [c, d.values[i] === null ? 'none' : String(d.values[i])]) };
-  return { head: ['Expires', 'Secret'], rows: [...d.events].sort((a, b) => a.at.getTime() - b.at.getTime()).map((e) => [e.at.toISOString().slice(0, 16).replace('T', ' '), e.label]) };
+  return {
+    head: ['Expires', 'Secret'],
+    rows: [...d.events].sort((a, b) => a.at.getTime() - b.at.getTime()).map((e) => [e.at.toISOString().slice(0, 16).replace('T', ' '), e.label]),
+  };
 }
 
 /** The series of a stacked chart with their CSS classes, for a legend beside it. */

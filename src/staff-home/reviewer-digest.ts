@@ -37,7 +37,12 @@ export class ReviewerDigest implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.queue.register(REVIEWER_DIGEST_QUEUE, { retryLimit: 1, retryDelay: 60, expireInSeconds: 300 }, async () => void (await this.run()), digestCron(this.config.onboarding.reviewerDigestMinutes));
+    this.queue.register(
+      REVIEWER_DIGEST_QUEUE,
+      { retryLimit: 1, retryDelay: 60, expireInSeconds: 300 },
+      async () => void (await this.run()),
+      digestCron(this.config.onboarding.reviewerDigestMinutes),
+    );
   }
 
   /** Sends the digests due now; returns how many were queued (0 when another instance holds the batch). */
@@ -53,7 +58,17 @@ export class ReviewerDigest implements OnModuleInit {
           const waiting = await this.home.forReview({ staffId: r.id, role: r.role }, now);
           const seen = new Set(last?.keys ?? []);
           const items = waiting.filter((i) => !seen.has(i.key));
-          if (!items.length || !(await this.repo.claim(tx, r.id, last, now, waiting.map((i) => i.key)))) continue;
+          if (
+            !items.length ||
+            !(await this.repo.claim(
+              tx,
+              r.id,
+              last,
+              now,
+              waiting.map((i) => i.key),
+            ))
+          )
+            continue;
           await this.notifications.enqueueEmail(tx, {
             to: r.email,
             template: 'reviewer-digest',
@@ -64,7 +79,9 @@ export class ReviewerDigest implements OnModuleInit {
               recipientName: r.name,
               minutes: this.config.onboarding.reviewerDigestMinutes,
               homeUrl: `${this.config.publicBaseUrl}/console/home`,
-              items: items.slice(0, 50).map((i) => ({ title: i.title, detail: i.detail ?? '', waiting: ageOf(i.since, now), url: `${this.config.publicBaseUrl}${i.href}` })),
+              items: items
+                .slice(0, 50)
+                .map((i) => ({ title: i.title, detail: i.detail ?? '', waiting: ageOf(i.since, now), url: `${this.config.publicBaseUrl}${i.href}` })),
             },
           });
           sent++;

@@ -33,7 +33,10 @@ export class StaffHomeService {
   /** What waits for this reviewer's review or approval (the digest's content). */
   async forReview(viewer: HomeViewer, now: Date): Promise<ActionItem[]> {
     const all = await Promise.all(this.sources.sectionSources().map((s) => s.items(viewer, now)));
-    return all.flat().filter((i) => i.forReview).sort((a, b) => a.since.getTime() - b.since.getTime());
+    return all
+      .flat()
+      .filter((i) => i.forReview)
+      .sort((a, b) => a.since.getTime() - b.since.getTime());
   }
 
   async charts(now: Date) {
@@ -41,7 +44,16 @@ export class StaffHomeService {
       this.sources.chartSources().map(async (c) => {
         const data = await c.data(now);
         const labelId = `chart-${c.key}`;
-        return { key: c.key, title: c.title, description: c.description, labelId, empty: chartIsEmpty(data), svg: chartSvg(data, labelId), legend: chartLegend(data), table: chartTable(data) };
+        return {
+          key: c.key,
+          title: c.title,
+          description: c.description,
+          labelId,
+          empty: chartIsEmpty(data),
+          svg: chartSvg(data, labelId),
+          legend: chartLegend(data),
+          table: chartTable(data),
+        };
       }),
     );
   }
