@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
-import { wholeNumber } from './whole-number.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
+import { wholeNumber } from './env-values.js';
+import { secretScanningConfig, type SecretScanningConfig } from './secret-scanning.config.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -52,6 +53,8 @@ export interface AppConfig {
   staffAlertEmail?: string;
   // ---- audit trail (owner: audit)
   audit: AuditConfig;
+  // ---- leaked secrets: GitHub secret scanning and the report form (owner: secret-scanning)
+  secretScanning: SecretScanningConfig;
 }
 
 export interface AuditConfig {
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
   const audit = auditConfig(env, prod, nodeEnv, projectRoot, masterKey, problems);
+  const secretScanning = secretScanningConfig(env, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -175,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
     audit,
+    secretScanning,
   };
 }
 
@@ -265,7 +270,6 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
   };
 }
 
-/** A whole-number setting within bounds; a bad value is reported as a problem and the default used. */
 function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);

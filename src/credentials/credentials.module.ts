@@ -14,11 +14,25 @@ import { CredentialsService } from './credentials.service.js';
 import { CredentialsHome } from './credentials.home.js';
 import { CredentialsQueueRepository } from './credentials-queue.repository.js';
 import { SecretHashes } from './secret-hashes.js';
+import { LeakReportsRepository } from './leak-reports.repository.js';
+import { LeakService } from './leak.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
-  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes, CredentialsQueueRepository, CredentialsHome],
-  exports: [CredentialsService, ClientRegistry, SecretHashes],
+  providers: [
+    CredentialsRepository,
+    RotationsRepository,
+    CredentialsService,
+    RotationService,
+    ClientRegistry,
+    ExpiryReminders,
+    SecretHashes,
+    LeakReportsRepository,
+    LeakService,
+    CredentialsQueueRepository,
+    CredentialsHome,
+  ],
+  exports: [CredentialsService, ClientRegistry, SecretHashes, LeakService],
 })
 export class CredentialsModule {}

@@ -9,6 +9,7 @@ export function consoleNav(req: FastifyRequest, current: string): NonNullable<Pa
     { href: '/console/home', label: 'Home' },
     { href: '/console/requests', label: 'Requests' },
     { href: '/console/credentials', label: 'Credentials' },
+    { href: '/console/leaks', label: 'Leaks' },
     { href: '/console/audit', label: 'Audit trail' },
     { href: '/console/overview', label: 'Overview' },
     ...(role === 'admin' ? [{ href: '/console/staff', label: 'Staff' }, { href: '/console/catalogue', label: 'API catalogue' }] : []),

@@ -1,4 +1,4 @@
-/** A whole-number setting within [min, max]; a bad value is reported in `problems` and the fallback used. */
+/** A whole-number setting within bounds; a bad value is reported as a problem and the default used. */
 export function wholeNumber(env: NodeJS.ProcessEnv, problems: string[], name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
