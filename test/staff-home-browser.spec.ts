@@ -75,6 +75,7 @@ describe.skipIf(skip)('staff home and overview in a real browser', { timeout: 12
     expect(await item.locator('.home-age').textContent()).toMatch(/waiting (less than a minute|\d+ minutes?)/);
     const home = await checkPage(page, 'staff-home');
     expect(home.violations).toEqual([]);
+    expect(home.widthAt375).toBeLessThanOrEqual(375);
     const homeMain = await mainWidthAt375(page);
     expect(homeMain).toBeLessThanOrEqual(375);
 
@@ -88,6 +89,7 @@ describe.skipIf(skip)('staff home and overview in a real browser', { timeout: 12
     expect(await tokens.locator('table').textContent()).toContain('1234');
     const overview = await checkPage(page, 'staff-overview');
     expect(overview.violations).toEqual([]);
+    expect(overview.widthAt375).toBeLessThanOrEqual(375);
     const overviewMain = await mainWidthAt375(page);
     expect(overviewMain).toBeLessThanOrEqual(375);
     console.log(`staff-home width at 375: page ${home.widthAt375}, main ${homeMain}; overview: page ${overview.widthAt375}, main ${overviewMain}`);
