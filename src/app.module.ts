@@ -20,6 +20,7 @@ import { OauthModule } from './oauth/oauth.module.js';
 import { KeysModule } from './keys/keys.module.js';
 import { ExplainModule } from './explain/explain.module.js';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.module.js';
+import { StaffHomeModule } from './staff-home/staff-home.module.js';
 
 
 @Module({})
@@ -46,6 +47,7 @@ export class AppModule {
         KeysModule,
         ExplainModule,
         SecretScanningModule,
+        StaffHomeModule,
         CheckpointScheduleModule,
       ],
     };

@@ -46,6 +46,8 @@ const EXPECTED: Record<string, string> = {
   delivery_ip_limit: SIU,
   secret_leak_report: 'SELECT, INSERT',
   secret_scanning_receipt: 'SELECT, INSERT, DELETE',
+  token_request_daily: SIU,
+  reviewer_digest: SIU,
 };
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 

@@ -214,6 +214,8 @@ export interface OnboardingConfig {
   intakePerEmailPerDay: number;
   /** Applications accepted per registration number (and country) per day (INTAKE_PER_REGISTRATION_PER_DAY, 5). */
   intakePerRegistrationPerDay: number;
+  /** Reviewers get at most one digest of newly waiting items this often (REVIEWER_DIGEST_MINUTES, 15; 1-60). */
+  reviewerDigestMinutes: number;
 }
 
 function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): OnboardingConfig {
@@ -224,6 +226,7 @@ function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): Onboardin
     intakeMinFillSeconds: num('INTAKE_MIN_FILL_SECONDS', 3, 0, 600),
     intakePerEmailPerDay: num('INTAKE_PER_EMAIL_PER_DAY', 3, 1, 100000),
     intakePerRegistrationPerDay: num('INTAKE_PER_REGISTRATION_PER_DAY', 5, 1, 100000),
+    reviewerDigestMinutes: num('REVIEWER_DIGEST_MINUTES', 15, 1, 60),
   };
 }
 

@@ -11,6 +11,8 @@ import { RotationService } from './rotation.service.js';
 import { ExpiryReminders } from './expiry-reminders.js';
 import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
+import { CredentialsHome } from './credentials.home.js';
+import { CredentialsQueueRepository } from './credentials-queue.repository.js';
 import { SecretHashes } from './secret-hashes.js';
 import { LeakReportsRepository } from './leak-reports.repository.js';
 import { LeakService } from './leak.service.js';
@@ -18,7 +20,19 @@ import { LeakService } from './leak.service.js';
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
-  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes, LeakReportsRepository, LeakService],
+  providers: [
+    CredentialsRepository,
+    RotationsRepository,
+    CredentialsService,
+    RotationService,
+    ClientRegistry,
+    ExpiryReminders,
+    SecretHashes,
+    LeakReportsRepository,
+    LeakService,
+    CredentialsQueueRepository,
+    CredentialsHome,
+  ],
   exports: [CredentialsService, ClientRegistry, SecretHashes, LeakService],
 })
 export class CredentialsModule {}

@@ -82,6 +82,8 @@ const POLICY: Record<string, Policy> = {
   'POST /console/account/recovery-codes': 'viewer',
   'POST /console/account/sign-out-everywhere': 'viewer',
   'GET /console/audit': 'viewer',
+  'GET /console/home': 'viewer',
+  'GET /console/overview': 'viewer',
   'GET /console/enrol': 'public',
   'POST /console/enrol': 'public',
   'GET /console/sign-in': 'public',
