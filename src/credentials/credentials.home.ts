@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HomeSources, type ActionItem, type HomeViewer } from '../common/home-sources.js';
 import { CredentialsQueueRepository } from './credentials-queue.repository.js';
+import { LeakService } from './leak.service.js';
 
 const DAY_MS = 86_400_000;
 export const EXPIRY_WARNING_DAYS = 30;
@@ -12,9 +13,17 @@ export class CredentialsHome implements OnModuleInit {
   constructor(
     private readonly sources: HomeSources,
     private readonly queue: CredentialsQueueRepository,
+    private readonly leaks: LeakService,
   ) {}
 
   onModuleInit(): void {
+    this.sources.addSection({
+      key: 'leaks',
+      heading: 'Leaked secrets not yet replaced',
+      order: 5,
+      empty: 'No leaked secret waits for its replacement.',
+      items: () => this.leaked(),
+    });
     this.sources.addSection({
       key: 'rotations',
       heading: 'Rotations waiting for your approval',
@@ -52,6 +61,21 @@ export class CredentialsHome implements OnModuleInit {
         since: r.since,
         forReview: true,
       }));
+  }
+
+  /**
+   * A leaked secret is revoked at once; what waits is its emergency rotation. Shown to everyone as attention:
+   * the approval itself is offered (four-eyes aware) in the rotations section, so the digest lists it once.
+   */
+  async leaked(): Promise<ActionItem[]> {
+    const incidents = await this.leaks.openLeakIncidents();
+    return incidents.map((l) => ({
+      key: `leak:${l.reportId}`,
+      title: `${l.clientId} · ${l.partnerName}`,
+      detail: `Leaked secret revoked; emergency rotation ${l.rotationState.replace(/_/g, ' ')}`,
+      href: `/console/credentials/${l.credentialId}`,
+      since: l.reportedAt,
+    }));
   }
 
   async expiring(now: Date): Promise<ActionItem[]> {
