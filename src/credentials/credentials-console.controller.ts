@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/com
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError, InvalidInputError, STATUS_BY_KIND } from '../common/domain-error.js';
+import { DomainError, InvalidInputError, STATUS_BY_KIND, hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { CredentialState, Environment } from '../generated/prisma/enums.js';
 import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
@@ -196,7 +196,7 @@ export class CredentialsConsoleController {
     try {
       await fn();
     } catch (err) {
-      if (!(err instanceof DomainError) || err.code === 'credential/not_found') throw err;
+      if (!(err instanceof DomainError) || hasErrorCode(err, 'credential/not_found')) throw err;
       return this.renderDetail(req, reply, id, { errors: fieldErrors(err, errorField) }, STATUS_BY_KIND[err.kind]);
     }
     return reply.status(303).redirect(`/console/credentials/${id}?done=${done}`);
