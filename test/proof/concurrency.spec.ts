@@ -9,7 +9,7 @@ import { FakeTwilio } from '../support/fake-twilio.js';
 import { issueCredential } from '../credentials.helpers.js';
 
 /**
- * Issue 6 item 3, the rotation part (100 concurrent reveals and 50 concurrent approvals are proven in
+ * Concurrency, the rotation part (100 concurrent reveals and 50 concurrent approvals are proven in
  * delivery.spec and onboarding.spec): concurrent rotation starts, approvals, reveals and overlap ends of one
  * credential never leave more than two active secrets, and each step happens exactly once.
  */

@@ -7,7 +7,7 @@ import { ensureBuilt, sharedKeys, startInstance, type Instance } from '../suppor
 import { basic, FORM_HEADERS, issueCredential } from '../credentials.helpers.js';
 
 /**
- * Issue 6 item 2, the parts the delivery suite does not cover: PostgreSQL connections killed under load,
+ * Faults, the parts the delivery suite does not cover: PostgreSQL connections killed under load,
  * and the service process killed with SIGKILL in the middle of issuing credentials.
  */
 const HALF_WRITTEN: Array<[string, string]> = [
