@@ -6,7 +6,7 @@ import { codeFrom, linkTokenFrom } from '../support/delivery-harness.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { FakeTwilio } from '../support/fake-twilio.js';
-import { issueCredential } from '../credentials.helpers.js';
+import { issueCredential } from '../support/credentials.helpers.js';
 
 /**
  * Concurrency, the rotation part (100 concurrent reveals and 50 concurrent approvals are proven in

@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { ensureBuilt, sharedKeys, startInstance, type Instance } from '../support/instances.js';
-import { basic, FORM_HEADERS, issueCredential } from '../credentials.helpers.js';
+import { basic, FORM_HEADERS, issueCredential } from '../support/credentials.helpers.js';
 
 /**
  * Faults, the parts the delivery suite does not cover: PostgreSQL connections killed under load,

@@ -4,7 +4,7 @@ import { AuditService } from '../../src/audit/audit.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { recordFastifyRoutes, routeKey, routeTable, type RouteEntry } from '../support/route-table.js';
-import { issueCredential } from '../credentials.helpers.js';
+import { issueCredential } from '../support/credentials.helpers.js';
 
 recordFastifyRoutes();
 

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createStaffWithSession } from '../support/factories.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { NotificationsService } from '../../src/notifications/notifications.service.js';
-import { basic, FORM_HEADERS, issueCredential } from '../credentials.helpers.js';
+import { basic, FORM_HEADERS, issueCredential } from '../support/credentials.helpers.js';
 import { ensureBuilt, jsonLogs, sharedKeys, startInstance, type Instance } from '../support/instances.js';
 
 /**
