@@ -3,7 +3,7 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError, hasErrorCode } from '../common/domain-error.js';
+import { hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from '../common/auth.decorators.js';
