@@ -8,12 +8,15 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppConfig } from './config/config.js';
+import { GithubAlertEndpoint } from './secret-scanning/github-alerts.endpoint.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
-/** Cookies, the security headers (a strict CSP), static assets and the page templates. */
+/** The scanner alert endpoint's own scope, cookies, the security headers (a strict CSP), static assets and the page templates. */
 export async function registerPlugins(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  // Its own scope: the signature covers the raw body bytes, so that scope's only parser keeps them.
+  await app.register(app.get(GithubAlertEndpoint).plugin as never);
   await app.register(fastifyCookie as never);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {

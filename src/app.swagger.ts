@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorView } from './common/api-docs.js';
+import { documentGithubAlerts } from './secret-scanning/github-alerts.docs.js';
 
 /** The OpenAPI document at /docs/openapi.json and Swagger UI at /docs. */
 export function setupSwagger(app: NestFastifyApplication): void {
@@ -12,7 +13,7 @@ export function setupSwagger(app: NestFastifyApplication): void {
     .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
     .addGlobalResponse({ status: 503, type: ErrorView, description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)' })
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), {
+  SwaggerModule.setup('docs', app, () => documentGithubAlerts(SwaggerModule.createDocument(app, openapi)), {
     jsonDocumentUrl: 'docs/openapi.json',
   });
 }

@@ -88,6 +88,7 @@ export const ERROR_CODES = {
   'delivery/invalid_expiry': { status: 400, meaning: 'A delivery must expire in the future.' },
   'delivery/no_issuer': { status: 503, meaning: 'No issuer is registered for this kind of secret (a wiring fault).' },
   'delivery/no_handler': { status: 503, meaning: 'No activation handler is registered for this kind of secret (a wiring fault).' },
+  'leak/rate_limited': { status: 429, meaning: 'Too many leak reports from this network in the last hour.' },
   // Notifications and signing keys
   'notification/invalid_email': { status: 400, meaning: 'The email address is not valid.' },
   'notification/invalid_mobile': { status: 400, meaning: 'The mobile number is not in international format.' },
