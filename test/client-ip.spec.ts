@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
-import { basic, FORM_HEADERS } from './credentials.helpers.js';
-import { Browser, enrolledStaff, hiddenCsrf, signIn } from './staff.helpers.js';
+import { basic, FORM_HEADERS } from './support/credentials.helpers.js';
+import { Browser, enrolledStaff, hiddenCsrf, signIn } from './support/staff.helpers.js';
 import { sharedKeys } from './support/instances.js';
 
 /**

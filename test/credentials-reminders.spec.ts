@@ -3,7 +3,7 @@ import { ExpiryReminders } from '../src/credentials/expiry-reminders.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { FakeSmtp } from './support/fake-smtp.js';
-import { issueCredential } from './credentials.helpers.js';
+import { issueCredential } from './support/credentials.helpers.js';
 
 const STAFF = 'bj-team@retailer.example';
 let a: TestApp;

@@ -6,7 +6,7 @@ import { createStaffWithSession, type StaffLogin } from './support/factories.js'
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
 import { DeliveryDriver, linkTokenFrom } from './support/delivery-harness.js';
-import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './credentials.helpers.js';
+import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './support/credentials.helpers.js';
 
 let t: TestApp;
 let smtp: FakeSmtp;

@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { createStaffWithSession } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
-import { form, issueCredential } from './credentials.helpers.js';
+import { form, issueCredential } from './support/credentials.helpers.js';
 
 let t: TestApp;
 let smtp: FakeSmtp;

@@ -7,7 +7,7 @@ import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
 import { DeliveryDriver, linkTokenFrom } from './support/delivery-harness.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
-import { basic, form, FORM_HEADERS } from './credentials.helpers.js';
+import { basic, form, FORM_HEADERS } from './support/credentials.helpers.js';
 
 let t: TestApp;
 let smtp: FakeSmtp;

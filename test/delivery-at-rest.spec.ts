@@ -7,7 +7,7 @@ import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from '../src/credential
 import { linkTokenHash, newLinkToken, openSecret, sealSecret } from '../src/delivery/delivery.crypto.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
-import { API_ENV, basic, createPartner, form, FORM_HEADERS } from './credentials.helpers.js';
+import { API_ENV, basic, createPartner, form, FORM_HEADERS } from './support/credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { DeliveryDriver, linkTokenFrom } from './support/delivery-harness.js';
 import { FakeSmtp } from './support/fake-smtp.js';

@@ -10,11 +10,11 @@ import { KeyRotationService } from '../src/keys/key-rotation.service.js';
 import { SEALED_COLUMNS } from '../src/keys/sealed-columns.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { SigningKeysService } from '../src/oauth/signing-keys.service.js';
-import { basic, form, FORM_HEADERS, issueCredential } from './credentials.helpers.js';
+import { basic, form, FORM_HEADERS, issueCredential } from './support/credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { deliveryInput, linkTokenFrom, useTestSecrets } from './support/delivery-harness.js';
-import { Browser, enrolledStaff, signIn } from './staff.helpers.js';
+import { Browser, enrolledStaff, signIn } from './support/staff.helpers.js';
 import { createStaffWithSession } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 

@@ -7,7 +7,7 @@ import { FailureLimiter } from '../src/oauth/failure-limiter.js';
 import { SigningKeysService } from '../src/oauth/signing-keys.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { sparePort } from './support/net.js';
-import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './credentials.helpers.js';
+import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './support/credentials.helpers.js';
 
 let t: TestApp;
 let base: string;

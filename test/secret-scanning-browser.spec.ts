@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
 import { createStaffWithSession } from './support/factories.js';
 import { sparePort } from './support/net.js';
-import { issueCredential } from './credentials.helpers.js';
+import { issueCredential } from './support/credentials.helpers.js';
 
 const skip = reportBrowserSkip('secret-scanning');
 let t: TestApp;

@@ -11,7 +11,7 @@ import { GithubKeys } from '../src/secret-scanning/github-keys.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { KeyServer, signAlert } from './support/fake-github-keys.js';
 import { createStaffWithSession } from './support/factories.js';
-import { basic, FORM_HEADERS, issueCredential, type IssuedCredential } from './credentials.helpers.js';
+import { basic, FORM_HEADERS, issueCredential, type IssuedCredential } from './support/credentials.helpers.js';
 
 const keyServer = await KeyServer.start();
 const SHARED = { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64') };

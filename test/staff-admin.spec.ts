@@ -5,7 +5,7 @@ import { CLI_COMMANDS, type CliIo } from '../src/cli.commands.js';
 import { systemContext } from '../src/common/request-context.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createStaffWithSession } from './support/factories.js';
-import { Browser, code, enrolledStaff, hiddenCsrf, secretOf, signIn } from './staff.helpers.js';
+import { Browser, code, enrolledStaff, hiddenCsrf, secretOf, signIn } from './support/staff.helpers.js';
 
 let t: TestApp;
 let ipSeq = 1;

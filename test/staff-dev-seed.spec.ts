@@ -7,7 +7,7 @@ import { CLI_COMMANDS, type CliIo } from '../src/cli.commands.js';
 import { StartupHints } from '../src/common/startup-hints.js';
 import { DEV_ADMIN_FILE } from '../src/staff/dev-admin.seed.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { Browser, secretOf } from './staff.helpers.js';
+import { Browser, secretOf } from './support/staff.helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dev-admin-'));
 const file = join(dir, 'dev-admin.json');

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { TokenCountsFlusher, tokenCounts } from '../src/oauth/token-counts.js';
 import { OnboardingService } from '../src/onboarding/onboarding.service.js';
-import { issueCredential } from './credentials.helpers.js';
+import { issueCredential } from './support/credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
 import { createStaffWithSession } from './support/factories.js';

@@ -5,7 +5,7 @@ import { TokenCounts, TokenCountsFlusher, tokenCounts } from '../src/oauth/token
 import { OnboardingService } from '../src/onboarding/onboarding.service.js';
 import type { SubmitInput } from '../src/onboarding/onboarding.types.js';
 import { ReviewerDigest } from '../src/staff-home/reviewer-digest.js';
-import { basic, FORM_HEADERS, form as formBody, issueCredential } from './credentials.helpers.js';
+import { basic, FORM_HEADERS, form as formBody, issueCredential } from './support/credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { DeliveryDriver, deliveryInput, useTestSecrets } from './support/delivery-harness.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';

@@ -3,7 +3,7 @@ import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../src/staff/session.servi
 import { SIGN_IN_FAILED } from '../src/staff/sign-in.service.js';
 import { StaffHousekeeping } from '../src/staff/housekeeping.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { Browser, code, enrolledStaff, handedOut, hiddenCsrf, signIn } from './staff.helpers.js';
+import { Browser, code, enrolledStaff, handedOut, hiddenCsrf, signIn } from './support/staff.helpers.js';
 
 let t: TestApp;
 let ipSeq = 1;

@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
 import { createStaffWithSession } from './support/factories.js';
 import { sparePort } from './support/net.js';
-import { basic, form, FORM_HEADERS, issueCredential } from './credentials.helpers.js';
+import { basic, form, FORM_HEADERS, issueCredential } from './support/credentials.helpers.js';
 
 const skip = reportBrowserSkip('token-explain');
 let t: TestApp;

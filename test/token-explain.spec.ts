@@ -6,7 +6,7 @@ import { SigningKeysService } from '../src/oauth/signing-keys.service.js';
 import { TokenFailureLog } from '../src/oauth/token-failure-log.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
-import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './credentials.helpers.js';
+import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './support/credentials.helpers.js';
 
 let t: TestApp;
 let acc: IssuedCredential;

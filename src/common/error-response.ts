@@ -1,9 +1,10 @@
 import { HttpException } from '@nestjs/common';
 import { isDatabaseUnavailable } from './database-unavailable.js';
-import { DomainError, RateLimitedError, STATUS_BY_KIND } from './domain-error.js';
+import { DomainError, RateLimitedError } from './domain-error.js';
+import { statusOf, type ErrorCode } from './error-codes.js';
 
 export interface ErrorBody {
-  code: string;
+  code: ErrorCode;
   message: string;
   correlationId: string;
   details?: Record<string, unknown>;
@@ -17,7 +18,7 @@ export interface MappedError {
   internal: boolean;
 }
 
-const FASTIFY_CODES: Record<string, [number, string, string]> = {
+const FASTIFY_CODES: Record<string, [number, ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'request/unsupported_media_type', 'This content type is not accepted here.'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'request/body_too_large', 'The request body is too large.'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'request/malformed_body', 'The JSON body is empty.'],
@@ -27,7 +28,7 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_ASYNC_CONSTRAINT: [400, 'request/bad_request', 'The request could not be routed.'],
 };
 
-const PRISMA_CODES: Record<string, [number, string, string]> = {
+const PRISMA_CODES: Record<string, [number, ErrorCode, string]> = {
   P2002: [409, 'request/conflict', 'This conflicts with something that already exists.'],
   P2025: [404, 'request/not_found', 'The record was not found.'],
   P2034: [409, 'request/conflict', 'A concurrent change won; please retry.'],
@@ -39,7 +40,7 @@ export function mapError(err: unknown, correlationId: string): MappedError {
   if (err instanceof DomainError) {
     if (err instanceof RateLimitedError) headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
     return {
-      status: STATUS_BY_KIND[err.kind],
+      status: statusOf(err.code),
       body: { code: err.code, message: err.message, correlationId, ...(err.details ? { details: err.details } : {}) },
       headers,
       internal: false,
@@ -47,7 +48,7 @@ export function mapError(err: unknown, correlationId: string): MappedError {
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    const code =
+    const code: ErrorCode =
       status === 404 ? 'request/not_found' : status === 405 ? 'request/method_not_allowed' : status === 413 ? 'request/body_too_large' : status === 429 ? 'request/rate_limited' : status >= 500 ? 'internal/error' : 'request/bad_request';
     const message = status === 404 ? 'No such route or resource.' : status >= 500 ? 'Something went wrong on our side.' : err.message;
     return { status, body: { code, message, correlationId }, headers, internal: status >= 500 };

@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Clock } from '../common/clock.js';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError, InvalidInputError, STATUS_BY_KIND } from '../common/domain-error.js';
+import { DomainError, InvalidInputError, STATUS_BY_KIND, hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { CredentialState, Environment } from '../generated/prisma/enums.js';
 import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
@@ -201,7 +201,7 @@ export class CredentialsConsoleController {
     try {
       await fn();
     } catch (err) {
-      if (!(err instanceof DomainError) || err.code === 'credential/not_found') throw err;
+      if (!(err instanceof DomainError) || hasErrorCode(err, 'credential/not_found')) throw err;
       return this.renderDetail(req, reply, id, { errors: fieldErrors(err, errorField) }, STATUS_BY_KIND[err.kind]);
     }
     return reply.status(303).redirect(`/console/credentials/${id}?done=${done}`);

@@ -92,7 +92,7 @@ export class DeliveryPagesController {
     const errors: Record<string, string> = {};
     let status = 200;
     if (opts.error) {
-      if (!(opts.error instanceof DomainError)) throw opts.error instanceof Error ? opts.error : new Error(String(opts.error));
+      if (!(opts.error instanceof DomainError)) throw opts.error instanceof Error ? opts.error : new Error('a non-Error was thrown', { cause: opts.error });
       errors[opts.field ?? 'code'] = opts.error.message;
       status = STATUS_BY_KIND[opts.error.kind];
       if (opts.error instanceof RateLimitedError) reply.header('retry-after', String(Math.max(1, Math.ceil(opts.error.retryAfterSeconds))));

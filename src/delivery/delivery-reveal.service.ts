@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { ConflictError, GoneError, InvalidInputError, LockedError, NotFoundError, RateLimitedError, type DomainError } from '../common/domain-error.js';
+import { assertUnreachable } from '../common/error-codes.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -15,6 +16,28 @@ import { LIMITS } from './delivery.limits.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
 import { DeliveryService, auditSubject, effectiveState, envLabel, formatTime } from './delivery.service.js';
 import type { CodeRequested, DeliveryOverview, RevealedDelivery } from './delivery.types.js';
+
+/**
+ * How a transaction of this service ends, named for its effect on the database. Both ways out of a refusal exist
+ * on purpose and must not be confused:
+ * - `refused_counted`: returned from the transaction, so it COMMITS what was counted before the refusal (a wrong
+ *   code, the audit row of a rejected code, a lock); the caller throws the error after the commit. Without this,
+ *   guessing codes would cost nothing.
+ * - `refuseRollingBack(error)`: thrown inside the transaction, so it ROLLS BACK everything the transaction did (a
+ *   code that was issued but may not be sent).
+ */
+type Settled<T> = { outcome: 'done'; value: T } | RefusedCounted;
+interface RefusedCounted {
+  outcome: 'refused_counted';
+  error: DomainError;
+  /** Lock the delivery in a transaction of its own once this one has committed. */
+  lockAfter?: boolean;
+}
+const done = <T>(value: T): Settled<T> => ({ outcome: 'done', value });
+const refusedCounted = (error: DomainError, lockAfter?: boolean): RefusedCounted => ({ outcome: 'refused_counted', error, lockAfter });
+function refuseRollingBack(error: DomainError): never {
+  throw error;
+}
 
 /**
  * The partner's side of a delivery: open the link, ask for an SMS code, reveal the secret. Wrong codes and
@@ -45,24 +68,26 @@ export class DeliveryRevealService {
     const token = parseLinkToken(tokenInput);
     const now = this.clock.now();
     const ip = ctx.clientIp ?? 'unknown';
-    const outcome = await this.prisma.transaction(async (tx): Promise<{ ok: CodeRequested } | { error: DomainError; lock?: boolean }> => {
+    // The transaction boundary: a returned refusal commits its counters, a thrown one rolls them back (see Settled).
+    const settled = await this.prisma.transaction(async (tx): Promise<Settled<CodeRequested>> => {
       const open = await this.openDelivery(tx, token, ip, now);
-      if ('error' in open) return open;
+      if (open.outcome === 'refused_counted') return open;
       const { d } = open;
       const pctx = partnerCtx(ctx, d);
       const issued = await this.repo.issueCode(tx, d.id, now);
       if (!issued) {
         if (d.codesSent >= LIMITS.codesPerDelivery) {
           const usable = d.codeExpiresAt && d.codeExpiresAt > now;
-          return { error: new LockedError('delivery/no_codes_left', usable ? 'No more codes can be sent. Use the last code you received.' : 'No more codes can be sent for this link. Business Journeys has been told and will send you a new one.'), lock: !usable };
+          const message = usable ? 'No more codes can be sent. Use the last code you received.' : 'No more codes can be sent for this link. Business Journeys has been told and will send you a new one.';
+          return refusedCounted(new LockedError('delivery/no_codes_left', message), !usable);
         }
         const wait = secondsUntil(new Date((d.codeSentAt?.getTime() ?? now.getTime()) + LIMITS.resendAfterMs), now);
-        return { error: new RateLimitedError('delivery/code_resend_too_soon', `A code was just sent. You can ask for another one in ${wait} seconds.`, wait) };
+        return refusedCounted(new RateLimitedError('delivery/code_resend_too_soon', `A code was just sent. You can ask for another one in ${wait} seconds.`, wait));
       }
       const perAddress = await this.repo.countForAddress(tx, d.id, ip, now, 'code');
       if (perAddress.codeRequests > LIMITS.ipCodeRequestsPerWindow) {
-        // Thrown inside: the code counters above roll back with it.
-        throw new RateLimitedError('delivery/too_many_code_requests', 'Too many codes were requested from your network. Try again later.', LIMITS.ipWindowMs / 1000);
+        // The code issued above must not count: it is never sent.
+        refuseRollingBack(new RateLimitedError('delivery/too_many_code_requests', 'Too many codes were requested from your network. Try again later.', LIMITS.ipWindowMs / 1000));
       }
       const code = hotpCode(this.config.masterKeys, d.id, d.hotpSecretEnc, issued.hotpCounter);
       await this.notifications.enqueueSms(tx, {
@@ -78,18 +103,15 @@ export class DeliveryRevealService {
         ...auditSubject(d),
         detail: { deliveryId: d.id, codesSent: issued.codesSent, mobile: maskPhone(d.recipientMobile) },
       });
-      return {
-        ok: {
-          maskedMobile: maskPhone(d.recipientMobile),
-          codeExpiresAt: issued.codeExpiresAt,
-          codesLeft: LIMITS.codesPerDelivery - issued.codesSent,
-          nextCodeAt: new Date(now.getTime() + LIMITS.resendAfterMs),
-        },
-      };
+      return done({
+        maskedMobile: maskPhone(d.recipientMobile),
+        codeExpiresAt: issued.codeExpiresAt,
+        codesLeft: LIMITS.codesPerDelivery - issued.codesSent,
+        nextCodeAt: new Date(now.getTime() + LIMITS.resendAfterMs),
+      });
     });
-    if ('ok' in outcome) return outcome.ok;
-    if (outcome.lock) await this.lockFor(token, ctx, 'no codes left');
-    throw outcome.error;
+    if (settled.outcome === 'refused_counted' && settled.lockAfter) await this.lockFor(token, ctx, 'no codes left');
+    return valueOf(settled);
   }
 
   /** Verifies link and code; the winner of one conditional UPDATE gets the secret, exactly once. */
@@ -98,13 +120,14 @@ export class DeliveryRevealService {
     const code = parseCode(codeInput);
     const now = this.clock.now();
     const ip = ctx.clientIp ?? 'unknown';
-    const outcome = await this.prisma.transaction(async (tx): Promise<{ ok: RevealedDelivery } | { error: DomainError; locked?: DeliveryRow }> => {
+    // The transaction boundary: a returned refusal commits its counters, a thrown one rolls them back (see Settled).
+    const settled = await this.prisma.transaction(async (tx): Promise<Settled<RevealedDelivery>> => {
       const open = await this.openDelivery(tx, token, ip, now);
-      if ('error' in open) return open;
+      if (open.outcome === 'refused_counted') return open;
       const { d } = open;
       const pctx = partnerCtx(ctx, d);
       if (!d.codeExpiresAt || d.codeExpiresAt <= now || d.codeWrong >= LIMITS.wrongPerCode) {
-        return { error: new InvalidInputError('delivery/code_expired', 'This code is no longer valid. Ask for a new code.') };
+        return refusedCounted(new InvalidInputError('delivery/code_expired', 'This code is no longer valid. Ask for a new code.'));
       }
       if (!hotpVerify(this.config.masterKeys, d.id, d.hotpSecretEnc, d.hotpCounter, code)) {
         const wrong = await this.repo.recordWrongCode(tx, d.id, d.hotpCounter);
@@ -115,18 +138,18 @@ export class DeliveryRevealService {
           detail: { deliveryId: d.id, wrongForThisCode: wrong?.codeWrong ?? null, wrongTotal: wrong?.wrongTotal ?? null },
         });
         if (wrong?.voided && wrong.codesSent >= LIMITS.codesPerDelivery) {
-          const locked = await this.lock(tx, pctx, d, 'too many wrong codes');
-          return { error: lockedError(), locked: locked ?? undefined };
+          await this.lock(tx, pctx, d, 'too many wrong codes');
+          return refusedCounted(lockedError());
         }
-        if (perAddress.blockedUntil && perAddress.blockedUntil > now) return { error: tooManyFromAddress(perAddress.blockedUntil, now) };
-        if (wrong?.voided) return { error: new InvalidInputError('delivery/code_voided', 'That code was entered wrongly too often and no longer works. Ask for a new code.') };
+        if (perAddress.blockedUntil && perAddress.blockedUntil > now) return refusedCounted(tooManyFromAddress(perAddress.blockedUntil, now));
+        if (wrong?.voided) return refusedCounted(new InvalidInputError('delivery/code_voided', 'That code was entered wrongly too often and no longer works. Ask for a new code.'));
         const left = LIMITS.wrongPerCode - (wrong?.codeWrong ?? LIMITS.wrongPerCode);
-        return { error: new InvalidInputError('delivery/wrong_code', `That code is not correct. You can try ${left} more time${left === 1 ? '' : 's'} with this code.`, { attemptsLeft: left }) };
+        return refusedCounted(new InvalidInputError('delivery/wrong_code', `That code is not correct. You can try ${left} more time${left === 1 ? '' : 's'} with this code.`, { attemptsLeft: left }));
       }
       const sealed = await this.repo.consume(tx, d.id, d.tokenHash ?? '', d.hotpCounter, now, ip);
       if (!sealed) {
         const current = await this.repo.findById(tx, d.id);
-        return { error: (current && closedError(current, now)) || new ConflictError('delivery/not_revealed', 'The secret could not be retrieved. Reload the page and try again.') };
+        return refusedCounted((current && closedError(current, now)) || new ConflictError('delivery/not_revealed', 'The secret could not be retrieved. Reload the page and try again.'));
       }
       const revealed: RevealedDelivery = {
         deliveryId: d.id,
@@ -159,10 +182,9 @@ export class DeliveryRevealService {
           contact: this.config.staffAlertEmail,
         },
       });
-      return { ok: revealed };
+      return done(revealed);
     });
-    if ('ok' in outcome) return outcome.ok;
-    throw outcome.error;
+    return valueOf(settled);
   }
 
   private byToken(db: Tx | PrismaService, token: string): Promise<DeliveryRow | null> {
@@ -170,14 +192,14 @@ export class DeliveryRevealService {
   }
 
   /** The delivery behind the link, while it is still pending and this address is not blocked. */
-  private async openDelivery(tx: Tx, token: string, ip: string, now: Date): Promise<{ d: DeliveryRow } | { error: DomainError }> {
+  private async openDelivery(tx: Tx, token: string, ip: string, now: Date): Promise<{ outcome: 'open'; d: DeliveryRow } | RefusedCounted> {
     const d = await this.byToken(tx, token);
-    if (!d) return { error: notFound() };
+    if (!d) return refusedCounted(notFound());
     const closed = closedError(d, now);
-    if (closed) return { error: closed };
+    if (closed) return refusedCounted(closed);
     const blocked = await this.repo.addressBlockedUntil(tx, d.id, ip, now);
-    if (blocked) return { error: tooManyFromAddress(blocked, now) };
-    return { d };
+    if (blocked) return refusedCounted(tooManyFromAddress(blocked, now));
+    return { outcome: 'open', d };
   }
 
   private async lockFor(token: string, ctx: RequestContext, reason: string): Promise<void> {
@@ -198,6 +220,18 @@ export class DeliveryRevealService {
     await this.deliveries.alertStaff(tx, d, 'locked', `${reason}. The secret has been wiped.`);
     this.logger.warn({ deliveryId: d.id, subjectType: d.subjectType, subjectId: d.subjectId, reason }, 'delivery locked');
     return locked;
+  }
+}
+
+/** After the commit: the value, or the refusal (whose counters have been committed). */
+function valueOf<T>(settled: Settled<T>): T {
+  switch (settled.outcome) {
+    case 'done':
+      return settled.value;
+    case 'refused_counted':
+      throw settled.error;
+    default:
+      return assertUnreachable(settled);
   }
 }
 

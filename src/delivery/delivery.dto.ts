@@ -24,7 +24,8 @@ export class DeliveryStatusQuery {
   subjectType!: string;
 
   @ApiProperty({ description: 'One or more subject ids (repeat the parameter or separate with commas).', type: [String] })
-  @Transform(({ value }: { value: unknown }) => (value === undefined || value === null ? value : (Array.isArray(value) ? value : String(value).split(',')).map((v: unknown) => String(v).trim()).filter(Boolean)))
+  // A query parameter arrives as a string, or as an array of strings when repeated.
+  @Transform(({ value }: { value: string | string[] | null | undefined }) => (value === undefined || value === null ? value : (Array.isArray(value) ? value : String(value).split(',')).map((v) => String(v).trim()).filter(Boolean)))
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(200)

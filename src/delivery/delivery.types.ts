@@ -1,4 +1,4 @@
-// The seam between credentials and delivery (see STYLE.md). Delivery is generic: it delivers "a secret
+// The seam between credentials and delivery. Delivery is generic: it delivers "a secret
 // for a subject" to one technical contact by an email link plus an SMS code, and never imports credentials.
 // Credentials calls `create` inside the transaction that issues or rotates a secret, and registers a
 // reveal handler that activates the secret inside the transaction that consumes the delivery.

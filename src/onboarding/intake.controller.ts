@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Clock } from '../common/clock.js';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError, InvalidInputError } from '../common/domain-error.js';
+import { DomainError, InvalidInputError, hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
@@ -86,7 +86,7 @@ export class IntakeController {
       const { statusToken } = await this.onboarding.submitFromIntake({ ...ctx, actor: { type: 'partner_contact', id: null } }, input, form);
       return reply.status(303).header('cache-control', 'no-store').redirect(`/requests/${statusToken}/confirmation`, 303);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'invalid' && err.code !== 'intake/form_already_sent') return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
+      if (err instanceof DomainError && err.kind === 'invalid' && !hasErrorCode(err, 'intake/form_already_sent')) return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
       throw err;
     }
   }

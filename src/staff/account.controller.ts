@@ -3,7 +3,7 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError } from '../common/domain-error.js';
+import { hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from '../common/auth.decorators.js';
@@ -47,7 +47,7 @@ export class AccountController {
       const codes = await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, value.code);
       return renderPage(req, reply, 'staff/recovery-codes.eta', { title: 'Your new recovery codes', nav: consoleNav(req, '/console/account'), codes, next: '/console/account', enrolled: false });
     } catch (err) {
-      if (!(err instanceof DomainError) || err.code !== 'auth/code_refused') throw err;
+      if (!hasErrorCode(err, 'auth/code_refused')) throw err;
       return this.render(req, reply, { errors: { code: err.message } }, 401);
     }
   }

@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError } from '../common/domain-error.js';
+import { hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { renderPage } from '../web/page.js';
 import { Public, Roles, SkipCsrf } from '../common/auth.decorators.js';
@@ -164,5 +164,5 @@ export class SignInController {
 }
 
 function isSignInFailure(err: unknown): boolean {
-  return err instanceof DomainError && (err.code === 'auth/sign_in_failed' || err.code === 'staff/weak_password');
+  return hasErrorCode(err, 'auth/sign_in_failed', 'staff/weak_password');
 }

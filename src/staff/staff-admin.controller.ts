@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, Ap
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { DomainError } from '../common/domain-error.js';
+import { hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from '../common/auth.decorators.js';
@@ -130,7 +130,7 @@ export class StaffAdminController {
       const created = await this.staff.create(ctx, value);
       return renderPage(req, reply, 'staff/staff-created.eta', { title: 'Staff member added', nav: consoleNav(req, '/console/staff'), created });
     } catch (err) {
-      if (err instanceof DomainError && err.code === 'staff/email_taken') return again({ email: err.message }, 409);
+      if (hasErrorCode(err, 'staff/email_taken')) return again({ email: err.message }, 409);
       throw err;
     }
   }
@@ -160,7 +160,7 @@ export class StaffAdminController {
       }
       else return this.renderDetail(req, reply, id, { errors: { action: 'Unknown action.' } }, 404);
     } catch (err) {
-      if (err instanceof DomainError && err.code === 'staff/last_admin') return this.renderDetail(req, reply, id, { errors: { role: err.message } }, 409);
+      if (hasErrorCode(err, 'staff/last_admin')) return this.renderDetail(req, reply, id, { errors: { role: err.message } }, 409);
       throw err;
     }
     return reply.redirect(`/console/staff/${id}?done=${action}`, 303);

@@ -238,7 +238,7 @@ async function call(route: RouteEntry, headers: Record<string, string>): Promise
   return { status: res.statusCode, code, error, location: res.headers.location };
 }
 
-describe('route table (issue 3: every staff route is guarded)', () => {
+describe('route table (every staff route is guarded)', () => {
   it('lists every registered route with its metadata', () => {
     const nest = table.filter((r) => r.source === 'nest');
     process.stdout.write(`[proof] route table: ${table.length} routes (${nest.length} controller routes, ${table.length - nest.length} plugin routes)\n`);

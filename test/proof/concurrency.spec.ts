@@ -6,10 +6,10 @@ import { codeFrom, linkTokenFrom } from '../support/delivery-harness.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { FakeTwilio } from '../support/fake-twilio.js';
-import { issueCredential } from '../credentials.helpers.js';
+import { issueCredential } from '../support/credentials.helpers.js';
 
 /**
- * Issue 6 item 3, the rotation part (100 concurrent reveals and 50 concurrent approvals are proven in
+ * Concurrency, the rotation part (100 concurrent reveals and 50 concurrent approvals are proven in
  * delivery.spec and onboarding.spec): concurrent rotation starts, approvals, reveals and overlap ends of one
  * credential never leave more than two active secrets, and each step happens exactly once.
  */

@@ -4,10 +4,10 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { ensureBuilt, sharedKeys, startInstance, type Instance } from '../support/instances.js';
-import { basic, FORM_HEADERS, issueCredential } from '../credentials.helpers.js';
+import { basic, FORM_HEADERS, issueCredential } from '../support/credentials.helpers.js';
 
 /**
- * Issue 6 item 2, the parts the delivery suite does not cover: PostgreSQL connections killed under load,
+ * Faults, the parts the delivery suite does not cover: PostgreSQL connections killed under load,
  * and the service process killed with SIGKILL in the middle of issuing credentials.
  */
 const HALF_WRITTEN: Array<[string, string]> = [

@@ -4,12 +4,12 @@ import { AuditService } from '../../src/audit/audit.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createStaffWithSession, type StaffLogin } from '../support/factories.js';
 import { recordFastifyRoutes, routeKey, routeTable, type RouteEntry } from '../support/route-table.js';
-import { issueCredential } from '../credentials.helpers.js';
+import { issueCredential } from '../support/credentials.helpers.js';
 
 recordFastifyRoutes();
 
 /**
- * Issue 6 item 1: >= 10,000 malformed requests, generated from the OpenAPI document and the route table,
+ * Hostile input: >= 10,000 malformed requests, generated from the OpenAPI document and the route table,
  * sent anonymously and as a signed-in admin with a valid CSRF token (so the validation behind the guard
  * is reached). Pass: no 5xx, no crash, every 4xx in the error contract, nothing half-written.
  */

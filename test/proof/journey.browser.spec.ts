@@ -15,7 +15,7 @@ import { FakeTwilio } from '../support/fake-twilio.js';
 import { sparePort } from '../support/net.js';
 
 /**
- * Issue 6 items 5 and 7: the whole journey in Debian's Chromium, then a search of the database dump, the
+ * The whole journey in Debian's Chromium, then a search of the database dump, the
  * logs and the audit trail for every secret value the journey used.
  */
 const skip = reportBrowserSkip('journey');

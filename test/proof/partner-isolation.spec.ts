@@ -7,7 +7,7 @@ import { FakeSmtp } from '../support/fake-smtp.js';
 import { FakeTwilio } from '../support/fake-twilio.js';
 
 /**
- * Issue 6 item 6, the partner column: a partner holding someone else's status link or delivery link (or a
+ * Partner isolation: a partner holding someone else's status link or delivery link (or a
  * near miss of their own) gets nothing of the other's. The link token is the partner's only credential.
  */
 let t: TestApp;

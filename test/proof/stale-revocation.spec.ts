@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createStaffWithSession } from '../support/factories.js';
 import { ensureBuilt, sharedKeys, startInstance, type Instance } from '../support/instances.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from '../credentials.helpers.js';
+import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from '../support/credentials.helpers.js';
 
 /**
  * Revocation must reach an instance whose LISTEN connection died silently. Instance 2 is the built service

@@ -7,11 +7,11 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createStaffWithSession } from '../support/factories.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { NotificationsService } from '../../src/notifications/notifications.service.js';
-import { basic, FORM_HEADERS, issueCredential } from '../credentials.helpers.js';
+import { basic, FORM_HEADERS, issueCredential } from '../support/credentials.helpers.js';
 import { ensureBuilt, jsonLogs, sharedKeys, startInstance, type Instance } from '../support/instances.js';
 
 /**
- * Issue 6 item 4: two real processes of the built service (`node main.js`, see instances.ts) on one PostgreSQL, started at the same moment on
+ * Two real processes of the built service (`node main.js`, see instances.ts) on one PostgreSQL, started at the same moment on
  * an EMPTY database, with the job workers on.
  */
 const migrationFolders = readdirSync(resolve(import.meta.dirname, '../../prisma/migrations'), { withFileTypes: true })

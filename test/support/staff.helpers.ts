@@ -1,8 +1,8 @@
-import type { StaffRole } from '../src/generated/prisma/enums.js';
-import { systemContext } from '../src/common/request-context.js';
-import { StaffService } from '../src/staff/staff.service.js';
-import { currentTotp } from '../src/staff/totp.js';
-import type { TestApp } from './support/app.js';
+import type { StaffRole } from '../../src/generated/prisma/enums.js';
+import { systemContext } from '../../src/common/request-context.js';
+import { StaffService } from '../../src/staff/staff.service.js';
+import { currentTotp } from '../../src/staff/totp.js';
+import type { TestApp } from './app.js';
 
 /** A tiny browser over `inject`: keeps cookies, sends forms, speaks HTML, comes from one IP. */
 export class Browser {

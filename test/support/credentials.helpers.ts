@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { systemContext } from '../src/common/request-context.js';
-import { CredentialsService } from '../src/credentials/credentials.service.js';
-import type { Environment } from '../src/generated/prisma/enums.js';
-import type { TestApp } from './support/app.js';
+import { systemContext } from '../../src/common/request-context.js';
+import { CredentialsService } from '../../src/credentials/credentials.service.js';
+import type { Environment } from '../../src/generated/prisma/enums.js';
+import type { TestApp } from './app.js';
 
 export const API_ENV: Record<string, Record<Environment, string>> = {
   business: { acceptance: '7a2d8e63-4c2f-4d54-8b1f-1c8a5d2b0011', production: '7a2d8e63-4c2f-4d54-8b1f-1c8a5d2b0012' },
