@@ -32,7 +32,15 @@ const PATHS = (process.env.BENCH_AUDIT_PATHS ?? 'empty,record,append').split(','
 const db = await benchDatabase('bench_audit');
 const checkpointDir = mkdtempSync(join(tmpdir(), 'audit-checkpoints-'));
 const key = () => randomBytes(32).toString('base64');
-const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, SECRET_HASH_KEY: key(), MASTER_KEY: key(), AUDIT_CHAIN_KEY: key(), AUDIT_CHECKPOINT_KEY: key(), AUDIT_CHECKPOINT_DIR: checkpointDir });
+const config = loadConfig({
+  NODE_ENV: 'test',
+  DATABASE_URL: db.url,
+  SECRET_HASH_KEY: key(),
+  MASTER_KEY: key(),
+  AUDIT_CHAIN_KEY: key(),
+  AUDIT_CHECKPOINT_KEY: key(),
+  AUDIT_CHECKPOINT_DIR: checkpointDir,
+});
 const prisma = new PrismaService(config);
 const logger = pino({ level: 'warn' });
 const repo = new AuditRepository(prisma, config, logger);
@@ -63,7 +71,12 @@ for (const path of PATHS) {
   const seconds = (Date.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const events = counts.reduce((a, b) => a + b, 0);
-  results[path] = { events, seconds, eventsPerSecond: Math.round(events / seconds), nodeCpuMsPerEvent: Number(((used.user + used.system) / 1000 / events).toFixed(3)) };
+  results[path] = {
+    events,
+    seconds,
+    eventsPerSecond: Math.round(events / seconds),
+    nodeCpuMsPerEvent: Number(((used.user + used.system) / 1000 / events).toFixed(3)),
+  };
 }
 const unsealed = await prisma.auditEvent.count({ where: { seq: null } });
 const checkpoint = await audit.checkpoint();
@@ -71,13 +84,39 @@ const verifyStart = Date.now();
 const verification = await audit.verify();
 const verifySeconds = (Date.now() - verifyStart) / 1000;
 
-console.log(JSON.stringify({ writers: WRITERS, results, target: 1000, chainOk: verification.ok, chainLength: verification.checked, unsealedAtEnd: unsealed, checkpointSeq: checkpoint.seq, checkpointsMatched: verification.checkpoints.matched, verifySeconds }, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      writers: WRITERS,
+      results,
+      target: 1000,
+      chainOk: verification.ok,
+      chainLength: verification.checked,
+      unsealedAtEnd: unsealed,
+      checkpointSeq: checkpoint.seq,
+      checkpointsMatched: verification.checkpoints.matched,
+      verifySeconds,
+    },
+    null,
+    2,
+  ),
+);
 for (const [path, r] of Object.entries(results)) {
   const what = path === 'empty' ? 'empty Prisma transactions/s (no audit row)' : 'chained events/s';
-  console.log(`audit ${path}: ${r.eventsPerSecond} ${what} with ${WRITERS} writers, ${r.nodeCpuMsPerEvent} ms Node CPU each${path === 'empty' ? '' : ' (target >= 1000)'}`);
+  console.log(
+    `audit ${path}: ${r.eventsPerSecond} ${what} with ${WRITERS} writers, ${r.nodeCpuMsPerEvent} ms Node CPU each${path === 'empty' ? '' : ' (target >= 1000)'}`,
+  );
 }
-if (results.record && results.empty) console.log(`record / empty transaction: ${(results.record.eventsPerSecond / results.empty.eventsPerSecond).toFixed(2)}x the rate, ${(results.record.nodeCpuMsPerEvent / results.empty.nodeCpuMsPerEvent).toFixed(2)}x the Node CPU`);
-console.log(`load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+if (results.record && results.empty)
+  console.log(
+    `record / empty transaction: ${(results.record.eventsPerSecond / results.empty.eventsPerSecond).toFixed(2)}x the rate, ${(results.record.nodeCpuMsPerEvent / results.empty.nodeCpuMsPerEvent).toFixed(2)}x the Node CPU`,
+  );
+console.log(
+  `load average ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+);
 console.log(`chain of ${verification.checked} verified ${verification.ok ? 'OK' : 'BROKEN'} against a signed checkpoint in ${verifySeconds.toFixed(2)} s`);
 await repo.onModuleDestroy();
 await prisma.$disconnect();

@@ -49,13 +49,21 @@ export class RequestMetrics {
   register(registry: Registry): void {
     const counter = { name: 'http_requests_total', help: 'HTTP requests by route template and status', type: 'counter', aggregator: 'sum' };
     const histogram = { name: 'http_request_duration_seconds', help: 'HTTP request duration by route template', type: 'histogram', aggregator: 'sum' };
-    const metric = (meta: typeof counter, values: () => MetricValue[]) => ({ ...meta, get: async () => ({ ...meta, values: values() }), reset: () => this.reset() });
+    const metric = (meta: typeof counter, values: () => MetricValue[]) => ({
+      ...meta,
+      get: async () => ({ ...meta, values: values() }),
+      reset: () => this.reset(),
+    });
     registry.registerMetric(metric(counter, () => [...this.requests.values()].map((r) => ({ value: r.count, labels: r.labels }))) as never);
     registry.registerMetric(
       metric(histogram, () =>
         [...this.durations.values()].flatMap((d) => {
           let cumulative = 0;
-          const values: MetricValue[] = BUCKETS.map((le, i) => ({ value: (cumulative += d.buckets[i]), labels: { ...d.labels, le }, metricName: `${histogram.name}_bucket` }));
+          const values: MetricValue[] = BUCKETS.map((le, i) => ({
+            value: (cumulative += d.buckets[i]),
+            labels: { ...d.labels, le },
+            metricName: `${histogram.name}_bucket`,
+          }));
           values.push({ value: d.count, labels: { ...d.labels, le: '+Inf' }, metricName: `${histogram.name}_bucket` });
           values.push({ value: d.sum, labels: d.labels, metricName: `${histogram.name}_sum` });
           values.push({ value: d.count, labels: d.labels, metricName: `${histogram.name}_count` });
