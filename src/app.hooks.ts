@@ -44,9 +44,7 @@ export function installHooks(app: NestFastifyApplication, config: AppConfig, log
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // The route template, never the raw URL: paths and queries may carry one-time tokens.
     const route = req.routeOptions?.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
-    metrics.httpDuration.observe({ method: req.method, route }, seconds);
+    metrics.http.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ctx?.clientIp }, 'request');
     done();
   });

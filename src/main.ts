@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import pino from 'pino';
-import { createLogger } from './common/logger.js';
+import { createLogDestination, createLogger } from './common/logger.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { resolveDatabase } from './database/resolve-database.js';
 import { DatabaseRoleError } from './database/runtime-checks.js';
@@ -16,16 +15,8 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
-  // Asynchronous stdout: a synchronous write per access-log line costs the token endpoint about a third of
-  // its throughput. Lines written while one is in flight are coalesced; what is pending is flushed on exit.
-  const destination = pino.destination({ dest: 1, sync: false });
-  process.on('exit', () => {
-    try {
-      destination.flushSync();
-    } catch {
-      /* not open yet: nothing was written */
-    }
-  });
+  // Buffered stdout (see createLogDestination): flushed on exit, whatever the exit path.
+  const destination = createLogDestination();
   // The application's modules take a few seconds to load on a busy machine: load them while the database
   // starts and is checked, not after.
   const loading = Promise.all([import('./app.factory.js'), import('./common/startup-hints.js')]);
@@ -57,6 +48,8 @@ async function bootstrap(): Promise<void> {
       await started?.embedded?.stop();
     } finally {
       clearTimeout(force);
+      // Written from the log buffer by the exit handler, like every line still gathered.
+      logger.info({ signal }, 'stopped');
       process.exit(0);
     }
   };
@@ -100,6 +93,8 @@ async function bootstrap(): Promise<void> {
     ...(await created.app.get(created.StartupHints).lines(base)),
     '',
   ];
+  // The banner goes straight to stdout: write the log lines gathered so far first, so they stay in order.
+  destination.flushSync();
   process.stdout.write(lines.join('\n') + '\n');
 }
 
