@@ -132,8 +132,11 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     index: false,
     maxAge: '1h',
   } as never);
+  const eta = new Eta({ views: join(here, 'web/views'), cache: config.nodeEnv !== 'development', autoEscape: true });
+  // Error pages are rendered inside the layout from the (synchronous) exception path, so they need a sync renderer.
+  fastify.decorate('renderViewSync', (template: string, data: Record<string, unknown>) => eta.render(template, { publicBaseUrl: config.publicBaseUrl, ...data }));
   await app.register(fastifyView as never, {
-    engine: { eta: new Eta({ views: join(here, 'web/views'), cache: config.nodeEnv !== 'development', autoEscape: true }) },
+    engine: { eta },
     root: join(here, 'web/views'),
     viewExt: 'eta',
     defaultContext: { publicBaseUrl: config.publicBaseUrl },
