@@ -3,6 +3,7 @@ import { DeliveryModule } from '../delivery/delivery.module.js';
 import { OnboardingModule } from '../onboarding/onboarding.module.js';
 import { CatalogueController } from './catalogue.controller.js';
 import { ClientRegistry } from './client-registry.js';
+import { CredentialsConfirmController } from './credentials-confirm.controller.js';
 import { CredentialsConsoleController } from './credentials-console.controller.js';
 import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -15,7 +16,7 @@ import { SecretHashes } from './secret-hashes.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
-  controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
+  controllers: [CatalogueController, CredentialsController, CredentialsConfirmController, CredentialsConsoleController, RotationPagesController],
   providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes],
   exports: [CredentialsService, ClientRegistry, SecretHashes],
 })
