@@ -6,6 +6,7 @@ import { DEV_ADMIN_FILE, DevAdminSeed, defaultDevAdminFile } from './dev-admin.s
 import { StaffHousekeeping } from './housekeeping.js';
 import { LoginThrottleRepository } from './login-throttle.repository.js';
 import { LoginThrottle } from './login-throttle.service.js';
+import { PasswordChangeService } from './password-change.service.js';
 import { PendingLoginRepository } from './pending-login.repository.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionService } from './session.service.js';
@@ -30,6 +31,7 @@ import { StaffService } from './staff.service.js';
     LoginThrottle,
     SignInService,
     StaffService,
+    PasswordChangeService,
     StaffCookies,
     DevAdminSeed,
     StaffHousekeeping,
