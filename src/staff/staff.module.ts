@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { PartnersModule } from '../partners/partners.module.js';
 import { AccountController } from './account.controller.js';
 import { AuditPageController } from './audit-page.controller.js';
 import { DEV_ADMIN_FILE, DevAdminSeed, defaultDevAdminFile } from './dev-admin.seed.js';
@@ -20,6 +21,7 @@ import { StaffRepository } from './staff.repository.js';
 import { StaffService } from './staff.service.js';
 
 @Module({
+  imports: [PartnersModule],
   controllers: [SignInController, SessionApiController, AccountController, StaffAdminController, AuditPageController],
   providers: [
     SessionRepository,
