@@ -80,7 +80,10 @@ async function approvedRequest(): Promise<{ id: string; reference: string }> {
     contact: { name: 'Tara Technical', email: `tara-${randomUUID().slice(0, 6)}@koffie.example`, mobile: '+31612300077' },
     language: 'en',
     purpose: 'Our ordering app looks up business customers at checkout.',
-    items: [{ api: 'business', environment: 'acceptance' }, { api: 'business', environment: 'production' }],
+    items: [
+      { api: 'business', environment: 'acceptance' },
+      { api: 'business', environment: 'production' },
+    ],
   };
   const ctx = { correlationId: randomUUID(), clientIp: '203.0.113.9', userAgent: null, actor: { type: 'partner_contact' as const, id: null } };
   const r = await t.app.get(OnboardingService).submit(ctx, input);
@@ -93,7 +96,10 @@ async function approvedRequest(): Promise<{ id: string; reference: string }> {
 async function revealInBrowser(c: IssuedCredential): Promise<void> {
   await t.app.get(NotificationsService).drain();
   const contact = await t.prisma.technicalContact.findFirstOrThrow({ where: { partnerId: c.partnerId } });
-  const mail = smtp.to(contact.email).filter((m) => m.text.includes('/delivery#')).at(-1)!;
+  const mail = smtp
+    .to(contact.email)
+    .filter((m) => m.text.includes('/delivery#'))
+    .at(-1)!;
   const link = /(https?:\/\/\S+\/delivery#[A-Za-z0-9_-]{43})/.exec(mail.text)![1];
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
@@ -127,7 +133,10 @@ describe.skipIf(skip)('every console page state is accessible and reflows at 375
     await visit(page, `/console/requests?q=${request.reference}&state=in_review`, 'requests-list-filtered');
     await visit(page, `/console/requests/${request.id}`, 'request-detail');
     await visit(page, '/console/requests/new', 'request-new');
-    await page.getByRole('button', { name: /Continue|Send|Create|Submit/ }).first().click();
+    await page
+      .getByRole('button', { name: /Continue|Send|Create|Submit/ })
+      .first()
+      .click();
     await page.locator('.error-summary').waitFor();
     // After a failed submit focus lands on the error summary (autofocus), not on the body.
     expect(await page.evaluate('document.activeElement && document.activeElement.classList.contains("error-summary")')).toBe(true);
@@ -208,7 +217,9 @@ describe.skipIf(skip)('every console page state is accessible and reflows at 375
     await visit(ppage, '/rotate', 'rotate-request');
     await partner.close();
 
-    process.stdout.write(`[a11y] ${results.length} page states:\n${results.map((r) => `  ${r.name}: width ${r.widthAt375}${r.violations.length ? ` VIOLATIONS ${r.violations.join('; ')}` : ''}`).join('\n')}\n`);
+    process.stdout.write(
+      `[a11y] ${results.length} page states:\n${results.map((r) => `  ${r.name}: width ${r.widthAt375}${r.violations.length ? ` VIOLATIONS ${r.violations.join('; ')}` : ''}`).join('\n')}\n`,
+    );
     expect(results.length).toBeGreaterThanOrEqual(30);
     expect(results.filter((r) => r.violations.length)).toEqual([]);
     expect(results.filter((r) => r.widthAt375 > 375).map((r) => `${r.name}: ${r.widthAt375}`)).toEqual([]);

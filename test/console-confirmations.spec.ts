@@ -38,10 +38,20 @@ afterAll(async () => {
 const api = (url: string, as: StaffLogin, payload: Record<string, unknown> = {}) => t.inject({ method: 'POST', url, headers: as.headers, payload });
 const page = (url: string, as: StaffLogin) => t.inject({ method: 'GET', url, headers: { cookie: as.headers.cookie, accept: 'text/html' } });
 function consoleForm(url: string, as: StaffLogin, fields: Record<string, string>) {
-  return t.inject({ method: 'POST', url, headers: { cookie: as.headers.cookie, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ ...fields, _csrf: as.headers['x-csrf-token'] }) });
+  return t.inject({
+    method: 'POST',
+    url,
+    headers: { cookie: as.headers.cookie, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form({ ...fields, _csrf: as.headers['x-csrf-token'] }),
+  });
 }
 const token = (clientId: string, secret: string) =>
-  t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) }, payload: form({ grant_type: 'client_credentials' }) });
+  t.inject({
+    method: 'POST',
+    url: '/oauth/acceptance/token',
+    headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) },
+    payload: form({ grant_type: 'client_credentials' }),
+  });
 
 /** The confirmation page: the consequence in words, the POST form with the CSRF field, and a way back. */
 function expectConfirmation(body: string, opts: { action: string; cancel: string; destructive: boolean }) {
@@ -55,11 +65,18 @@ let n = 0;
 async function requestInReview(): Promise<string> {
   n += 1;
   const input: SubmitInput = {
-    partner: { legalName: `Bevestig ${n} B.V.`, registrationNumber: `7${String(n).padStart(3, '0')}${randomUUID().replace(/\D/g, '').slice(0, 4)}`, country: 'NL' },
+    partner: {
+      legalName: `Bevestig ${n} B.V.`,
+      registrationNumber: `7${String(n).padStart(3, '0')}${randomUUID().replace(/\D/g, '').slice(0, 4)}`,
+      country: 'NL',
+    },
     contact: { name: 'Pim Partner', email: `pim${n}-${randomUUID().slice(0, 6)}@partner.example`, mobile: '+31612300000' },
     language: 'en',
     purpose: 'Our till software reads the business customer record at checkout.',
-    items: [{ api: 'business', environment: 'acceptance' }, { api: 'business', environment: 'production' }],
+    items: [
+      { api: 'business', environment: 'acceptance' },
+      { api: 'business', environment: 'production' },
+    ],
   };
   const ctx = { correlationId: randomUUID(), clientIp: '203.0.113.9', userAgent: null, actor: { type: 'partner_contact' as const, id: null } };
   const { id } = await t.app.get(OnboardingService).submit(ctx, input);
@@ -79,7 +96,11 @@ describe('confirmation pages before actions that cannot be undone', () => {
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain('every secret of it stops working at once');
     expect(confirm.body).toContain(c.clientId);
-    expectConfirmation(confirm.body, { action: `/console/credentials/${c.credentialId}/revoke`, cancel: `/console/credentials/${c.credentialId}`, destructive: true });
+    expectConfirmation(confirm.body, {
+      action: `/console/credentials/${c.credentialId}/revoke`,
+      cancel: `/console/credentials/${c.credentialId}`,
+      destructive: true,
+    });
     expect((await t.prisma.credential.findUniqueOrThrow({ where: { id: c.credentialId } })).state).toBe('active');
 
     const noReason = await consoleForm(`/console/credentials/${c.credentialId}/revoke`, one, { reason: '' });
@@ -147,7 +168,11 @@ describe('confirmation pages before actions that cannot be undone', () => {
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain('The old secret stops working at once');
     expect(confirm.body).toContain('recorded as an override');
-    expectConfirmation(confirm.body, { action: `/console/credentials/${c.credentialId}/end-overlap`, cancel: `/console/credentials/${c.credentialId}`, destructive: true });
+    expectConfirmation(confirm.body, {
+      action: `/console/credentials/${c.credentialId}/end-overlap`,
+      cancel: `/console/credentials/${c.credentialId}`,
+      destructive: true,
+    });
     expect((await token(c.clientId, c.secret)).statusCode).toBe(200);
 
     const done = await consoleForm(`/console/credentials/${c.credentialId}/end-overlap`, two, {});
@@ -179,7 +204,10 @@ let ipSeq = 0;
 async function revealNewest(c: IssuedCredential): Promise<string> {
   await t.app.get(NotificationsService).drain();
   const contact = await t.prisma.technicalContact.findFirstOrThrow({ where: { partnerId: c.partnerId } });
-  const mail = smtp.to(contact.email).filter((m) => m.text.includes('/delivery#')).at(-1)!;
+  const mail = smtp
+    .to(contact.email)
+    .filter((m) => m.text.includes('/delivery#'))
+    .at(-1)!;
   const link = linkTokenFrom(mail.text);
   const ip = `198.51.100.${(ipSeq++ % 200) + 20}`;
   const code = await drv.code(link, contact.mobile, ip);

@@ -34,7 +34,12 @@ describe('staff change their own password', () => {
   it('refuses a wrong current password, and says nothing about which part was wrong', async () => {
     const s = await enrolledStaff(t);
     const b = await signedIn(s);
-    const res = await change(b, { currentPassword: 'not-my-password-at-all', passwordCode: await code(t, s.secret), newPassword: 'a-new-long-passphrase', confirmPassword: 'a-new-long-passphrase' });
+    const res = await change(b, {
+      currentPassword: 'not-my-password-at-all',
+      passwordCode: await code(t, s.secret),
+      newPassword: 'a-new-long-passphrase',
+      confirmPassword: 'a-new-long-passphrase',
+    });
     expect(res.statusCode).toBe(401);
     expect(res.body).toContain(escaped(PASSWORD_CHANGE_REFUSED));
     expect(res.body).toMatch(/class="error-summary"[^>]*autofocus/);
@@ -52,7 +57,12 @@ describe('staff change their own password', () => {
     const b = await signedIn(s);
     const right = await code(t, s.secret);
     const wrong = right === '000000' ? '111111' : '000000';
-    const res = await change(b, { currentPassword: s.password, passwordCode: wrong, newPassword: 'a-new-long-passphrase', confirmPassword: 'a-new-long-passphrase' });
+    const res = await change(b, {
+      currentPassword: s.password,
+      passwordCode: wrong,
+      newPassword: 'a-new-long-passphrase',
+      confirmPassword: 'a-new-long-passphrase',
+    });
     expect(res.statusCode).toBe(401);
     expect(res.body).toContain(escaped(PASSWORD_CHANGE_REFUSED));
     const row = await t.prisma.auditEvent.findFirst({ where: { subjectId: s.staffId, action: 'staff.password_change_refused' } });
@@ -62,7 +72,12 @@ describe('staff change their own password', () => {
   it('refuses two new passwords that differ, a short one, and missing fields, before counting an attempt', async () => {
     const s = await enrolledStaff(t);
     const b = await signedIn(s);
-    const mismatch = await change(b, { currentPassword: s.password, passwordCode: await code(t, s.secret), newPassword: 'a-new-long-passphrase', confirmPassword: 'another-long-passphrase' });
+    const mismatch = await change(b, {
+      currentPassword: s.password,
+      passwordCode: await code(t, s.secret),
+      newPassword: 'a-new-long-passphrase',
+      confirmPassword: 'another-long-passphrase',
+    });
     expect(mismatch.statusCode).toBe(400);
     expect(mismatch.body).toContain('The two new passwords do not match');
     expect(mismatch.body).toContain('href="#confirmPassword"');
@@ -82,7 +97,12 @@ describe('staff change their own password', () => {
     expect((await signIn(t, other, s)).statusCode).toBe(303);
     t.clock.advance(31_000);
     const b = await signedIn(s);
-    const res = await change(b, { currentPassword: s.password, passwordCode: await code(t, s.secret), newPassword: 'a-brand-new-passphrase', confirmPassword: 'a-brand-new-passphrase' });
+    const res = await change(b, {
+      currentPassword: s.password,
+      passwordCode: await code(t, s.secret),
+      newPassword: 'a-brand-new-passphrase',
+      confirmPassword: 'a-brand-new-passphrase',
+    });
     expect(res.statusCode, res.body).toBe(303);
     expect(res.headers.location).toBe('/console/account?done=password&ended=1');
     const account = await b.get(res.headers.location as string);
@@ -104,14 +124,24 @@ describe('staff change their own password', () => {
     const b = await signedIn(s);
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
-      const res = await change(b, { currentPassword: `wrong-password-${i}-xx`, passwordCode: await code(t, s.secret), newPassword: 'a-new-long-passphrase', confirmPassword: 'a-new-long-passphrase' });
+      const res = await change(b, {
+        currentPassword: `wrong-password-${i}-xx`,
+        passwordCode: await code(t, s.secret),
+        newPassword: 'a-new-long-passphrase',
+        confirmPassword: 'a-new-long-passphrase',
+      });
       statuses.push(res.statusCode);
     }
     expect(statuses.every((x) => x === 401)).toBe(true);
     const rows = await t.prisma.auditEvent.findMany({ where: { subjectId: s.staffId, action: 'staff.password_change_refused' }, select: { detail: true } });
     expect(rows.some((r) => (r.detail as { reason?: string }).reason === 'locked')).toBe(true);
     // Locked: even the right details are refused now.
-    const right = await change(b, { currentPassword: s.password, passwordCode: await code(t, s.secret), newPassword: 'a-new-long-passphrase', confirmPassword: 'a-new-long-passphrase' });
+    const right = await change(b, {
+      currentPassword: s.password,
+      passwordCode: await code(t, s.secret),
+      newPassword: 'a-new-long-passphrase',
+      confirmPassword: 'a-new-long-passphrase',
+    });
     expect(right.statusCode).toBe(401);
   });
 

@@ -2,7 +2,8 @@
  * Plain-language names for every audit action code, so the console's audit trail reads as sentences
  * rather than codes. audit-actions.spec.ts fails when code under src/ writes an action not listed here.
  */
-export type AuditCategory = 'onboarding' | 'credentials' | 'delivery' | 'staff' | 'sign_in' | 'partners' | 'oauth' | 'keys' | 'audit' | 'notifications' | 'catalogue';
+export type AuditCategory =
+  'onboarding' | 'credentials' | 'delivery' | 'staff' | 'sign_in' | 'partners' | 'oauth' | 'keys' | 'audit' | 'notifications' | 'catalogue';
 
 export const AUDIT_CATEGORIES: Record<AuditCategory, string> = {
   onboarding: 'Onboarding requests',

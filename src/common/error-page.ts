@@ -31,7 +31,9 @@ const HEADINGS: Record<number, [string, string]> = {
  */
 export function errorPageHtml(req: FastifyRequest, reply: FastifyReply, status: number, body: ErrorBody): string {
   const render = (reply.server as unknown as { renderViewSync?: SyncViewRenderer }).renderViewSync;
-  const [heading, hint] = HEADINGS[status] ?? (status >= 500 ? ['Sorry, there is a problem with the service', 'Try again later. Nothing you entered was lost on our side.'] : [body.message, '']);
+  const [heading, hint] =
+    HEADINGS[status] ??
+    (status >= 500 ? ['Sorry, there is a problem with the service', 'Try again later. Nothing you entered was lost on our side.'] : [body.message, '']);
   const inConsole = req.url.startsWith('/console');
   if (render) {
     try {

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Roles } from '../staff/auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { renderConfirmPage, type ConfirmPage } from '../web/confirm-page.js';
 import { consoleNav } from '../web/page.js';
 import { UuidPipe } from './credential-id.pipe.js';
@@ -47,8 +47,15 @@ export class CredentialsConfirmController {
 
   @Get('credentials/issue/confirm')
   @Roles('reviewer')
-  async confirmIssue(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('requestId') requestId?: string, @Query('environment') environment?: string) {
-    const approval = UUID.test(String(requestId ?? '')) ? (await this.credentials.listIssuable()).find((a) => a.requestId === requestId && a.environment === environment) : undefined;
+  async confirmIssue(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query('requestId') requestId?: string,
+    @Query('environment') environment?: string,
+  ) {
+    const approval = UUID.test(String(requestId ?? ''))
+      ? (await this.credentials.listIssuable()).find((a) => a.requestId === requestId && a.environment === environment)
+      : undefined;
     if (!approval) {
       return reply.status(303).redirect('/console/credentials/issue');
     }

@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { auditRows, type ActorNames } from './audit-rows.js';
-import { Roles } from './auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
 import { StaffService } from './staff.service.js';
 
@@ -99,7 +99,10 @@ export class AuditPageController {
   }
 
   /** Names for the page's actors: staff by id, partner contacts looked up one by one (a page holds at most 50). */
-  private async actorNames(events: Array<{ actorType: string; actorId: string | null }>, members: Array<{ id: string; name: string; email: string }>): Promise<ActorNames> {
+  private async actorNames(
+    events: Array<{ actorType: string; actorId: string | null }>,
+    members: Array<{ id: string; name: string; email: string }>,
+  ): Promise<ActorNames> {
     const staff = new Map(members.map((m) => [m.id, `${m.name} (${m.email})`]));
     const contacts = new Map<string, string>();
     const contactIds = [...new Set(events.filter((e) => e.actorType === 'partner_contact' && e.actorId && UUID.test(e.actorId)).map((e) => e.actorId!))];

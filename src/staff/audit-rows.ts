@@ -18,12 +18,22 @@ export function auditRows(events: AuditEventView[], names: ActorNames) {
       what: describeAction(e.action),
       transition: describeTransition(detail),
       who: actorLabel(e, names),
-      actorFilter: e.actorType === 'staff' && e.actorId ? `staff:${e.actorId}` : ['system', 'partner_contact', 'api_client'].includes(e.actorType) ? e.actorType : '',
+      actorFilter:
+        e.actorType === 'staff' && e.actorId ? `staff:${e.actorId}` : ['system', 'partner_contact', 'api_client'].includes(e.actorType) ? e.actorType : '',
       subjectLabel: subjectTypeLabel(e.subjectType),
       reference: typeof detail.reference === 'string' ? detail.reference : null,
       facts: Object.entries(detail)
         .filter(([k]) => !SHOWN_AS_TRANSITION.has(k) || !describeTransition(detail))
-        .map(([k, v]) => [k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase(), typeof v === 'string' ? v : JSON.stringify(v)] as [string, string]),
+        .map(
+          ([k, v]) =>
+            [
+              k
+                .replace(/([a-z])([A-Z])/g, '$1 $2')
+                .replace(/_/g, ' ')
+                .toLowerCase(),
+              typeof v === 'string' ? v : JSON.stringify(v),
+            ] as [string, string],
+        ),
     };
   });
 }

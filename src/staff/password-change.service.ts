@@ -20,7 +20,8 @@ export interface PasswordChangeInput {
 
 /** One message for a wrong password and a wrong code: a borrowed session must not learn which of the two it guessed. */
 export const PASSWORD_CHANGE_REFUSED = 'Your current password or the code is not right, or there have been too many attempts. Try again in a few minutes.';
-const refused = () => new UnauthenticatedError('auth/password_change_refused', PASSWORD_CHANGE_REFUSED, { fields: { currentPassword: [PASSWORD_CHANGE_REFUSED] } });
+const refused = () =>
+  new UnauthenticatedError('auth/password_change_refused', PASSWORD_CHANGE_REFUSED, { fields: { currentPassword: [PASSWORD_CHANGE_REFUSED] } });
 
 /**
  * A signed-in member changes their own password: it takes the current password and a fresh TOTP code
@@ -47,7 +48,13 @@ export class PasswordChangeService {
     const now = this.clock.now();
     const charged = await this.prisma.transaction(async (tx) => {
       const o = await this.throttle.charge(tx, keys, now);
-      if (!o.allowed) await this.audit.record(tx, ctx, { action: 'staff.password_change_refused', subjectType: 'staff_account', subjectId: staffId, detail: { reason: 'locked', scope: o.lockedScope } });
+      if (!o.allowed)
+        await this.audit.record(tx, ctx, {
+          action: 'staff.password_change_refused',
+          subjectType: 'staff_account',
+          subjectId: staffId,
+          detail: { reason: 'locked', scope: o.lockedScope },
+        });
       return o;
     });
     if (!charged.allowed) throw refused();
@@ -62,12 +69,22 @@ export class PasswordChangeService {
       await this.throttle.succeeded(tx, keys, charged.newLocks);
       await this.repo.setPassword(tx, staffId, passwordHash, now);
       const ended = await this.sessions.endAllExcept(tx, staffId, currentSessionId);
-      await this.audit.record(tx, ctx, { action: 'staff.password_changed', subjectType: 'staff_account', subjectId: staffId, detail: { otherSessionsEnded: ended } });
+      await this.audit.record(tx, ctx, {
+        action: 'staff.password_changed',
+        subjectType: 'staff_account',
+        subjectId: staffId,
+        detail: { otherSessionsEnded: ended },
+      });
       return { ok: true as const, ended };
     });
     if (!outcome.ok) {
       await this.prisma.transaction(async (tx) => {
-        await this.audit.record(tx, ctx, { action: 'staff.password_change_refused', subjectType: 'staff_account', subjectId: staffId, detail: { reason: outcome.reason } });
+        await this.audit.record(tx, ctx, {
+          action: 'staff.password_change_refused',
+          subjectType: 'staff_account',
+          subjectId: staffId,
+          detail: { reason: outcome.reason },
+        });
         await this.recordLocks(tx, ctx, staffId, charged.newLocks);
       });
       throw refused();
@@ -77,7 +94,13 @@ export class PasswordChangeService {
 
   private async recordLocks(tx: Tx, ctx: RequestContext, staffId: string, locks: NewLock[]): Promise<void> {
     // The same lock records as a failed sign-in: this attempt counted against the same throttle.
-    for (const l of locks) await this.audit.record(tx, ctx, { action: 'staff.sign_in_locked', subjectType: 'staff_account', subjectId: staffId, detail: { scope: l.scope, until: l.until.toISOString() } });
+    for (const l of locks)
+      await this.audit.record(tx, ctx, {
+        action: 'staff.sign_in_locked',
+        subjectType: 'staff_account',
+        subjectId: staffId,
+        detail: { scope: l.scope, until: l.until.toISOString() },
+      });
   }
 }
 

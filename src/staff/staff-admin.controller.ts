@@ -7,7 +7,7 @@ import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
-import { Roles } from './auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
 import { ChangeRoleDto, CreatedStaffMemberView, CreateStaffDto, StaffMemberView } from './staff.dto.js';
 import { StaffService } from './staff.service.js';

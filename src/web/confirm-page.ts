@@ -21,6 +21,13 @@ export interface ConfirmPage {
   cancelHref: string;
 }
 
-export function renderConfirmPage(req: FastifyRequest, reply: FastifyReply, nav: PageData['nav'], page: ConfirmPage, errors: Record<string, string> = {}, status = 200): Promise<FastifyReply> {
+export function renderConfirmPage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  nav: PageData['nav'],
+  page: ConfirmPage,
+  errors: Record<string, string> = {},
+  status = 200,
+): Promise<FastifyReply> {
   return renderPage(req, reply, 'console/confirm.eta', { ...page, nav, errors }, status);
 }
