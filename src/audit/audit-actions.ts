@@ -44,6 +44,8 @@ export const AUDIT_ACTIONS: Record<string, { category: AuditCategory; text: stri
   'credential.rotation_superseded': { category: 'credentials', text: 'Secret rotation replaced by a newer one' },
   'credential.overlap_early_end_requested': { category: 'credentials', text: 'Early end of the rotation overlap asked for' },
   'credential.overlap_ended': { category: 'credentials', text: 'Rotation overlap ended: the old secret stopped working' },
+  'credential.secret_leak_reported': { category: 'credentials', text: 'Secret reported as leaked' },
+  'credential.secret_leaked_revoked': { category: 'credentials', text: 'Leaked secret stopped working' },
   'partner.credentials_revoked': { category: 'credentials', text: "All of a partner's credentials revoked" },
 
   'delivery.created': { category: 'delivery', text: 'Secret delivery prepared' },
