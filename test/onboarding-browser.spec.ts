@@ -76,6 +76,10 @@ describe.skipIf(skip)('onboarding in a real browser', { timeout: 120_000 }, () =
     await cpage.getByRole('button', { name: /Approve Acceptance/ }).click();
     await cpage.getByText('Acceptance approved.').waitFor();
     await cpage.getByRole('button', { name: /Approve Production/ }).click();
+    // Production access is confirmed on its own page, which states what it lets the partner do.
+    await cpage.getByRole('heading', { name: /Approve Production access for Browser Bakery/ }).waitFor();
+    await shots.shot(cpage, 'console-approve-production-confirm');
+    await cpage.getByRole('button', { name: 'Yes, approve Production' }).click();
     await cpage.getByText('Production approved.').waitFor();
     await shots.shot(cpage, 'console-request-approved');
     // Production access takes two different staff: its approver sees why they cannot issue it.

@@ -92,8 +92,9 @@ export class AuditService {
   }
 
   /** The validated filters of the API and the console page, one page of events and the cursor to the next. */
-  async search(q: AuditQueryDto, limit = q.limit ?? 50): Promise<{ events: AuditEventView[]; nextBefore: string | null }> {
+  async search(q: AuditQueryDto, limit = q.limit ?? 50, narrower: Pick<AuditQuery, 'actions' | 'actorType'> = {}): Promise<{ events: AuditEventView[]; nextBefore: string | null }> {
     const events = await this.repo.find({
+      ...narrower,
       subjectType: q.subjectType,
       subjectId: q.subjectId,
       actorId: q.actorId,

@@ -15,6 +15,9 @@ export interface AuditQuery {
   subjectId?: string;
   actorId?: string;
   action?: string;
+  /** Any of these actions (a category of them); ignored when `action` is given. */
+  actions?: string[];
+  actorType?: string;
   correlationId?: string;
   from?: Date;
   to?: Date;

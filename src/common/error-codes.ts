@@ -89,6 +89,9 @@ export const ERROR_CODES = {
   'delivery/no_issuer': { status: 503, meaning: 'No issuer is registered for this kind of secret (a wiring fault).' },
   'delivery/no_handler': { status: 503, meaning: 'No activation handler is registered for this kind of secret (a wiring fault).' },
   'leak/rate_limited': { status: 429, meaning: 'Too many leak reports from this network in the last hour.' },
+  // Staff changing their own password
+  'auth/password_change_refused': { status: 401, meaning: 'The current password or the authenticator code is wrong (one message for both).' },
+  'staff/password_change_invalid': { status: 400, meaning: 'The new password is too short, too long, or its two copies differ.' },
   // Token explainer
   'token_explain/rate_limited': { status: 429, meaning: 'Too many token explanations from this network in the last hour (TOKEN_EXPLAIN_PER_IP_PER_HOUR).' },
   // Notifications and signing keys

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { mapError, type MappedError } from './error-response.js';
 import { correlationIdOf } from './http-context.js';
 import { LOGGER } from './logger.module.js';
-import { renderErrorPage, wantsHtml } from './error-page.js';
+import { errorPageHtml, wantsHtml } from './error-page.js';
 
 /** Every error leaving the service, Nest's or Fastify's, goes through `mapError` and nowhere else. */
 @Catch()
@@ -28,7 +28,7 @@ export function sendError(exception: unknown, req: FastifyRequest, reply: Fastif
   }
   reply.status(mapped.status).headers(mapped.headers);
   if (wantsHtml(req)) {
-    reply.type('text/html; charset=utf-8').send(renderErrorPage(mapped.status, mapped.body));
+    reply.type('text/html; charset=utf-8').send(errorPageHtml(req, reply, mapped.status, mapped.body));
   } else {
     reply.type('application/json; charset=utf-8').send(mapped.body);
   }

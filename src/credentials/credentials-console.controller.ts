@@ -8,7 +8,9 @@ import type { RequestContext } from '../common/request-context.js';
 import type { CredentialState, Environment } from '../generated/prisma/enums.js';
 import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { ageOf } from '../web/age.js';
+import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
+import { revokeConfirmation } from './credentials-confirm.controller.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';
 import { RotationService } from './rotation.service.js';
@@ -145,12 +147,14 @@ export class CredentialsConsoleController {
   @Roles('reviewer')
   async revoke(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
     const reason = field(body, 'reason');
-    if (reason.length < 3) return this.renderDetail(req, reply, id, { errors: { reason: 'Say why you revoke (at least 3 characters)' } }, 400);
+    // A refusal goes back to the confirmation page the POST came from, with the reason kept.
+    const again = async (message: string, status: number) => renderConfirmPage(req, reply, consoleNav(req, NAV), revokeConfirmation(await this.credentials.detail(id), reason), { reason: message }, status);
+    if (reason.length < 3) return again('Say why you revoke (at least 3 characters)', 400);
     try {
       await this.credentials.revoke(ctx, id, reason);
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind === 'not_found') throw err;
-      return this.renderDetail(req, reply, id, { errors: { reason: err.message } }, STATUS_BY_KIND[err.kind]);
+      return again(err.message, STATUS_BY_KIND[err.kind]);
     }
     return reply.status(303).redirect(`/console/credentials/${id}?done=revoked`);
   }

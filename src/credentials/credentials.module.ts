@@ -3,6 +3,7 @@ import { DeliveryModule } from '../delivery/delivery.module.js';
 import { OnboardingModule } from '../onboarding/onboarding.module.js';
 import { CatalogueController } from './catalogue.controller.js';
 import { ClientRegistry } from './client-registry.js';
+import { CredentialsConfirmController } from './credentials-confirm.controller.js';
 import { CredentialsConsoleController } from './credentials-console.controller.js';
 import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -19,7 +20,7 @@ import { LeakService } from './leak.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
-  controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
+  controllers: [CatalogueController, CredentialsController, CredentialsConfirmController, CredentialsConsoleController, RotationPagesController],
   providers: [
     CredentialsRepository,
     RotationsRepository,

@@ -8,6 +8,7 @@ import type { RequestContext } from '../common/request-context.js';
 import type { Environment, OnboardingState } from '../generated/prisma/enums.js';
 import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { ageOf } from '../web/age.js';
+import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake } from './intake-form.js';
 import { ONBOARDING_STATES, canTransition } from './onboarding-request.state.js';
@@ -102,6 +103,38 @@ export class ConsoleRequestsController {
   @Roles('reviewer')
   confirmContact(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
     return this.perform(req, reply, id, 'contact_confirmed', () => this.review.confirmContact(ctx, id, versionOf(body)));
+  }
+
+  /** Production access is confirmed on a page that says what it lets the partner do; the POST from there approves. */
+  @Get(':id/approve')
+  @Roles('reviewer')
+  async confirmApprove(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', RequestIdPipe) id: string, @Query() query: Record<string, unknown>) {
+    const r = await this.onboarding.get(id);
+    const environment = query.environment === 'acceptance' ? 'acceptance' : 'production';
+    const approval = actionsFor(r, req.staff!).approvals.find((a) => a.environment === environment && !a.blocked);
+    if (!approval) return reply.status(303).redirect(`/console/requests/${id}`, 303);
+    const apis = r.items.filter((i) => i.environment === environment).map((i) => i.apiName);
+    const envName = environment === 'production' ? 'Production' : 'Acceptance';
+    return renderConfirmPage(req, reply, consoleNav(req, NAV), {
+      title: `Approve ${envName}?`,
+      heading: `Approve ${envName} access for ${r.partner.legalName}?`,
+      consequences: [
+        `${r.partner.legalName} gets access to ${apis.join(', ')} in ${envName}${environment === 'production' ? ', with live data' : ''}.`,
+        'Another reviewer then issues the credentials; the secrets go to the technical contact named on this request.',
+        `Technical contact: ${r.contact.name} (${r.contact.email}).`,
+      ],
+      facts: [
+        ['Request', r.reference],
+        ['Partner', `${r.partner.legalName} (${r.partner.registrationNumber}, ${r.partner.country})`],
+        ['Purpose', r.purpose],
+      ],
+      destructive: environment === 'production',
+      warningText: 'An approval for Production can be withdrawn only by revoking the credentials issued from it.',
+      action: `/console/requests/${id}/approve`,
+      hidden: { environment, version: String(versionOf(query) ?? r.version) },
+      confirmLabel: `Yes, approve ${envName}`,
+      cancelHref: `/console/requests/${id}`,
+    });
   }
 
   @Post(':id/approve')

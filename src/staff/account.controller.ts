@@ -1,16 +1,20 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
-import { hasErrorCode } from '../common/domain-error.js';
+import { DomainError, STATUS_BY_KIND, hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
+import { PasswordChangeService } from './password-change.service.js';
 import { StaffCookies } from './staff-cookies.js';
 import { RecoveryCodesView, SignedOutView, StaffMemberView, TotpCodeDto } from './staff.dto.js';
 import { StaffService } from './staff.service.js';
+
+/** At or below this many unused recovery codes the account page warns and offers new ones. */
+export const LOW_RECOVERY_CODES = 2;
 
 /** The signed-in member's own account: page and JSON. */
 @ApiTags('staff account')
@@ -19,13 +23,41 @@ export class AccountController {
   constructor(
     private readonly staff: StaffService,
     private readonly cookies: StaffCookies,
+    private readonly passwords: PasswordChangeService,
   ) {}
 
   @Get('console/account')
   @Roles('viewer')
   @ApiExcludeEndpoint()
-  async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.render(req, reply, {});
+  async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query('done') done?: string, @Query('ended') ended?: string) {
+    const n = /^\d{1,4}$/.test(String(ended ?? '')) ? Number(ended) : 0;
+    const notice = done === 'password' ? `Your password was changed.${n ? ` ${n} other session${n === 1 ? ' was' : 's were'} signed out.` : ''}` : undefined;
+    return this.render(req, reply, { notice });
+  }
+
+  @Post('console/account/password')
+  @Roles('viewer')
+  @ApiExcludeEndpoint()
+  async changePasswordPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown, @Ctx() ctx: RequestContext) {
+    const f = (k: string) => {
+      const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[k] : undefined;
+      return typeof v === 'string' ? v.slice(0, 200) : '';
+    };
+    try {
+      const { otherSessionsEnded } = await this.passwords.change(ctx, req.staff!.staffId, req.staff!.id, {
+        currentPassword: f('currentPassword'),
+        code: f('passwordCode'),
+        newPassword: f('newPassword'),
+        confirmPassword: f('confirmPassword'),
+      });
+      return reply.redirect(`/console/account?done=password&ended=${otherSessionsEnded}`, 303);
+    } catch (err) {
+      if (!(err instanceof DomainError) || !['invalid', 'unauthenticated'].includes(err.kind)) throw err;
+      const fields = (err.details?.fields ?? {}) as Record<string, string[]>;
+      // The page's code field is named passwordCode: the recovery-code form on the same page has its own "code".
+      const errors = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k === 'code' ? 'passwordCode' : k, v[0]]));
+      return this.render(req, reply, { errors }, STATUS_BY_KIND[err.kind]);
+    }
   }
 
   @Post('console/account/sign-out-everywhere')
@@ -92,9 +124,15 @@ export class AccountController {
     return { recoveryCodes: await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, body.code) };
   }
 
-  private async render(req: FastifyRequest, reply: FastifyReply, data: { errors?: Record<string, string> }, status = 200) {
+  private async render(req: FastifyRequest, reply: FastifyReply, data: { errors?: Record<string, string>; notice?: string }, status = 200) {
     const me = await this.staff.get(req.staff!.staffId);
     const left = await this.staff.recoveryCodesLeft(req.staff!.staffId);
-    return renderPage(req, reply, 'staff/account.eta', { title: 'Your account', nav: consoleNav(req, '/console/account'), me, recoveryCodesLeft: left, errors: data.errors ?? {} }, status);
+    return renderPage(
+      req,
+      reply,
+      'staff/account.eta',
+      { title: 'Your account', nav: consoleNav(req, '/console/account'), me, recoveryCodesLeft: left, recoveryCodesLow: left <= LOW_RECOVERY_CODES, errors: data.errors ?? {}, notice: data.notice },
+      status,
+    );
   }
 }

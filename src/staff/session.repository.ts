@@ -41,6 +41,10 @@ export class SessionRepository {
     return (await tx.staffSession.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now } })).count;
   }
 
+  async revokeAllOfExcept(tx: Tx, staffId: string, keepId: string, now: Date): Promise<number> {
+    return (await tx.staffSession.updateMany({ where: { staffId, revokedAt: null, id: { not: keepId } }, data: { revokedAt: now } })).count;
+  }
+
   async revokeAllOf(tx: Tx, staffId: string, now: Date): Promise<number> {
     return (await tx.staffSession.updateMany({ where: { staffId, revokedAt: null }, data: { revokedAt: now } })).count;
   }

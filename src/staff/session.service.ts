@@ -57,6 +57,10 @@ export class SessionService {
     return this.repo.revoke(tx, sessionId, this.clock.now());
   }
 
+  endAllExcept(tx: Tx, staffId: string, keepSessionId: string): Promise<number> {
+    return this.repo.revokeAllOfExcept(tx, staffId, keepSessionId, this.clock.now());
+  }
+
   endAll(tx: Tx, staffId: string): Promise<number> {
     return this.repo.revokeAllOf(tx, staffId, this.clock.now());
   }

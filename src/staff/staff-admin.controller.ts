@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
+import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
@@ -140,6 +141,32 @@ export class StaffAdminController {
   @ApiExcludeEndpoint()
   async detailPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', ParseUUIDPipe) id: string, @Query('done') done?: string) {
     return this.renderDetail(req, reply, id, { done: done && DONE[done] ? DONE[done] : undefined });
+  }
+
+  @Get('console/staff/:id/disable')
+  @Roles('admin')
+  @ApiExcludeEndpoint()
+  async confirmDisablePage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', ParseUUIDPipe) id: string) {
+    const member = await this.staff.get(id);
+    if (member.disabled) return reply.redirect(`/console/staff/${id}`, 303);
+    const self = member.id === req.staff!.staffId;
+    return renderConfirmPage(req, reply, consoleNav(req, '/console/staff'), {
+      title: 'Disable this account?',
+      heading: `Disable ${member.name}'s account?`,
+      consequences: [
+        `${self ? 'You are' : `${member.name} is`} signed out at once, on every device, and cannot sign in until an admin enables the account again.`,
+        'Their audit history stays; nothing they did is undone.',
+      ],
+      facts: [
+        ['Email address', member.email],
+        ['Role', member.role],
+      ],
+      destructive: true,
+      warningText: self ? 'This is your own account: you will be signed out straight away.' : 'Their open sessions end immediately.',
+      action: `/console/staff/${id}/disable`,
+      confirmLabel: 'Yes, disable the account',
+      cancelHref: `/console/staff/${id}`,
+    });
   }
 
   @Post('console/staff/:id/:action')

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { PartnersModule } from '../partners/partners.module.js';
 import { AccountController } from './account.controller.js';
 import { AuditPageController } from './audit-page.controller.js';
 import { DEV_ADMIN_FILE, DevAdminSeed, defaultDevAdminFile } from './dev-admin.seed.js';
 import { StaffHousekeeping } from './housekeeping.js';
 import { LoginThrottleRepository } from './login-throttle.repository.js';
 import { LoginThrottle } from './login-throttle.service.js';
+import { PasswordChangeService } from './password-change.service.js';
 import { PendingLoginRepository } from './pending-login.repository.js';
 import { SessionRepository } from './session.repository.js';
 import { SessionService } from './session.service.js';
@@ -19,6 +21,7 @@ import { StaffRepository } from './staff.repository.js';
 import { StaffService } from './staff.service.js';
 
 @Module({
+  imports: [PartnersModule],
   controllers: [SignInController, SessionApiController, AccountController, StaffAdminController, AuditPageController],
   providers: [
     SessionRepository,
@@ -30,6 +33,7 @@ import { StaffService } from './staff.service.js';
     LoginThrottle,
     SignInService,
     StaffService,
+    PasswordChangeService,
     StaffCookies,
     DevAdminSeed,
     StaffHousekeeping,

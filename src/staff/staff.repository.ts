@@ -124,6 +124,11 @@ export class StaffRepository {
     await tx.staffAccount.update({ where: { id }, data: { passwordHash, mustChangePassword: true, passwordExpiresAt: expiresAt, updatedAt: now } });
   }
 
+  /** The member's own new password: it replaces any one-time password and its expiry. */
+  async setPassword(tx: Tx, id: string, passwordHash: string, now: Date): Promise<void> {
+    await tx.staffAccount.update({ where: { id }, data: { passwordHash, mustChangePassword: false, passwordExpiresAt: null, updatedAt: now } });
+  }
+
   async clearTotp(tx: Tx, id: string, now: Date): Promise<void> {
     await tx.staffAccount.update({ where: { id }, data: { totpSecretEnc: null, totpEnrolledAt: null, totpLastStep: null, updatedAt: now } });
     await tx.staffRecoveryCode.deleteMany({ where: { staffId: id } });

@@ -219,6 +219,10 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     await pageB.goto(`${base}/console/credentials/issue`);
     await shots.shot(pageB, 'reviewer-b-issue');
     await pageB.getByRole('button', { name: new RegExp(`Issue acceptance credentials for ${state.reference}`) }).click();
+    // Issuing sends secrets out: a confirmation page says so first, and its button issues.
+    await pageB.getByRole('heading', { name: /Issue Acceptance credentials for/ }).waitFor();
+    await shots.shot(pageB, 'reviewer-b-issue-confirm');
+    await pageB.getByRole('button', { name: 'Yes, issue Acceptance credentials' }).click();
     await pageB.waitForLoadState();
     await shots.shot(pageB, 'reviewer-b-issued');
     expect(await pageB.textContent('body')).toContain('Credentials issued');
@@ -356,6 +360,9 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     await pageB2.goto(`${base}/console/credentials/${cred.id}`);
     await shots.shot(pageB2, 'overlap-before-end');
     await pageB2.getByRole('button', { name: 'End overlap now' }).click();
+    await pageB2.getByRole('heading', { name: /End the overlap/ }).waitFor();
+    await shots.shot(pageB2, 'overlap-end-confirm');
+    await pageB2.getByRole('button', { name: 'Yes, end the overlap now' }).click();
     await pageB2.waitForLoadState();
     await shots.shot(pageB2, 'overlap-ended');
     await ctxB2.close();
