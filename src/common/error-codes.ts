@@ -91,7 +91,7 @@ export const ERROR_CODES = {
   'leak/rate_limited': { status: 429, meaning: 'Too many leak reports from this network in the last hour.' },
   // Staff changing their own password
   'auth/password_change_refused': { status: 401, meaning: 'The current password or the authenticator code is wrong (one message for both).' },
-  'staff/password_change_invalid': { status: 400, meaning: 'The new password is too short, too long, or its two copies differ.' },
+  'staff/password_change_invalid': { status: 400, meaning: 'The password change form is incomplete or the new password is not acceptable; details name the fields.' },
   // Token explainer
   'token_explain/rate_limited': { status: 429, meaning: 'Too many token explanations from this network in the last hour (TOKEN_EXPLAIN_PER_IP_PER_HOUR).' },
   // Notifications and signing keys
