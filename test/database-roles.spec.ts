@@ -42,6 +42,8 @@ const EXPECTED: Record<string, string> = {
   notification: SIU,
   delivery: SIU,
   delivery_ip_limit: SIU,
+  contact_line_override: SIU,
+  delivery_sim_swap_block: SIU,
 };
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 

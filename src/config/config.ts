@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
+import { wholeNumber } from './env-values.js';
+import { lookupConfig, type LookupConfig } from './lookup-config.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -42,6 +44,8 @@ export interface AppConfig {
   smtpUrl?: string;
   mailFrom: string;
   twilio: { accountSid?: string; authToken?: string; from?: string; apiBaseUrl?: string; timeoutMs: number };
+  /** Line-type and SIM-swap checks of the contact's number (see lookup-config.ts). */
+  lookup: LookupConfig;
   /** Capture mail and SMS in memory and show them at /dev/outbox instead of sending them. Never in production. */
   devOutbox: boolean;
   /** Whether this process runs the notification and delivery job workers (off in tests unless asked). */
@@ -135,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   }
   const twilioTimeoutMs = wholeNumber(env, problems, 'TWILIO_TIMEOUT_MS', 15000, 100, 600000);
 
+  const lookup = lookupConfig(env, problems, Boolean(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN), twilioApiBaseUrl);
   const trustProxy = trustProxyFrom(env.TRUST_PROXY, problems);
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
@@ -169,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
       apiBaseUrl: twilioApiBaseUrl,
       timeoutMs: twilioTimeoutMs,
     },
+    lookup,
     devOutbox,
     notificationWorkers: env.NOTIFICATION_WORKERS ? env.NOTIFICATION_WORKERS === 'true' : nodeEnv !== 'test',
     deliveryTtlDays,
@@ -259,18 +265,6 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
     clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),
   };
-}
-
-/** A whole-number setting within bounds; a bad value is reported as a problem and the default used. */
-function wholeNumber(env: NodeJS.ProcessEnv, problems: string[], name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-    return fallback;
-  }
-  return n;
 }
 
 function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {

@@ -15,6 +15,7 @@ import { LIMITS } from './delivery.limits.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
 import { DeliveryService, auditSubject, effectiveState, envLabel, formatTime } from './delivery.service.js';
 import type { CodeRequested, DeliveryOverview, RevealedDelivery } from './delivery.types.js';
+import { SmsChecks } from './sms-checks.service.js';
 
 /**
  * The partner's side of a delivery: open the link, ask for an SMS code, reveal the secret. Wrong codes and
@@ -29,6 +30,7 @@ export class DeliveryRevealService {
     private readonly deliveries: DeliveryService,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
+    private readonly checks: SmsChecks,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -38,13 +40,21 @@ export class DeliveryRevealService {
     const token = parseLinkToken(tokenInput);
     const d = await this.byToken(this.prisma, token);
     if (!d) throw notFound();
-    return overview(d, this.clock.now());
+    const o = overview(d, this.clock.now());
+    return { ...o, smsHeld: o.state === 'pending' && (await this.checks.held(d.id)) };
   }
 
   async requestCode(tokenInput: unknown, ctx: RequestContext): Promise<CodeRequested> {
     const token = parseLinkToken(tokenInput);
     const now = this.clock.now();
     const ip = ctx.clientIp ?? 'unknown';
+    // The number is checked (line type, SIM change) only for a request that could send a code: one that
+    // would be refused anyway costs no Lookup.
+    const pre = await this.byToken(this.prisma, token);
+    const due = pre && (!pre.codeSentAt || pre.codeSentAt.getTime() + LIMITS.resendAfterMs <= now.getTime());
+    if (pre && due && pre.codesSent < LIMITS.codesPerDelivery && !closedError(pre, now) && !(await this.repo.addressBlockedUntil(this.prisma, pre.id, ip, now))) {
+      await this.checks.beforeCode(pre, ctx);
+    }
     const outcome = await this.prisma.transaction(async (tx): Promise<{ ok: CodeRequested } | { error: DomainError; lock?: boolean }> => {
       const open = await this.openDelivery(tx, token, ip, now);
       if ('error' in open) return open;
@@ -219,6 +229,7 @@ function overview(d: DeliveryRow, now: Date): DeliveryOverview {
     codesLeft,
     codeExpiresAt: codeUsable ? d.codeExpiresAt : null,
     nextCodeAt: state !== 'pending' || codesLeft === 0 ? null : resendAt && resendAt > now ? resendAt : null,
+    smsHeld: false,
   };
 }
 

@@ -1,14 +1,19 @@
 import { Module } from '@nestjs/common';
+import { DeliveryConsoleController } from './delivery-console.controller.js';
 import { DeliveryController } from './delivery.controller.js';
 import { DeliveryPagesController } from './delivery-pages.controller.js';
 import { DeliveryRevealService } from './delivery-reveal.service.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
+import { PartnersModule } from '../partners/partners.module.js';
+import { SimSwapRepository } from './sim-swap.repository.js';
+import { SmsChecks } from './sms-checks.service.js';
 
 /** Generic two-channel delivery; credentials registers its reveal handler on DeliveryService. */
 @Module({
-  controllers: [DeliveryController, DeliveryPagesController],
-  providers: [DeliveryRepository, DeliveryService, DeliveryRevealService],
-  exports: [DeliveryService],
+  imports: [PartnersModule],
+  controllers: [DeliveryController, DeliveryPagesController, DeliveryConsoleController],
+  providers: [DeliveryRepository, DeliveryService, DeliveryRevealService, SimSwapRepository, SmsChecks],
+  exports: [DeliveryService, SmsChecks],
 })
 export class DeliveryModule {}

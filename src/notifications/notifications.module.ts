@@ -10,6 +10,7 @@ import { NotificationsController } from './notifications.controller.js';
 import { NotificationsService } from './notifications.service.js';
 import { DevOutbox } from './outbox.js';
 import { OutboxController } from './outbox.controller.js';
+import { PhoneLookup } from './phone-lookup.js';
 import { MessageSender, createSender } from './senders.js';
 import { TemplateRenderer } from './templates.js';
 
@@ -23,9 +24,10 @@ import { TemplateRenderer } from './templates.js';
     TemplateRenderer,
     NotificationRepository,
     NotificationsService,
+    PhoneLookup,
     { provide: MessageSender, useFactory: createSender, inject: [APP_CONFIG, DevOutbox, LOGGER] },
   ],
-  exports: [NotificationsService, JobQueue, DevOutbox],
+  exports: [NotificationsService, JobQueue, DevOutbox, PhoneLookup],
 })
 export class NotificationsModule implements OnModuleInit {
   constructor(
