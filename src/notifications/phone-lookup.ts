@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import twilio from 'twilio';
 import type { Logger } from 'pino';
 import { Clock } from '../common/clock.js';
@@ -18,7 +18,7 @@ const MAX_CACHED = 5000;
  * are not kept. Off (`enabled` false) where no Twilio account is configured.
  */
 @Injectable()
-export class PhoneLookup {
+export class PhoneLookup implements OnModuleInit {
   private client?: ReturnType<typeof twilio>;
   private readonly cache = new Map<string, { at: number; result: Extract<LookupResult, { ok: true }> }>();
 
@@ -27,6 +27,11 @@ export class PhoneLookup {
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  onModuleInit(): void {
+    // The SDK loads its Lookup module on first use: load it now, not inside the first partner's time budget.
+    if (this.enabled) void this.twilio().lookups.v2;
+  }
 
   get enabled(): boolean {
     return this.config.lookup.enabled;
