@@ -70,7 +70,7 @@ export class SmsChecks {
       if (failOpen) return void this.logger.warn({ deliveryId: d.id, reason: r.lookupFailed }, 'number check failed; code sent anyway (TWILIO_LOOKUP_FAIL_OPEN)');
       throw unavailable();
     }
-    if (r.line.kind !== 'allowed' && !(await this.partners.lineOverride(d.contactId))) {
+    if (r.line.kind !== 'allowed' && !(UUID.test(d.contactId) && (await this.partners.lineOverride(d.contactId)))) {
       if (r.line.kind === 'refused') {
         throw new LockedError('delivery/number_not_mobile', `No code was sent: the mobile number on file (${maskPhone(d.recipientMobile)}) is not a line that can receive codes reliably (${r.line.lineType}). Contact your Business Journeys contact to confirm your number.`, { lineType: r.line.lineType });
       }
@@ -165,6 +165,7 @@ export class SmsChecks {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const heldError = () => new LockedError('delivery/sim_swap_held', SIM_SWAP_HELD_MESSAGE);
 const unavailable = () =>
   new UnavailableError('delivery/number_check_unavailable', 'We could not check your mobile number just now, so no code was sent. Try again in a few minutes.');
