@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, RateLimitedError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { renderPage } from '../web/page.js';
 import { parseLinkToken } from './delivery.crypto.js';
 import { DeliveryRevealService } from './delivery-reveal.service.js';
@@ -93,7 +93,7 @@ export class DeliveryPagesController {
     const errors: Record<string, string> = {};
     let status = 200;
     if (opts.error) {
-      if (!(opts.error instanceof DomainError)) throw opts.error;
+      if (!(opts.error instanceof DomainError)) throw opts.error instanceof Error ? opts.error : new Error(String(opts.error));
       errors[opts.field ?? 'code'] = opts.error.message;
       status = STATUS_BY_KIND[opts.error.kind];
       if (opts.error instanceof RateLimitedError) reply.header('retry-after', String(Math.max(1, Math.ceil(opts.error.retryAfterSeconds))));

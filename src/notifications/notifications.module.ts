@@ -9,7 +9,6 @@ import { NotificationRepository } from './notification.repository.js';
 import { NotificationsController } from './notifications.controller.js';
 import { NotificationsService } from './notifications.service.js';
 import { DevOutbox } from './outbox.js';
-import { OutboxController } from './outbox.controller.js';
 import { PhoneLookup } from './phone-lookup.js';
 import { MessageSender, createSender } from './senders.js';
 import { TemplateRenderer } from './templates.js';
@@ -17,7 +16,7 @@ import { TemplateRenderer } from './templates.js';
 /** A leaf: features enqueue email and SMS through NotificationsService; it imports no feature. */
 @Global()
 @Module({
-  controllers: [NotificationsController, OutboxController],
+  controllers: [NotificationsController],
   providers: [
     JobQueue,
     DevOutbox,

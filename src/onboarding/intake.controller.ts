@@ -7,7 +7,7 @@ import { DomainError, InvalidInputError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake, type IntakeValues } from './intake-form.js';
 import { OPEN_STATES } from './onboarding-request.state.js';
