@@ -44,6 +44,8 @@ const EXPECTED: Record<string, string> = {
   delivery_ip_limit: SIU,
   contact_line_override: SIU,
   delivery_sim_swap_block: SIU,
+  secret_leak_report: 'SELECT, INSERT',
+  secret_scanning_receipt: 'SELECT, INSERT, DELETE',
 };
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 

@@ -37,7 +37,8 @@ function body(mobile: string, registrationNumber = `${30000000 + ++n}`) {
     items: [{ api: 'business', environment: 'acceptance' }],
   };
 }
-const create = (payload: unknown, as = staff) => t.inject({ method: 'POST', url: '/api/onboarding-requests', headers: as.headers, payload: payload as Record<string, unknown> });
+const create = (payload: unknown, as = staff) =>
+  t.inject({ method: 'POST', url: '/api/onboarding-requests', headers: as.headers, payload: payload as Record<string, unknown> });
 
 describe('line type at intake', () => {
   it('accepts a mobile number, after asking Lookup for its line type with Basic auth', async () => {
@@ -51,9 +52,18 @@ describe('line type at intake', () => {
     const page = await t.inject({ method: 'GET', url: '/apply', remoteAddress: '203.0.113.7' });
     const formIssuedAt = /name="formIssuedAt" value="([^"]*)"/.exec(page.body)![1].replace(/&amp;/g, '&');
     const p = new URLSearchParams({
-      legalName: 'Bellen B.V.', registrationNumber: '39999999', country: 'NL', businessRepresentative: '', contactName: 'Sanne de Boer',
-      contactEmail: 'sanne@example.nl', contactMobile: '+31 6 1234 0001', language: 'nl', items: 'business:acceptance',
-      purpose: 'Our lunch app lets employees order and pay with their cafetaria budget.', website: '', formIssuedAt,
+      legalName: 'Bellen B.V.',
+      registrationNumber: '39999999',
+      country: 'NL',
+      businessRepresentative: '',
+      contactName: 'Sanne de Boer',
+      contactEmail: 'sanne@example.nl',
+      contactMobile: '+31 6 1234 0001',
+      language: 'nl',
+      items: 'business:acceptance',
+      purpose: 'Our lunch app lets employees order and pay with their cafetaria budget.',
+      website: '',
+      formIssuedAt,
     });
     const check = await t.inject({ method: 'POST', url: '/apply', remoteAddress: '203.0.113.7', headers: { 'content-type': FORM }, payload: p.toString() });
     expect(check.statusCode).toBe(400);
@@ -71,7 +81,10 @@ describe('line type at intake', () => {
     const contacts = await t.prisma.technicalContact.count({ where: { partner: { registrationNumber: registration } } });
     const res = await create(body(LANDLINE, registration), other);
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ code: 'contact/line_type_refused', message: 'This is a landline number: enter a mobile phone number that can receive text messages' });
+    expect(res.json()).toMatchObject({
+      code: 'contact/line_type_refused',
+      message: 'This is a landline number: enter a mobile phone number that can receive text messages',
+    });
     expect(await t.prisma.technicalContact.count({ where: { partner: { registrationNumber: registration } } })).toBe(contacts);
   });
 });
@@ -84,14 +97,28 @@ describe('staff override', () => {
     const { id } = created.json() as { id: string };
     twilio.numbers.set(number, { lineType: 'landline' });
 
-    const short = await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/contact-line-override`, headers: other.headers, payload: { reason: 'ok' } });
+    const short = await t.inject({
+      method: 'POST',
+      url: `/api/onboarding-requests/${id}/contact-line-override`,
+      headers: other.headers,
+      payload: { reason: 'ok' },
+    });
     expect(short.json()).toMatchObject({ code: 'contact/override_reason_required' });
-    const res = await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/contact-line-override`, headers: other.headers, payload: { reason: 'Called the person on a known number; texts arrive on this line' } });
+    const res = await t.inject({
+      method: 'POST',
+      url: `/api/onboarding-requests/${id}/contact-line-override`,
+      headers: other.headers,
+      payload: { reason: 'Called the person on a known number; texts arrive on this line' },
+    });
     expect(res.statusCode, res.body).toBe(200);
     const contactId = (res.json() as { contact: { id: string } }).contact.id;
     expect(await t.prisma.contactLineOverride.findUnique({ where: { contactId } })).toMatchObject({ lineType: 'landline', staffId: other.staffId });
     const audit = await t.prisma.auditEvent.findFirst({ where: { action: 'technical_contact.line_type_overridden' }, orderBy: { occurredAt: 'desc' } });
-    expect(audit).toMatchObject({ actorType: 'staff', actorId: other.staffId, detail: { contactId, lineType: 'landline', reason: 'Called the person on a known number; texts arrive on this line' } });
+    expect(audit).toMatchObject({
+      actorType: 'staff',
+      actorId: other.staffId,
+      detail: { contactId, lineType: 'landline', reason: 'Called the person on a known number; texts arrive on this line' },
+    });
 
     const page = await t.inject({ method: 'GET', url: `/console/requests/${id}`, headers: staff.headers });
     expect(page.body).toContain('data-testid="line-override"');

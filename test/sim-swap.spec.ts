@@ -85,12 +85,30 @@ describe('before each SMS code', () => {
     const holds = await t.inject({ method: 'GET', url: '/api/deliveries/sim-swap-holds', headers: reviewer.headers });
     expect(holds.json().holds).toContainEqual(expect.objectContaining({ deliveryId: d.deliveryId, partnerName: 'Acme Logistics BV' }));
 
-    const cleared = await t.inject({ method: 'POST', url: `/api/deliveries/${d.deliveryId}/sim-swap-clear`, headers: reviewer.headers, payload: { reason: 'Called the contact on the number in our CRM; the SIM change was theirs' } });
+    const cleared = await t.inject({
+      method: 'POST',
+      url: `/api/deliveries/${d.deliveryId}/sim-swap-clear`,
+      headers: reviewer.headers,
+      payload: { reason: 'Called the contact on the number in our CRM; the SIM change was theirs' },
+    });
     expect(cleared.statusCode, cleared.body).toBe(200);
     expect(cleared.json().holds.map((h: { deliveryId: string }) => h.deliveryId)).not.toContain(d.deliveryId);
     const clearAudit = await t.prisma.auditEvent.findFirst({ where: { action: 'delivery.sim_swap_cleared', subjectId: d.input.subjectId } });
-    expect(clearAudit).toMatchObject({ actorType: 'staff', actorId: reviewer.staffId, detail: { deliveryId: d.deliveryId, reason: 'Called the contact on the number in our CRM; the SIM change was theirs' } });
-    expect((await t.inject({ method: 'POST', url: `/api/deliveries/${d.deliveryId}/sim-swap-clear`, headers: reviewer.headers, payload: { reason: 'once more please' } })).json()).toMatchObject({ code: 'delivery/not_held' });
+    expect(clearAudit).toMatchObject({
+      actorType: 'staff',
+      actorId: reviewer.staffId,
+      detail: { deliveryId: d.deliveryId, reason: 'Called the contact on the number in our CRM; the SIM change was theirs' },
+    });
+    expect(
+      (
+        await t.inject({
+          method: 'POST',
+          url: `/api/deliveries/${d.deliveryId}/sim-swap-clear`,
+          headers: reviewer.headers,
+          payload: { reason: 'once more please' },
+        })
+      ).json(),
+    ).toMatchObject({ code: 'delivery/not_held' });
 
     const again = await askAndDrain(d.token, mobile);
     expect(again.res.statusCode, again.res.body).toBe(200);

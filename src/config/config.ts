@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
-import { wholeNumber } from './env-values.js';
 import { lookupConfig, type LookupConfig } from './lookup-config.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
+import { wholeNumber } from './env-values.js';
+import { secretScanningConfig, type SecretScanningConfig } from './secret-scanning.config.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -55,6 +56,8 @@ export interface AppConfig {
   staffAlertEmail?: string;
   // ---- audit trail (owner: audit)
   audit: AuditConfig;
+  // ---- leaked secrets: GitHub secret scanning and the report form (owner: secret-scanning)
+  secretScanning: SecretScanningConfig;
 }
 
 export interface AuditConfig {
@@ -144,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
   const audit = auditConfig(env, prod, nodeEnv, projectRoot, masterKey, problems);
+  const secretScanning = secretScanningConfig(env, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -180,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
     audit,
+    secretScanning,
   };
 }
 

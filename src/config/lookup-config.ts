@@ -1,7 +1,20 @@
 import { flag, wholeNumber } from './env-values.js';
 
 /** Twilio Lookup v2's `line_type_intelligence.type` values. */
-export const LINE_TYPES = ['mobile', 'landline', 'fixedVoip', 'nonFixedVoip', 'personal', 'tollFree', 'premium', 'sharedCost', 'uan', 'voicemail', 'pager', 'unknown'] as const;
+export const LINE_TYPES = [
+  'mobile',
+  'landline',
+  'fixedVoip',
+  'nonFixedVoip',
+  'personal',
+  'tollFree',
+  'premium',
+  'sharedCost',
+  'uan',
+  'voicemail',
+  'pager',
+  'unknown',
+] as const;
 export type LineType = (typeof LINE_TYPES)[number];
 
 /** Checks of the technical contact's number (Twilio Lookup v2) before it is accepted and before each SMS code. */
@@ -29,7 +42,10 @@ export function lookupConfig(env: NodeJS.ProcessEnv, problems: string[], twilioA
   if (enabled && !twilioAccount) problems.push('TWILIO_LOOKUP_ENABLED needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
   const rawTypes = env.ALLOWED_LINE_TYPES?.trim() || 'mobile,personal';
   const allowedLineTypes: LineType[] = [];
-  for (const t of rawTypes.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const t of rawTypes
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if ((LINE_TYPES as readonly string[]).includes(t)) allowedLineTypes.push(t as LineType);
     else problems.push(`ALLOWED_LINE_TYPES: "${t}" is not a Twilio line type (${LINE_TYPES.join(', ')})`);
   }

@@ -17,7 +17,12 @@ export class DeliveryConsoleController {
 
   @Post(':id/clear-sim-swap')
   @Roles('reviewer')
-  async clearSimSwap(@Ctx() ctx: RequestContext, @Param('id', DeliveryIdPipe) id: string, @Body() body: Record<string, unknown> | undefined, @Res() reply: FastifyReply) {
+  async clearSimSwap(
+    @Ctx() ctx: RequestContext,
+    @Param('id', DeliveryIdPipe) id: string,
+    @Body() body: Record<string, unknown> | undefined,
+    @Res() reply: FastifyReply,
+  ) {
     await this.checks.clear(ctx, id, typeof body?.reason === 'string' ? body.reason : '');
     const back = typeof body?.back === 'string' && BACK.test(body.back) ? body.back : '/console/credentials';
     return reply.status(303).redirect(`${back}?done=sim_swap_cleared`, 303);

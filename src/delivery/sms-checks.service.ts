@@ -67,12 +67,17 @@ export class SmsChecks {
     const r = await this.lookup.beforeCode(d.recipientMobile);
     const failOpen = this.lookup.failOpen;
     if ('lookupFailed' in r) {
-      if (failOpen) return void this.logger.warn({ deliveryId: d.id, reason: r.lookupFailed }, 'number check failed; code sent anyway (TWILIO_LOOKUP_FAIL_OPEN)');
+      if (failOpen)
+        return void this.logger.warn({ deliveryId: d.id, reason: r.lookupFailed }, 'number check failed; code sent anyway (TWILIO_LOOKUP_FAIL_OPEN)');
       throw unavailable();
     }
     if (r.line.kind !== 'allowed' && !(UUID.test(d.contactId) && (await this.partners.lineOverride(d.contactId)))) {
       if (r.line.kind === 'refused') {
-        throw new LockedError('delivery/number_not_mobile', `No code was sent: the mobile number on file (${maskPhone(d.recipientMobile)}) is not a line that can receive codes reliably (${r.line.lineType}). Contact your Business Journeys contact to confirm your number.`, { lineType: r.line.lineType });
+        throw new LockedError(
+          'delivery/number_not_mobile',
+          `No code was sent: the mobile number on file (${maskPhone(d.recipientMobile)}) is not a line that can receive codes reliably (${r.line.lineType}). Contact your Business Journeys contact to confirm your number.`,
+          { lineType: r.line.lineType },
+        );
       }
       if (!failOpen) throw unavailable();
     }
@@ -86,7 +91,9 @@ export class SmsChecks {
   async clear(ctx: RequestContext, deliveryId: string, reasonInput: string): Promise<void> {
     const reason = reasonInput.trim();
     if (reason.length < 5 || reason.length > 2000) {
-      throw new InvalidInputError('delivery/clear_reason_required', 'Say how the person was verified (5 to 2000 characters).', { fields: { reason: ['Say how the person was verified (at least 5 characters)'] } });
+      throw new InvalidInputError('delivery/clear_reason_required', 'Say how the person was verified (5 to 2000 characters).', {
+        fields: { reason: ['Say how the person was verified (at least 5 characters)'] },
+      });
     }
     await this.prisma.transaction(async (tx) => {
       const d = await this.repo.findById(tx, deliveryId);
@@ -104,15 +111,15 @@ export class SmsChecks {
   /** Pending deliveries held by a SIM change and not yet cleared (the staff home's "needs my action"). */
   async blockedSimSwapDeliveries(subject?: { type: string; ids: string[] }): Promise<BlockedSimSwapDelivery[]> {
     const rows = await this.holds.openOfPending(this.clock.now(), subject);
-    return rows.map((b) => ({
+    return rows.map(({ delivery: d, ...b }) => ({
       deliveryId: b.deliveryId,
-      subjectType: b.subjectType,
-      subjectId: b.subjectId,
-      partnerName: String(b.display.partnerName ?? ''),
-      apiName: String(b.display.apiName ?? ''),
-      environment: String(b.display.environment ?? ''),
-      clientId: String(b.display.clientId ?? ''),
-      recipient: maskEmail(b.recipientEmail),
+      subjectType: d.subjectType,
+      subjectId: d.subjectId,
+      partnerName: d.display.partnerName,
+      apiName: d.display.apiName,
+      environment: d.display.environment,
+      clientId: d.display.clientId,
+      recipient: maskEmail(d.recipientEmail),
       detectedAt: b.detectedAt,
       reason: b.reason,
     }));
@@ -133,11 +140,15 @@ export class SmsChecks {
         reason,
       });
       if (!opened) return;
-      await this.audit.record(tx, { ...ctx, actor: ctx.actor.type === 'system' ? { type: 'partner_contact', id: d.contactId } : ctx.actor }, {
-        action: 'delivery.sim_swap_blocked',
-        ...auditSubject(d),
-        detail: { deliveryId: d.id, holdId: opened.id, mobile: maskPhone(d.recipientMobile), reason },
-      });
+      await this.audit.record(
+        tx,
+        { ...ctx, actor: ctx.actor.type === 'system' ? { type: 'partner_contact', id: d.contactId } : ctx.actor },
+        {
+          action: 'delivery.sim_swap_blocked',
+          ...auditSubject(d),
+          detail: { deliveryId: d.id, holdId: opened.id, mobile: maskPhone(d.recipientMobile), reason },
+        },
+      );
       await this.alertStaff(tx, d, reason);
     });
     this.logger.warn({ deliveryId: d.id, mobile: maskPhone(d.recipientMobile) }, 'SMS code held: recent SIM change');

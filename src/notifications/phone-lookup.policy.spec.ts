@@ -3,7 +3,8 @@ import { durationMs, lineTypeVerdict, parseLookupAnswer, simSwapVerdict } from '
 
 const NOW = new Date('2026-12-03T12:00:00Z');
 const DAY = 86_400_000;
-const swap = (last: Record<string, unknown> | null) => parseLookupAnswer({ line_type_intelligence: { type: 'mobile', error_code: null }, sim_swap: last ? { last_sim_swap: last, error_code: null } : null });
+const swap = (last: Record<string, unknown> | null) =>
+  parseLookupAnswer({ line_type_intelligence: { type: 'mobile', error_code: null }, sim_swap: last ? { last_sim_swap: last, error_code: null } : null });
 
 describe('Lookup answers', () => {
   it('reads ISO 8601 durations as Twilio writes them', () => {
@@ -15,8 +16,13 @@ describe('Lookup answers', () => {
   });
 
   it('a swap date decides against the window; without one, swapped_in_period over a long enough period does', () => {
-    expect(simSwapVerdict(swap({ last_sim_swap_date: new Date(NOW.getTime() - DAY).toISOString(), swapped_period: 'PT48H', swapped_in_period: true }), 7, NOW).kind).toBe('swapped');
-    expect(simSwapVerdict(swap({ last_sim_swap_date: new Date(NOW.getTime() - 30 * DAY).toISOString(), swapped_period: 'PT48H', swapped_in_period: false }), 7, NOW).kind).toBe('clear');
+    expect(
+      simSwapVerdict(swap({ last_sim_swap_date: new Date(NOW.getTime() - DAY).toISOString(), swapped_period: 'PT48H', swapped_in_period: true }), 7, NOW).kind,
+    ).toBe('swapped');
+    expect(
+      simSwapVerdict(swap({ last_sim_swap_date: new Date(NOW.getTime() - 30 * DAY).toISOString(), swapped_period: 'PT48H', swapped_in_period: false }), 7, NOW)
+        .kind,
+    ).toBe('clear');
     expect(simSwapVerdict(swap({ last_sim_swap_date: null, swapped_period: 'P30D', swapped_in_period: true }), 7, NOW).kind).toBe('swapped');
     expect(simSwapVerdict(swap({ last_sim_swap_date: null, swapped_period: 'PT168H', swapped_in_period: false }), 7, NOW).kind).toBe('clear');
     // "None in 24 hours" says nothing about the other six days of the window.
@@ -26,7 +32,10 @@ describe('Lookup answers', () => {
   });
 
   it('line types against the allowed set; an error or a missing part is unknown, not refused', () => {
-    expect(lineTypeVerdict(parseLookupAnswer({ line_type_intelligence: { type: 'nonFixedVoip' } }), ['mobile'])).toEqual({ kind: 'refused', lineType: 'nonFixedVoip' });
+    expect(lineTypeVerdict(parseLookupAnswer({ line_type_intelligence: { type: 'nonFixedVoip' } }), ['mobile'])).toEqual({
+      kind: 'refused',
+      lineType: 'nonFixedVoip',
+    });
     expect(lineTypeVerdict(parseLookupAnswer({ line_type_intelligence: { type: 'personal' } }), ['mobile', 'personal']).kind).toBe('allowed');
     expect(lineTypeVerdict(parseLookupAnswer({ line_type_intelligence: { type: null, error_code: 60600 } }), ['mobile']).kind).toBe('unknown');
     expect(lineTypeVerdict(parseLookupAnswer({}), ['mobile']).kind).toBe('unknown');

@@ -12,13 +12,13 @@ export type LookupResult = { ok: true; answer: LookupAnswer } | { ok: false; rea
 export type LineTypeVerdict = { kind: 'allowed'; lineType: string } | { kind: 'refused'; lineType: string } | { kind: 'unknown' };
 
 export type SimSwapVerdict =
-  | { kind: 'clear' }
-  | { kind: 'swapped'; lastSwapAt: Date | null; swappedPeriod: string | null }
-  | { kind: 'unknown'; reason: string };
+  { kind: 'clear' } | { kind: 'swapped'; lastSwapAt: Date | null; swappedPeriod: string | null } | { kind: 'unknown'; reason: string };
 
 export function lineTypeVerdict(answer: LookupAnswer, allowed: LookupConfig['allowedLineTypes']): LineTypeVerdict {
   if (!answer.lineType) return { kind: 'unknown' };
-  return (allowed as readonly string[]).includes(answer.lineType) ? { kind: 'allowed', lineType: answer.lineType } : { kind: 'refused', lineType: answer.lineType };
+  return (allowed as readonly string[]).includes(answer.lineType)
+    ? { kind: 'allowed', lineType: answer.lineType }
+    : { kind: 'refused', lineType: answer.lineType };
 }
 
 /**
@@ -31,11 +31,14 @@ export function simSwapVerdict(answer: LookupAnswer, windowDays: number, now: Da
   if (!s) return { kind: 'unknown', reason: 'Lookup gave no SIM-swap information for this number' };
   const windowMs = windowDays * 86_400_000;
   if (s.lastSwapAt) {
-    return now.getTime() - s.lastSwapAt.getTime() <= windowMs ? { kind: 'swapped', lastSwapAt: s.lastSwapAt, swappedPeriod: s.swappedPeriod } : { kind: 'clear' };
+    return now.getTime() - s.lastSwapAt.getTime() <= windowMs
+      ? { kind: 'swapped', lastSwapAt: s.lastSwapAt, swappedPeriod: s.swappedPeriod }
+      : { kind: 'clear' };
   }
   if (s.swappedInPeriod === true) return { kind: 'swapped', lastSwapAt: null, swappedPeriod: s.swappedPeriod };
   if (s.swappedInPeriod === false && s.swappedPeriodMs !== null && s.swappedPeriodMs >= windowMs) return { kind: 'clear' };
-  if (s.swappedInPeriod === false) return { kind: 'unknown', reason: `Lookup checked a shorter period (${s.swappedPeriod ?? 'none'}) than the SIM-swap window of ${windowDays} days` };
+  if (s.swappedInPeriod === false)
+    return { kind: 'unknown', reason: `Lookup checked a shorter period (${s.swappedPeriod ?? 'none'}) than the SIM-swap window of ${windowDays} days` };
   return { kind: 'unknown', reason: 'Lookup gave no SIM-swap information for this number' };
 }
 

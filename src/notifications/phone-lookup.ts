@@ -51,7 +51,12 @@ export class PhoneLookup implements OnModuleInit {
       result = { ok: true, answer: parseLookupAnswer(answer as unknown as Record<string, unknown>) };
     } catch (err) {
       const e = err as { status?: number; code?: unknown };
-      const reason = typeof e.status === 'number' ? `Lookup HTTP ${e.status}` : typeof e.code === 'string' ? `Lookup unreachable (${e.code})` : 'no usable answer from Lookup (timeout or malformed)';
+      const reason =
+        typeof e.status === 'number'
+          ? `Lookup HTTP ${e.status}`
+          : typeof e.code === 'string'
+            ? `Lookup unreachable (${e.code})`
+            : 'no usable answer from Lookup (timeout or malformed)';
       this.logger.warn({ mobile: maskPhone(e164), reason }, 'phone number lookup failed');
       return { ok: false, reason };
     }
@@ -71,7 +76,10 @@ export class PhoneLookup implements OnModuleInit {
   async beforeCode(e164: string): Promise<{ lookupFailed: string } | { line: LineTypeVerdict; swap: SimSwapVerdict }> {
     const r = await this.lookup(e164);
     if (!r.ok) return { lookupFailed: r.reason };
-    return { line: lineTypeVerdict(r.answer, this.config.lookup.allowedLineTypes), swap: simSwapVerdict(r.answer, this.config.lookup.simSwapWindowDays, this.clock.now()) };
+    return {
+      line: lineTypeVerdict(r.answer, this.config.lookup.allowedLineTypes),
+      swap: simSwapVerdict(r.answer, this.config.lookup.simSwapWindowDays, this.clock.now()),
+    };
   }
 
   private twilio(): ReturnType<typeof twilio> {

@@ -52,12 +52,16 @@ export class ContactLineService {
   async override(ctx: RequestContext, requestId: string, reasonInput: string): Promise<void> {
     const reason = reasonInput.trim();
     if (reason.length < 5 || reason.length > 2000) {
-      throw new InvalidInputError('contact/override_reason_required', 'Say how you confirmed the number receives text messages (5 to 2000 characters).', { fields: { reason: ['Say how you confirmed the number (at least 5 characters)'] } });
+      throw new InvalidInputError('contact/override_reason_required', 'Say how you confirmed the number receives text messages (5 to 2000 characters).', {
+        fields: { reason: ['Say how you confirmed the number (at least 5 characters)'] },
+      });
     }
     const core = await this.repo.core(requestId);
     const contact = core ? await this.partners.contact(core.contactId) : null;
     if (!contact) throw new NotFoundError('onboarding/not_found', 'No onboarding request with this id.');
     const verdict = await this.lookup.lineType(contact.mobile);
-    await this.prisma.transaction((tx) => this.partners.overrideLineType(tx, ctx, contact, verdict.kind === 'unknown' ? null : verdict.lineType, reason, this.clock.now()));
+    await this.prisma.transaction((tx) =>
+      this.partners.overrideLineType(tx, ctx, contact, verdict.kind === 'unknown' ? null : verdict.lineType, reason, this.clock.now()),
+    );
   }
 }
