@@ -1,4 +1,4 @@
-// A stand-in for Twilio's Messages API, for trying the service without a Twilio account (docker compose
+// A stand-in for Twilio's Messages API and Lookup v2 (every number a mobile line without a SIM change), for trying the service without a Twilio account (docker compose
 // --profile trial). It accepts what the service sends and shows the messages at http://localhost:8026/.
 // Never point a real deployment at it: partners would receive nothing.
 import { createServer } from 'node:http';
@@ -21,6 +21,19 @@ createServer((req, res) => {
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ sid: m.sid, account_sid: send[1], to: m.to, from: m.from, body: m.body, status: 'queued', num_segments: '1', direction: 'outbound-api' }));
     });
+    return;
+  }
+  const lookup = url.pathname.match(/^\/v2\/PhoneNumbers\/([^/]+)$/);
+  if (req.method === 'GET' && lookup) {
+    const number = decodeURIComponent(lookup[1]);
+    const fields = new Set((url.searchParams.get('Fields') ?? '').split(','));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({
+      phone_number: number, valid: true, validation_errors: [], calling_country_code: null, country_code: null, national_format: number,
+      line_type_intelligence: fields.has('line_type_intelligence') ? { type: 'mobile', carrier_name: 'Stand-in', mobile_country_code: null, mobile_network_code: null, error_code: null } : null,
+      sim_swap: fields.has('sim_swap') ? { last_sim_swap: { last_sim_swap_date: null, swapped_period: 'PT8760H', swapped_in_period: false }, carrier_name: 'Stand-in', mobile_country_code: null, mobile_network_code: null, error_code: null } : null,
+      url: `https://lookups.twilio.com/v2/PhoneNumbers/${number}`,
+    }));
     return;
   }
   if (req.method === 'GET' && url.pathname === '/messages.json') {

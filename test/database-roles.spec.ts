@@ -44,6 +44,8 @@ const EXPECTED: Record<string, string> = {
   notification: SIU,
   delivery: SIU,
   delivery_ip_limit: SIU,
+  contact_line_override: SIU,
+  delivery_sim_swap_block: SIU,
   secret_leak_report: 'SELECT, INSERT',
   secret_scanning_receipt: 'SELECT, INSERT, DELETE',
   token_request_daily: SIU,

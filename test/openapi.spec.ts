@@ -32,7 +32,7 @@ beforeAll(async () => {
   twilio = await FakeTwilio.start();
   keyServer = await KeyServer.start();
   // The overlap is ended right after the reveal here; the quiet-period rule has its own tests.
-  t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env(), OVERLAP_QUIET_HOURS: '0', SECRET_SCANNING_ENABLED: 'true', SECRET_SCANNING_KEYS_URL: keyServer.url } });
+  t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env(), OVERLAP_QUIET_HOURS: '0', SECRET_SCANNING_ENABLED: 'true', SECRET_SCANNING_KEYS_URL: keyServer.url, TWILIO_LOOKUP_CACHE_SECONDS: '0' } });
   doc = (await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
   api = new ContractRecorder(t, doc);
   [admin, creator, reviewer, viewer] = await Promise.all([
@@ -181,7 +181,7 @@ const newRequest = (as: StaffLogin, n: number) =>
   });
 
 /** The partner's side: the newest link from the email, a code from the SMS, then the reveal. */
-async function revealLatest(): Promise<{ clientId: string; clientSecret: string }> {
+async function revealLatest(opts: { simSwapFirst?: boolean } = {}): Promise<{ clientId: string; clientSecret: string }> {
   await t.app.get(NotificationsService).drain();
   const remoteAddress = `198.51.100.${ipSeq++}`;
   // Emails may arrive in any order: the link to use is the one still pending.
@@ -196,6 +196,19 @@ async function revealLatest(): Promise<{ clientId: string; clientSecret: string 
     }
   }
   expect(token, 'a pending delivery link in the email').not.toBe('');
+  if (opts.simSwapFirst) {
+    // A SIM change yesterday holds the code until staff clear it.
+    twilio.numbers.set(partnerMobile, { swappedAt: new Date(Date.now() - 86_400_000) });
+    expectStatus(await api.call({ method: 'POST', url: '/api/deliveries/code', remoteAddress, payload: { token } }), 423);
+    twilio.numbers.delete(partnerMobile);
+    expectStatus(await get('/api/deliveries/sim-swap-holds'), 401);
+    const holds = await get('/api/deliveries/sim-swap-holds', viewer);
+    expectStatus(holds, 200);
+    const deliveryId = holds.json().holds[0].deliveryId as string;
+    expectStatus(await post(`/api/deliveries/${deliveryId}/sim-swap-clear`, reviewer, { reason: 'no' }), 400);
+    expectStatus(await post(`/api/deliveries/${NIL}/sim-swap-clear`, reviewer, { reason: 'Called the contact back' }), 404);
+    expectStatus(await post(`/api/deliveries/${deliveryId}/sim-swap-clear`, reviewer, { reason: 'Called the contact back on a known number' }), 200);
+  }
   expectStatus(await api.call({ method: 'POST', url: '/api/deliveries/code', remoteAddress, payload: { token } }), 200);
   expectStatus(await api.call({ method: 'POST', url: '/api/deliveries/code', remoteAddress, payload: { token } }), 429);
   await t.app.get(NotificationsService).drain();
@@ -252,6 +265,11 @@ describe('onboarding requests', () => {
     expectStatus(await post(`/api/onboarding-requests/${fromPartner}/confirm-contact`, reviewer, {}), 200);
     const byStaff = (await post('/api/onboarding-requests', creator, newContact('another-contact@partner.example'))).json().id as string;
     expectStatus(await post(`/api/onboarding-requests/${byStaff}/confirm-contact`, reviewer, {}), 409);
+    expectStatus(await post(`/api/onboarding-requests/${byStaff}/contact-line-override`, reviewer, { reason: 'Texted the person from our own phone; it arrived' }), 200);
+    expectStatus(await post(`/api/onboarding-requests/${byStaff}/contact-line-override`, reviewer, { reason: 'ok' }), 400);
+    // A landline is refused where a request names it.
+    twilio.numbers.set('+31612340079', { lineType: 'landline' });
+    expectStatus(await post('/api/onboarding-requests', creator, { ...newContact('landline@partner.example'), contact: { name: 'Desk Phone', email: 'landline@partner.example', mobile: '+31612340079' } }), 400);
   });
 });
 
@@ -262,7 +280,7 @@ describe('credentials, delivery and the OAuth issuers', () => {
     credentialId = issued.json().credentials[0].credentialId;
     expectStatus(await post(`/api/onboarding-requests/${requestId}/issue`, reviewer, { environment: 'acceptance' }), 409);
     expectStatus(await api.call({ method: 'POST', url: '/api/deliveries/lookup', payload: { token: 'A'.repeat(43) } }), 404);
-    ({ clientId, clientSecret } = await revealLatest());
+    ({ clientId, clientSecret } = await revealLatest({ simSwapFirst: true }));
 
     const detail = await get(`/api/credentials/${credentialId}`, viewer);
     expectStatus(detail, 200);

@@ -89,6 +89,14 @@ export const ERROR_CODES = {
   'delivery/no_issuer': { status: 503, meaning: 'No issuer is registered for this kind of secret (a wiring fault).' },
   'delivery/no_handler': { status: 503, meaning: 'No activation handler is registered for this kind of secret (a wiring fault).' },
   'leak/rate_limited': { status: 429, meaning: 'Too many leak reports from this network in the last hour.' },
+  // SIM-swap and line-type checks (Twilio Lookup)
+  'delivery/sim_swap_held': { status: 423, meaning: 'The SIM of the number on file changed recently: no code is sent until staff verify the person.' },
+  'delivery/number_not_mobile': { status: 423, meaning: 'The number on file is not a line that receives codes reliably (ALLOWED_LINE_TYPES), and staff did not allow it.' },
+  'delivery/number_check_unavailable': { status: 503, meaning: 'The number could not be checked (Lookup failed or timed out): no code was sent; retry shortly.' },
+  'delivery/clear_reason_required': { status: 400, meaning: 'Clearing a SIM-swap hold needs a reason of 5 to 2000 characters.' },
+  'delivery/not_held': { status: 409, meaning: 'The delivery has no SIM-swap hold to clear.' },
+  'contact/line_type_refused': { status: 400, meaning: 'The mobile number is not a line that receives codes reliably (VoIP, landline, unknown).' },
+  'contact/override_reason_required': { status: 400, meaning: 'Allowing a number for SMS codes needs a reason of 5 to 2000 characters.' },
   // Staff changing their own password
   'auth/password_change_refused': { status: 401, meaning: 'The current password or the authenticator code is wrong (one message for both).' },
   'staff/password_change_invalid': { status: 400, meaning: 'The password change form is incomplete or the new password is not acceptable; details name the fields.' },

@@ -3,6 +3,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
 import { tokenExplainConfig, type TokenExplainConfig } from './token-explain.config.js';
+import { lookupConfig, type LookupConfig } from './lookup-config.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 import { wholeNumber } from './env-values.js';
 import { secretScanningConfig, type SecretScanningConfig } from './secret-scanning.config.js';
@@ -46,6 +47,8 @@ export interface AppConfig {
   smtpUrl?: string;
   mailFrom: string;
   twilio: { accountSid?: string; authToken?: string; from?: string; apiBaseUrl?: string; timeoutMs: number };
+  /** Line-type and SIM-swap checks of the contact's number (see lookup-config.ts). */
+  lookup: LookupConfig;
   /** Capture mail and SMS in memory and show them at /dev/outbox instead of sending them. Never in production. */
   devOutbox: boolean;
   /** Whether this process runs the notification and delivery job workers (off in tests unless asked). */
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   }
   const twilioTimeoutMs = wholeNumber(env, problems, 'TWILIO_TIMEOUT_MS', 15000, 100, 600000);
 
+  const lookup = lookupConfig(env, problems, Boolean(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN), twilioApiBaseUrl);
   const trustProxy = trustProxyFrom(env.TRUST_PROXY, problems);
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
@@ -177,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
       apiBaseUrl: twilioApiBaseUrl,
       timeoutMs: twilioTimeoutMs,
     },
+    lookup,
     devOutbox,
     notificationWorkers: env.NOTIFICATION_WORKERS ? env.NOTIFICATION_WORKERS === 'true' : nodeEnv !== 'test',
     deliveryTtlDays,

@@ -9,3 +9,11 @@ export function wholeNumber(env: NodeJS.ProcessEnv, problems: string[], name: st
   }
   return n;
 }
+
+/** `true`/`false`, or the fallback when unset; anything else is a problem. */
+export function flag(env: NodeJS.ProcessEnv, problems: string[], name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false (got "${raw}")`);
+  return raw === 'true';
+}

@@ -10,6 +10,7 @@ import { parseLinkToken } from './delivery.crypto.js';
 import { DeliveryRevealService } from './delivery-reveal.service.js';
 import { envLabel, formatTime } from './delivery.service.js';
 import type { DeliveryOverview } from './delivery.types.js';
+import { SIM_SWAP_HELD_MESSAGE } from './sms-checks.service.js';
 
 type Form = Record<string, unknown> | null | undefined;
 const field = (body: Form, name: string): unknown => (body && typeof body === 'object' ? body[name] : undefined);
@@ -112,6 +113,7 @@ export class DeliveryPagesController {
         codeExpiresAt: o.codeExpiresAt ? formatTime(o.codeExpiresAt) : null,
         nextCodeAt: o.nextCodeAt ? formatTime(o.nextCodeAt) : null,
         notice: opts.notice,
+        heldMessage: SIM_SWAP_HELD_MESSAGE,
         errors,
       },
       status,

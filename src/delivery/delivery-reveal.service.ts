@@ -16,6 +16,7 @@ import { LIMITS } from './delivery.limits.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
 import { DeliveryService, auditSubject, effectiveState, envLabel, formatTime } from './delivery.service.js';
 import type { CodeRequested, DeliveryOverview, RevealedDelivery } from './delivery.types.js';
+import { SmsChecks } from './sms-checks.service.js';
 
 /**
  * How a transaction of this service ends, named for its effect on the database. Both ways out of a refusal exist
@@ -52,6 +53,7 @@ export class DeliveryRevealService {
     private readonly deliveries: DeliveryService,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
+    private readonly checks: SmsChecks,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -61,13 +63,21 @@ export class DeliveryRevealService {
     const token = parseLinkToken(tokenInput);
     const d = await this.byToken(this.prisma, token);
     if (!d) throw notFound();
-    return overview(d, this.clock.now());
+    const o = overview(d, this.clock.now());
+    return { ...o, smsHeld: o.state === 'pending' && (await this.checks.held(d.id)) };
   }
 
   async requestCode(tokenInput: unknown, ctx: RequestContext): Promise<CodeRequested> {
     const token = parseLinkToken(tokenInput);
     const now = this.clock.now();
     const ip = ctx.clientIp ?? 'unknown';
+    // The number is checked (line type, SIM change) only for a request that could send a code: one that
+    // would be refused anyway costs no Lookup.
+    const pre = await this.byToken(this.prisma, token);
+    const due = pre && (!pre.codeSentAt || pre.codeSentAt.getTime() + LIMITS.resendAfterMs <= now.getTime());
+    if (pre && due && pre.codesSent < LIMITS.codesPerDelivery && !closedError(pre, now) && !(await this.repo.addressBlockedUntil(this.prisma, pre.id, ip, now))) {
+      await this.checks.beforeCode(pre, ctx);
+    }
     // The transaction boundary: a returned refusal commits its counters, a thrown one rolls them back (see Settled).
     const settled = await this.prisma.transaction(async (tx): Promise<Settled<CodeRequested>> => {
       const open = await this.openDelivery(tx, token, ip, now);
@@ -253,6 +263,7 @@ function overview(d: DeliveryRow, now: Date): DeliveryOverview {
     codesLeft,
     codeExpiresAt: codeUsable ? d.codeExpiresAt : null,
     nextCodeAt: state !== 'pending' || codesLeft === 0 ? null : resendAt && resendAt > now ? resendAt : null,
+    smsHeld: false,
   };
 }
 

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Public, Roles } from '../common/auth.decorators.js';
 import {
+  ClearSimSwapDto,
   CodeRequestedView,
   DeliveriesView,
   DeliveryOverviewView,
@@ -12,12 +13,16 @@ import {
   DeliveryTokenDto,
   RevealDeliveryDto,
   RevealedCredentialView,
+  SimSwapHoldsView,
+  toSimSwapHoldsView,
   toCodeRequestedView,
   toDeliveryOverviewView,
   toDeliveryStatusView,
 } from './delivery.dto.js';
 import { DeliveryRevealService } from './delivery-reveal.service.js';
 import { DeliveryService } from './delivery.service.js';
+import { DeliveryIdPipe } from './delivery-id.pipe.js';
+import { SmsChecks } from './sms-checks.service.js';
 
 /**
  * The partner's side of a delivery as JSON (the /delivery page does the same with forms). The link token
@@ -29,6 +34,7 @@ export class DeliveryController {
   constructor(
     private readonly deliveries: DeliveryService,
     private readonly reveals: DeliveryRevealService,
+    private readonly checks: SmsChecks,
   ) {}
 
   @Post('lookup')
@@ -52,8 +58,9 @@ export class DeliveryController {
     400: `delivery/invalid_link, ${INVALID}`,
     404: 'delivery/not_found',
     410: 'delivery/already_revealed, delivery/expired, delivery/cancelled',
-    423: 'delivery/locked, delivery/no_codes_left',
+    423: 'delivery/locked, delivery/no_codes_left, delivery/sim_swap_held (the SIM card was changed recently: no code until staff verified the person), delivery/number_not_mobile (not a line that receives codes reliably)',
     429: 'delivery/code_resend_too_soon, delivery/too_many_code_requests, delivery/too_many_attempts (Retry-After)',
+    503: 'delivery/number_check_unavailable (the number could not be checked; no code was sent, try again)',
   })
   async requestCode(@Body() body: DeliveryTokenDto, @Ctx() ctx: RequestContext): Promise<CodeRequestedView> {
     return toCodeRequestedView(await this.reveals.requestCode(body.token, ctx));
@@ -94,5 +101,24 @@ export class DeliveryController {
   @ApiErrors({ 400: INVALID })
   async status(@Query() q: DeliveryStatusQuery): Promise<DeliveriesView> {
     return { deliveries: (await this.deliveries.statusFor(q.subjectType, q.subjectId)).map(toDeliveryStatusView) };
+  }
+
+  @Post(':id/sim-swap-clear')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Clear the SIM-swap hold of a pending delivery after verifying the person through a channel already known; the partner can then ask for a code again (audited with the reason).' })
+  @ApiOkResponse({ type: SimSwapHoldsView, description: 'The deliveries still held' })
+  @ApiErrors({ 400: `delivery/clear_reason_required, ${INVALID}`, 404: 'delivery/not_found', 409: 'delivery/not_held' })
+  async clearSimSwap(@Ctx() ctx: RequestContext, @Param('id', DeliveryIdPipe) id: string, @Body() body: ClearSimSwapDto): Promise<SimSwapHoldsView> {
+    await this.checks.clear(ctx, id, body.reason);
+    return toSimSwapHoldsView(await this.checks.blockedSimSwapDeliveries());
+  }
+
+  @Get('sim-swap-holds')
+  @Roles('viewer')
+  @ApiOperation({ summary: 'Pending deliveries whose SMS codes are held after a recent SIM change, waiting for staff to verify the person' })
+  @ApiOkResponse({ type: SimSwapHoldsView })
+  async simSwapHolds(): Promise<SimSwapHoldsView> {
+    return toSimSwapHoldsView(await this.checks.blockedSimSwapDeliveries());
   }
 }

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, MaxLength } from 'class-validator';
 import { Transform } from 'class-transformer';
+import type { BlockedSimSwapDelivery } from './sms-checks.service.js';
 import type { CodeRequested, DeliveryOverview, DeliveryState, DeliveryStatus } from './delivery.types.js';
 
 export class DeliveryTokenDto {
@@ -47,6 +48,7 @@ export class DeliveryOverviewView {
   @ApiProperty() codesLeft!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while a code is usable.' }) codeExpiresAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When another code may be requested.' }) nextCodeAt!: string | null;
+  @ApiProperty({ description: 'True while codes are held after a recent SIM change: the partner contacts Business Journeys, who verify the person and clear the hold.' }) smsHeld!: boolean;
 }
 
 export class CodeRequestedView {
@@ -76,6 +78,36 @@ export class DeliveryStatusView {
   @ApiProperty({ type: String, format: 'date-time' }) expiresAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revealedAt!: string | null;
   @ApiProperty({ description: 'SMS codes sent for this link so far' }) codesSent!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while SMS codes are held after a recent SIM change (until staff clear it)' }) simSwapHeldSince!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the codes are held' }) simSwapHoldReason!: string | null;
+}
+
+export class SimSwapHoldView {
+  @ApiProperty({ format: 'uuid' }) deliveryId!: string;
+  @ApiProperty({ example: 'credential_secret' }) subjectType!: string;
+  @ApiProperty() subjectId!: string;
+  @ApiProperty() partnerName!: string;
+  @ApiProperty() apiName!: string;
+  @ApiProperty({ enum: ['acceptance', 'production'] }) environment!: string;
+  @ApiProperty() clientId!: string;
+  @ApiProperty({ description: 'The technical contact, masked' }) recipient!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) heldSince!: string;
+  @ApiProperty() reason!: string;
+}
+
+export class SimSwapHoldsView {
+  @ApiProperty({ type: [SimSwapHoldView], description: 'Pending deliveries whose SMS codes are held after a SIM change, oldest first' }) holds!: SimSwapHoldView[];
+}
+
+export function toSimSwapHoldsView(rows: BlockedSimSwapDelivery[]): SimSwapHoldsView {
+  return { holds: rows.map(({ detectedAt, ...r }) => ({ ...r, heldSince: detectedAt.toISOString() })) };
+}
+
+export class ClearSimSwapDto {
+  @ApiProperty({ description: 'How the person was verified (through a channel already known, not the mobile number).', minLength: 5, maxLength: 2000 })
+  @IsString()
+  @MaxLength(2000)
+  reason!: string;
 }
 
 export class DeliveriesView {
@@ -85,7 +117,7 @@ export class DeliveriesView {
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function toDeliveryStatusView(d: DeliveryStatus): DeliveryStatusView {
-  return { deliveryId: d.deliveryId, subjectType: d.subjectType, subjectId: d.subjectId, state: d.state, createdAt: d.createdAt.toISOString(), expiresAt: d.expiresAt.toISOString(), revealedAt: iso(d.revealedAt), codesSent: d.codesSent };
+  return { deliveryId: d.deliveryId, subjectType: d.subjectType, subjectId: d.subjectId, state: d.state, createdAt: d.createdAt.toISOString(), expiresAt: d.expiresAt.toISOString(), revealedAt: iso(d.revealedAt), codesSent: d.codesSent, simSwapHeldSince: iso(d.simSwapHold?.detectedAt ?? null), simSwapHoldReason: d.simSwapHold?.reason ?? null };
 }
 
 export function toDeliveryOverviewView(o: DeliveryOverview): DeliveryOverviewView {
@@ -102,6 +134,7 @@ export function toDeliveryOverviewView(o: DeliveryOverview): DeliveryOverviewVie
     codesLeft: o.codesLeft,
     codeExpiresAt: iso(o.codeExpiresAt),
     nextCodeAt: iso(o.nextCodeAt),
+    smsHeld: o.smsHeld,
   };
 }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeliveryConsoleController } from './delivery-console.controller.js';
 import { DeliveryController } from './delivery.controller.js';
 import { DeliveryHome } from './delivery.home.js';
 import { DeliveryPagesController } from './delivery-pages.controller.js';
@@ -6,11 +7,15 @@ import { DeliveryQueueRepository } from './delivery-queue.repository.js';
 import { DeliveryRevealService } from './delivery-reveal.service.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
+import { PartnersModule } from '../partners/partners.module.js';
+import { SimSwapRepository } from './sim-swap.repository.js';
+import { SmsChecks } from './sms-checks.service.js';
 
 /** Generic two-channel delivery; credentials registers its reveal handler on DeliveryService. */
 @Module({
-  controllers: [DeliveryController, DeliveryPagesController],
-  providers: [DeliveryRepository, DeliveryService, DeliveryRevealService, DeliveryQueueRepository, DeliveryHome],
-  exports: [DeliveryService],
+  imports: [PartnersModule],
+  controllers: [DeliveryController, DeliveryPagesController, DeliveryConsoleController],
+  providers: [DeliveryRepository, DeliveryService, DeliveryRevealService, DeliveryQueueRepository, DeliveryHome, SimSwapRepository, SmsChecks],
+  exports: [DeliveryService, SmsChecks],
 })
 export class DeliveryModule {}

@@ -154,7 +154,8 @@ export class DeliveryRepository {
 const ENVIRONMENTS = ['acceptance', 'production'] as const;
 const REASONS = ['issued', 'rotated', 'redelivered'] as const;
 
-function toRow(row: Delivery): DeliveryRow {
+/** A row as Prisma gives it, with its display read back through the schema. */
+export function toRow(row: Delivery): DeliveryRow {
   const o = jsonObject(row.display, 'delivery.display');
   const s = (key: string) => stringField(o, key, 'delivery.display');
   const display: DeliveryDisplay = {

@@ -14,6 +14,7 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { linkTokenHash, newHotpSecret, newLinkToken, sealHotpSecret, sealSecret } from './delivery.crypto.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
+import { SimSwapRepository } from './sim-swap.repository.js';
 import type { CreateDeliveryInput, CreatedDelivery, DeliveryState, DeliveryStatus, RevealedDelivery, RevealHandler, SecretIssuer } from './delivery.types.js';
 
 export const EXPIRY_QUEUE = 'delivery-expire';
@@ -36,6 +37,7 @@ export class DeliveryService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly repo: DeliveryRepository,
+    private readonly holds: SimSwapRepository,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
     private readonly queue: JobQueue,
@@ -171,6 +173,7 @@ export class DeliveryService implements OnModuleInit {
   async statusFor(subjectType: string, subjectIds: string[]): Promise<DeliveryStatus[]> {
     if (!subjectIds.length) return [];
     const now = this.clock.now();
+    const held = new Map((await this.holds.openOfPending(now, { type: subjectType, ids: subjectIds })).map((b) => [b.deliveryId, b]));
     return (await this.repo.forSubjects(subjectType, subjectIds)).map((d) => ({
       deliveryId: d.id,
       subjectType: d.subjectType,
@@ -180,6 +183,7 @@ export class DeliveryService implements OnModuleInit {
       expiresAt: d.expiresAt,
       revealedAt: d.revealedAt,
       codesSent: d.codesSent,
+      simSwapHold: held.has(d.id) ? { detectedAt: held.get(d.id)!.detectedAt, reason: held.get(d.id)!.reason } : null,
     }));
   }
 

@@ -67,6 +67,8 @@ export interface DeliveryStatus {
   expiresAt: Date;
   revealedAt: Date | null;
   codesSent: number;
+  /** Set while SMS codes are held after a recent SIM change. */
+  simSwapHold?: { detectedAt: Date; reason: string } | null;
 }
 
 // ---- added by the delivery implementation (nothing above changed)
@@ -92,6 +94,8 @@ export interface DeliveryOverview {
   codeExpiresAt: Date | null;
   /** When another code may be requested (null: now, or never when none are left). */
   nextCodeAt: Date | null;
+  /** Codes are held after a recent SIM change until staff verified the person. */
+  smsHeld: boolean;
 }
 
 export interface CodeRequested {

@@ -10,6 +10,7 @@ import { NotificationsController } from './notifications.controller.js';
 import { NotificationsHome } from './notifications.home.js';
 import { NotificationsService } from './notifications.service.js';
 import { DevOutbox } from './outbox.js';
+import { PhoneLookup } from './phone-lookup.js';
 import { MessageSender, createSender } from './senders.js';
 import { TemplateRenderer } from './templates.js';
 
@@ -24,9 +25,10 @@ import { TemplateRenderer } from './templates.js';
     NotificationRepository,
     NotificationsService,
     NotificationsHome,
+    PhoneLookup,
     { provide: MessageSender, useFactory: createSender, inject: [APP_CONFIG, DevOutbox, LOGGER] },
   ],
-  exports: [NotificationsService, JobQueue, DevOutbox],
+  exports: [NotificationsService, JobQueue, DevOutbox, PhoneLookup],
 })
 export class NotificationsModule implements OnModuleInit {
   constructor(

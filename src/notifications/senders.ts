@@ -62,7 +62,7 @@ export class OutboxSender extends MessageSender {
 }
 
 /** Points the twilio client at another base URL (a regional proxy, or a local server in tests). */
-class BaseUrlRequestClient extends twilio.RequestClient {
+export class BaseUrlRequestClient extends twilio.RequestClient {
   constructor(
     private readonly baseUrl: string,
     opts: ConstructorParameters<typeof twilio.RequestClient>[0],

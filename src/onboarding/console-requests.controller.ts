@@ -14,6 +14,7 @@ import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readInta
 import { ONBOARDING_STATES, canTransition } from './onboarding-request.state.js';
 import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
+import { ContactLineService } from './contact-line.service.js';
 import type { CatalogueEntry, OnboardingRequestView } from './onboarding.types.js';
 import { RequestIdPipe } from './request-id.pipe.js';
 
@@ -28,6 +29,7 @@ export class ConsoleRequestsController {
     private readonly onboarding: OnboardingService,
     private readonly review: OnboardingReviewService,
     private readonly clock: Clock,
+    private readonly lines: ContactLineService,
   ) {}
 
   @Get()
@@ -97,6 +99,14 @@ export class ConsoleRequestsController {
   @Roles('reviewer')
   startReview(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
     return this.perform(req, reply, id, 'review_started', () => this.review.startReview(ctx, id, versionOf(body)));
+  }
+
+  @Post(':id/allow-contact-number')
+  @Roles('reviewer')
+  async allowContactNumber(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
+    const reason = field(body, 'lineReason').trim();
+    if (reason.length < 5 || reason.length > 2000) return this.perform(req, reply, id, '', async () => ({ errors: { lineReason: 'Say how you confirmed the number receives text messages (at least 5 characters)' }, values: { lineReason: reason } }));
+    return this.perform(req, reply, id, 'number_allowed', async () => (await this.lines.override(ctx, id, reason), this.onboarding.get(id)));
   }
 
   @Post(':id/confirm-contact')
@@ -194,12 +204,12 @@ export class ConsoleRequestsController {
   }
 
   private async renderDetail(req: FastifyRequest, reply: FastifyReply, request: OnboardingRequestView, extra: Record<string, unknown>, status = 200) {
-    const [history, contacts] = await Promise.all([this.onboarding.history(request.id), this.onboarding.partnerContacts(request.partner.id)]);
+    const [history, contacts, lineOverride] = await Promise.all([this.onboarding.history(request.id), this.onboarding.partnerContacts(request.partner.id), this.lines.overrideOf(request.id)]);
     return renderPage(
       req,
       reply,
       'console/requests-detail.eta',
-      { title: `Request ${request.reference}`, nav: consoleNav(req, NAV), request, history, contacts, actions: actionsFor(request, req.staff!), errors: {}, values: {}, done: null, refusal: null, ...extra },
+      { title: `Request ${request.reference}`, nav: consoleNav(req, NAV), request, history, contacts, lineOverride, actions: actionsFor(request, req.staff!), errors: {}, values: {}, done: null, refusal: null, ...extra },
       status,
     );
   }

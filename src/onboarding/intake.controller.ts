@@ -11,6 +11,7 @@ import { Public } from '../common/auth.decorators.js';
 import { renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake, type IntakeValues } from './intake-form.js';
 import { OPEN_STATES } from './onboarding-request.state.js';
+import { ContactLineService } from './contact-line.service.js';
 import { PARTNER_TEXT } from './partner-pages.text.js';
 import { OnboardingService } from './onboarding.service.js';
 import { signFormIssuedAt, verifyFormIssuedAt } from './onboarding.tokens.js';
@@ -28,6 +29,7 @@ const FORM_MAX_AGE_MS = 24 * 3600_000;
 export class IntakeController {
   constructor(
     private readonly onboarding: OnboardingService,
+    private readonly lines: ContactLineService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -50,6 +52,12 @@ export class IntakeController {
     const catalogue = await this.onboarding.catalogue();
     const { errors } = await validateIntake(values, catalogue);
     if (Object.keys(errors).length) return this.renderForm(req, reply, values, errors, formIssuedAt, 400, catalogue);
+    try {
+      await this.lines.assertReceivesCodes(values.contactMobile);
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === 'invalid') return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), formIssuedAt, 400, catalogue);
+      throw err;
+    }
     return renderPage(req, reply, 'apply/check.eta', {
       title: 'Check your answers',
       values,

@@ -6,6 +6,7 @@ import type { RequestContext } from '../common/request-context.js';
 import { Roles } from '../common/auth.decorators.js';
 import {
   ApproveDto,
+  ContactLineOverrideDto,
   CreateOnboardingRequestDto,
   EditOnboardingRequestDto,
   ListOnboardingRequestsDto,
@@ -16,6 +17,7 @@ import {
 } from './onboarding.dto.js';
 import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
+import { ContactLineService } from './contact-line.service.js';
 import { RequestIdPipe } from './request-id.pipe.js';
 import {
   CreatedOnboardingRequestView,
@@ -39,6 +41,7 @@ export class OnboardingController {
   constructor(
     private readonly onboarding: OnboardingService,
     private readonly review: OnboardingReviewService,
+    private readonly lines: ContactLineService,
   ) {}
 
   @Get()
@@ -70,7 +73,7 @@ export class OnboardingController {
   @Roles('reviewer')
   @ApiOperation({ summary: 'Submit a request on a partner\'s behalf (the staff member counts as its creator for four-eyes)' })
   @ApiCreatedResponse({ type: CreatedOnboardingRequestView })
-  @ApiErrors({ 400: `onboarding/unknown_api, onboarding/no_items, ${INVALID}` })
+  @ApiErrors({ 400: `onboarding/unknown_api, onboarding/no_items, contact/line_type_refused (Twilio Lookup: not a line that receives codes reliably), ${INVALID}` })
   async create(@Ctx() ctx: RequestContext, @Body() body: CreateOnboardingRequestDto): Promise<CreatedOnboardingRequestView> {
     const { id, reference, statusToken } = await this.onboarding.submit(ctx, body);
     return { id, reference, statusUrl: this.onboarding.statusUrl(statusToken) };
@@ -111,6 +114,17 @@ export class OnboardingController {
   @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
   async startReview(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto): Promise<OnboardingRequestView> {
     return this.review.startReview(ctx, id, body.version);
+  }
+
+  @Post(':id/contact-line-override')
+  @HttpCode(200)
+  @Roles('reviewer')
+  @ApiOperation({ summary: 'Allow the request\'s technical contact number for SMS codes although Twilio Lookup calls it no mobile line (checked with the person; audited with the reason)' })
+  @ApiOkResponse({ type: OnboardingRequestView, description: 'The request' })
+  @ApiErrors({ 400: `contact/override_reason_required, ${INVALID}`, 404: NOT_FOUND })
+  async overrideContactLine(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: ContactLineOverrideDto): Promise<OnboardingRequestView> {
+    await this.lines.override(ctx, id, body.reason);
+    return this.onboarding.get(id);
   }
 
   @Post(':id/confirm-contact')

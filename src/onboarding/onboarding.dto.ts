@@ -158,3 +158,10 @@ export class ListOnboardingRequestsDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100000)
   offset?: number;
 }
+
+export class ContactLineOverrideDto {
+  @ApiProperty({ description: 'How staff confirmed that the number receives text messages', minLength: 5, maxLength: 2000 })
+  @IsString()
+  @MaxLength(2000)
+  reason!: string;
+}

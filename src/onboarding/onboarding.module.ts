@@ -1,6 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { StartupHints } from '../common/startup-hints.js';
 import { PartnersModule } from '../partners/partners.module.js';
+import { ContactLineService } from './contact-line.service.js';
 import { ConsoleRequestsController } from './console-requests.controller.js';
 import { IntakeController } from './intake.controller.js';
 import { IntakeGuard } from './intake-guard.js';
@@ -17,7 +18,7 @@ import { OnboardingTransitions } from './onboarding.transitions.js';
   // NotificationsModule is global (a leaf every feature writes to).
   imports: [PartnersModule],
   controllers: [OnboardingController, IntakeController, ConsoleRequestsController],
-  providers: [OnboardingRepository, IntakeGuard, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier, OnboardingQueueRepository, OnboardingHome],
+  providers: [OnboardingRepository, IntakeGuard, ContactLineService, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier, OnboardingQueueRepository, OnboardingHome],
   exports: [OnboardingService, OnboardingReviewService],
 })
 export class OnboardingModule implements OnModuleInit {

@@ -10,6 +10,7 @@ import type { OnboardingState } from '../generated/prisma/enums.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { OPEN_STATES } from './onboarding-request.state.js';
+import { ContactLineService } from './contact-line.service.js';
 import { IntakeGuard } from './intake-guard.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
@@ -40,6 +41,7 @@ export class OnboardingService {
     private readonly audit: AuditService,
     private readonly notifier: OnboardingNotifier,
     private readonly intake: IntakeGuard,
+    private readonly lines: ContactLineService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -52,12 +54,15 @@ export class OnboardingService {
    * A new request, from the partner (intake page) or from staff on the partner's behalf (`ctx.actor`
    * is then staff, who counts as its creator and last editor for four-eyes). Returns the status-link token once.
    */
-  submit(ctx: RequestContext, input: SubmitInput): Promise<{ id: string; reference: string; statusToken: string }> {
+  async submit(ctx: RequestContext, input: SubmitInput): Promise<{ id: string; reference: string; statusToken: string }> {
+    await this.lines.assertReceivesCodes(input.contact.mobile);
     return this.prisma.transaction((tx) => this.save(tx, ctx, input));
   }
 
   /** The public intake: the same submission, admitted by the intake's limits and single-use form time in its transaction. */
-  submitFromIntake(ctx: RequestContext, input: SubmitInput, form: { token: string; issuedAtMs: number }): Promise<{ id: string; reference: string; statusToken: string }> {
+  async submitFromIntake(ctx: RequestContext, input: SubmitInput, form: { token: string; issuedAtMs: number }): Promise<{ id: string; reference: string; statusToken: string }> {
+    // Lookup is a network call: before the transaction, never inside it.
+    await this.lines.assertReceivesCodes(input.contact.mobile);
     return this.prisma.transaction(async (tx) => {
       await this.intake.admit(tx, input, form);
       return this.save(tx, ctx, input);

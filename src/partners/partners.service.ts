@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { Tx } from '../prisma/prisma.service.js';
+import { LineOverrideRepository, type LineOverrideRow } from './line-override.repository.js';
 import { normaliseEmail, normaliseMobile, normaliseRegistrationNumber } from './partner.validation.js';
 import { PartnersRepository } from './partners.repository.js';
 import type { ContactInput, ContactView, PartnerInput, PartnerView } from './partners.types.js';
@@ -10,8 +11,21 @@ import type { ContactInput, ContactView, PartnerInput, PartnerView } from './par
 export class PartnersService {
   constructor(
     private readonly repo: PartnersRepository,
+    private readonly overrides: LineOverrideRepository,
     private readonly audit: AuditService,
   ) {}
+
+  /** Staff allowed this contact's number for SMS codes although Lookup calls it no mobile line; null if not. */
+  lineOverride(contactId: string, tx?: Tx): Promise<LineOverrideRow | null> {
+    return this.overrides.find(contactId, tx);
+  }
+
+  /** Staff checked with the person that the number receives SMS (audited with their reason). */
+  async overrideLineType(tx: Tx, ctx: RequestContext, contact: ContactView, lineType: string | null, reason: string, now: Date): Promise<void> {
+    if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new Error('only staff override a line type');
+    await this.overrides.put(tx, { contactId: contact.id, lineType, reason, staffId: ctx.actor.id }, now);
+    await this.audit.record(tx, ctx, { action: 'technical_contact.line_type_overridden', subjectType: 'partner', subjectId: contact.partnerId, detail: { contactId: contact.id, lineType, reason } });
+  }
 
   /**
    * The partner (reused when the same registration number + country applies again; its recorded
