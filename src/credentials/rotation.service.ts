@@ -192,7 +192,7 @@ export class RotationService {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: secretId,
       recipient: { contactId: c.contact.id, name: c.contact.name, email: c.contact.email, mobile: c.contact.mobile, language: c.contact.language },
-      display: this.credentials.display(c.partnerName, c.clientId, c.apiName, c.environment, c.baseUrl, reason),
+      display: await this.credentials.display(tx, c.partnerName, c.clientId, c.apiEnvironmentId, reason),
     });
     await this.credentialsRepo.setSecretDelivery(tx, secretId, deliveryId);
     await this.credentialsRepo.notifyChanged(tx, c.clientId);

@@ -1,8 +1,12 @@
+import { ENVIRONMENT_LABELS } from '../common/i18n.js';
 import type { Language } from '../generated/prisma/enums.js';
 
 /** The partner's status pages speak the language chosen on the request. */
 export const PARTNER_TEXT = {
   en: {
+    env: ENVIRONMENT_LABELS.en,
+    itemsLegend: 'Which APIs and environments do you need?',
+    itemsHint: 'Start with Acceptance to build and test; Production is approved separately, after Acceptance.',
     application: 'Application',
     status: 'Status',
     states: { submitted: 'Received', in_review: 'In review', changes_requested: 'Changes requested', approved: 'Approved', rejected: 'Rejected', withdrawn: 'Withdrawn' },
@@ -42,6 +46,9 @@ export const PARTNER_TEXT = {
     errReasonLong: 'Reason must be 500 characters or fewer',
   },
   nl: {
+    env: ENVIRONMENT_LABELS.nl,
+    itemsLegend: 'Welke API\'s en omgevingen hebt u nodig?',
+    itemsHint: 'Begin met Acceptatie om te bouwen en te testen; Productie wordt apart goedgekeurd, na Acceptatie.',
     application: 'Aanvraag',
     status: 'Status',
     states: { submitted: 'Ontvangen', in_review: 'In behandeling', changes_requested: 'Aanpassing gevraagd', approved: 'Goedgekeurd', rejected: 'Afgewezen', withdrawn: 'Ingetrokken' },
