@@ -13,6 +13,20 @@ export function langOr(value: unknown, fallback: Lang = 'en'): Lang {
 }
 
 /**
+ * The language of a page that cannot yet know whose it is (the delivery link's token is in the URL fragment,
+ * which the server never sees): `?lang=` when given, else the browser's first preference of the two.
+ */
+export function pageLang(query: unknown, acceptLanguage: string | undefined): Lang {
+  const asked = (query as Record<string, unknown> | undefined)?.lang;
+  if (isLang(asked)) return asked;
+  for (const part of (acceptLanguage ?? '').split(',')) {
+    const tag = part.trim().slice(0, 2).toLowerCase();
+    if (isLang(tag)) return tag;
+  }
+  return 'en';
+}
+
+/**
  * The one vocabulary for environments: pages, emails, SMS and the .env comment all use these words, so a
  * partner never reads "Acceptance" on a page and "Acceptatie" in the email about it in the same language.
  */

@@ -151,8 +151,7 @@ export class DeliveryService implements OnModuleInit {
       });
       return row;
     });
-    // The query names the contact's language so the page opens in it; the token stays in the fragment.
-    return armed ? { link: `${this.config.publicBaseUrl}/delivery?lang=${armed.language}#${token}` } : null;
+    return armed ? { link: `${this.config.publicBaseUrl}/delivery#${token}` } : null;
   }
 
   /** Staff re-delivery (through the subject's owner) cancels the old one: its secret is wiped. Idempotent. */
