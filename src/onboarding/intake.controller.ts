@@ -8,7 +8,7 @@ import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { Public } from '../staff/auth.decorators.js';
-import { langOr, type Lang } from '../common/i18n.js';
+import { langOr, pageLang, type Lang } from '../common/i18n.js';
 import { APPLY_TEXT, translateErrors } from '../web/i18n/apply.text.js';
 import { renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake, type IntakeValues } from './intake-form.js';
@@ -37,7 +37,7 @@ export class IntakeController {
   @Get('apply')
   @Public()
   async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const lang = langOr((req.query as Record<string, unknown>)?.lang);
+    const lang = pageLang(req.query, req.headers['accept-language']);
     return this.renderForm(req, reply, lang, emptyIntake(lang), {}, this.freshFormTime());
   }
 
