@@ -8,6 +8,7 @@ import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository } from './rotations.repository.js';
 import { RotationService } from './rotation.service.js';
+import { EnvironmentsPageController } from './environments-page.controller.js';
 import { ExpiryReminders } from './expiry-reminders.js';
 import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
@@ -15,7 +16,7 @@ import { SecretHashes } from './secret-hashes.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
-  controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController],
+  controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController, EnvironmentsPageController],
   providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes],
   exports: [CredentialsService, ClientRegistry, SecretHashes],
 })

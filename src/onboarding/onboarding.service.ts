@@ -13,7 +13,7 @@ import { OPEN_STATES } from './onboarding-request.state.js';
 import { IntakeGuard } from './intake-guard.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
-import { STATUS_TOKEN_PATTERN, newReference, newStatusToken, statusTokenHash } from './onboarding.tokens.js';
+import { STATUS_TOKEN_PATTERN, newReference, newStatusToken, sealStatusToken, statusTokenHash } from './onboarding.tokens.js';
 import { OnboardingTransitions, conflict } from './onboarding.transitions.js';
 import type {
   ApprovalView,
@@ -84,6 +84,7 @@ export class OnboardingService {
         purpose: input.purpose.trim(),
         language: input.language,
         statusTokenHash: this.hashToken(statusToken),
+        statusTokenEnc: sealStatusToken(this.config.masterKeys, id, statusToken),
         createdByStaffId: staffId,
         applicantLegalName: applicant.legalName,
         applicantContactName: applicant.contactName,
