@@ -2,6 +2,10 @@
  * Import rules for src/, checked by test/dependencies.spec.ts (part of `npm test`).
  * The production image installs with `npm ci --omit=dev`: anything src/ imports must be a runtime dependency.
  */
+// Feature folders (business capabilities) and the infrastructure they stand on.
+const FEATURES = 'audit|notifications|staff|partners|onboarding|credentials|oauth|delivery|keys|health|metrics|web';
+const INFRASTRUCTURE = 'common|config|prisma|database';
+
 module.exports = {
   forbidden: [
     {
@@ -26,12 +30,33 @@ module.exports = {
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'], dependencyTypesNot: ['type-only'] },
     },
     {
-      name: 'leaves-import-no-feature',
+      name: 'infrastructure-imports-no-feature',
       severity: 'error',
-      comment: 'audit and notifications are leaves every feature writes to; config, prisma, common and database know no feature (../shared/STYLE.md).',
-      from: { path: '^src/(audit|notifications|config|prisma|common|database)/' },
-      // Route policy decorators and the page shell are shared by every controller.
-      to: { path: '^src/(staff|partners|onboarding|credentials|oauth|delivery|web)/', pathNot: '^src/(staff/auth\\.decorators|web/page)\\.ts$' },
+      comment: 'config, prisma, common and database are what every feature stands on; they know no feature.',
+      from: { path: `^src/(${INFRASTRUCTURE})/` },
+      to: { path: `^src/(${FEATURES})/` },
+    },
+    {
+      name: 'audit-is-a-leaf',
+      severity: 'error',
+      comment: 'Every feature writes its audit rows through audit; audit imports no feature.',
+      from: { path: '^src/audit/' },
+      to: { path: `^src/(${FEATURES})/`, pathNot: '^src/audit/' },
+    },
+    {
+      name: 'notifications-is-a-leaf',
+      severity: 'error',
+      comment: 'Features enqueue email and SMS through notifications; it imports no feature but audit (its own state changes are audited in the same transaction, like every other).',
+      from: { path: '^src/notifications/' },
+      to: { path: `^src/(${FEATURES})/`, pathNot: '^src/(notifications|audit)/' },
+    },
+    {
+      name: 'no-feature-cycles',
+      severity: 'error',
+      comment: 'Features depend on each other one way only: a cycle between two folders means neither can be understood, tested or moved alone.',
+      scope: 'folder',
+      from: { path: '^src/[^/]+$' },
+      to: { path: '^src/[^/]+$', circular: true },
     },
     {
       name: 'delivery-is-generic',
@@ -45,7 +70,7 @@ module.exports = {
       severity: 'error',
       comment: 'oauth reads credentials through their service; it never touches staff sessions or renders pages.',
       from: { path: '^src/oauth/' },
-      to: { path: '^src/(staff|web|onboarding|delivery)/', pathNot: '^src/staff/auth\\.decorators\\.ts$' },
+      to: { path: '^src/(staff|web|onboarding|delivery)/' },
     },
     {
       name: 'not-to-test',
@@ -56,6 +81,8 @@ module.exports = {
     },
   ],
   options: {
+    // Folder-scoped rules (no-feature-cycles) are checked on the folder metrics.
+    metrics: true,
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^src/generated/' },
     tsPreCompilationDeps: true,

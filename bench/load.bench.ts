@@ -193,11 +193,11 @@ async function main(): Promise<void> {
       requests: load.map((c) => tokenRequest(c)),
     };
     const result = await new Promise<autocannon.Result>((res, rej) => {
-      autocannon(options as unknown as autocannon.Options, (err, r) => (err ? rej(err) : res(r)));
+      autocannon(options, (err, r) => (err ? rej(err) : res(r)));
     });
     await staffWork;
     clearInterval(sampler);
-    if (staffError) events.push(`staff actions FAILED: ${staffError instanceof Error ? staffError.message : String(staffError)}`);
+    if (staffError) events.push(`staff actions FAILED: ${staffError instanceof Error ? staffError.message : JSON.stringify(staffError)}`);
 
     const errors = result.errors + result.timeouts + result.non2xx;
     const maxRss = Math.max(...rss);

@@ -105,7 +105,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
   });
 
   await app.register(fastifyCookie as never);
-  await app.register(fastifyHelmet as never, {
+  await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -125,19 +125,19 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     strictTransportSecurity: config.publicBaseUrl.startsWith('https:') ? { maxAge: 31536000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   } as never);
-  await app.register(fastifyStatic as never, {
+  await app.register(fastifyStatic, {
     root: [join(here, 'web/public'), dirname(require.resolve('@picocss/pico/css/pico.min.css'))],
     prefix: '/assets/',
     decorateReply: false,
     index: false,
     maxAge: '1h',
   } as never);
-  await app.register(fastifyView as never, {
+  await app.register(fastifyView, {
     engine: { eta: new Eta({ views: join(here, 'web/views'), cache: config.nodeEnv !== 'development', autoEscape: true }) },
     root: join(here, 'web/views'),
     viewExt: 'eta',
     defaultContext: { publicBaseUrl: config.publicBaseUrl },
-  } as never);
+  });
 
   app.useGlobalFilters(new ErrorFilter(logger));
   app.useGlobalPipes(
@@ -157,7 +157,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
     .addGlobalResponse({ status: 503, type: ErrorView, description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)' })
     .build();
-  SwaggerModule.setup('docs', app as unknown as INestApplication, () => SwaggerModule.createDocument(app as unknown as INestApplication, openapi), {
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), {
     jsonDocumentUrl: 'docs/openapi.json',
   });
 }

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module.js';
-import { CheckpointScheduleModule } from './audit/checkpoint.schedule.js';
+import { CheckpointScheduleModule } from './notifications/audit-checkpoint.schedule.js';
 import { CommonModule } from './common/common.module.js';
 import { LoggerModule } from './common/logger.module.js';
 import { ConfigModule } from './config/config.module.js';

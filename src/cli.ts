@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ args: rest, options: command.options ?? {}, strict: true, allowPositionals: false });
   const base = loadCliConfig();
   const db = await resolveDatabase(base);
-  const logger = createLogger(db.config.logLevel, process.stderr as never);
+  const logger = createLogger(db.config.logLevel, process.stderr);
   let ctx: INestApplicationContext | undefined;
   try {
     ctx = await NestFactory.createApplicationContext(AppModule.register(db.config, logger), { logger: false });

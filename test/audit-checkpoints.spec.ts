@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { generateKeyPairSync } from 'node:crypto';
 import { AuditService } from '../src/audit/audit.service.js';
-import { CheckpointSchedule } from '../src/audit/checkpoint.schedule.js';
+import { CheckpointSchedule } from '../src/notifications/audit-checkpoint.schedule.js';
 import { CLI_COMMANDS, type CliIo } from '../src/cli.commands.js';
 import { systemContext } from '../src/common/request-context.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
@@ -35,7 +35,7 @@ function cli(name: string, args: Record<string, unknown> = {}): Promise<{ code: 
       cb();
     },
   });
-  const io: CliIo = { stdout, stdin: Readable.from([]) as unknown as CliIo['stdin'] };
+  const io: CliIo = { stdout, stdin: Readable.from([]) };
   return CLI_COMMANDS.find((c) => c.name === name)!.run(t.app, args as Record<string, string>, io).then((code) => ({ code, out }));
 }
 

@@ -73,7 +73,7 @@ describe('cross-cutting HTTP behaviour', () => {
     await t.inject({ method: 'GET', url: '/health?token=leaky-token-value&code=7654321', headers: { authorization: 'Bearer sekrit-bearer' } });
     const { createLogger } = await import('../src/common/logger.js');
     const lines: string[] = [];
-    const logger = createLogger('info', { write: (s: string) => lines.push(s) } as never);
+    const logger = createLogger('info', { write: (s: string) => lines.push(s) });
     logger.info({ password: 'hunter2', nested: { clientSecret: 'cs_abc', authorization: 'Bearer x' }, ok: 'visible' }, 'probe');
     const all = t.logs.join('') + lines.join('');
     expect(all).toContain('"route":"/health"');

@@ -53,14 +53,14 @@ function fakeIo(): { io: CliIo; out: () => string } {
       cb();
     },
   });
-  return { io: { stdout, stdin: Readable.from([]) as unknown as CliIo['stdin'] }, out: () => out };
+  return { io: { stdout, stdin: Readable.from([]) }, out: () => out };
 }
 
 const tokenFor = (a: TestApp, clientId: string, secret: string) =>
   a.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) }, payload: form({ grant_type: 'client_credentials' }) });
 const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
 
-async function sealedValues(a: TestApp): Promise<Array<{ table: string; id: string; sealed: string; aad: string }>> {
+async function sealedValues(_a: TestApp): Promise<Array<{ table: string; id: string; sealed: string; aad: string }>> {
   const admin = await db.admin();
   try {
     const out = [];

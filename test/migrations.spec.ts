@@ -14,7 +14,7 @@ const migrationsDir = join(root, 'prisma/migrations');
 let db: TestDatabase;
 
 async function loadDmmf() {
-  const result = await getDMMF({ datamodel: readFileSync(join(root, 'prisma/schema.prisma'), 'utf8') });
+  const result = getDMMF({ datamodel: readFileSync(join(root, 'prisma/schema.prisma'), 'utf8') });
   if (!('datamodel' in result)) throw new Error(`schema.prisma does not parse: ${JSON.stringify(result)}`);
   return result;
 }
@@ -117,7 +117,7 @@ describe('migrations', () => {
       }
       for (const u of model.uniqueFields) {
         const names = u.map((n) => model.fields.find((f) => f.name === n)!.dbName ?? n);
-        expect(uniques.some((x) => x.table === table && x.cols.join() === names.join()), `unique ${table}(${names})`).toBe(true);
+        expect(uniques.some((x) => x.table === table && x.cols.join() === names.join()), `unique ${table}(${names.join()})`).toBe(true);
       }
       for (const f of model.fields.filter((x) => x.isUnique || x.isId)) {
         expect(uniques.some((x) => x.table === table && x.cols.join() === (f.dbName ?? f.name)), `unique ${table}.${f.name}`).toBe(true);

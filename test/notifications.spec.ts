@@ -46,12 +46,6 @@ const sms = (over: Partial<SmsMessage> = {}): SmsMessage => ({
 });
 
 const row = (key: string) => t.prisma.notification.findUniqueOrThrow({ where: { idempotencyKey: key } });
-const jobCount = async (id: string) => {
-  const admin = await t.db.admin();
-  const r = await admin.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE id = $1`, [id]);
-  await admin.end();
-  return r.rows[0].n as number;
-};
 
 describe('email', () => {
   it('is enqueued in the caller transaction and sent after commit, HTML and text, with a stable Message-ID', async () => {

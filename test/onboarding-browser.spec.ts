@@ -40,7 +40,6 @@ describe.skipIf(skip)('onboarding in a real browser', { timeout: 120_000 }, () =
     // A locator is always defined: wait for the summary itself, so the next line reads the error page, not the form.
     await page.locator('.error-summary').waitFor();
     expect(await page.locator('.error-summary').isVisible()).toBe(true);
-    await expect(page.locator('.error-summary')).toBeDefined();
     expect(await page.locator('.error-summary a').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/email address/i), expect.stringMatching(/VoIP/), expect.stringMatching(/API/), expect.stringMatching(/use the APIs/)]));
     await shots.shot(page, 'apply-errors');
     await page.locator('.error-summary a[href="#contactMobile"]').click();

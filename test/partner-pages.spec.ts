@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { form, issueCredential, type IssuedCredential } from './credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { DeliveryDriver, linkTokenFrom } from './support/delivery-harness.js';
+import { linkTokenFrom } from './support/delivery-harness.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
@@ -10,7 +10,6 @@ import { FakeTwilio } from './support/fake-twilio.js';
 let t: TestApp;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
-let drv: DeliveryDriver;
 let one: StaffLogin;
 let two: StaffLogin;
 
@@ -18,7 +17,6 @@ beforeAll(async () => {
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
   t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env() } });
-  drv = new DeliveryDriver(t, smtp, twilio);
   [one, two] = await Promise.all([createStaffWithSession(t, { role: 'reviewer' }), createStaffWithSession(t, { role: 'reviewer' })]);
 });
 afterAll(async () => {

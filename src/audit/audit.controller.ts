@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
-import { Roles } from '../staff/auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { AuditQueryDto } from './audit.dto.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventsPageView, ChainVerificationView, SignedCheckpointView, toAuditEventView } from './audit.views.js';

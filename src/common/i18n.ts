@@ -8,7 +8,7 @@ export function isLang(value: unknown): value is Lang {
 
 /** `value` when it names a language, else the fallback (query strings and form fields arrive untyped). */
 export function langOr(value: unknown, fallback: Lang = 'en'): Lang {
-  const v = Array.isArray(value) ? value[0] : value;
+  const v: unknown = Array.isArray(value) ? (value as unknown[])[0] : value;
   return isLang(v) ? v : fallback;
 }
 

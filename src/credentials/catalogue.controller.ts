@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
-import { Roles } from '../staff/auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { UpdateCatalogueEntryDto } from './credentials.dto.js';
 import { CredentialsService } from './credentials.service.js';

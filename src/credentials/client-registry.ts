@@ -64,14 +64,12 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
   ) {
     this.heartbeatMs = config.credentials.listenerHeartbeatMs;
     this.maxAgeMs = config.credentials.clientCacheMaxAgeSeconds * 1000;
-    const registry = this;
-    new Gauge({
+    const healthy: Gauge = new Gauge({
       name: 'credential_cache_listener_healthy',
       help: '1 while the client cache may answer (its listener heartbeat comes back), 0 while every lookup reads the database',
       registers: [metrics.registry],
-      collect() {
-        this.set(performance.now() < registry.healthyUntil ? 1 : 0);
-      },
+      // An arrow function, so `this` stays the registry; the gauge is set through its own name.
+      collect: () => healthy.set(performance.now() < this.healthyUntil ? 1 : 0),
     });
     this.listenerLosses = new Counter({ name: 'credential_cache_listener_lost_total', help: 'Times the client cache listener was found dead or dropped', registers: [metrics.registry] });
   }
@@ -111,8 +109,8 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
     return record;
   }
 
-  /** Drops one record (or all) on this instance now; other instances hear of it through NOTIFY. */
-  invalidate(clientId: string | '*'): void {
+  /** Drops one record (or all, for '*') on this instance now; other instances hear of it through NOTIFY. */
+  invalidate(clientId: string): void {
     this.generation++;
     if (clientId === '*') this.cache.clear();
     else this.cache.delete(clientId);
@@ -201,7 +199,7 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client));
     client.on('notification', (msg) => {
-      if (msg.channel === CREDENTIAL_CHANNEL) this.invalidate((msg.payload ?? '*') as string);
+      if (msg.channel === CREDENTIAL_CHANNEL) this.invalidate(msg.payload ?? '*');
       else if (msg.channel === this.heartbeatChannel) this.onHeartbeat(msg.payload);
     });
     try {

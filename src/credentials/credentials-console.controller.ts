@@ -5,7 +5,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, InvalidInputError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { CredentialState, Environment } from '../generated/prisma/enums.js';
-import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
+import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';
@@ -71,7 +71,7 @@ export class CredentialsConsoleController {
   @Get('credentials')
   @Roles('viewer')
   async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? (query[k] as string).trim().slice(0, max) : '');
+    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? (query[k]).trim().slice(0, max) : '');
     const catalogue = await this.credentials.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {

@@ -131,7 +131,7 @@ export class CredentialsRepository {
   }
 
   /** Makes every instance drop its cached record of this client at commit (NOTIFY is transactional). */
-  async notifyChanged(tx: Tx, clientId: string | '*'): Promise<void> {
+  async notifyChanged(tx: Tx, clientId: string): Promise<void> {
     await tx.$queryRaw`SELECT pg_notify(${CREDENTIAL_CHANNEL}, ${clientId})::text`;
   }
 

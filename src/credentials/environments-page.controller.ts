@@ -5,7 +5,7 @@ import { pageLang } from '../common/i18n.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { Environment } from '../generated/prisma/enums.js';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { ENVIRONMENTS_TEXT } from '../web/i18n/environments.text.js';
 import { renderPage } from '../web/page.js';
 import { CredentialsService } from './credentials.service.js';

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { langOr, pageLang, type Lang } from '../common/i18n.js';
 import { ROTATION_TEXT, rotationErrorText } from '../web/i18n/rotation.text.js';
 import { renderPage } from '../web/page.js';

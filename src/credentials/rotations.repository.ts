@@ -33,7 +33,7 @@ export class RotationsRepository {
   async lock(tx: Tx, id: string): Promise<RotationRow | null> {
     const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM credential_rotation WHERE id = ${id}::uuid FOR UPDATE`;
     if (!rows.length) return null;
-    return (await tx.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH })) as RotationRow | null;
+    return (await tx.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH }));
   }
 
   async credentialOf(tx: Tx, rotationId: string): Promise<string | null> {
@@ -41,19 +41,19 @@ export class RotationsRepository {
   }
 
   async byId(id: string): Promise<RotationRow | null> {
-    return (await this.prisma.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH })) as RotationRow | null;
+    return (await this.prisma.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH }));
   }
 
   async byNewSecret(tx: Tx, secretId: string): Promise<RotationRow | null> {
-    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId }, omit: WITHOUT_HASH })) as RotationRow | null;
+    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId }, omit: WITHOUT_HASH }));
   }
 
   async openFor(db: Tx | PrismaService, credentialId: string): Promise<RotationRow | null> {
-    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } }, omit: WITHOUT_HASH })) as RotationRow | null;
+    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } }, omit: WITHOUT_HASH }));
   }
 
   async listFor(credentialId: string): Promise<RotationRow[]> {
-    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' }, omit: WITHOUT_HASH })) as RotationRow[];
+    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' }, omit: WITHOUT_HASH }));
   }
 
   async insertPartnerRequest(tx: Tx, data: { id: string; credentialId: string; overlapDays: number; confirmTokenHash: string; confirmExpiresAt: Date }): Promise<void> {

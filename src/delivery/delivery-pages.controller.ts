@@ -5,7 +5,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, RateLimitedError, STATUS_BY_KIND } from '../common/domain-error.js';
 import { langOr, pageLang, type Lang } from '../common/i18n.js';
 import type { RequestContext } from '../common/request-context.js';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { deliveryErrorText, deliveryText } from '../web/i18n/delivery.text.js';
 import { renderPage } from '../web/page.js';
 import { parseLinkToken } from './delivery.crypto.js';
@@ -112,7 +112,7 @@ export class DeliveryPagesController {
     const errors: Record<string, string> = {};
     let status = 200;
     if (opts.error) {
-      if (!(opts.error instanceof DomainError)) throw opts.error;
+      if (!(opts.error instanceof DomainError)) throw opts.error instanceof Error ? opts.error : new Error('unexpected refusal on a delivery page');
       errors[opts.field ?? 'code'] = deliveryErrorText(lang, opts.error.code, opts.error.message, opts.error.details);
       status = STATUS_BY_KIND[opts.error.kind];
       if (opts.error instanceof RateLimitedError) reply.header('retry-after', String(Math.max(1, Math.ceil(opts.error.retryAfterSeconds))));

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
-import { Public, Roles } from '../staff/auth.decorators.js';
+import { Public, Roles } from '../common/auth.decorators.js';
 import {
   CodeRequestedView,
   DeliveriesView,

@@ -24,7 +24,7 @@ export class DeliveryStatusQuery {
   subjectType!: string;
 
   @ApiProperty({ description: 'One or more subject ids (repeat the parameter or separate with commas).', type: [String] })
-  @Transform(({ value }) => (value === undefined || value === null ? value : (Array.isArray(value) ? value : String(value).split(',')).map((v: unknown) => String(v).trim()).filter(Boolean)))
+  @Transform(({ value }: { value: unknown }) => (value === undefined || value === null ? value : (Array.isArray(value) ? value : String(value).split(',')).map((v: unknown) => String(v).trim()).filter(Boolean)))
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(200)

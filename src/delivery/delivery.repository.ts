@@ -1,38 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { DeliveryState } from '../generated/prisma/enums.js';
-import { Prisma } from '../generated/prisma/client.js';
+import type { Delivery, Prisma } from '../generated/prisma/client.js';
+import { jsonObject, oneOf, stringField } from '../prisma/json-column.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import type { DeliveryDisplay } from './delivery.types.js';
 import { LIMITS } from './delivery.limits.js';
 
-export interface DeliveryRow {
-  id: string;
-  subjectType: string;
-  subjectId: string;
-  contactId: string;
-  recipientName: string;
-  recipientEmail: string;
-  recipientMobile: string;
-  language: 'en' | 'nl';
-  display: DeliveryDisplay;
-  /** Null until the link email is being sent (see DeliveryService.armLink). */
-  tokenHash: string | null;
-  secretEnc: string | null;
-  hotpSecretEnc: string;
-  hotpCounter: number;
-  codesSent: number;
-  codeSentAt: Date | null;
-  codeExpiresAt: Date | null;
-  codeWrong: number;
-  wrongTotal: number;
-  state: DeliveryState;
-  createdAt: Date;
-  expiresAt: Date;
-  revealedAt: Date | null;
-  revealedIp: string | null;
-  closedAt: Date | null;
-  closedReason: string | null;
-}
+/**
+ * A delivery as stored, with its display read back through a schema: the columns come from Prisma's generated
+ * model, so a column added to schema.prisma shows up here without a cast. tokenHash is null until the link email
+ * is being sent (see DeliveryService.armLink).
+ */
+export type DeliveryRow = Omit<Delivery, 'display'> & { display: DeliveryDisplay };
 
 export type NewDelivery = Pick<
   DeliveryRow,
@@ -47,12 +26,12 @@ export class DeliveryRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async insert(tx: Tx, d: NewDelivery): Promise<void> {
-    await tx.delivery.create({ data: { ...d, display: d.display as unknown as Prisma.InputJsonValue } });
+    await tx.delivery.create({ data: { ...d, display: { ...d.display } satisfies Prisma.InputJsonObject } });
   }
 
   /** One hash per configured hash key (current first): a link made before a key rotation still opens. */
   async findByTokenHash(tx: Tx | PrismaService, tokenHashes: string[]): Promise<DeliveryRow | null> {
-    return (await tx.delivery.findFirst({ where: { tokenHash: { in: tokenHashes } } })) as unknown as DeliveryRow | null;
+    return toRowOrNull(await tx.delivery.findFirst({ where: { tokenHash: { in: tokenHashes } } }));
   }
 
   /** Gives a pending delivery a new link token (its hash) and the secret sealed under it; replaces an earlier one. */
@@ -77,11 +56,11 @@ export class DeliveryRepository {
   }
 
   async findById(tx: Tx | PrismaService, id: string): Promise<DeliveryRow | null> {
-    return (await tx.delivery.findUnique({ where: { id } })) as unknown as DeliveryRow | null;
+    return toRowOrNull(await tx.delivery.findUnique({ where: { id } }));
   }
 
   async forSubjects(subjectType: string, subjectIds: string[]): Promise<DeliveryRow[]> {
-    return (await this.prisma.delivery.findMany({ where: { subjectType, subjectId: { in: subjectIds } }, orderBy: { createdAt: 'desc' } })) as unknown as DeliveryRow[];
+    return (await this.prisma.delivery.findMany({ where: { subjectType, subjectId: { in: subjectIds } }, orderBy: { createdAt: 'desc' } })).map(toRow);
   }
 
   /** Starts a new code (the next HOTP counter) if the delivery may send one now; null otherwise. */
@@ -168,6 +147,29 @@ export class DeliveryRepository {
        WHERE id IN (SELECT id FROM delivery WHERE state = 'pending' AND expires_at <= ${now} ORDER BY expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING id::text`;
     if (!rows.length) return [];
-    return (await tx.delivery.findMany({ where: { id: { in: rows.map((r) => r.id) } } })) as unknown as DeliveryRow[];
+    return (await tx.delivery.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map(toRow);
   }
+}
+
+const ENVIRONMENTS = ['acceptance', 'production'] as const;
+const REASONS = ['issued', 'rotated', 'redelivered'] as const;
+
+function toRow(row: Delivery): DeliveryRow {
+  const o = jsonObject(row.display, 'delivery.display');
+  const s = (key: string) => stringField(o, key, 'delivery.display');
+  const display: DeliveryDisplay = {
+    partnerName: s('partnerName'),
+    clientId: s('clientId'),
+    apiName: s('apiName'),
+    environment: oneOf(o, 'environment', ENVIRONMENTS, 'delivery.display'),
+    issuer: s('issuer'),
+    tokenEndpoint: s('tokenEndpoint'),
+    baseUrl: s('baseUrl'),
+    reason: oneOf(o, 'reason', REASONS, 'delivery.display'),
+  };
+  return { ...row, display };
+}
+
+function toRowOrNull(row: Delivery | null): DeliveryRow | null {
+  return row ? toRow(row) : null;
 }

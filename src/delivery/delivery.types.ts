@@ -31,7 +31,7 @@ export interface DeliveryDisplay {
 }
 
 /** The token request a developer makes with the delivered secret: nothing here is secret. */
-export interface DeveloperInfo {
+export type DeveloperInfo = {
   scope: string;
   /** The resource indicator (RFC 8707) and the tokens' `aud`. */
   audience: string;
@@ -40,7 +40,7 @@ export interface DeveloperInfo {
   jwksUrl: string;
   docsUrl: string | null;
   environmentsUrl: string;
-}
+};
 
 export interface CreateDeliveryInput {
   subjectType: string;

@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { HealthService } from './health.service.js';
 
 class HealthView {

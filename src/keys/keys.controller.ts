@@ -4,7 +4,7 @@ import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
 import { SigningKeysService } from '../oauth/signing-keys.service.js';
-import { Roles } from '../staff/auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { KeyRotationService } from './key-rotation.service.js';
 import { WithdrawSigningKeyDto } from './keys.dto.js';
 import { KeyStatusView, SigningKeyView, toKeyStatusView, toSigningKeyView, WithdrawnSigningKeyView } from './keys.views.js';

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { constantTimeEqual } from '../common/crypto.js';
 import { UnauthenticatedError } from '../common/domain-error.js';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { Metrics } from './metrics.js';
 
 @ApiExcludeController()

@@ -52,7 +52,7 @@ export class NotificationRepository {
   }
 
   find(id: string): Promise<NotificationRow | null> {
-    return this.prisma.notification.findUnique({ where: { id } }) as Promise<NotificationRow | null>;
+    return this.prisma.notification.findUnique({ where: { id } });
   }
 
   /** Claims a queued SMS for one provider call: exactly one caller gets its attempt count back. */
@@ -94,6 +94,6 @@ export class NotificationRepository {
       where: { subjectType: filter.subjectType, subjectId: filter.subjectId, status: filter.status },
       orderBy: { createdAt: 'desc' },
       take: filter.limit,
-    }) as Promise<NotificationRow[]>;
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, INVALID } from '../common/api-docs.js';
-import { Roles } from '../staff/auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { ListNotificationsQuery, NotificationsView } from './notifications.dto.js';
 import { NotificationsService } from './notifications.service.js';
 

@@ -9,14 +9,13 @@ import { NotificationRepository } from './notification.repository.js';
 import { NotificationsController } from './notifications.controller.js';
 import { NotificationsService } from './notifications.service.js';
 import { DevOutbox } from './outbox.js';
-import { OutboxController } from './outbox.controller.js';
 import { MessageSender, createSender } from './senders.js';
 import { TemplateRenderer } from './templates.js';
 
 /** A leaf: features enqueue email and SMS through NotificationsService; it imports no feature. */
 @Global()
 @Module({
-  controllers: [NotificationsController, OutboxController],
+  controllers: [NotificationsController],
   providers: [
     JobQueue,
     DevOutbox,

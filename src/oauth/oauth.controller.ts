@@ -2,7 +2,7 @@ import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../staff/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { OAuthEndpoints } from './oauth-endpoints.js';
 import { IntrospectionEndpointDocs, JwksDocs, MetadataDocs, RevocationEndpointDocs, TokenEndpointDocs } from './oauth.docs.js';
 import { SigningKeysService } from './signing-keys.service.js';

@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { Environment } from '../generated/prisma/enums.js';
+import { jsonObject } from '../prisma/json-column.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 
-export interface SigningKeyRow {
-  kid: string;
-  environment: Environment;
-  publicJwk: Record<string, unknown>;
-  privateKeyEnc: string;
-  createdAt: Date;
-  signUntil: Date;
-  publishUntil: Date;
-}
+const COLUMNS = { kid: true, environment: true, publicJwk: true, privateKeyEnc: true, createdAt: true, signUntil: true, publishUntil: true } as const;
+type StoredKey = Prisma.OauthSigningKeyGetPayload<{ select: typeof COLUMNS }>;
+
+/** A signing key as stored; the public JWK is read back as a JSON object (see jsonObject). */
+export type SigningKeyRow = Omit<StoredKey, 'publicJwk'> & { publicJwk: Record<string, unknown> };
+
+const toRow = (row: StoredKey): SigningKeyRow => ({ ...row, publicJwk: jsonObject(row.publicJwk, 'oauth_signing_key.public_jwk') });
 
 @Injectable()
 export class SigningKeysRepository {
@@ -23,22 +23,22 @@ export class SigningKeysRepository {
 
   /** A withdrawn key is left out by its mark, not only by the times the withdrawal set: another instance's clock may lag. */
   async currentSigner(db: Tx | PrismaService, environment: Environment, now: Date): Promise<SigningKeyRow | null> {
-    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, signUntil: { gt: now }, createdAt: { lte: now } }, orderBy: { createdAt: 'desc' } });
-    return row ? (row as unknown as SigningKeyRow) : null;
+    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, signUntil: { gt: now }, createdAt: { lte: now } }, orderBy: { createdAt: 'desc' }, select: COLUMNS });
+    return row ? toRow(row) : null;
   }
 
   async successor(db: Tx | PrismaService, environment: Environment, from: Date): Promise<SigningKeyRow | null> {
-    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, createdAt: { gte: from } }, orderBy: { createdAt: 'desc' } });
-    return row ? (row as unknown as SigningKeyRow) : null;
+    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, createdAt: { gte: from } }, orderBy: { createdAt: 'desc' }, select: COLUMNS });
+    return row ? toRow(row) : null;
   }
 
   async insert(tx: Tx, row: SigningKeyRow): Promise<void> {
-    await tx.oauthSigningKey.create({ data: { ...row, publicJwk: row.publicJwk as object } });
+    await tx.oauthSigningKey.create({ data: { ...row, publicJwk: row.publicJwk as Prisma.InputJsonObject } });
   }
 
   async published(environment: Environment, now: Date): Promise<SigningKeyRow[]> {
-    const rows = await this.prisma.oauthSigningKey.findMany({ where: { environment, withdrawnAt: null, publishUntil: { gt: now } }, orderBy: { createdAt: 'desc' } });
-    return rows as unknown as SigningKeyRow[];
+    const rows = await this.prisma.oauthSigningKey.findMany({ where: { environment, withdrawnAt: null, publishUntil: { gt: now } }, orderBy: { createdAt: 'desc' }, select: COLUMNS });
+    return rows.map(toRow);
   }
 
   /** Revoked by its client (RFC 7009), or signed by a key that was withdrawn: one round trip either way. */

@@ -5,7 +5,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { Environment, OnboardingState } from '../generated/prisma/enums.js';
-import { ROLE_RANK, Roles } from '../staff/auth.decorators.js';
+import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { APPLY_TEXT } from '../web/i18n/apply.text.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake } from './intake-form.js';
@@ -30,7 +30,7 @@ export class ConsoleRequestsController {
   @Get()
   @Roles('viewer')
   async queue(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 200) => (typeof query[k] === 'string' ? (query[k] as string).trim().slice(0, max) : '');
+    const str = (k: string, max = 200) => (typeof query[k] === 'string' ? (query[k]).trim().slice(0, max) : '');
     const catalogue = await this.onboarding.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {

@@ -44,7 +44,7 @@ export const FORM_MOBILE_FORMAT = 'Enter a mobile phone number, like 06 12345678
 /** Reads a urlencoded form body into strings only; anything else (objects, arrays where a string belongs) becomes ''. */
 export function readIntakeForm(body: unknown): IntakeValues {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string).slice(0, MAX_FIELD + 1) : '');
+  const str = (k: string) => (typeof b[k] === 'string' ? (b[k]).slice(0, MAX_FIELD + 1) : '');
   const rawItems = Array.isArray(b.items) ? b.items : typeof b.items === 'string' ? [b.items] : [];
   return {
     legalName: str('legalName'),
@@ -96,7 +96,7 @@ export async function validateIntake(values: IntakeValues, catalogue: CatalogueE
     input: {
       partner: { legalName: dto.partner.legalName, registrationNumber: dto.partner.registrationNumber, country: dto.partner.country, businessRepresentative: dto.partner.businessRepresentative ?? null },
       contact: { name: dto.contact.name, email: dto.contact.email, mobile: dto.contact.mobile },
-      language: dto.language as Language,
+      language: dto.language,
       purpose: dto.purpose,
       items: dto.items.map((i) => ({ api: i.api, environment: i.environment })),
     },

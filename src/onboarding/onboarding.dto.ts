@@ -43,7 +43,7 @@ export class PartnerDto {
   registrationNumber!: string;
 
   @ApiProperty({ example: 'NL', description: 'ISO 3166-1 alpha-2 country code' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toUpperCase() : value)) @IsISO31661Alpha2({ message: 'Choose the country where the organisation is registered' })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value)) @IsISO31661Alpha2({ message: 'Choose the country where the organisation is registered' })
   country!: string;
 
   @ApiPropertyOptional({ example: 'A. de Vries, director', maxLength: 200 })

@@ -15,7 +15,7 @@ const afterCommitHooks = new WeakMap<object, Map<unknown, () => Promise<void>>>(
  */
 export function afterCommit(tx: Tx, key: unknown, hook: () => Promise<void>): void {
   let hooks = afterCommitHooks.get(tx);
-  if (!hooks) afterCommitHooks.set(tx, (hooks = new Map()));
+  if (!hooks) afterCommitHooks.set(tx, (hooks = new Map<unknown, () => Promise<void>>()));
   if (!hooks.has(key)) hooks.set(key, hook);
 }
 

@@ -6,7 +6,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { consoleNav, renderPage } from '../web/page.js';
-import { Roles } from './auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
 import { StaffCookies } from './staff-cookies.js';
 import { RecoveryCodesView, SignedOutView, StaffMemberView, TotpCodeDto } from './staff.dto.js';

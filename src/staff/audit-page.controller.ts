@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditQueryDto } from '../audit/audit.dto.js';
 import { AuditService } from '../audit/audit.service.js';
 import { consoleNav, renderPage } from '../web/page.js';
-import { Roles } from './auth.decorators.js';
+import { Roles } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
 
 const PAGE = 50;
@@ -22,7 +22,7 @@ export class AuditPageController {
     // An empty form field means "no filter", not "match the empty string".
     const raw = Object.fromEntries(Object.entries(query ?? {}).filter(([k, v]) => (FILTERS as readonly string[]).concat('before').includes(k) && typeof v === 'string' && v.trim() !== ''));
     const { value, errors } = await validateForm(AuditQueryDto, raw);
-    const form = Object.fromEntries(FILTERS.map((k) => [k, typeof raw[k] === 'string' ? (raw[k] as string) : '']));
+    const form = Object.fromEntries(FILTERS.map((k) => [k, typeof raw[k] === 'string' ? (raw[k]) : '']));
     let events: Awaited<ReturnType<AuditService['search']>>['events'] = [];
     let older: string | null = null;
     if (!Object.keys(errors).length) {

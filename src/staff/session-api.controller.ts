@@ -4,7 +4,7 @@ import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import type { RequestContext } from '../common/request-context.js';
-import { Public, SkipCsrf } from './auth.decorators.js';
+import { Public, SkipCsrf } from '../common/auth.decorators.js';
 import { SessionService } from './session.service.js';
 import { signInFailed, SignInService } from './sign-in.service.js';
 import { StaffCookies } from './staff-cookies.js';

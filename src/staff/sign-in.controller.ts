@@ -6,7 +6,7 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { renderPage } from '../web/page.js';
-import { Public, Roles, SkipCsrf } from './auth.decorators.js';
+import { Public, Roles, SkipCsrf } from '../common/auth.decorators.js';
 import { validateForm } from './form.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password.js';
 import { SIGN_IN_FAILED, SignInService } from './sign-in.service.js';

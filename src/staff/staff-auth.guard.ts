@@ -6,7 +6,7 @@ import { contextFromRequest } from '../common/http-context.js';
 import type { StaffRole } from '../generated/prisma/enums.js';
 import type { ActiveSession } from './session.repository.js';
 import { SessionService } from './session.service.js';
-import { PUBLIC_ROUTE, REQUIRED_ROLE, ROLE_RANK, SKIP_CSRF } from './auth.decorators.js';
+import { PUBLIC_ROUTE, REQUIRED_ROLE, ROLE_RANK, SKIP_CSRF } from '../common/auth.decorators.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

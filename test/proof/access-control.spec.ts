@@ -220,7 +220,7 @@ async function call(route: RouteEntry, headers: Record<string, string>): Promise
   } catch {
     /* not JSON: a page or a file */
   }
-  return { status: res.statusCode, code, error, location: res.headers.location as string | undefined };
+  return { status: res.statusCode, code, error, location: res.headers.location };
 }
 
 describe('route table (issue 3: every staff route is guarded)', () => {

@@ -147,7 +147,7 @@ function plausible(spec: Spec, raw: Schema | undefined, depth = 0): fc.Arbitrary
       const props = s.properties ?? {};
       const keys = Object.keys(props);
       if (!keys.length) return fc.constant({});
-      return fc.record(Object.fromEntries(keys.map((k) => [k, plausible(spec, props[k], depth + 1)]))) as fc.Arbitrary<Json>;
+      return fc.record(Object.fromEntries(keys.map((k) => [k, plausible(spec, props[k], depth + 1)])));
     }
   }
 }
@@ -439,7 +439,7 @@ describe('hostile input across every route', () => {
         let res;
         try {
           res = await t.inject({ method: r.method as 'GET', url: r.url, headers, payload: r.payload, remoteAddress: r.remoteAddress });
-        } catch (err) {
+        } catch {
           // light-my-request refusing to build the request (e.g. an invalid header) is the client, not the service.
           clientRefused++;
           continue;
@@ -450,7 +450,7 @@ describe('hostile input across every route', () => {
         const problem = contractProblem(r, res.statusCode, String(res.headers['content-type'] ?? ''), res.body) ?? oauthCacheProblem(r.url, res.statusCode, res.headers);
         if (problem && problems.length < 5000) {
           const body = r.payload === undefined ? '' : ` body ${JSON.stringify(String(r.payload).slice(0, 200))}`;
-          problems.push(`${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${res.headers['x-correlation-id']})`);
+          problems.push(`${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${String(res.headers['x-correlation-id'])})`);
         }
       }
     };

@@ -124,8 +124,8 @@ export async function startInstance(
     buffer = lines.pop() ?? '';
     logs.push(...lines);
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   const signalGroup = (sig: NodeJS.Signals) => {
     try {

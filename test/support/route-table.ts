@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createRequire } from 'node:module';
-import { PUBLIC_ROUTE, REQUIRED_ROLE, SKIP_CSRF } from '../../src/staff/auth.decorators.js';
+import { PUBLIC_ROUTE, REQUIRED_ROLE, SKIP_CSRF } from '../../src/common/auth.decorators.js';
 import type { StaffRole } from '../../src/generated/prisma/enums.js';
 
 export interface RouteEntry {
@@ -100,11 +100,11 @@ export function routeTable(app: NestFastifyApplication): RouteEntry[] {
     const key = routeKey(r);
     if (nestKeys.has(key) || plugin.has(key)) continue;
     // Recorded routes from other apps in this process (a second instance) still count once; only keep live ones.
-    if (!fastify.hasRoute({ method: r.method as 'GET', url: r.path })) continue;
+    if (!fastify.hasRoute({ method: r.method, url: r.path })) continue;
     plugin.set(key, { method: r.method, path: r.path, source: 'plugin', isPublic: true, skipCsrf: false });
   }
   for (const r of nest) {
-    if (!fastify.hasRoute({ method: r.method as 'GET', url: r.path })) {
+    if (!fastify.hasRoute({ method: r.method, url: r.path })) {
       throw new Error(`Nest route ${routeKey(r)} (${r.handler}) is not in Fastify's router: the route table helper is out of step`);
     }
   }

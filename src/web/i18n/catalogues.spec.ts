@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_LABELS, pageLang } from '../../common/i18n.js';
-import { PARTNER_TEXT } from '../../onboarding/partner-pages.text.js';
+import { PARTNER_TEXT } from './status.text.js';
 import { APPLY_ERRORS_NL, APPLY_TEXT } from './apply.text.js';
 import { DELIVERY_ERRORS_NL, DELIVERY_TEXT, deliveryErrorText } from './delivery.text.js';
 import { ENVIRONMENTS_TEXT } from './environments.text.js';

@@ -169,9 +169,11 @@ export const DELIVERY_ERRORS_NL: Record<string, string> = {
   'delivery/not_revealed': 'Het secret kon niet worden opgehaald. Herlaad de pagina en probeer het opnieuw.',
 };
 
+type TextKey = Exclude<keyof (typeof DELIVERY_TEXT)['en'], 'env'>;
+
 export function deliveryText(lang: Lang) {
   const t = DELIVERY_TEXT[lang];
-  return { ...t, fmt: (key: keyof typeof t, vars: Vars) => fill(String(t[key]), vars) };
+  return { ...t, fmt: (key: TextKey, vars: Vars) => fill(t[key], vars) };
 }
 
 /** A refusal in the page's language: English as the service wrote it, Dutch by its code. */

@@ -5,15 +5,15 @@ import { LOGGER } from '../common/logger.module.js';
 import { systemContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { NotificationsService } from '../notifications/notifications.service.js';
+import { NotificationsService } from './notifications.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
-import { AuditService } from './audit.service.js';
-import type { SignedCheckpoint } from './checkpoint.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { SignedCheckpoint } from '../audit/checkpoint.js';
 
 /**
  * Signs a checkpoint every AUDIT_CHECKPOINT_INTERVAL_SECONDS when the chain moved, and once a day emails the
  * latest one to STAFF_ALERT_EMAIL (one email per UTC day across instances: the notification's idempotency key).
- * Kept apart from the audit module so that audit stays a leaf that imports no feature.
+ * Lives beside the senders, not in audit/, so that audit stays the leaf that imports no feature.
  */
 @Injectable()
 export class CheckpointSchedule implements OnApplicationBootstrap, OnModuleDestroy {

@@ -1,6 +1,6 @@
 import { SetMetadata, applyDecorators } from '@nestjs/common';
 import { ApiCookieAuth } from '@nestjs/swagger';
-import { ApiErrors } from '../common/api-docs.js';
+import { ApiErrors } from './api-docs.js';
 import type { StaffRole } from '../generated/prisma/enums.js';
 
 export const PUBLIC_ROUTE = 'auth:public';

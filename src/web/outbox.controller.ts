@@ -4,9 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../common/domain-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { Public } from '../staff/auth.decorators.js';
-import { renderPage } from '../web/page.js';
-import { DevOutbox, type CapturedMessage } from './outbox.js';
+import { Public } from '../common/auth.decorators.js';
+import { renderPage } from './page.js';
+import { DevOutbox, type CapturedMessage } from '../notifications/outbox.js';
 
 /**
  * The development outbox pages. They answer 404 unless DEV_OUTBOX is on (which loadConfig refuses in

@@ -1,5 +1,5 @@
-import { ENVIRONMENT_LABELS } from '../common/i18n.js';
-import type { Language } from '../generated/prisma/enums.js';
+import { ENVIRONMENT_LABELS } from '../../common/i18n.js';
+import type { Language } from '../../generated/prisma/enums.js';
 
 /** The partner's status pages speak the language chosen on the request. */
 export const PARTNER_TEXT = {
