@@ -62,7 +62,12 @@ async function rotated(language: 'nl' | 'en'): Promise<{ c: IssuedCredential; em
 
 /** The partner's pages from the emailed link to the secret: open, send the code, reveal. */
 async function throughThePages(email: string, mobile: string) {
-  const token = linkTokenFrom(smtp.to(email).filter((m) => m.text.includes('/delivery#')).at(-1)!.text);
+  const token = linkTokenFrom(
+    smtp
+      .to(email)
+      .filter((m) => m.text.includes('/delivery#'))
+      .at(-1)!.text,
+  );
   const ip = nextIp();
   const opened = await t.inject({ method: 'POST', url: '/delivery/open', headers: html, payload: form({ token }), remoteAddress: ip });
   const sent = await t.inject({ method: 'POST', url: '/delivery/code', headers: html, payload: form({ token }), remoteAddress: ip });
@@ -75,8 +80,8 @@ async function throughThePages(email: string, mobile: string) {
   return { opened, sent, secret, again, notice: smtp.to(email).at(-1)! };
 }
 
-describe('partner pages in the contact\'s language', () => {
-  it('shows a Dutch contact the rotated secret in Dutch, with the developer\'s next steps and when the old secret stops', async () => {
+describe("partner pages in the contact's language", () => {
+  it("shows a Dutch contact the rotated secret in Dutch, with the developer's next steps and when the old secret stops", async () => {
     const { c, email, mobile } = await rotated('nl');
     const before = Date.now();
     const p = await throughThePages(email, mobile);
@@ -131,7 +136,7 @@ describe('partner pages in the contact\'s language', () => {
     expect(p.notice.text).toContain('Next steps for your developer');
   });
 
-  it('opens the delivery start page in the browser\'s language, or the one asked for', async () => {
+  it("opens the delivery start page in the browser's language, or the one asked for", async () => {
     expect((await page('/delivery', { 'accept-language': 'nl-NL,nl;q=0.9' })).body).toContain('Haal uw API-inloggegevens op');
     expect((await page('/delivery?lang=en', { 'accept-language': 'nl-NL' })).body).toContain('Retrieve your API credentials');
     const bad = await t.inject({ method: 'POST', url: '/delivery/open', headers: html, payload: form({ token: 'x'.repeat(43), lang: 'nl' }) });
@@ -139,7 +144,7 @@ describe('partner pages in the contact\'s language', () => {
     expect(bad.body).toContain('Er is een probleem');
   });
 
-  it('shows the rotation confirmation in the contact\'s language from the emailed link', async () => {
+  it("shows the rotation confirmation in the contact's language from the emailed link", async () => {
     const c = await issueCredential(t);
     const contact = await t.prisma.technicalContact.findFirstOrThrow({ where: { partnerId: c.partnerId } });
     await t.prisma.technicalContact.update({ where: { id: contact.id }, data: { language: 'nl' } });
@@ -184,7 +189,12 @@ describe('status pages and emails', () => {
     const token = new URL(r.statusUrl).pathname.split('/').pop()!;
     const edit = await page(`/requests/${token}/edit`);
     expect(edit.body).toContain('Welke API&#39;s en omgevingen hebt u nodig?');
-    const resent = await t.inject({ method: 'POST', url: `/requests/${token}/edit`, headers: html, payload: form({ purpose: 'Our shop app shows lunch offers to employees of our customers, in stores.', items: 'business:acceptance' }) });
+    const resent = await t.inject({
+      method: 'POST',
+      url: `/requests/${token}/edit`,
+      headers: html,
+      payload: form({ purpose: 'Our shop app shows lunch offers to employees of our customers, in stores.', items: 'business:acceptance' }),
+    });
     expect(resent.statusCode).toBe(303);
     expect((await post(`/api/onboarding-requests/${r.id}/start-review`, two, {})).statusCode).toBe(200);
     const approved = await post(`/api/onboarding-requests/${r.id}/approvals`, two, { environment: 'acceptance' });
@@ -222,14 +232,20 @@ describe('the intake form', () => {
     expect(en.body).toContain('<html lang="en">');
     expect(en.body).toMatch(/id="language-en" name="language" value="en" checked/);
     const formIssuedAt = /name="formIssuedAt" value="([^"]+)"/.exec(nl.body)![1];
-    const errors = await t.inject({ method: 'POST', url: '/apply', headers: html, remoteAddress: nextIp(), payload: form({ lang: 'nl', formIssuedAt, contactEmail: 'x@', country: 'NL', language: 'nl' }) });
+    const errors = await t.inject({
+      method: 'POST',
+      url: '/apply',
+      headers: html,
+      remoteAddress: nextIp(),
+      payload: form({ lang: 'nl', formIssuedAt, contactEmail: 'x@', country: 'NL', language: 'nl' }),
+    });
     expect(errors.statusCode).toBe(400);
     expect(errors.body).toContain('<html lang="nl">');
     expect(errors.body).toContain('Er is een probleem');
     expect(errors.body).toContain('Vul een e-mailadres in de juiste vorm in');
   });
 
-  it('accepts a national mobile number in the form\'s country and stores it as E.164', async () => {
+  it("accepts a national mobile number in the form's country and stores it as E.164", async () => {
     const ip = nextIp();
     const start = await page('/apply?lang=nl');
     const formIssuedAt = /name="formIssuedAt" value="([^"]+)"/.exec(start.body)![1];
@@ -259,7 +275,13 @@ describe('the intake form', () => {
     expect(confirmation.body).toContain('Aanvraag verstuurd');
 
     // A national VoIP number is still refused once read.
-    const voip = await t.inject({ method: 'POST', url: '/apply', headers: html, remoteAddress: ip, payload: form({ ...answers, contactMobile: '085 123 4567' }) });
+    const voip = await t.inject({
+      method: 'POST',
+      url: '/apply',
+      headers: html,
+      remoteAddress: ip,
+      payload: form({ ...answers, contactMobile: '085 123 4567' }),
+    });
     expect(voip.statusCode).toBe(400);
     expect(voip.body).toContain('Internetnummers (VoIP)');
   });

@@ -29,7 +29,15 @@ export class EnvironmentsPageController {
     const issuers = Object.fromEntries(
       ENVIRONMENTS.map((e) => {
         const issuer = this.credentials.issuerUrl(e);
-        return [e, { issuer, tokenEndpoint: `${issuer}/token`, jwks: `${issuer}/jwks`, metadata: `${this.config.publicBaseUrl}/.well-known/oauth-authorization-server/oauth/${e}` }];
+        return [
+          e,
+          {
+            issuer,
+            tokenEndpoint: `${issuer}/token`,
+            jwks: `${issuer}/jwks`,
+            metadata: `${this.config.publicBaseUrl}/.well-known/oauth-authorization-server/oauth/${e}`,
+          },
+        ];
       }),
     );
     const apis = [...new Set(catalogue.map((c) => c.apiKey))].map((key) => {

@@ -12,7 +12,8 @@ export const DELIVERY_TEXT = {
     otherLang: 'nl',
     problem: 'There is a problem',
     startTitle: 'Retrieve your API credentials',
-    startIntro: 'You received an email with a one-time link. Opening it brings you here. You will also need your mobile phone: we send a code to it by text message.',
+    startIntro:
+      'You received an email with a one-time link. Opening it brings you here. You will also need your mobile phone: we send a code to it by text message.',
     linkLabel: 'The link from the email',
     linkHint: 'Paste the whole link. Nothing is used up by opening it.',
     continue: 'Continue',
@@ -63,7 +64,8 @@ export const DELIVERY_TEXT = {
     download: 'Download as .env file',
     envFileSummary: 'Show as a .env file',
     nextHeading: 'Next steps for your developer',
-    nextIntro: 'Request an access token with the client credentials grant. Put the secret in the variable CLIENT_SECRET (the .env file above does that); this example does not contain it.',
+    nextIntro:
+      'Request an access token with the client credentials grant. Put the secret in the variable CLIENT_SECRET (the .env file above does that); this example does not contain it.',
     tokenRequest: 'Token request',
     scope: 'Scope',
     audience: 'Audience (send as resource)',
@@ -82,7 +84,8 @@ export const DELIVERY_TEXT = {
     otherLang: 'en',
     problem: 'Er is een probleem',
     startTitle: 'Haal uw API-inloggegevens op',
-    startIntro: 'U hebt een e-mail ontvangen met een eenmalige link. Die brengt u hier. U hebt ook uw mobiele telefoon nodig: we sturen er een code naartoe per sms.',
+    startIntro:
+      'U hebt een e-mail ontvangen met een eenmalige link. Die brengt u hier. U hebt ook uw mobiele telefoon nodig: we sturen er een code naartoe per sms.',
     linkLabel: 'De link uit de e-mail',
     linkHint: 'Plak de hele link. Openen verbruikt niets.',
     continue: 'Verder',
@@ -96,7 +99,8 @@ export const DELIVERY_TEXT = {
     linkValidUntil: 'Link geldig tot',
     replacementNotice: 'Dit is een nieuw secret dat uw huidige vervangt. Uw huidige secret blijft nog een tijd werken nadat u dit hebt opgehaald.',
     alreadyTitle: 'Al opgehaald',
-    alreadyBody: 'Dit secret is al opgehaald op {time}. Het wordt maar één keer getoond. Was u dat niet, neem dan direct contact op met uw contactpersoon bij Business Journeys.',
+    alreadyBody:
+      'Dit secret is al opgehaald op {time}. Het wordt maar één keer getoond. Was u dat niet, neem dan direct contact op met uw contactpersoon bij Business Journeys.',
     expiredTitle: 'Deze link is verlopen',
     expiredBody: 'Vraag uw contactpersoon bij Business Journeys om een nieuwe.',
     lockedTitle: 'Deze link is geblokkeerd',
@@ -133,7 +137,8 @@ export const DELIVERY_TEXT = {
     download: 'Download als .env-bestand',
     envFileSummary: 'Toon als .env-bestand',
     nextHeading: 'Volgende stappen voor uw ontwikkelaar',
-    nextIntro: 'Vraag een access token aan met de client credentials grant. Zet het secret in de variabele CLIENT_SECRET (het .env-bestand hierboven doet dat); dit voorbeeld bevat het niet.',
+    nextIntro:
+      'Vraag een access token aan met de client credentials grant. Zet het secret in de variabele CLIENT_SECRET (het .env-bestand hierboven doet dat); dit voorbeeld bevat het niet.',
     tokenRequest: 'Tokenaanvraag',
     scope: 'Scope',
     audience: 'Audience (meesturen als resource)',
