@@ -23,6 +23,8 @@ import type { AppConfig } from './config/config.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 import { Metrics } from './metrics/metrics.js';
 import { OAuthEndpoints } from './oauth/oauth-endpoints.js';
+import { GithubAlertEndpoint } from './secret-scanning/github-alerts.endpoint.js';
+import { documentGithubAlerts } from './secret-scanning/github-alerts.docs.js';
 import type { ValidationError } from 'class-validator';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,6 +106,8 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     done();
   });
 
+  // Its own scope: the signature covers the raw body bytes, so that scope's only parser keeps them.
+  await app.register(app.get(GithubAlertEndpoint).plugin as never);
   await app.register(fastifyCookie as never);
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -157,7 +161,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig, logg
     .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
     .addGlobalResponse({ status: 503, type: ErrorView, description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)' })
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), {
+  SwaggerModule.setup('docs', app, () => documentGithubAlerts(SwaggerModule.createDocument(app, openapi)), {
     jsonDocumentUrl: 'docs/openapi.json',
   });
 }
@@ -172,7 +176,7 @@ function inputShapeError(input: unknown): InvalidInputError | undefined {
   while (stack.length) {
     const [value, depth] = stack.pop()!;
     if (typeof value === 'string' && MALFORMED_TEXT.test(value)) return new InvalidInputError('request/malformed_text', 'The request holds text with a NUL character or broken Unicode.');
-    if (value === null || typeof value !== 'object') continue;
+    if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) continue;
     if (depth >= MAX_BODY_DEPTH) return new InvalidInputError('request/too_deeply_nested', `The request body is nested deeper than ${MAX_BODY_DEPTH} levels.`);
     for (const key of Object.keys(value)) {
       if (POISON_KEYS.has(key)) return new InvalidInputError('request/forbidden_field', `The field name "${key}" is not accepted.`);

@@ -18,6 +18,7 @@ import { DeliveryModule } from './delivery/delivery.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
 import { OauthModule } from './oauth/oauth.module.js';
 import { KeysModule } from './keys/keys.module.js';
+import { SecretScanningModule } from './secret-scanning/secret-scanning.module.js';
 
 
 @Module({})
@@ -42,6 +43,7 @@ export class AppModule {
         CredentialsModule,
         OauthModule,
         KeysModule,
+        SecretScanningModule,
         CheckpointScheduleModule,
       ],
     };

@@ -42,6 +42,8 @@ const EXPECTED: Record<string, string> = {
   notification: SIU,
   delivery: SIU,
   delivery_ip_limit: SIU,
+  secret_leak_report: 'SELECT, INSERT',
+  secret_scanning_receipt: 'SELECT, INSERT, DELETE',
 };
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 

@@ -9,6 +9,7 @@ import { codeFrom, linkTokenFrom } from './support/delivery-harness.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
+import { KeyServer, signAlert } from './support/fake-github-keys.js';
 import { ContractRecorder, type OpenApiDocument } from './support/openapi-contract.js';
 import { nestRoutes, routeKey } from './support/route-table.js';
 
@@ -18,6 +19,7 @@ import { nestRoutes, routeKey } from './support/route-table.js';
 let t: TestApp;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
+let keyServer: KeyServer;
 let doc: OpenApiDocument;
 let api: ContractRecorder;
 let admin: StaffLogin;
@@ -28,8 +30,9 @@ let viewer: StaffLogin;
 beforeAll(async () => {
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
+  keyServer = await KeyServer.start();
   // The overlap is ended right after the reveal here; the quiet-period rule has its own tests.
-  t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env(), OVERLAP_QUIET_HOURS: '0' } });
+  t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env(), OVERLAP_QUIET_HOURS: '0', SECRET_SCANNING_ENABLED: 'true', SECRET_SCANNING_KEYS_URL: keyServer.url } });
   doc = (await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
   api = new ContractRecorder(t, doc);
   [admin, creator, reviewer, viewer] = await Promise.all([
@@ -43,6 +46,7 @@ afterAll(async () => {
   await t?.close();
   await smtp?.stop();
   await twilio?.stop();
+  await keyServer?.stop();
 });
 
 const NIL = '00000000-0000-4000-8000-000000000000';
@@ -93,7 +97,7 @@ describe('the document', () => {
     const validate = api.validator('POST /api/credentials/{id}/rotations', 201)!;
     const view = {
       id: NIL, credentialId: NIL, state: 'awaiting_approval', requestedByType: 'staff', requestedById: NIL, approvedById: null, approvedAt: null,
-      overlapDays: 7, oldSecretId: null, newSecretId: null, earlyEndRequestedById: null, createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
+      overlapDays: 7, oldSecretId: null, newSecretId: null, earlyEndRequestedById: null, origin: 'routine', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
     };
     expect(validate(view), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...view, confirmTokenHash: 'a'.repeat(64) })).toBe(false);
@@ -378,6 +382,14 @@ describe('audit trail, notifications and health', () => {
 describe('coverage', () => {
   // Reached only when the database is down (covered by the fault proofs, not here).
   const NO_CLIENT_ERROR = new Set(['GET /health']);
+
+  it('answers GitHub secret scanning alerts in the feedback format, and refuses unsigned ones', async () => {
+    const body = JSON.stringify([{ token: `cbsk_prd_${'A'.repeat(43)}`, type: 'cbsk_client_secret', url: 'https://github.com/o/r', source: 'content' }]);
+    const ok = await api.call({ method: 'POST', url: '/secret-scanning/github', headers: signAlert(body, keyServer.keys[0]), payload: body });
+    expectStatus(ok, 200);
+    expect(ok.json()[0]).toMatchObject({ label: 'false_positive' });
+    expectStatus(await api.call({ method: 'POST', url: '/secret-scanning/github', headers: { 'content-type': 'application/json' }, payload: body }), 401);
+  });
 
   it('called every documented operation for a success and for a client error', () => {
     const missing: string[] = [];

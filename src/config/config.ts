@@ -3,6 +3,8 @@ import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSyn
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
+import { wholeNumber } from './env-values.js';
+import { secretScanningConfig, type SecretScanningConfig } from './secret-scanning.config.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -51,6 +53,8 @@ export interface AppConfig {
   staffAlertEmail?: string;
   // ---- audit trail (owner: audit)
   audit: AuditConfig;
+  // ---- leaked secrets: GitHub secret scanning and the report form (owner: secret-scanning)
+  secretScanning: SecretScanningConfig;
 }
 
 export interface AuditConfig {
@@ -139,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const credentials = credentialsConfig(env, problems);
   const onboarding = onboardingConfig(env, problems);
   const audit = auditConfig(env, prod, nodeEnv, projectRoot, masterKey, problems);
+  const secretScanning = secretScanningConfig(env, problems);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -174,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     deliveryTtlDays,
     staffAlertEmail: env.STAFF_ALERT_EMAIL || undefined,
     audit,
+    secretScanning,
   };
 }
 
@@ -259,18 +265,6 @@ function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): Credenti
     listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
     clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),
   };
-}
-
-/** A whole-number setting within bounds; a bad value is reported as a problem and the default used. */
-function wholeNumber(env: NodeJS.ProcessEnv, problems: string[], name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-    return fallback;
-  }
-  return n;
 }
 
 function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {

@@ -13,11 +13,13 @@ import { ExpiryReminders } from './expiry-reminders.js';
 import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
 import { SecretHashes } from './secret-hashes.js';
+import { LeakReportsRepository } from './leak-reports.repository.js';
+import { LeakService } from './leak.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController, EnvironmentsPageController],
-  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes],
-  exports: [CredentialsService, ClientRegistry, SecretHashes],
+  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes, LeakReportsRepository, LeakService],
+  exports: [CredentialsService, ClientRegistry, SecretHashes, LeakService],
 })
 export class CredentialsModule {}

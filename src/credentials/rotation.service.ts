@@ -169,6 +169,31 @@ export class RotationService {
     await this.audit.record(tx, ctx, { action, subjectType: 'credential', subjectId: rot.credentialId, environment, detail: { rotationId: rot.id, from: rot.state, requestedBy: rot.requestedByType, cancelledSecretId, ...detail } });
   }
 
+  /**
+   * After a secret of this (locked) credential leaked and was revoked: an emergency rotation, approved by a
+   * reviewer, replaces it without overlap. An overlap under way ends (one of its two secrets is gone); a
+   * rotation not yet delivered is superseded. When the leaked secret was the retiring one of an overlap, the
+   * partner already uses its successor and nothing needs replacing (null). An open emergency rotation is reused.
+   */
+  async openEmergencyLocked(tx: Tx, ctx: RequestContext, cred: { id: string; environment: CredentialDetail['environment'] }, leaked: { id: string; retiresAt: Date | null }): Promise<string | null> {
+    // Read before closeLapsed: with the leaked secret revoked, an overlap would otherwise look run out on its own.
+    const overlap = await this.repo.openFor(tx, cred.id);
+    if (overlap?.state === 'overlap') {
+      await this.repo.update(tx, overlap.id, { state: 'completed' });
+      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId: overlap.id, endedSecretIds: [leaked.id], reason: 'secret_leaked' } });
+      if (leaked.retiresAt) return null;
+    }
+    await this.repo.closeLapsed(tx, cred.id, this.clock.now());
+    const open = await this.repo.openFor(tx, cred.id);
+    if (open?.origin === 'leak') return open.id;
+    if (open) await this.cancelLocked(tx, ctx, open, cred.environment, 'credential.rotation_superseded', { reason: 'secret_leaked' });
+    const id = randomUUID();
+    const staff = ctx.actor.type === 'staff' ? ctx.actor.id : null;
+    await this.repo.insert(tx, { id, credentialId: cred.id, state: 'awaiting_approval', requestedByType: staff ? 'staff' : 'system', requestedById: staff, overlapDays: 0, origin: 'leak' });
+    await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId: id, overlapDays: 0, by: staff ? 'staff' : 'system', origin: 'leak', leakedSecretId: leaked.id } });
+    return id;
+  }
+
   /** Four-eyes: the approver is not whoever asked for it. Issues the new secret and hands it to delivery. */
   async approve(ctx: RequestContext, rotationId: string): Promise<RotationRow> {
     await this.prisma.transaction(async (tx) => {
@@ -179,10 +204,12 @@ export class RotationService {
       if (!cred || cred.state !== 'active') throw new ConflictError('rotation/credential_not_active', 'Only an active credential can be rotated.');
       const detail = (await this.credentialsRepo.detail(rot.credentialId, tx))!;
       const active = detail.secrets.filter((s) => s.state === 'active' && (!s.retiresAt || s.retiresAt > this.clock.now()));
-      if (active.length !== 1) throw new ConflictError('rotation/overlap_running', 'End the running overlap before starting another rotation.');
+      // After a leak the leaked secret is revoked already: the emergency rotation may start from none.
+      if (active.length > 1 || (active.length === 0 && rot.origin !== 'leak')) throw new ConflictError('rotation/overlap_running', 'End the running overlap before starting another rotation.');
+      const oldSecretId = active[0]?.id ?? null;
       const newSecretId = await this.issueSecret(tx, ctx, detail, 'rotated');
-      await this.repo.update(tx, rotationId, { state: 'delivering', approvedById: ctx.actor.id, approvedAt: this.clock.now(), oldSecretId: active[0].id, newSecretId });
-      await this.audit.record(tx, ctx, { action: 'credential.rotation_approved', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId, newSecretId, oldSecretId: active[0].id } });
+      await this.repo.update(tx, rotationId, { state: 'delivering', approvedById: ctx.actor.id, approvedAt: this.clock.now(), oldSecretId, newSecretId });
+      await this.audit.record(tx, ctx, { action: 'credential.rotation_approved', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId, newSecretId, oldSecretId, origin: rot.origin } });
     });
     return (await this.repo.byId(rotationId))!;
   }

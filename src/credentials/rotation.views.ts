@@ -17,6 +17,7 @@ export class RotationView {
   @ApiProperty(NULLABLE_ID) oldSecretId!: string | null;
   @ApiProperty(NULLABLE_ID) newSecretId!: string | null;
   @ApiProperty({ ...NULLABLE_ID, description: 'Who asked to end the overlap before the old secret was quiet; a different reviewer may then end it' }) earlyEndRequestedById!: string | null;
+  @ApiProperty({ enum: ['routine', 'leak'], description: "'leak': an emergency rotation opened because a secret leaked (no overlap)" }) origin!: RotationRow['origin'];
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: string;
 
@@ -33,6 +34,7 @@ export class RotationView {
       oldSecretId: r.oldSecretId,
       newSecretId: r.newSecretId,
       earlyEndRequestedById: r.earlyEndRequestedById,
+      origin: r.origin,
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Environment } from '../generated/prisma/enums.js';
+import type { Environment, RotationOrigin } from '../generated/prisma/enums.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 
 export interface RotationRow {
@@ -15,6 +15,8 @@ export interface RotationRow {
   newSecretId: string | null;
   earlyEndRequestedById: string | null;
   earlyEndRequestedAt: Date | null;
+  /** 'leak': an emergency rotation opened because a secret of the credential leaked. */
+  origin: RotationOrigin;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -26,7 +28,7 @@ const WITHOUT_HASH = { confirmTokenHash: true } as const;
 export class RotationsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(tx: Tx, data: { id: string; credentialId: string; state: RotationRow['state']; requestedByType: RotationRow['requestedByType']; requestedById: string | null; overlapDays: number }): Promise<void> {
+  async insert(tx: Tx, data: { id: string; credentialId: string; state: RotationRow['state']; requestedByType: RotationRow['requestedByType']; requestedById: string | null; overlapDays: number; origin?: RotationRow['origin'] }): Promise<void> {
     await tx.credentialRotation.create({ data });
   }
 

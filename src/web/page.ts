@@ -8,6 +8,7 @@ export function consoleNav(req: FastifyRequest, current: string): NonNullable<Pa
   const items = [
     { href: '/console/requests', label: 'Requests' },
     { href: '/console/credentials', label: 'Credentials' },
+    { href: '/console/leaks', label: 'Leaks' },
     { href: '/console/audit', label: 'Audit trail' },
     ...(role === 'admin' ? [{ href: '/console/staff', label: 'Staff' }, { href: '/console/catalogue', label: 'API catalogue' }] : []),
     { href: '/console/account', label: req.staff!.name },

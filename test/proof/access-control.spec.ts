@@ -138,11 +138,21 @@ const POLICY: Record<string, Policy> = {
   'POST /console/partners/:partnerId/credentials/revoke': 'reviewer',
   // the partner's rotation request (answers the same whatever client_id it names) and its emailed confirmation link
   'GET /rotate': 'public',
+  // the public environments page, generated from the catalogue
+  'GET /environments': 'public',
   'POST /rotate': 'public',
   'GET /rotate/confirm/:token': 'public',
   'POST /rotate/confirm': 'public',
   'POST /api/rotation-requests': 'public',
   'POST /api/rotation-requests/confirm': 'public',
+  // leaked secrets: GitHub's alerts (authenticated by GitHub's ECDSA signature over the body, not a session),
+  // the public report form (limited per IP, same answer whatever is sent) and the staff's list and form
+  'POST /secret-scanning/github': 'public',
+  'GET /report-leak': 'public',
+  'POST /report-leak': 'public',
+  'GET /console/leaks': 'viewer',
+  'GET /console/leaks/report': 'reviewer',
+  'POST /console/leaks/report': 'reviewer',
   // OAuth token service and metadata (client authentication, never a staff session)
   'POST /oauth/:env/token': 'public',
   'POST /oauth/:env/introspect': 'public',
