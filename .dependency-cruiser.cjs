@@ -3,7 +3,7 @@
  * The production image installs with `npm ci --omit=dev`: anything src/ imports must be a runtime dependency.
  */
 // Feature folders (business capabilities) and the infrastructure they stand on.
-const FEATURES = 'audit|notifications|staff|partners|onboarding|credentials|oauth|delivery|keys|health|metrics|web';
+const FEATURES = 'audit|notifications|staff|partners|onboarding|credentials|oauth|delivery|keys|health|metrics|web|staff-home';
 const INFRASTRUCTURE = 'common|config|prisma|database';
 
 module.exports = {

@@ -18,7 +18,9 @@ import { DeliveryModule } from './delivery/delivery.module.js';
 import { CredentialsModule } from './credentials/credentials.module.js';
 import { OauthModule } from './oauth/oauth.module.js';
 import { KeysModule } from './keys/keys.module.js';
+import { ExplainModule } from './explain/explain.module.js';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.module.js';
+import { StaffHomeModule } from './staff-home/staff-home.module.js';
 
 
 @Module({})
@@ -43,7 +45,9 @@ export class AppModule {
         CredentialsModule,
         OauthModule,
         KeysModule,
+        ExplainModule,
         SecretScanningModule,
+        StaffHomeModule,
         CheckpointScheduleModule,
       ],
     };

@@ -39,11 +39,15 @@ const EXPECTED: Record<string, string> = {
   oauth_signing_key: SIU,
   oauth_revoked_token: SIUD,
   oauth_failure_counter: SIUD,
+  oauth_token_failure: 'SELECT, INSERT, DELETE',
+  token_explain_rate_limit: SIUD,
   notification: SIU,
   delivery: SIU,
   delivery_ip_limit: SIU,
   secret_leak_report: 'SELECT, INSERT',
   secret_scanning_receipt: 'SELECT, INSERT, DELETE',
+  token_request_daily: SIU,
+  reviewer_digest: SIU,
 };
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 

@@ -112,8 +112,11 @@ describe('migrations', () => {
       for (const f of fields) {
         const col = tableCols.find((x) => x.column_name === (f.dbName ?? f.name))!;
         expect(col.is_nullable === 'YES', `${table}.${f.name} nullability`).toBe(!f.isRequired);
-        if (f.kind === 'enum') expect(col.udt_name, `${table}.${f.name} enum`).toBe(f.type);
-        else expect(scalarType[f.type], `${table}.${f.name} type ${col.udt_name}`).toContain(col.udt_name);
+        // PostgreSQL names an array type after its element type with a leading underscore.
+        const udt = f.isList ? col.udt_name.replace(/^_/, '') : col.udt_name;
+        if (f.isList) expect(col.udt_name, `${table}.${f.name} is an array`).toMatch(/^_/);
+        if (f.kind === 'enum') expect(udt, `${table}.${f.name} enum`).toBe(f.type);
+        else expect(scalarType[f.type], `${table}.${f.name} type ${col.udt_name}`).toContain(udt);
       }
       for (const u of model.uniqueFields) {
         const names = u.map((n) => model.fields.find((f) => f.name === n)!.dbName ?? n);

@@ -331,6 +331,13 @@ describe('credentials, delivery and the OAuth issuers', () => {
     expect(JSON.stringify(detail.json())).not.toContain('confirmTokenHash');
   });
 
+  it('explains an access token (public, tokens only)', async () => {
+    const explained = await api.call({ method: 'POST', url: '/api/token-explain', payload: { token: 'not-a-token', environment: 'acceptance' } });
+    expectStatus(explained, 200);
+    expect(explained.json()).toMatchObject({ reason: 'malformed', valid: false });
+    expectStatus(await api.call({ method: 'POST', url: '/api/token-explain', payload: { token: 'x', environment: 'staging' } }), 400);
+  });
+
   it('revokes a credential and all of a partner\'s', async () => {
     expectStatus(await post(`/api/credentials/${credentialId}/revoke`, reviewer, { reason: 'x' }), 400);
     expectStatus(await post(`/api/credentials/${credentialId}/revoke`, reviewer, { reason: 'The partner stopped using it.' }), 200);

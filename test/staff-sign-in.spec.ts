@@ -41,7 +41,7 @@ describe('staff sign-in through the pages', () => {
     expect(setCookie).toMatch(/SameSite=Strict/i);
     expect(setCookie).toMatch(/Path=\//);
     const home = await b.get('/console');
-    expect(home.headers.location).toBe('/console/requests');
+    expect(home.headers.location).toBe('/console/home');
     const account = await b.get('/console/account');
     expect(account.statusCode).toBe(200);
     expect(account.body).toContain(s.email);

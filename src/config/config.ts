@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
+import { tokenExplainConfig, type TokenExplainConfig } from './token-explain.config.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 import { wholeNumber } from './env-values.js';
 import { secretScanningConfig, type SecretScanningConfig } from './secret-scanning.config.js';
@@ -37,6 +38,7 @@ export interface AppConfig {
   trustProxy: TrustProxy;
   // ---- credentials and the OAuth token service (owner: credentials)
   credentials: CredentialsConfig;
+  tokenExplain: TokenExplainConfig;
   // ---- onboarding requests and the public intake page (owner: onboarding)
   onboarding: OnboardingConfig;
   // ---- notifications and delivery (owner: delivery)
@@ -164,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
     secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicBaseUrl.startsWith('https:'),
     trustProxy,
     credentials,
+    tokenExplain: tokenExplainConfig(env, problems),
     onboarding,
     smtpUrl,
     mailFrom: env.MAIL_FROM ?? 'API credentials <no-reply@localhost>',
@@ -211,6 +214,8 @@ export interface OnboardingConfig {
   intakePerEmailPerDay: number;
   /** Applications accepted per registration number (and country) per day (INTAKE_PER_REGISTRATION_PER_DAY, 5). */
   intakePerRegistrationPerDay: number;
+  /** Reviewers get at most one digest of newly waiting items this often (REVIEWER_DIGEST_MINUTES, 15; 1-60). */
+  reviewerDigestMinutes: number;
 }
 
 function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): OnboardingConfig {
@@ -221,6 +226,7 @@ function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): Onboardin
     intakeMinFillSeconds: num('INTAKE_MIN_FILL_SECONDS', 3, 0, 600),
     intakePerEmailPerDay: num('INTAKE_PER_EMAIL_PER_DAY', 3, 1, 100000),
     intakePerRegistrationPerDay: num('INTAKE_PER_REGISTRATION_PER_DAY', 5, 1, 100000),
+    reviewerDigestMinutes: num('REVIEWER_DIGEST_MINUTES', 15, 1, 60),
   };
 }
 

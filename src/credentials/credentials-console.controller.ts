@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Clock } from '../common/clock.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, InvalidInputError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { CredentialState, Environment } from '../generated/prisma/enums.js';
 import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
+import { ageOf } from '../web/age.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';
@@ -34,6 +36,7 @@ export class CredentialsConsoleController {
   constructor(
     private readonly credentials: CredentialsService,
     private readonly rotation: RotationService,
+    private readonly clock: Clock,
   ) {}
 
   // ---------------------------------------------------------------- catalogue
@@ -80,6 +83,7 @@ export class CredentialsConsoleController {
       state: ['pending_delivery', 'active', 'revoked'].includes(str('state')) ? (str('state') as CredentialState) : undefined,
       api: apis.some((a) => a.key === str('api')) ? str('api') : undefined,
       partnerId: UUID.test(str('partnerId')) ? str('partnerId') : undefined,
+      sort: str('sort') === 'oldest' ? ('oldest' as const) : undefined,
     };
     const rows = await this.credentials.list({ ...filter, apiKey: filter.api, q: filter.q || undefined, limit: 200 });
     return renderPage(req, reply, 'credentials/list.eta', {
@@ -91,6 +95,7 @@ export class CredentialsConsoleController {
       canIssue: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
       revokedCount: /^\d{1,4}$/.test(str('revoked')) ? Number(str('revoked')) : null,
       errors: str('error') === 'reason' ? { reason: 'Say why you revoke (at least 3 characters)' } : {},
+      age: (since: Date) => ageOf(since, this.clock.now()),
     });
   }
 

@@ -12,6 +12,8 @@ import { EnvironmentsPageController } from './environments-page.controller.js';
 import { ExpiryReminders } from './expiry-reminders.js';
 import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
+import { CredentialsHome } from './credentials.home.js';
+import { CredentialsQueueRepository } from './credentials-queue.repository.js';
 import { SecretHashes } from './secret-hashes.js';
 import { LeakReportsRepository } from './leak-reports.repository.js';
 import { LeakService } from './leak.service.js';
@@ -19,7 +21,19 @@ import { LeakService } from './leak.service.js';
 @Module({
   imports: [OnboardingModule, DeliveryModule],
   controllers: [CatalogueController, CredentialsController, CredentialsConsoleController, RotationPagesController, EnvironmentsPageController],
-  providers: [CredentialsRepository, RotationsRepository, CredentialsService, RotationService, ClientRegistry, ExpiryReminders, SecretHashes, LeakReportsRepository, LeakService],
+  providers: [
+    CredentialsRepository,
+    RotationsRepository,
+    CredentialsService,
+    RotationService,
+    ClientRegistry,
+    ExpiryReminders,
+    SecretHashes,
+    LeakReportsRepository,
+    LeakService,
+    CredentialsQueueRepository,
+    CredentialsHome,
+  ],
   exports: [CredentialsService, ClientRegistry, SecretHashes, LeakService],
 })
 export class CredentialsModule {}

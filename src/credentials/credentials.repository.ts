@@ -190,7 +190,7 @@ export class CredentialsRepository {
              c.partner_id::text, pa.legal_name AS partner_name, c.created_at, c.activated_at, c.revoked_at
       FROM credential c JOIN api_environment e ON e.id = c.api_environment_id JOIN api_product p ON p.id = e.api_id JOIN partner pa ON pa.id = c.partner_id
       WHERE ${Prisma.join(where, ' AND ')}
-      ORDER BY c.created_at DESC LIMIT ${filter.limit}`;
+      ORDER BY ${filter.sort === 'oldest' ? Prisma.sql`c.created_at ASC` : Prisma.sql`c.created_at DESC`} LIMIT ${filter.limit}`;
     return rows.map(listItem);
   }
 

@@ -60,6 +60,8 @@ export interface CredentialFilter {
   state?: CredentialState;
   apiKey?: string;
   q?: string;
+  /** By issue date: newest first (default) or oldest first. */
+  sort?: 'newest' | 'oldest';
   limit: number;
 }
 

@@ -96,4 +96,9 @@ export class NotificationRepository {
       take: filter.limit,
     });
   }
+
+  /** Messages that failed for good or whose outcome is unknown, since `from`, oldest first (the staff home). */
+  async undelivered(from: Date, limit = 200): Promise<NotificationRow[]> {
+    return this.prisma.notification.findMany({ where: { status: { in: ['failed', 'unknown'] }, updatedAt: { gte: from } }, orderBy: { updatedAt: 'asc' }, take: limit });
+  }
 }

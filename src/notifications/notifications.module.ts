@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/config.js';
 import { JobQueue } from './job-queue.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationsController } from './notifications.controller.js';
+import { NotificationsHome } from './notifications.home.js';
 import { NotificationsService } from './notifications.service.js';
 import { DevOutbox } from './outbox.js';
 import { MessageSender, createSender } from './senders.js';
@@ -22,6 +23,7 @@ import { TemplateRenderer } from './templates.js';
     TemplateRenderer,
     NotificationRepository,
     NotificationsService,
+    NotificationsHome,
     { provide: MessageSender, useFactory: createSender, inject: [APP_CONFIG, DevOutbox, LOGGER] },
   ],
   exports: [NotificationsService, JobQueue, DevOutbox],

@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/config.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { FailureLimiterRepository, type FailureWindow } from './failure-limiter.repository.js';
+import { TokenFailureLog } from './token-failure-log.js';
 
 /**
  * Failures that look like guessing a secret; the others (revoked, expired, ...) come from a caller who proved
@@ -40,6 +41,7 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
     private readonly audit: AuditService,
     private readonly notifications: NotificationsService,
     private readonly clock: Clock,
+    private readonly failureLog: TokenFailureLog,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -172,6 +174,8 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   /** One audit row per client or IP and window, with the counts by reason (and, for a client, by IP). */
   async summarise(): Promise<number> {
     await this.flush();
+    // Per-request failure records age out with the same housekeeping; their loss must not stop the summary.
+    await this.failureLog.purge().catch((err) => this.logger.warn({ err }, 'could not purge old token failure records'));
     // Blocks are otherwise dropped only when the same bucket fails again: a guesser that moved on would stay.
     const nowMs = this.clock.now().getTime();
     for (const [bucket, until] of this.blocked) if (until <= nowMs) this.blocked.delete(bucket);

@@ -6,6 +6,7 @@ import { clientIpOf, correlationIdOf } from '../common/http-context.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { OAuthError } from './oauth-error.js';
+import { TokenFailureLog } from './token-failure-log.js';
 import { TokenService, type FormBody } from './token.service.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -39,6 +40,7 @@ type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 export class OAuthEndpoints {
   constructor(
     private readonly tokens: TokenService,
+    private readonly failures: TokenFailureLog,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -92,6 +94,7 @@ export class OAuthEndpoints {
 
   private fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
     reply.headers(NO_STORE).type(JSON_TYPE);
+    this.failures.record(req, err);
     if (err instanceof OAuthError) {
       reply.status(err.status).headers(err.headers).send({ error: err.error, error_description: err.description });
       return;

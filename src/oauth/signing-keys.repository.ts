@@ -59,6 +59,14 @@ export class SigningKeysRepository {
     return rows[0] ?? null;
   }
 
+  /** Any key we ever made with this kid, withdrawn or long retired included (for explaining a token). */
+  async byKid(kid: string): Promise<{ kid: string; environment: Environment; publicJwk: Record<string, unknown>; withdrawnAt: Date | null } | null> {
+    return this.prisma.oauthSigningKey.findUnique({
+      where: { kid },
+      select: { kid: true, environment: true, publicJwk: true, withdrawnAt: true },
+    }) as Promise<{ kid: string; environment: Environment; publicJwk: Record<string, unknown>; withdrawnAt: Date | null } | null>;
+  }
+
   async withdrawnAmong(kids: string[]): Promise<string[]> {
     if (!kids.length) return [];
     const rows = await this.prisma.oauthSigningKey.findMany({ where: { kid: { in: kids }, withdrawnAt: { not: null } }, select: { kid: true } });

@@ -219,6 +219,18 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Any signing key we made, by kid, with its public half as a KeyObject: also keys withdrawn or no longer
+   * published, so a token can be told apart as "ours, but its key was withdrawn" from "not ours".
+   */
+  async describeKey(kid: string): Promise<{ kid: string; environment: Environment; key: KeyObject; withdrawnAt: Date | null } | null> {
+    if (!kid || kid.length > 200) return null;
+    const row = await this.repo.byKid(kid);
+    if (!row) return null;
+    const key = createPublicKey({ key: row.publicJwk as JsonWebKey, format: 'jwk' });
+    return { kid: row.kid, environment: row.environment, key, withdrawnAt: row.withdrawnAt };
+  }
+
+  /**
    * A token found not revoked is not asked about again for REVOCATION_RECHECK_MS, so a resource server
    * introspecting the same token per request costs one query per half second, not one per request; a
    * revocation on another instance therefore reaches this one within that time (well inside a second),

@@ -12,6 +12,7 @@ import { FailureLimiter } from './failure-limiter.js';
 import { signEs256Jwt, verifyEs256Jwt } from './jws.js';
 import { OAuthError } from './oauth-error.js';
 import { SigningKeysService } from './signing-keys.service.js';
+import { tokenCounts } from './token-counts.js';
 
 export type FormBody = Record<string, unknown>;
 
@@ -208,6 +209,7 @@ export class TokenService {
       { iss: this.issuer(environment), sub: record.clientId, aud: record.audience, client_id: record.clientId, scope, iat: nowS, nbf: nowS, exp: nowS + ttl, jti: randomUUID() },
       signer.key,
     );
+    tokenCounts.add(record.apiKey, environment, nowS);
     return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
   }
 

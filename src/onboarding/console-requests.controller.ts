@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Clock } from '../common/clock.js';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { Environment, OnboardingState } from '../generated/prisma/enums.js';
 import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
+import { ageOf } from '../web/age.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { APPLY_TEXT } from '../web/i18n/apply.text.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake } from './intake-form.js';
@@ -25,6 +27,7 @@ export class ConsoleRequestsController {
   constructor(
     private readonly onboarding: OnboardingService,
     private readonly review: OnboardingReviewService,
+    private readonly clock: Clock,
   ) {}
 
   @Get()
@@ -38,6 +41,7 @@ export class ConsoleRequestsController {
       state: ONBOARDING_STATES.includes(str('state') as OnboardingState) ? (str('state') as OnboardingState) : undefined,
       api: apis.some((a) => a.key === str('api')) ? str('api') : undefined,
       environment: ['acceptance', 'production'].includes(str('environment')) ? (str('environment') as Environment) : undefined,
+      sort: str('sort') === 'oldest' ? ('oldest' as const) : undefined,
     };
     const page = Math.max(1, Math.min(1000, Number.parseInt(str('page', 5), 10) || 1));
     const [result, counts] = await Promise.all([
@@ -56,6 +60,7 @@ export class ConsoleRequestsController {
       page,
       pages: Math.max(1, Math.ceil(result.total / PAGE_SIZE)),
       canCreate: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
+      age: (since: string) => ageOf(since, this.clock.now()),
     });
   }
 

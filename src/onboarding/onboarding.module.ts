@@ -5,7 +5,9 @@ import { ConsoleRequestsController } from './console-requests.controller.js';
 import { IntakeController } from './intake.controller.js';
 import { IntakeGuard } from './intake-guard.js';
 import { OnboardingController } from './onboarding.controller.js';
+import { OnboardingHome } from './onboarding.home.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
+import { OnboardingQueueRepository } from './onboarding-queue.repository.js';
 import { OnboardingRepository } from './onboarding.repository.js';
 import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
@@ -15,7 +17,7 @@ import { OnboardingTransitions } from './onboarding.transitions.js';
   // NotificationsModule is global (a leaf every feature writes to).
   imports: [PartnersModule],
   controllers: [OnboardingController, IntakeController, ConsoleRequestsController],
-  providers: [OnboardingRepository, IntakeGuard, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier],
+  providers: [OnboardingRepository, IntakeGuard, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier, OnboardingQueueRepository, OnboardingHome],
   exports: [OnboardingService, OnboardingReviewService],
 })
 export class OnboardingModule implements OnModuleInit {

@@ -224,7 +224,7 @@ export class OnboardingRepository {
           FROM onboarding_request_item i JOIN api_environment e ON e.id = i.api_environment_id JOIN api_product ap ON ap.id = e.api_id WHERE i.request_id = r.id), '[]') AS items
       FROM onboarding_request r JOIN partner p ON p.id = r.partner_id JOIN technical_contact c ON c.id = r.contact_id
       WHERE ${where}
-      ORDER BY r.updated_at DESC, r.id LIMIT ${f.limit} OFFSET ${f.offset}`;
+      ORDER BY ${f.sort === 'oldest' ? Prisma.sql`r.updated_at ASC` : Prisma.sql`r.updated_at DESC`}, r.id LIMIT ${f.limit} OFFSET ${f.offset}`;
     return {
       total: rows.length ? Number(rows[0].total) : 0,
       rows: rows.map(({ total: _total, ...r }) => ({ ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() })),

@@ -71,6 +71,8 @@ export interface OnboardingListFilter {
   state?: OnboardingState;
   api?: string;
   environment?: Environment;
+  /** By last change: newest first (default) or oldest first (what has waited longest). */
+  sort?: 'newest' | 'oldest';
   limit: number;
   offset: number;
 }

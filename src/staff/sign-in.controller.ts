@@ -29,7 +29,7 @@ export class SignInController {
   @Get()
   @Public()
   home(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return reply.redirect(req.staff ? '/console/requests' : '/console/sign-in', 303);
+    return reply.redirect(req.staff ? '/console/home' : '/console/sign-in', 303);
   }
 
   @Get('sign-in')

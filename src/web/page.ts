@@ -6,10 +6,12 @@ export function consoleNav(req: FastifyRequest, current: string): NonNullable<Pa
   const role = req.staff?.role;
   if (!role) return [];
   const items = [
+    { href: '/console/home', label: 'Home' },
     { href: '/console/requests', label: 'Requests' },
     { href: '/console/credentials', label: 'Credentials' },
     { href: '/console/leaks', label: 'Leaks' },
     { href: '/console/audit', label: 'Audit trail' },
+    { href: '/console/overview', label: 'Overview' },
     ...(role === 'admin' ? [{ href: '/console/staff', label: 'Staff' }, { href: '/console/catalogue', label: 'API catalogue' }] : []),
     { href: '/console/account', label: req.staff!.name },
   ];

@@ -82,6 +82,8 @@ const POLICY: Record<string, Policy> = {
   'POST /console/account/recovery-codes': 'viewer',
   'POST /console/account/sign-out-everywhere': 'viewer',
   'GET /console/audit': 'viewer',
+  'GET /console/home': 'viewer',
+  'GET /console/overview': 'viewer',
   'GET /console/enrol': 'public',
   'POST /console/enrol': 'public',
   'GET /console/sign-in': 'public',
@@ -145,6 +147,11 @@ const POLICY: Record<string, Policy> = {
   'POST /rotate/confirm': 'public',
   'POST /api/rotation-requests': 'public',
   'POST /api/rotation-requests/confirm': 'public',
+  // "Why was my token refused?": public, rate-limited per IP, tokens only; failed token requests for staff
+  'GET /token-explain': 'public',
+  'POST /token-explain': 'public',
+  'POST /api/token-explain': 'public',
+  'GET /console/token-failures': 'viewer',
   // leaked secrets: GitHub's alerts (authenticated by GitHub's ECDSA signature over the body, not a session),
   // the public report form (limited per IP, same answer whatever is sent) and the staff's list and form
   'POST /secret-scanning/github': 'public',

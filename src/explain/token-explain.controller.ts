@@ -1,0 +1,98 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrors, INVALID } from '../common/api-docs.js';
+import { RateLimitedError, STATUS_BY_KIND } from '../common/domain-error.js';
+import { clientIpOf } from '../common/http-context.js';
+import { ENVIRONMENTS } from '../credentials/credential-format.js';
+import type { Environment } from '../generated/prisma/enums.js';
+import { Public } from '../common/auth.decorators.js';
+import { renderPage } from '../web/page.js';
+import { ExplainRateLimit } from './explain-rate-limit.js';
+import { ExplainTokenDto, toTokenExplanationView, TokenExplanationView } from './token-explain.dto.js';
+import { TokenExplainService } from './token-explain.service.js';
+
+const TITLE = 'Why was my token refused?';
+const MAX_TOKEN = 10_000;
+
+function field(body: unknown, name: string, max: number): string {
+  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof v === 'string' ? v.trim().slice(0, max + 1) : '';
+}
+
+/**
+ * The public token explainer, as a page and as JSON. The token is read from the request body only (never
+ * a URL), never echoed back into the form, stored or logged; every answer is `Cache-Control: no-store`.
+ */
+@ApiTags('token-explain')
+@Controller()
+@Public()
+export class TokenExplainController {
+  constructor(
+    private readonly explainer: TokenExplainService,
+    private readonly limit: ExplainRateLimit,
+  ) {}
+
+  @Post('api/token-explain')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Why an access token is refused (or that it is fine), with a reason code and what to do next. Tokens only: never send a client secret.',
+  })
+  @ApiOkResponse({ type: TokenExplanationView })
+  @ApiErrors({ 400: INVALID, 429: 'token_explain/rate_limited (per client IP and hour; Retry-After)' })
+  async explainJson(@Body() dto: ExplainTokenDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenExplanationView> {
+    reply.header('cache-control', 'no-store');
+    await this.limit.hit(clientIpOf(req));
+    return toTokenExplanationView(await this.explainer.explain(dto));
+  }
+
+  @Get('token-explain')
+  @ApiExcludeEndpoint()
+  async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.render(req, reply, {});
+  }
+
+  @Post('token-explain')
+  @ApiExcludeEndpoint()
+  async submit(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const token = field(body, 'token', MAX_TOKEN);
+    const api = field(body, 'api', 40);
+    const env = field(body, 'environment', 20);
+    const values = { api, environment: env };
+    try {
+      await this.limit.hit(clientIpOf(req));
+    } catch (err) {
+      if (!(err instanceof RateLimitedError)) throw err;
+      reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+      return this.render(req, reply, { values, errors: { token: err.message } }, STATUS_BY_KIND[err.kind]);
+    }
+    if (!token) return this.render(req, reply, { values, errors: { token: 'Paste the access token' } }, 400);
+    if (token.length > MAX_TOKEN) return this.render(req, reply, { values, errors: { token: 'An access token from us is well under 10,000 characters' } }, 400);
+    const choices = await this.explainer.choices();
+    const environment = (ENVIRONMENTS as string[]).includes(env) ? (env as Environment) : undefined;
+    const apiKey = choices.some((c) => c.apiKey === api) ? api : undefined;
+    const result = toTokenExplanationView(await this.explainer.explain({ token, api: apiKey, environment }));
+    return this.render(req, reply, { values, result, choices });
+  }
+
+  private async render(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    data: {
+      values?: Record<string, string>;
+      errors?: Record<string, string>;
+      result?: TokenExplanationView;
+      choices?: Array<{ apiKey: string; apiName: string }>;
+    },
+    status = 200,
+  ) {
+    const choices = data.choices ?? (await this.explainer.choices());
+    return renderPage(
+      req,
+      reply,
+      'explain/token.eta',
+      { title: TITLE, errors: data.errors ?? {}, values: data.values ?? { api: '', environment: '' }, result: data.result ?? null, choices },
+      status,
+    );
+  }
+}

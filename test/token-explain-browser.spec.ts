@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { TokenFailureLog } from '../src/oauth/token-failure-log.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import { createStaffWithSession } from './support/factories.js';
+import { sparePort } from './support/net.js';
+import { basic, form, FORM_HEADERS, issueCredential } from './credentials.helpers.js';
+
+const skip = reportBrowserSkip('token-explain');
+let t: TestApp;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  if (skip) return;
+  const port = await sparePort();
+  base = `http://127.0.0.1:${port}`;
+  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURE_FLUSH_MS: '600000' } });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+async function accessible(page: Page, name: string): Promise<void> {
+  const check = await checkPage(page, name);
+  expect(check.violations, name).toEqual([]);
+  expect(check.widthAt375, name).toBeLessThanOrEqual(375);
+}
+
+describe.skipIf(skip)('token explainer and failure lookup in a real browser', { timeout: 120_000 }, () => {
+  it('every page state is accessible and reflows at 375 px', async () => {
+    const c = await issueCredential(t);
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
+    const token = res.json().access_token as string;
+
+    const context = await browser.newContext({ baseURL: base, bypassCSP: true });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    await page.goto('/');
+    await page.getByRole('link', { name: /Find out why your token was refused/ }).click();
+    await page.getByRole('heading', { name: 'Why was my token refused?' }).waitFor();
+    await accessible(page, 'token-explain-form');
+
+    await page.getByRole('button', { name: 'Explain this token' }).click();
+    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await accessible(page, 'token-explain-empty');
+
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: 'Explain this token' }).click();
+    await page.getByRole('heading', { name: 'This token is fine' }).waitFor();
+    expect(await page.getByTestId('reason').textContent()).toBe('valid');
+    await accessible(page, 'token-explain-valid');
+
+    await page.getByLabel('Access token').fill(token);
+    await page.getByLabel('Environment you called (optional)').selectOption('production');
+    await page.getByRole('button', { name: 'Explain this token' }).click();
+    await page.getByRole('heading', { name: 'This token is refused' }).waitFor();
+    expect(await page.getByTestId('reason').textContent()).toBe('other_environment');
+    await accessible(page, 'token-explain-other-environment');
+
+    const correlationId = `browser-failure-${Date.now()}`;
+    await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(c.clientId, 'wrong'), 'x-correlation-id': correlationId },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
+    await t.app.get(TokenFailureLog).flush();
+    const staff = await createStaffWithSession(t, { role: 'viewer' });
+    const [name, value] = staff.headers.cookie.split('=');
+    await context.addCookies([{ name, value, url: base }]);
+    await page.goto('/console/credentials');
+    await page.getByRole('link', { name: 'Find the failed token request' }).click();
+    await page.getByRole('heading', { name: 'Failed token requests' }).waitFor();
+    expect(await page.getByLabel('Correlation id').inputValue()).toBe('');
+    await accessible(page, 'token-failures-empty');
+    await page.getByLabel('Correlation id').fill(correlationId);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByTestId('token-failure').first().waitFor();
+    expect(await page.getByTestId('token-failure').first().textContent()).toContain('wrong_secret');
+    await accessible(page, 'token-failures-found');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
