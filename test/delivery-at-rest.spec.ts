@@ -41,7 +41,7 @@ async function issue() {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: p.secretId,
       recipient: { contactId: contact.id, name: contact.name, email: contact.email, mobile: contact.mobile, language: 'en' },
-      display: svc.display('Partner B.V.', p.clientId, 'Business API', 'acceptance', 'https://api.example', 'issued'),
+      display: await svc.display(tx, 'Partner B.V.', p.clientId, API_ENV.business.acceptance, 'issued'),
     });
     await svc.linkDelivery(tx, p.secretId, deliveryId);
     return { ...p, deliveryId, email: contact.email, mobile: contact.mobile };

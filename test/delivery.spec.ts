@@ -171,11 +171,15 @@ describe('the partner path', () => {
     expect(opened.headers['cache-control']).toBe('no-store');
     expect(opened.body).toContain('Acme Logistics BV');
     expect(opened.body).toMatch(/\+31 •••• ••\d\d/);
-    expect(opened.body).toContain('Send me the code');
+    // A Dutch contact reads the pages in Dutch (the SMS and emails below are Dutch too).
+    expect(opened.body).toContain('<html lang="nl">');
+    expect(opened.body).toContain('Stuur mij de code');
+    expect(opened.body).toContain('Acceptatie');
+    expect(opened.body).not.toContain('Send me the code');
 
     const sent = await form('/delivery/code', { token: d.token });
     expect(sent.statusCode).toBe(200);
-    expect(sent.body).toContain('We sent a code to');
+    expect(sent.body).toContain('We hebben een code gestuurd naar');
     await drv.notifications.drain();
     const smsBody = twilio.to(d.input.recipient.mobile)[0].body;
     expect(smsBody).toMatch(/is uw eenmalige code/);
@@ -184,8 +188,8 @@ describe('the partner path', () => {
 
     const wrong = await form('/delivery/reveal', { token: d.token, code: wrongOf(c) });
     expect(wrong.statusCode).toBe(400);
-    expect(wrong.body).toContain('There is a problem');
-    expect(wrong.body).toContain('That code is not correct');
+    expect(wrong.body).toContain('Er is een probleem');
+    expect(wrong.body).toContain('Deze code klopt niet. U kunt het nog 4 keer proberen');
     expect(wrong.body).not.toContain(wrongOf(c));
 
     const revealed = await form('/delivery/reveal', { token: d.token, code: c });
@@ -208,7 +212,7 @@ describe('the partner path', () => {
     expect(notice?.text).toContain('192.0.2.10');
 
     const again = await form('/delivery/open', { token: d.token });
-    expect(again.body).toContain('Already retrieved');
+    expect(again.body).toContain('Al opgehaald');
     expect(again.body).not.toContain(d.input.secret);
     const second = await drv.reveal(d.token, c);
     expect(second.statusCode).toBe(410);

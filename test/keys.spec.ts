@@ -9,6 +9,7 @@ import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { KeyRotationService } from '../src/keys/key-rotation.service.js';
 import { SEALED_COLUMNS } from '../src/keys/sealed-columns.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
+import { OnboardingService } from '../src/onboarding/onboarding.service.js';
 import { SigningKeysService } from '../src/oauth/signing-keys.service.js';
 import { basic, form, FORM_HEADERS, issueCredential } from './support/credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -86,6 +87,14 @@ describe('MASTER_KEY rotation', () => {
     const input = deliveryInput('keys-test');
     useTestSecrets(deliveries, 'keys-test');
     await a.prisma.transaction((tx) => deliveries.create(tx, systemContext(), input));
+    // An onboarding request's sealed status token (sent again with later emails).
+    await a.app.get(OnboardingService).submit(systemContext(), {
+      partner: { legalName: 'Sealed Status B.V.', registrationNumber: '55443322', country: 'NL', businessRepresentative: null },
+      contact: { name: 'Sam Sealed', email: 'sam@sealed.example', mobile: '+31687654321' },
+      language: 'en',
+      purpose: 'A request whose status link is kept sealed.',
+      items: [{ api: 'business', environment: 'acceptance' }],
+    });
     const notifications = a.app.get(NotificationsService);
     const to = (i: number) => `queued-${i}@partner.example`;
     const QUEUED = 5;

@@ -1,3 +1,4 @@
+import { environmentName } from '../common/i18n.js';
 import { randomBytes } from 'node:crypto';
 import type { Environment } from '../generated/prisma/enums.js';
 
@@ -34,5 +35,5 @@ export function environmentOfClientId(clientId: string): Environment | null {
 export const CLIENT_ID_PATTERN = /^(acc|prd)_[A-Za-z0-9_-]{20}$/;
 
 export function environmentLabel(environment: Environment): string {
-  return environment === 'production' ? 'Production' : 'Acceptance';
+  return environmentName(environment, 'en');
 }

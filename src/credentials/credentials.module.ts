@@ -9,6 +9,7 @@ import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository } from './rotations.repository.js';
 import { RotationService } from './rotation.service.js';
+import { EnvironmentsPageController } from './environments-page.controller.js';
 import { ExpiryReminders } from './expiry-reminders.js';
 import { RotationPagesController } from './rotation-pages.controller.js';
 import { CredentialsService } from './credentials.service.js';
@@ -20,7 +21,7 @@ import { LeakService } from './leak.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
-  controllers: [CatalogueController, CredentialsController, CredentialsConfirmController, CredentialsConsoleController, RotationPagesController],
+  controllers: [CatalogueController, CredentialsController, CredentialsConfirmController, CredentialsConsoleController, RotationPagesController, EnvironmentsPageController],
   providers: [
     CredentialsRepository,
     RotationsRepository,

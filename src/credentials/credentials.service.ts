@@ -65,9 +65,9 @@ export class CredentialsService implements OnModuleInit {
   onModuleInit(): void {
     // Deliver-before-activate: the secret becomes usable inside the transaction that reveals it.
     this.delivery.registerSecretIssuer(CREDENTIAL_SECRET_SUBJECT, (tx, secretId) => this.renewPendingSecret(tx, secretId));
-    this.delivery.registerRevealHandler(CREDENTIAL_SECRET_SUBJECT, async (tx, ctx, revealed) => {
-      await this.activateOnReveal(tx, ctx, revealed.subjectId);
-    });
+    this.delivery.registerRevealHandler(CREDENTIAL_SECRET_SUBJECT, async (tx, ctx, revealed) => ({
+      previousSecretEndsAt: (await this.activateOnReveal(tx, ctx, revealed.subjectId)).overlapEndsAt,
+    }));
     this.hints.add((base) => [
       `  OAuth issuers:   ${base}/oauth/acceptance  and  ${base}/oauth/production`,
       `  Credentials (staff):             ${base}/console/credentials`,
@@ -144,7 +144,7 @@ export class CredentialsService implements OnModuleInit {
           subjectType: CREDENTIAL_SECRET_SUBJECT,
           subjectId: pending.secretId,
           recipient: { contactId: approval.contact.id, name: approval.contact.name, email: approval.contact.email, mobile: approval.contact.mobile, language: approval.contact.language },
-          display: this.display(approval.partner.legalName, pending.clientId, item.apiName, environment, item.baseUrl, 'issued'),
+          display: await this.display(tx, approval.partner.legalName, pending.clientId, item.apiEnvironmentId, 'issued'),
         });
         await this.linkDelivery(tx, pending.secretId, deliveryId);
         issued.push({ credentialId: pending.credentialId, clientId: pending.clientId, apiName: item.apiName, environment, deliveryId });
@@ -153,9 +153,21 @@ export class CredentialsService implements OnModuleInit {
     }, { timeoutMs: 30_000 });
   }
 
-  display(partnerName: string, clientId: string, apiName: string, environment: Environment, baseUrl: string, reason: DeliveryDisplay['reason']): DeliveryDisplay {
-    const issuer = this.issuerUrl(environment);
-    return { partnerName, clientId, apiName, environment, issuer, tokenEndpoint: `${issuer}/token`, baseUrl, reason };
+  /** What the partner is shown with the secret, the developer's next steps included (from the catalogue). */
+  async display(tx: Tx, partnerName: string, clientId: string, apiEnvironmentId: string, reason: DeliveryDisplay['reason']): Promise<DeliveryDisplay> {
+    const e = await this.repo.catalogueEntry(tx, apiEnvironmentId);
+    if (!e) throw new NotFoundError('catalogue/not_found', 'No such API environment.');
+    const issuer = this.issuerUrl(e.environment);
+    const developer = {
+      scope: e.apiKey,
+      audience: e.audience,
+      tokenTtlSeconds: this.config.credentials.tokenTtlSeconds,
+      metadataUrl: `${this.config.publicBaseUrl}/.well-known/oauth-authorization-server/oauth/${e.environment}`,
+      jwksUrl: `${issuer}/jwks`,
+      docsUrl: e.docsUrl,
+      environmentsUrl: `${this.config.publicBaseUrl}/environments`,
+    };
+    return { partnerName, clientId, apiName: e.apiName, environment: e.environment, issuer, tokenEndpoint: `${issuer}/token`, baseUrl: e.baseUrl, reason, developer };
   }
 
   deliveryStatus(secretIds: string[]): Promise<DeliveryStatus[]> {

@@ -35,6 +35,8 @@ export interface CatalogueEntry {
   environment: Environment;
   baseUrl: string;
   audience: string;
+  /** The API's documentation for developers; shown to partners with their credentials. */
+  docsUrl: string | null;
   updatedAt: Date;
 }
 

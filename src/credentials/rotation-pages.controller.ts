@@ -6,16 +6,22 @@ import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { Public } from '../common/auth.decorators.js';
+import { langOr, pageLang, type Lang } from '../common/i18n.js';
+import { ROTATION_TEXT, rotationErrorText } from '../web/i18n/rotation.text.js';
 import { renderPage } from '../web/page.js';
 import { RotationConfirmDto, RotationRequestDto } from './credentials.dto.js';
 import { RotationConfirmedView, RotationRequestedView } from './credentials.views.js';
 import { RotationService } from './rotation.service.js';
 
-const SAME_ANSWER = 'If this client_id belongs to an active credential, its technical contact has been emailed a link to confirm the request. After confirmation a reviewer approves it, and the new secret is delivered by email link and SMS code.';
+const SAME_ANSWER = ROTATION_TEXT.en.sameAnswer;
 
 function field(body: unknown, name: string, max = 100): string {
   const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
   return typeof v === 'string' ? v.trim().slice(0, max) : '';
+}
+
+function page(lang: Lang) {
+  return { lang, t: ROTATION_TEXT[lang] };
 }
 
 /** The partner's side of a rotation: ask with a client_id, confirm through the technical contact's email. */
@@ -28,39 +34,45 @@ export class RotationPagesController {
   @Get('rotate')
   @ApiExcludeEndpoint()
   form(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return renderPage(req, reply, 'rotation/request.eta', { title: 'Ask for a new client secret', errors: {}, clientId: '' });
+    const lang = pageLang(req.query, req.headers['accept-language']);
+    return renderPage(req, reply, 'rotation/request.eta', { title: ROTATION_TEXT[lang].requestTitle, ...page(lang), errors: {}, clientId: '' });
   }
 
   @Post('rotate')
   @ApiExcludeEndpoint()
   async submit(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
     const clientId = field(body, 'clientId');
+    const lang = langOr(field(body, 'lang'));
     try {
       await this.rotation.requestByPartner(ctx, clientId);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return renderPage(req, reply, 'rotation/request.eta', { title: 'Ask for a new client secret', errors: { clientId: err.message }, clientId }, STATUS_BY_KIND[err.kind]);
+      return renderPage(req, reply, 'rotation/request.eta', { title: ROTATION_TEXT[lang].requestTitle, ...page(lang), errors: { clientId: rotationErrorText(lang, err.code, err.message) }, clientId }, STATUS_BY_KIND[err.kind]);
     }
-    return renderPage(req, reply, 'rotation/requested.eta', { title: 'Check your email', message: SAME_ANSWER });
+    return renderPage(req, reply, 'rotation/requested.eta', { title: ROTATION_TEXT[lang].requestedTitle, ...page(lang), message: ROTATION_TEXT[lang].sameAnswer });
   }
 
   @Get('rotate/confirm/:token')
   @ApiExcludeEndpoint()
   confirmPage(@Param('token') token: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    // GET never consumes the link (mail scanners open links); the button below does.
-    return renderPage(req, reply, 'rotation/confirm.eta', { title: 'Confirm the new client secret', token: token.slice(0, 100) });
+    // GET never consumes the link (mail scanners open links); the button below does. The emailed link names
+    // the contact's language.
+    const lang = pageLang(req.query, req.headers['accept-language']);
+    return renderPage(req, reply, 'rotation/confirm.eta', { title: ROTATION_TEXT[lang].confirmTitle, ...page(lang), token: token.slice(0, 100) });
   }
 
   @Post('rotate/confirm')
   @ApiExcludeEndpoint()
   async confirm(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+    const lang = langOr(field(body, 'lang'));
+    const t = ROTATION_TEXT[lang];
     try {
       await this.rotation.confirmByPartner(ctx, field(body, 'token'));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return renderPage(req, reply, 'rotation/confirmed.eta', { title: 'Link not valid', ok: false, message: err.message }, STATUS_BY_KIND[err.kind]);
+      return renderPage(req, reply, 'rotation/confirmed.eta', { title: t.invalidTitle, ...page(lang), ok: false, message: rotationErrorText(lang, err.code, err.message) }, STATUS_BY_KIND[err.kind]);
     }
-    return renderPage(req, reply, 'rotation/confirmed.eta', { title: 'Request confirmed', ok: true });
+    return renderPage(req, reply, 'rotation/confirmed.eta', { title: t.confirmedTitle, ...page(lang), ok: true });
   }
 
   @Post('api/rotation-requests')

@@ -9,7 +9,8 @@ import type { AppConfig } from '../config/config.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
 import { hmacSha256Hex, randomToken } from '../common/crypto.js';
-import { CLIENT_ID_PATTERN, environmentLabel } from './credential-format.js';
+import { CLIENT_ID_PATTERN } from './credential-format.js';
+import { environmentName } from '../common/i18n.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { ClientRegistry } from './client-registry.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -111,7 +112,7 @@ export class RotationService {
         language: c.contact.language,
         idempotencyKey: `rotation:${id}:confirm`,
         subject: { type: 'credential', id: credentialId },
-        data: { recipientName: c.contact.name, clientId: c.clientId, partnerName: c.partnerName, apiName: c.apiName, environmentLabel: environmentLabel(c.environment), overlapDays: this.config.credentials.overlapDays, link: `${this.config.publicBaseUrl}/rotate/confirm/${token}` },
+        data: { recipientName: c.contact.name, clientId: c.clientId, partnerName: c.partnerName, apiName: c.apiName, environmentLabel: environmentName(c.environment, c.contact.language), overlapDays: this.config.credentials.overlapDays, link: `${this.config.publicBaseUrl}/rotate/confirm/${token}?lang=${c.contact.language}` },
       });
     });
   }
@@ -219,7 +220,7 @@ export class RotationService {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: secretId,
       recipient: { contactId: c.contact.id, name: c.contact.name, email: c.contact.email, mobile: c.contact.mobile, language: c.contact.language },
-      display: this.credentials.display(c.partnerName, c.clientId, c.apiName, c.environment, c.baseUrl, reason),
+      display: await this.credentials.display(tx, c.partnerName, c.clientId, c.apiEnvironmentId, reason),
     });
     await this.credentialsRepo.setSecretDelivery(tx, secretId, deliveryId);
     await this.credentialsRepo.notifyChanged(tx, c.clientId);

@@ -16,6 +16,7 @@ import { LIMITS } from './delivery.limits.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
 import { DeliveryService, auditSubject, effectiveState, envLabel, formatTime } from './delivery.service.js';
 import type { CodeRequested, DeliveryOverview, RevealedDelivery } from './delivery.types.js';
+import { revealNoticeExtras } from './developer-steps.js';
 import { SmsChecks } from './sms-checks.service.js';
 
 /**
@@ -106,7 +107,7 @@ export class DeliveryRevealService {
         language: d.language,
         idempotencyKey: `delivery:${d.id}:code:${issued.hotpCounter}`,
         subject: { type: d.subjectType, id: d.subjectId },
-        data: { code, apiName: d.display.apiName, environment: envLabel(d.display.environment) },
+        data: { code, apiName: d.display.apiName, environment: envLabel(d.display.environment, d.language) },
       });
       await this.audit.record(tx, pctx, {
         action: 'delivery.code_sent',
@@ -168,8 +169,9 @@ export class DeliveryRevealService {
         secret: openSecret(token, d.id, sealed),
         display: d.display,
         revealedAt: now,
+        language: d.language,
       };
-      await this.deliveries.runRevealHandler(tx, pctx, revealed);
+      revealed.previousSecretEndsAt = (await this.deliveries.runRevealHandler(tx, pctx, revealed)).previousSecretEndsAt ?? null;
       await this.audit.record(tx, pctx, {
         action: 'delivery.revealed',
         ...auditSubject(d),
@@ -185,11 +187,12 @@ export class DeliveryRevealService {
           recipientName: d.recipientName,
           partnerName: d.display.partnerName,
           apiName: d.display.apiName,
-          environment: envLabel(d.display.environment),
+          environment: envLabel(d.display.environment, d.language),
           clientId: d.display.clientId,
           revealedAt: formatTime(now),
           ip,
           contact: this.config.staffAlertEmail,
+          ...revealNoticeExtras(d.display, revealed.previousSecretEndsAt ?? null),
         },
       });
       return done(revealed);
@@ -252,6 +255,7 @@ function overview(d: DeliveryRow, now: Date): DeliveryOverview {
   const resendAt = d.codeSentAt ? new Date(d.codeSentAt.getTime() + LIMITS.resendAfterMs) : null;
   return {
     state,
+    language: d.language,
     partnerName: d.display.partnerName,
     apiName: d.display.apiName,
     environment: d.display.environment,

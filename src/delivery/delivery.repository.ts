@@ -3,7 +3,7 @@ import type { DeliveryState } from '../generated/prisma/enums.js';
 import type { Delivery, Prisma } from '../generated/prisma/client.js';
 import { jsonObject, oneOf, stringField } from '../prisma/json-column.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
-import type { DeliveryDisplay } from './delivery.types.js';
+import type { DeliveryDisplay, DeveloperInfo } from './delivery.types.js';
 import { LIMITS } from './delivery.limits.js';
 
 /**
@@ -168,7 +168,18 @@ export function toRow(row: Delivery): DeliveryRow {
     baseUrl: s('baseUrl'),
     reason: oneOf(o, 'reason', REASONS, 'delivery.display'),
   };
-  return { ...row, display };
+  const developer = developerOf(o.developer);
+  return { ...row, display: developer ? { ...display, developer } : display };
+}
+
+/** The developer's next steps, on deliveries made since they are shown (older rows have none). */
+function developerOf(value: unknown): DeveloperInfo | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const d = value as Record<string, unknown>;
+  const str = (k: string) => (typeof d[k] === 'string' ? d[k] : undefined);
+  const [scope, audience, metadataUrl, jwksUrl, environmentsUrl] = ['scope', 'audience', 'metadataUrl', 'jwksUrl', 'environmentsUrl'].map(str);
+  if (!scope || !audience || !metadataUrl || !jwksUrl || !environmentsUrl || typeof d.tokenTtlSeconds !== 'number') return undefined;
+  return { scope, audience, tokenTtlSeconds: d.tokenTtlSeconds, metadataUrl, jwksUrl, environmentsUrl, docsUrl: str('docsUrl') ?? null };
 }
 
 function toRowOrNull(row: Delivery | null): DeliveryRow | null {

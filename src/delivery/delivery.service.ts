@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { DomainError, InvalidInputError, NotFoundError, UnavailableError } from '../common/domain-error.js';
+import { environmentName, formatTimeIn, type Lang } from '../common/i18n.js';
 import { LOGGER } from '../common/logger.module.js';
 import { systemContext, type RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -15,7 +16,7 @@ import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { linkTokenHash, newHotpSecret, newLinkToken, sealHotpSecret, sealSecret } from './delivery.crypto.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
 import { SimSwapRepository } from './sim-swap.repository.js';
-import type { CreateDeliveryInput, CreatedDelivery, DeliveryState, DeliveryStatus, RevealedDelivery, RevealHandler, SecretIssuer } from './delivery.types.js';
+import type { CreateDeliveryInput, CreatedDelivery, DeliveryState, DeliveryStatus, RevealedDelivery, RevealHandler, RevealOutcome, SecretIssuer } from './delivery.types.js';
 
 export const EXPIRY_QUEUE = 'delivery-expire';
 const LINK_TEMPLATE = 'delivery-link';
@@ -63,10 +64,10 @@ export class DeliveryService implements OnModuleInit {
   }
 
   /** Inside the reveal transaction: the subject's owner activates what was just revealed. */
-  async runRevealHandler(tx: Tx, ctx: RequestContext, revealed: RevealedDelivery): Promise<void> {
+  async runRevealHandler(tx: Tx, ctx: RequestContext, revealed: RevealedDelivery): Promise<RevealOutcome> {
     const handler = this.handlers.get(revealed.subjectType);
     if (!handler) throw new UnavailableError('delivery/no_handler', 'This secret cannot be activated right now. Try again later.');
-    await handler(tx, ctx, revealed);
+    return (await handler(tx, ctx, revealed)) ?? {};
   }
 
   /**
@@ -113,7 +114,7 @@ export class DeliveryService implements OnModuleInit {
         recipientName: input.recipient.name,
         partnerName: input.display.partnerName,
         apiName: input.display.apiName,
-        environment: envLabel(input.display.environment),
+        environment: envLabel(input.display.environment, input.recipient.language),
         clientId: input.display.clientId,
         reason: input.display.reason,
         expiresAt: formatTime(expiresAt),
@@ -245,10 +246,8 @@ export function effectiveState(d: Pick<DeliveryRow, 'state' | 'expiresAt'>, now:
   return d.state === 'pending' && d.expiresAt <= now ? 'expired' : d.state;
 }
 
-export function envLabel(env: string): string {
-  return env === 'production' ? 'Production' : env === 'acceptance' ? 'Acceptance' : env;
+export function envLabel(env: string, lang: Lang = 'en'): string {
+  return environmentName(env, lang);
 }
 
-export function formatTime(d: Date): string {
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+export const formatTime = formatTimeIn;

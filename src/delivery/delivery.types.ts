@@ -26,7 +26,21 @@ export interface DeliveryDisplay {
   baseUrl: string;
   /** 'issued' for a new credential, 'rotated' for a new secret of an existing one. */
   reason: 'issued' | 'rotated' | 'redelivered';
+  /** What a developer needs next (absent on deliveries made before these were shown). */
+  developer?: DeveloperInfo;
 }
+
+/** The token request a developer makes with the delivered secret: nothing here is secret. */
+export type DeveloperInfo = {
+  scope: string;
+  /** The resource indicator (RFC 8707) and the tokens' `aud`. */
+  audience: string;
+  tokenTtlSeconds: number;
+  metadataUrl: string;
+  jwksUrl: string;
+  docsUrl: string | null;
+  environmentsUrl: string;
+};
 
 export interface CreateDeliveryInput {
   subjectType: string;
@@ -44,6 +58,14 @@ export interface RevealedDelivery {
   secret: string;
   display: DeliveryDisplay;
   revealedAt: Date;
+  language: Language;
+  /** Set by the owner's reveal handler when the new secret replaces one that keeps working until then. */
+  previousSecretEndsAt?: Date | null;
+}
+
+/** What the subject's owner tells the reveal about its effect (shown on the page and in the notice). */
+export interface RevealOutcome {
+  previousSecretEndsAt?: Date | null;
 }
 
 /**
@@ -54,7 +76,7 @@ export interface RevealedDelivery {
 export type SecretIssuer = (tx: Tx, subjectId: string) => Promise<string>;
 
 /** Runs inside the reveal transaction; throwing aborts the reveal (nothing is consumed). */
-export type RevealHandler = (tx: Tx, ctx: RequestContext, revealed: RevealedDelivery) => Promise<void>;
+export type RevealHandler = (tx: Tx, ctx: RequestContext, revealed: RevealedDelivery) => Promise<RevealOutcome | void>;
 
 export type DeliveryState = 'pending' | 'revealed' | 'expired' | 'locked' | 'cancelled';
 
@@ -81,6 +103,7 @@ export interface CreatedDelivery {
 /** What the partner's page shows before the reveal: nothing secret. */
 export interface DeliveryOverview {
   state: DeliveryState;
+  language: Language;
   partnerName: string;
   apiName: string;
   environment: Environment;

@@ -15,4 +15,5 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'staff_pending_login', idColumn: 'id', column: 'totp_secret_enc', aad: (id) => `staff-pending-totp:${id}` },
   { table: 'delivery', idColumn: 'id', column: 'hotp_secret_enc', aad: (id) => `delivery-hotp:${id}` },
   { table: 'notification', idColumn: 'id', column: 'payload_enc', aad: (id) => `notification:${id}` },
+  { table: 'onboarding_request', idColumn: 'id', column: 'status_token_enc', aad: (id) => `onboarding-status:${id}` },
 ];

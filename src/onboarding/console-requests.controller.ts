@@ -10,6 +10,7 @@ import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { ageOf } from '../web/age.js';
 import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
+import { APPLY_TEXT } from '../web/i18n/apply.text.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake } from './intake-form.js';
 import { ONBOARDING_STATES, canTransition } from './onboarding-request.state.js';
 import { OnboardingReviewService } from './onboarding-review.service.js';
@@ -219,7 +220,7 @@ export class ConsoleRequestsController {
       req,
       reply,
       'console/requests-new.eta',
-      { title: 'New request on behalf of a partner', nav: consoleNav(req, NAV), values, errors, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions() },
+      { title: 'New request on behalf of a partner', nav: consoleNav(req, NAV), values, errors, t: APPLY_TEXT.en, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions() },
       status,
     );
   }

@@ -1,7 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { isISO31661Alpha2, validate, type ValidationError } from 'class-validator';
 import { getCountries } from 'libphonenumber-js/max';
-import type { Environment } from '../generated/prisma/enums.js';
+import type { Environment, Language } from '../generated/prisma/enums.js';
+import { nationalToE164 } from '../partners/partner.validation.js';
 import { CreateOnboardingRequestDto } from './onboarding.dto.js';
 import type { CatalogueEntry, SubmitInput } from './onboarding.types.js';
 
@@ -37,6 +38,9 @@ const DTO_PATH_TO_FIELD: Record<string, IntakeField> = {
 
 const MAX_FIELD = 5000;
 
+/** The form also reads national numbers, so its format message names both ways of writing one. */
+export const FORM_MOBILE_FORMAT = 'Enter a mobile phone number, like 06 12345678, or in international format, like +31 6 12345678';
+
 /** Reads a urlencoded form body into strings only; anything else (objects, arrays where a string belongs) becomes ''. */
 export function readIntakeForm(body: unknown): IntakeValues {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
@@ -70,7 +74,8 @@ export async function validateIntake(values: IntakeValues, catalogue: CatalogueE
       country: values.country,
       ...(values.businessRepresentative.trim() ? { businessRepresentative: values.businessRepresentative } : {}),
     },
-    contact: { name: values.contactName, email: values.contactEmail, mobile: values.contactMobile },
+    // People type their mobile number the national way; it is read in the form's country and kept as E.164.
+    contact: { name: values.contactName, email: values.contactEmail, mobile: nationalToE164(values.contactMobile, values.country || 'NL') ?? values.contactMobile },
     language: values.language,
     purpose: values.purpose,
     items,
@@ -80,6 +85,7 @@ export async function validateIntake(values: IntakeValues, catalogue: CatalogueE
     const field = DTO_PATH_TO_FIELD[path] ?? (path.startsWith('items') ? 'items' : undefined);
     if (field && !errors[field]) errors[field] = messages[0];
   }
+  if (errors.contactMobile?.startsWith('Enter the mobile number in international format')) errors.contactMobile = FORM_MOBILE_FORMAT;
   if (!errors.items && items.some((i) => !catalogue.some((c) => c.apiKey === i.api && c.environment === i.environment))) {
     errors.items = 'Choose APIs and environments from the list';
   }
@@ -133,19 +139,22 @@ export function catalogueGroups(catalogue: CatalogueEntry[]) {
   return [...groups.values()];
 }
 
-let countryCache: Array<{ code: string; name: string }> | undefined;
-/** ISO 3166-1 alpha-2 countries with English names, sorted by name. */
-export function countryOptions(): Array<{ code: string; name: string }> {
-  if (!countryCache) {
-    const names = new Intl.DisplayNames(['en'], { type: 'region' });
-    countryCache = getCountries()
+const countryCache = new Map<Language, Array<{ code: string; name: string }>>();
+/** ISO 3166-1 alpha-2 countries named in the page's language, sorted by name. */
+export function countryOptions(lang: Language = 'en'): Array<{ code: string; name: string }> {
+  let list = countryCache.get(lang);
+  if (!list) {
+    const names = new Intl.DisplayNames([lang], { type: 'region' });
+    list = getCountries()
       .filter((c) => isISO31661Alpha2(c))
       .map((code) => ({ code, name: names.of(code) ?? code }))
-      .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+      .sort((a, b) => a.name.localeCompare(b.name, lang));
+    countryCache.set(lang, list);
   }
-  return countryCache;
+  return list;
 }
 
-export function emptyIntake(): IntakeValues {
-  return { legalName: '', registrationNumber: '', country: 'NL', businessRepresentative: '', contactName: '', contactEmail: '', contactMobile: '', language: 'nl', purpose: '', items: [] };
+/** An empty form; the contact's language starts as the language the page is read in. */
+export function emptyIntake(language: Language = 'nl'): IntakeValues {
+  return { legalName: '', registrationNumber: '', country: 'NL', businessRepresentative: '', contactName: '', contactEmail: '', contactMobile: '', language, purpose: '', items: [] };
 }

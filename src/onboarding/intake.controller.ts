@@ -8,11 +8,13 @@ import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { Public } from '../common/auth.decorators.js';
+import { langOr, pageLang, type Lang } from '../common/i18n.js';
+import { APPLY_TEXT, translateErrors } from '../web/i18n/apply.text.js';
 import { renderPage } from '../web/page.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake, type IntakeValues } from './intake-form.js';
 import { OPEN_STATES } from './onboarding-request.state.js';
 import { ContactLineService } from './contact-line.service.js';
-import { PARTNER_TEXT } from './partner-pages.text.js';
+import { PARTNER_TEXT } from '../web/i18n/status.text.js';
 import { OnboardingService } from './onboarding.service.js';
 import { signFormIssuedAt, verifyFormIssuedAt } from './onboarding.tokens.js';
 import type { CatalogueEntry, OnboardingRequestView } from './onboarding.types.js';
@@ -37,7 +39,8 @@ export class IntakeController {
   @Get('apply')
   @Public()
   async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.renderForm(req, reply, emptyIntake(), {}, this.freshFormTime());
+    const lang = pageLang(req.query, req.headers['accept-language']);
+    return this.renderForm(req, reply, lang, emptyIntake(lang), {}, this.freshFormTime());
   }
 
   /** Step 2: validate, then show "check your answers" (or the form again with the errors). */
@@ -46,23 +49,26 @@ export class IntakeController {
   async check(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown) {
     const values = readIntakeForm(body);
     const b = body as Record<string, unknown>;
-    if (isBot(b)) return this.refuseBot(req, reply);
+    const lang = langOr(b?.lang);
+    if (isBot(b)) return this.refuseBot(req, reply, lang);
     const formIssuedAt = verifyFormIssuedAt(this.config.secretHashKey, b?.formIssuedAt) !== null ? String(b.formIssuedAt) : this.freshFormTime();
-    if (b?.action === 'change') return this.renderForm(req, reply, values, {}, formIssuedAt);
+    if (b?.action === 'change') return this.renderForm(req, reply, lang, values, {}, formIssuedAt);
     const catalogue = await this.onboarding.catalogue();
     const { errors } = await validateIntake(values, catalogue);
-    if (Object.keys(errors).length) return this.renderForm(req, reply, values, errors, formIssuedAt, 400, catalogue);
+    if (Object.keys(errors).length) return this.renderForm(req, reply, lang, values, errors, formIssuedAt, 400, catalogue);
     try {
       await this.lines.assertReceivesCodes(values.contactMobile);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'invalid') return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), formIssuedAt, 400, catalogue);
+      if (err instanceof DomainError && err.kind === 'invalid') return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), formIssuedAt, 400, catalogue);
       throw err;
     }
     return renderPage(req, reply, 'apply/check.eta', {
-      title: 'Check your answers',
+      title: APPLY_TEXT[lang].checkTitle,
+      lang,
+      t: APPLY_TEXT[lang],
       values,
       formIssuedAt,
-      countryName: countryOptions().find((c) => c.code === values.country.trim().toUpperCase())?.name ?? values.country,
+      countryName: countryOptions(lang).find((c) => c.code === values.country.trim().toUpperCase())?.name ?? values.country,
       chosen: catalogue.filter((c) => values.items.includes(`${c.apiKey}:${c.environment}`)),
     });
   }
@@ -76,11 +82,12 @@ export class IntakeController {
   async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Body() body: unknown) {
     const b = (body ?? {}) as Record<string, unknown>;
     const values = readIntakeForm(body);
-    if (isBot(b)) return this.refuseBot(req, reply);
+    const lang = langOr(b.lang);
+    if (isBot(b)) return this.refuseBot(req, reply, lang);
     const issuedAt = verifyFormIssuedAt(this.config.secretHashKey, b.formIssuedAt);
     const now = this.clock.now().getTime();
     if (issuedAt === null || now - issuedAt > FORM_MAX_AGE_MS) {
-      return this.renderForm(req, reply, values, { legalName: 'This form has expired. Check your answers and continue again.' }, this.freshFormTime(), 400);
+      return this.renderForm(req, reply, lang, values, { legalName: APPLY_TEXT.en.formExpired }, this.freshFormTime(), 400);
     }
     if (now - issuedAt < this.config.onboarding.intakeMinFillSeconds * 1000) {
       throw new InvalidInputError('intake/too_fast', 'This form was sent back too quickly to have been filled in by a person. Please go back and try again.');
@@ -88,13 +95,13 @@ export class IntakeController {
     await this.onboarding.countIntake(ctx.clientIp);
     const catalogue = await this.onboarding.catalogue();
     const { input, errors } = await validateIntake(values, catalogue);
-    if (!input) return this.renderForm(req, reply, values, errors, String(b.formIssuedAt), 400, catalogue);
+    if (!input) return this.renderForm(req, reply, lang, values, errors, String(b.formIssuedAt), 400, catalogue);
     try {
       const form = { token: String(b.formIssuedAt), issuedAtMs: issuedAt };
       const { statusToken } = await this.onboarding.submitFromIntake({ ...ctx, actor: { type: 'partner_contact', id: null } }, input, form);
       return reply.status(303).header('cache-control', 'no-store').redirect(`/requests/${statusToken}/confirmation`, 303);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'invalid' && !hasErrorCode(err, 'intake/form_already_sent')) return this.renderForm(req, reply, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
+      if (err instanceof DomainError && err.kind === 'invalid' && !hasErrorCode(err, 'intake/form_already_sent')) return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
       throw err;
     }
   }
@@ -103,7 +110,8 @@ export class IntakeController {
   @Public()
   async confirmation(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
     const request = await this.onboarding.getByStatusToken(token);
-    return renderPage(req, reply, 'apply/confirmation.eta', { title: 'Application sent', request, statusUrl: this.onboarding.statusUrl(token) });
+    const t = APPLY_TEXT[request.language];
+    return renderPage(req, reply, 'apply/confirmation.eta', { title: t.sentTitle, lang: request.language, t, request, statusUrl: this.onboarding.statusUrl(token) });
   }
 
   @Get('requests/:token')
@@ -166,12 +174,13 @@ export class IntakeController {
     return signFormIssuedAt(this.config.secretHashKey, this.clock.now().getTime());
   }
 
-  private async renderForm(req: FastifyRequest, reply: FastifyReply, values: IntakeValues, errors: Record<string, string>, formIssuedAt: string, status = 200, catalogue?: CatalogueEntry[]) {
+  private async renderForm(req: FastifyRequest, reply: FastifyReply, lang: Lang, values: IntakeValues, errors: Record<string, string>, formIssuedAt: string, status = 200, catalogue?: CatalogueEntry[]) {
+    const t = APPLY_TEXT[lang];
     return renderPage(
       req,
       reply,
       'apply/form.eta',
-      { title: Object.keys(errors).length ? 'Error: Request API access' : 'Request API access', values, errors, formIssuedAt, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions() },
+      { title: Object.keys(errors).length ? t.errorTitle : t.title, lang, t, values, errors: translateErrors(errors, lang), formIssuedAt, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions(lang) },
       status,
     );
   }
@@ -196,9 +205,9 @@ export class IntakeController {
     });
   }
 
-  private refuseBot(req: FastifyRequest, reply: FastifyReply) {
+  private refuseBot(req: FastifyRequest, reply: FastifyReply, lang: Lang) {
     // No hint about which check tripped; nothing is saved.
-    return renderPage(req, reply, 'apply/refused.eta', { title: 'We could not accept this form' }, 400);
+    return renderPage(req, reply, 'apply/refused.eta', { title: APPLY_TEXT[lang].refusedTitle, lang, t: APPLY_TEXT[lang] }, 400);
   }
 }
 

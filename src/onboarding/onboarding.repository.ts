@@ -80,6 +80,7 @@ export class OnboardingRepository {
       purpose: string;
       language: Language;
       statusTokenHash: string;
+      statusTokenEnc: string;
       createdByStaffId: string | null;
       applicantLegalName: string;
       applicantContactName: string;
@@ -91,10 +92,10 @@ export class OnboardingRepository {
     for (let attempt = 0; attempt < 5; attempt++) {
       const reference = nextReference();
       const inserted = await tx.$queryRaw<Array<{ reference: string }>>`
-        INSERT INTO onboarding_request (id, reference, partner_id, contact_id, purpose, language, state, version, created_by_staff_id, last_edited_by_id, status_token_hash,
+        INSERT INTO onboarding_request (id, reference, partner_id, contact_id, purpose, language, state, version, created_by_staff_id, last_edited_by_id, status_token_hash, status_token_enc,
           applicant_legal_name, applicant_contact_name, contact_vouched_by_id, created_at, updated_at)
         VALUES (${row.id}::uuid, ${reference}, ${row.partnerId}::uuid, ${row.contactId}::uuid, ${row.purpose}, ${row.language}::"Language", 'submitted', 1,
-          ${row.createdByStaffId}::uuid, ${row.createdByStaffId}::uuid, ${row.statusTokenHash}, ${row.applicantLegalName}, ${row.applicantContactName},
+          ${row.createdByStaffId}::uuid, ${row.createdByStaffId}::uuid, ${row.statusTokenHash}, ${row.statusTokenEnc}, ${row.applicantLegalName}, ${row.applicantContactName},
           ${row.contactVouchedById}::uuid, ${row.now}, ${row.now})
         ON CONFLICT (reference) DO NOTHING RETURNING reference`;
       if (inserted.length === 1) return reference;
@@ -109,6 +110,11 @@ export class OnboardingRepository {
 
   core(id: string, tx: Tx = this.prisma): Promise<RequestCore | null> {
     return tx.onboardingRequest.findUnique({ where: { id }, select: CORE_SELECT });
+  }
+
+  /** The sealed status token (null for requests saved before it was kept). */
+  async sealedStatusToken(tx: Tx, id: string): Promise<string | null> {
+    return (await tx.onboardingRequest.findUnique({ where: { id }, select: { statusTokenEnc: true } }))?.statusTokenEnc ?? null;
   }
 
   async rehashStatusToken(id: string, oldHashes: string[], currentHash: string): Promise<void> {

@@ -14,7 +14,7 @@ import { ContactLineService } from './contact-line.service.js';
 import { IntakeGuard } from './intake-guard.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
-import { STATUS_TOKEN_PATTERN, newReference, newStatusToken, statusTokenHash } from './onboarding.tokens.js';
+import { STATUS_TOKEN_PATTERN, newReference, newStatusToken, sealStatusToken, statusTokenHash } from './onboarding.tokens.js';
 import { OnboardingTransitions, conflict } from './onboarding.transitions.js';
 import type {
   ApprovalView,
@@ -89,6 +89,7 @@ export class OnboardingService {
         purpose: input.purpose.trim(),
         language: input.language,
         statusTokenHash: this.hashToken(statusToken),
+        statusTokenEnc: sealStatusToken(this.config.masterKeys, id, statusToken),
         createdByStaffId: staffId,
         applicantLegalName: applicant.legalName,
         applicantContactName: applicant.contactName,

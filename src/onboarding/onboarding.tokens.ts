@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { constantTimeEqual, hmacSha256Hex, randomToken } from '../common/crypto.js';
+import type { Keyring } from '../common/keyring.js';
 
 // Crockford-like alphabet without 0/O, 1/I/L and U: readable over the phone, 30^8 ≈ 6.6·10^11 references.
 const REFERENCE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -20,6 +21,20 @@ export function newStatusToken(): string {
 export function statusTokenHash(key: Buffer, token: string): string {
   return hmacSha256Hex(key, `onboarding-status:${token}`);
 }
+
+/**
+ * The status link goes out again with later emails (approval, changes requested), which staff actions
+ * cause: the token is kept sealed under the master key, bound to its request, never in plaintext.
+ */
+export function sealStatusToken(keys: Keyring, requestId: string, token: string): string {
+  return keys.seal(token, statusTokenAad(requestId));
+}
+
+export function openStatusToken(keys: Keyring, requestId: string, sealed: string): string {
+  return keys.open(sealed, statusTokenAad(requestId)).toString();
+}
+
+export const statusTokenAad = (requestId: string) => `onboarding-status:${requestId}`;
 
 export const STATUS_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 

@@ -1,13 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { ConflictError, NotFoundError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { nextState, type OnboardingEvent } from './onboarding-request.state.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
+import { openStatusToken } from './onboarding.tokens.js';
 import type { CatalogueEntry } from './onboarding.types.js';
 
 /** Audit action per event: `onboarding.<what happened>`. */
@@ -31,6 +34,7 @@ export class OnboardingTransitions {
     private readonly partners: PartnersService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Loads the request, checks the caller's version if given, and runs `fn` in one transaction. */
@@ -86,7 +90,14 @@ export class OnboardingTransitions {
       partnerName: req.applicantLegalName,
       contactName: req.applicantContactName,
       items: items ?? (await this.repo.itemsOf(req.id, tx)),
+      statusUrl: await this.statusUrlOf(tx, req.id),
     };
+  }
+
+  /** The partner's status link, for emails sent after the receipt; null for requests saved before it was kept. */
+  private async statusUrlOf(tx: Tx, id: string): Promise<string | null> {
+    const sealed = await this.repo.sealedStatusToken(tx, id);
+    return sealed ? `${this.config.publicBaseUrl}/requests/${openStatusToken(this.config.masterKeys, id, sealed)}` : null;
   }
 }
 

@@ -1,4 +1,4 @@
-import { parsePhoneNumberWithError, type NumberType } from 'libphonenumber-js/max';
+import { parsePhoneNumberWithError, type CountryCode, type NumberType } from 'libphonenumber-js/max';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 
 // SMS is the second channel for secrets: the number must be a real mobile line. VoIP numbers are refused
@@ -21,6 +21,23 @@ export function mobileNumberProblem(value: unknown): string | null {
   if (type === 'VOIP') return 'Internet (VoIP) numbers cannot be used: enter a mobile phone number that can receive SMS';
   if (!ACCEPTED_TYPES.has(type)) return 'Enter a mobile phone number that can receive SMS, not a landline or service number';
   return null;
+}
+
+/**
+ * A number typed the way people write it at home ("06 12345678", "0612-345678", or "0031 6 ...") read in the
+ * country of the form, as E.164; null when it cannot be read that way (the caller then checks it as typed,
+ * so the VoIP and landline refusals above apply to it either way).
+ */
+export function nationalToE164(value: string, country: string): string | null {
+  const raw = value.replace(/[\s().-]/g, '');
+  if (!raw || raw.startsWith('+')) return null;
+  const international = raw.startsWith('00') ? `+${raw.slice(2)}` : null;
+  try {
+    const parsed = international ? parsePhoneNumberWithError(international) : parsePhoneNumberWithError(raw, (country.trim().toUpperCase() || 'NL') as CountryCode);
+    return parsed.isValid() ? parsed.number : null;
+  } catch {
+    return null;
+  }
 }
 
 /** E.164 form of a number that passed `mobileNumberProblem`. */

@@ -148,6 +148,8 @@ const POLICY: Record<string, Policy> = {
   'POST /console/partners/:partnerId/credentials/revoke': 'reviewer',
   // the partner's rotation request (answers the same whatever client_id it names) and its emailed confirmation link
   'GET /rotate': 'public',
+  // the public environments page, generated from the catalogue
+  'GET /environments': 'public',
   'POST /rotate': 'public',
   'GET /rotate/confirm/:token': 'public',
   'POST /rotate/confirm': 'public',

@@ -7,7 +7,7 @@
   var form = document.getElementById('open-form');
   if (form && location.hash.length > 1) {
     var token = decodeURIComponent(location.hash.slice(1));
-    history.replaceState(null, '', location.pathname);
+    history.replaceState(null, '', location.pathname + location.search);
     var input = document.getElementById('link');
     if (input && /^[A-Za-z0-9_-]{43}$/.test(token)) {
       input.value = token;
@@ -20,9 +20,10 @@
     button.hidden = false;
     button.addEventListener('click', function () {
       var el = document.getElementById(button.getAttribute('data-copy'));
+      var label = button.textContent;
       navigator.clipboard.writeText(el.textContent.trim()).then(function () {
-        button.textContent = 'Copied';
-        setTimeout(function () { button.textContent = 'Copy'; }, 2000);
+        button.textContent = button.getAttribute('data-copied') || 'Copied';
+        setTimeout(function () { button.textContent = label; }, 2000);
       });
     });
   });

@@ -1,11 +1,22 @@
-import type { Language } from '../generated/prisma/enums.js';
+import { ENVIRONMENT_LABELS } from '../../common/i18n.js';
+import type { Language } from '../../generated/prisma/enums.js';
 
 /** The partner's status pages speak the language chosen on the request. */
 export const PARTNER_TEXT = {
   en: {
+    env: ENVIRONMENT_LABELS.en,
+    itemsLegend: 'Which APIs and environments do you need?',
+    itemsHint: 'Start with Acceptance to build and test; Production is approved separately, after Acceptance.',
     application: 'Application',
     status: 'Status',
-    states: { submitted: 'Received', in_review: 'In review', changes_requested: 'Changes requested', approved: 'Approved', rejected: 'Rejected', withdrawn: 'Withdrawn' },
+    states: {
+      submitted: 'Received',
+      in_review: 'In review',
+      changes_requested: 'Changes requested',
+      approved: 'Approved',
+      rejected: 'Rejected',
+      withdrawn: 'Withdrawn',
+    },
     withdrawnNotice: 'You have withdrawn this application.',
     resubmittedNotice: 'Thank you: your changed application is sent and will be reviewed again.',
     rejectedTitle: 'Why your application was rejected',
@@ -42,9 +53,19 @@ export const PARTNER_TEXT = {
     errReasonLong: 'Reason must be 500 characters or fewer',
   },
   nl: {
+    env: ENVIRONMENT_LABELS.nl,
+    itemsLegend: "Welke API's en omgevingen hebt u nodig?",
+    itemsHint: 'Begin met Acceptatie om te bouwen en te testen; Productie wordt apart goedgekeurd, na Acceptatie.',
     application: 'Aanvraag',
     status: 'Status',
-    states: { submitted: 'Ontvangen', in_review: 'In behandeling', changes_requested: 'Aanpassing gevraagd', approved: 'Goedgekeurd', rejected: 'Afgewezen', withdrawn: 'Ingetrokken' },
+    states: {
+      submitted: 'Ontvangen',
+      in_review: 'In behandeling',
+      changes_requested: 'Aanpassing gevraagd',
+      approved: 'Goedgekeurd',
+      rejected: 'Afgewezen',
+      withdrawn: 'Ingetrokken',
+    },
     withdrawnNotice: 'U hebt deze aanvraag ingetrokken.',
     resubmittedNotice: 'Dank u: uw aangepaste aanvraag is verstuurd en wordt opnieuw beoordeeld.',
     rejectedTitle: 'Waarom uw aanvraag is afgewezen',
@@ -71,13 +92,13 @@ export const PARTNER_TEXT = {
     editTitle: 'Aanvraag aanpassen',
     editIntro: 'Uw organisatie en technisch contactpersoon blijven zoals ze zijn; moeten die veranderen, trek deze aanvraag dan in en dien een nieuwe in.',
     editAsked: 'Wat we u vroegen aan te passen',
-    editPurpose: 'Waarvoor gebruikt u de API\'s?',
+    editPurpose: "Waarvoor gebruikt u de API's?",
     editSend: 'Aangepaste aanvraag versturen',
     problem: 'Er is een probleem',
-    errPurposeShort: 'Beschrijf waarvoor u de API\'s gebruikt (minstens 20 tekens)',
+    errPurposeShort: "Beschrijf waarvoor u de API's gebruikt (minstens 20 tekens)",
     errPurposeLong: 'Het doel mag hoogstens 2000 tekens lang zijn',
     errItemsNone: 'Kies minstens één API en omgeving',
-    errItemsUnknown: 'Kies API\'s en omgevingen uit de lijst',
+    errItemsUnknown: "Kies API's en omgevingen uit de lijst",
     errReasonLong: 'De reden mag hoogstens 500 tekens lang zijn',
   },
 } as const satisfies Record<Language, unknown>;

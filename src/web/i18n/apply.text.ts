@@ -1,0 +1,168 @@
+import { ENVIRONMENT_LABELS, type Lang } from '../../common/i18n.js';
+
+/** The intake pages (form, check your answers, confirmation), in the language the applicant picked. */
+export const APPLY_TEXT = {
+  en: {
+    env: ENVIRONMENT_LABELS.en,
+    switchLabel: 'Language',
+    otherLangName: 'Nederlands',
+    otherLang: 'nl',
+    title: 'Request API access',
+    errorTitle: 'Error: Request API access',
+    intro: 'Apply for access to our business APIs. The Business Journeys team reviews every application; you can follow yours on a status page.',
+    environmentsLink: 'What the environments are',
+    problem: 'There is a problem',
+    optional: '(optional)',
+    orgHeading: 'Your organisation',
+    legalName: 'Legal name of the organisation',
+    registrationNumber: 'Chamber of commerce (KvK) or registration number',
+    registrationHint: 'For example 12345678',
+    country: 'Country of registration',
+    businessRepresentative: 'Business representative',
+    businessRepresentativeHint: 'Who signs for the organisation, if not the technical contact',
+    contactHeading: 'Technical contact',
+    contactIntro: 'This person receives the credentials: a one-time link by email and a one-time code by SMS.',
+    contactName: 'Full name',
+    contactEmail: 'Email address',
+    contactMobile: 'Mobile phone number',
+    contactMobileHint:
+      'Like 06 12345678 for a Dutch number, or in international format, like +31 6 12345678. Internet (VoIP) numbers cannot receive our codes.',
+    languageLegend: 'Language for our emails and pages',
+    itemsLegend: 'Which APIs and environments do you need?',
+    itemsHint: 'Start with Acceptance to build and test; Production is approved separately, after Acceptance.',
+    purpose: 'What will you use the APIs for?',
+    purposeHint: 'Describe the product or integration, and who uses it (20 to 2000 characters).',
+    continue: 'Continue',
+    honeypot: 'Leave this field empty',
+    checkTitle: 'Check your answers',
+    checkHeading: 'Check your answers before sending your application',
+    contactNameShort: 'Name',
+    languageShort: 'Language for emails',
+    notGiven: 'Not given',
+    accessRequested: 'Access requested',
+    purposeShort: 'Purpose',
+    sendHeading: 'Now send your application',
+    sendIntro: 'By sending it you confirm the details are correct. We email the technical contact a receipt with a link to follow the application.',
+    send: 'Send application',
+    change: 'Change your answers',
+    sentTitle: 'Application sent',
+    referenceLabel: 'Your reference number',
+    receiptSentTo: 'We have sent a receipt to',
+    followHeading: 'Follow your application',
+    followIntro:
+      "Keep this link: it is the only way to see your application's status, to change it when we ask, or to withdraw it. Anyone with the link can see the application, so do not share it.",
+    nextHeading: 'What happens next',
+    nextIntro:
+      'The Business Journeys team reviews your application, usually within a few working days. Acceptance is approved first; Production follows separately. When access is approved, the technical contact receives the credentials by email and SMS.',
+    refusedTitle: 'We could not accept this form',
+    refusedBefore: 'Please',
+    refusedLink: 'start again',
+    refusedAfter: '. If this keeps happening, contact the Business Journeys team and quote the correlation id below.',
+    formExpired: 'This form has expired. Check your answers and continue again.',
+  },
+  nl: {
+    env: ENVIRONMENT_LABELS.nl,
+    switchLabel: 'Taal',
+    otherLangName: 'English',
+    otherLang: 'en',
+    title: 'API-toegang aanvragen',
+    errorTitle: 'Fout: API-toegang aanvragen',
+    intro: "Vraag toegang aan tot onze zakelijke API's. Het Business Journeys-team beoordeelt elke aanvraag; u volgt de uwe op een statuspagina.",
+    environmentsLink: 'Wat de omgevingen zijn',
+    problem: 'Er is een probleem',
+    optional: '(optioneel)',
+    orgHeading: 'Uw organisatie',
+    legalName: 'Statutaire naam van de organisatie',
+    registrationNumber: 'KvK-nummer of ander registratienummer',
+    registrationHint: 'Bijvoorbeeld 12345678',
+    country: 'Land van registratie',
+    businessRepresentative: 'Zakelijk vertegenwoordiger',
+    businessRepresentativeHint: 'Wie tekent voor de organisatie, als dat niet de technisch contactpersoon is',
+    contactHeading: 'Technisch contactpersoon',
+    contactIntro: 'Deze persoon ontvangt de inloggegevens: een eenmalige link per e-mail en een eenmalige code per sms.',
+    contactName: 'Volledige naam',
+    contactEmail: 'E-mailadres',
+    contactMobile: 'Mobiel telefoonnummer',
+    contactMobileHint:
+      'Zoals 06 12345678 voor een Nederlands nummer, of internationaal, zoals +31 6 12345678. Internetnummers (VoIP) kunnen onze codes niet ontvangen.',
+    languageLegend: "Taal van onze e-mails en pagina's",
+    itemsLegend: "Welke API's en omgevingen hebt u nodig?",
+    itemsHint: 'Begin met Acceptatie om te bouwen en te testen; Productie wordt apart goedgekeurd, na Acceptatie.',
+    purpose: "Waarvoor gebruikt u de API's?",
+    purposeHint: 'Beschrijf het product of de koppeling, en wie die gebruikt (20 tot 2000 tekens).',
+    continue: 'Verder',
+    honeypot: 'Laat dit veld leeg',
+    checkTitle: 'Controleer uw antwoorden',
+    checkHeading: 'Controleer uw antwoorden voordat u de aanvraag verstuurt',
+    contactNameShort: 'Naam',
+    languageShort: 'Taal van e-mails',
+    notGiven: 'Niet opgegeven',
+    accessRequested: 'Gevraagde toegang',
+    purposeShort: 'Doel',
+    sendHeading: 'Verstuur nu uw aanvraag',
+    sendIntro:
+      'Door te versturen bevestigt u dat de gegevens kloppen. We mailen de technisch contactpersoon een ontvangstbevestiging met een link om de aanvraag te volgen.',
+    send: 'Aanvraag versturen',
+    change: 'Antwoorden wijzigen',
+    sentTitle: 'Aanvraag verstuurd',
+    referenceLabel: 'Uw referentienummer',
+    receiptSentTo: 'We hebben een ontvangstbevestiging gestuurd naar',
+    followHeading: 'Volg uw aanvraag',
+    followIntro:
+      'Bewaar deze link: alleen hiermee ziet u de status van uw aanvraag, past u haar aan als we daarom vragen, of trekt u haar in. Iedereen met de link kan de aanvraag zien, dus deel hem niet.',
+    nextHeading: 'Wat er nu gebeurt',
+    nextIntro:
+      'Het Business Journeys-team beoordeelt uw aanvraag, meestal binnen enkele werkdagen. Acceptatie wordt eerst goedgekeurd; Productie volgt apart. Na goedkeuring ontvangt de technisch contactpersoon de inloggegevens per e-mail en sms.',
+    refusedTitle: 'We konden dit formulier niet aannemen',
+    refusedBefore: 'Wilt u',
+    refusedLink: 'opnieuw beginnen',
+    refusedAfter: '? Gebeurt dit steeds, neem dan contact op met het Business Journeys-team en noem het correlation id hieronder.',
+    formExpired: 'Dit formulier is verlopen. Controleer uw antwoorden en ga opnieuw verder.',
+  },
+} as const satisfies Record<Lang, unknown>;
+
+/**
+ * The intake's validation messages are written once, in English, on the DTO the JSON API shares; the Dutch
+ * form shows these translations (a message without one is shown as written).
+ */
+export const APPLY_ERRORS_NL: Record<string, string> = {
+  "Enter the organisation's legal name": 'Vul de statutaire naam van de organisatie in',
+  'Legal name must be 200 characters or fewer': 'De statutaire naam mag hoogstens 200 tekens lang zijn',
+  'Enter the registration number': 'Vul het registratienummer in',
+  'Enter the registration number using letters, digits, spaces, dots or dashes (2 to 40 characters)':
+    'Vul het registratienummer in met letters, cijfers, spaties, punten of streepjes (2 tot 40 tekens)',
+  'Choose the country where the organisation is registered': 'Kies het land waar de organisatie is geregistreerd',
+  'Business representative must be text': 'De zakelijk vertegenwoordiger moet tekst zijn',
+  'Business representative must be 200 characters or fewer': 'De zakelijk vertegenwoordiger mag hoogstens 200 tekens lang zijn',
+  "Enter the technical contact's name": 'Vul de naam van de technisch contactpersoon in',
+  'Name must be 120 characters or fewer': 'De naam mag hoogstens 120 tekens lang zijn',
+  'Enter an email address': 'Vul een e-mailadres in',
+  'Email address must be 254 characters or fewer': 'Het e-mailadres mag hoogstens 254 tekens lang zijn',
+  'Enter an email address in the correct format, like name@example.com': 'Vul een e-mailadres in de juiste vorm in, zoals naam@voorbeeld.nl',
+  'Enter a mobile phone number': 'Vul een mobiel telefoonnummer in',
+  'Enter the mobile number in international format, starting with + and the country code, like +31 6 12345678':
+    'Vul het mobiele nummer in zoals 06 12345678, of internationaal met + en de landcode, zoals +31 6 12345678',
+  'Enter a mobile phone number, like 06 12345678, or in international format, like +31 6 12345678':
+    'Vul een mobiel nummer in, zoals 06 12345678, of internationaal, zoals +31 6 12345678',
+  'Enter a valid mobile phone number': 'Vul een geldig mobiel telefoonnummer in',
+  'Internet (VoIP) numbers cannot be used: enter a mobile phone number that can receive SMS':
+    'Internetnummers (VoIP) kunnen niet worden gebruikt: vul een mobiel nummer in dat sms kan ontvangen',
+  'Enter a mobile phone number that can receive SMS, not a landline or service number':
+    'Vul een mobiel nummer in dat sms kan ontvangen, geen vast nummer of servicenummer',
+  'Choose Dutch (nl) or English (en)': 'Kies Nederlands of English',
+  'Describe what you will use the APIs for': "Beschrijf waarvoor u de API's gebruikt",
+  'Describe what you will use the APIs for (at least 20 characters)': "Beschrijf waarvoor u de API's gebruikt (minstens 20 tekens)",
+  'Purpose must be 2000 characters or fewer': 'Het doel mag hoogstens 2000 tekens lang zijn',
+  'Choose at least one API and environment': 'Kies minstens één API en omgeving',
+  'Choose APIs and environments from the list': "Kies API's en omgevingen uit de lijst",
+  'Choose an API': 'Kies een API',
+  'Choose an API from the catalogue': 'Kies een API uit de catalogus',
+  'Choose acceptance or production': 'Kies Acceptatie of Productie',
+  'This form has expired. Check your answers and continue again.': 'Dit formulier is verlopen. Controleer uw antwoorden en ga opnieuw verder.',
+};
+
+export function translateErrors(errors: Record<string, string | undefined>, lang: Lang): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, message] of Object.entries(errors)) if (message) out[field] = lang === 'nl' ? (APPLY_ERRORS_NL[message] ?? message) : message;
+  return out;
+}
