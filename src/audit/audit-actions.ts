@@ -49,6 +49,8 @@ export const AUDIT_ACTIONS: Record<string, { category: AuditCategory; text: stri
   'partner.credentials_revoked': { category: 'credentials', text: "All of a partner's credentials revoked" },
 
   'delivery.created': { category: 'delivery', text: 'Secret delivery prepared' },
+  'delivery.sim_swap_blocked': { category: 'delivery', text: 'Delivery codes held: the SIM of the number on file changed recently' },
+  'delivery.sim_swap_cleared': { category: 'delivery', text: 'SIM-swap hold cleared after the person was verified' },
   'delivery.link_made': { category: 'delivery', text: 'Delivery link emailed' },
   'delivery.code_sent': { category: 'delivery', text: 'Delivery code sent by text message' },
   'delivery.code_rejected': { category: 'delivery', text: 'Wrong delivery code entered' },
@@ -79,6 +81,7 @@ export const AUDIT_ACTIONS: Record<string, { category: AuditCategory; text: stri
   'partner.created': { category: 'partners', text: 'Partner organisation registered' },
   'technical_contact.created': { category: 'partners', text: 'Technical contact added' },
   'technical_contact.attached': { category: 'partners', text: 'Technical contact attached to the partner' },
+  'technical_contact.line_type_overridden': { category: 'partners', text: 'Number allowed for SMS codes although it is not a mobile line' },
 
   'oauth.client_guessing_suspected': { category: 'oauth', text: 'Possible guessing of a client secret' },
   'oauth.token_failures_summarised': { category: 'oauth', text: 'Failed token requests summarised' },
