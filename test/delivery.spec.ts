@@ -172,7 +172,7 @@ describe('the partner path', () => {
     expect(opened.body).toContain('Acme Logistics BV');
     expect(opened.body).toMatch(/\+31 •••• ••\d\d/);
     // A Dutch contact reads the pages in Dutch (the SMS and emails below are Dutch too).
-    expect(opened.body).toMatch(/<html lang="nl"[ >]/);
+    expect(opened.body).toContain('<html lang="nl"');
     expect(opened.body).toContain('Stuur mij de code');
     expect(opened.body).toContain('Acceptatie');
     expect(opened.body).not.toContain('Send me the code');

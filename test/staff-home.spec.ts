@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { systemContext } from '../src/common/request-context.js';
+import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from '../src/credentials/credentials.service.js';
+import { LeakService } from '../src/credentials/leak.service.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { TokenCounts, TokenCountsFlusher, tokenCounts } from '../src/oauth/token-counts.js';
 import { OnboardingService } from '../src/onboarding/onboarding.service.js';
@@ -7,7 +10,7 @@ import type { SubmitInput } from '../src/onboarding/onboarding.types.js';
 import { ReviewerDigest } from '../src/staff-home/reviewer-digest.js';
 import { basic, FORM_HEADERS, form as formBody, issueCredential } from './support/credentials.helpers.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { DeliveryDriver, deliveryInput, useTestSecrets } from './support/delivery-harness.js';
+import { DeliveryDriver, deliveryInput, linkTokenFrom, useTestSecrets } from './support/delivery-harness.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
@@ -157,6 +160,56 @@ describe('the staff home lists what waits, for whom it waits', () => {
     expect(items.filter((k) => k.startsWith(`delivery:${later.deliveryId}`))).toEqual([]);
     // The bounce is also a failed message.
     expect((await home(viewer)).notifications.some((k) => k.endsWith(':failed'))).toBe(true);
+  });
+
+  it('a secret whose SMS code is held after a SIM change, with its age and a link to where staff clear the hold, until cleared', async () => {
+    const c = await issueCredential(t, { activate: false });
+    const input = deliveryInput(CREDENTIAL_SECRET_SUBJECT, { subjectId: c.secretId });
+    input.display.clientId = c.clientId;
+    const { deliveryId } = await t.prisma.transaction((tx) => drv.deliveries.create(tx, systemContext(), input));
+    await drv.notifications.drain();
+    const token = linkTokenFrom(smtp.to(input.recipient.email).find((m) => m.text.includes('/delivery#'))!.text);
+    twilio.numbers.set(input.recipient.mobile, { swappedAt: new Date(Date.now() - DAY) });
+    const asked = await t.inject({ method: 'POST', url: '/api/deliveries/code', payload: { token }, remoteAddress: '198.51.100.77' });
+    expect(asked.json()).toMatchObject({ code: 'delivery/sim_swap_held' });
+
+    const key = `sim-swap:${deliveryId}`;
+    expect((await home(viewer))['sim-swap']).toContain(key);
+    const res = await t.inject({ method: 'GET', url: '/console/home', headers: { cookie: viewer.headers.cookie, accept: 'text/html' } });
+    const item = new RegExp(`data-item="${key}">[\\s\\S]*?</li>`).exec(res.body)![0];
+    expect(item).toContain(`href="/console/credentials/${c.credentialId}#sim-swap-holds"`);
+    expect(item).toMatch(/waiting <time datetime="[^"]+">/);
+    const page = await t.inject({ method: 'GET', url: `/console/credentials/${c.credentialId}`, headers: { cookie: viewer.headers.cookie, accept: 'text/html' } });
+    expect(page.body).toContain('id="sim-swap-holds"');
+
+    const cleared = await post(`/api/deliveries/${deliveryId}/sim-swap-clear`, one, { reason: 'Called the contact; the SIM change was theirs' });
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect((await home(viewer))['sim-swap']).not.toContain(key);
+  });
+
+  it('a leaked secret reported by staff waits on the home, for a viewer too, until its emergency rotation completes', async () => {
+    const c = await issueCredential(t);
+    const reported = await t.inject({
+      method: 'POST',
+      url: '/console/leaks/report',
+      headers: { ...one.headers, ...FORM_HEADERS },
+      payload: new URLSearchParams({ secret: c.secret, url: 'https://pastebin.example/home', source: 'paste site' }).toString(),
+    });
+    expect(reported.statusCode, reported.body).toBe(200);
+    const [report] = await t.app.get(LeakService).list({ credentialId: c.credentialId });
+    const key = `leak:${report.id}`;
+    expect((await home(viewer)).leaks).toContain(key);
+
+    const rotation = await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: c.credentialId, origin: 'leak' } });
+    const approved = await post(`/api/rotations/${rotation.id}/approve`, two);
+    expect(approved.statusCode, approved.body).toBe(200);
+    // Approved is not yet replaced: the new secret still has to reach the contact.
+    expect((await home(viewer)).leaks).toContain(key);
+    const svc = t.app.get(CredentialsService);
+    const newSecretId = approved.json().newSecretId as string;
+    await t.prisma.transaction((tx) => svc.renewPendingSecret(tx, newSecretId));
+    await t.prisma.transaction((tx) => svc.activateOnReveal(tx, systemContext(), newSecretId));
+    expect((await home(viewer)).leaks).not.toContain(key);
   });
 
   it('shows each item with its age and a link, oldest first', async () => {

@@ -100,6 +100,14 @@ export const ERROR_CODES = {
   // Staff changing their own password
   'auth/password_change_refused': { status: 401, meaning: 'The current password or the authenticator code is wrong (one message for both).' },
   'staff/password_change_invalid': { status: 400, meaning: 'The password change form is incomplete or the new password is not acceptable; details name the fields.' },
+  // GitHub secret scanning alerts (their own JSON shape, without the RFC 9457 fields)
+  'secret_scanning/disabled': { status: 404, meaning: 'Secret scanning alerts are not accepted here (SECRET_SCANNING_ENABLED is off).' },
+  'secret_scanning/signature_missing': { status: 401, meaning: 'The Github-Public-Key-Identifier or Github-Public-Key-Signature header is missing.' },
+  'secret_scanning/bad_signature': { status: 401, meaning: 'The signature does not match the exact bytes of the body.' },
+  'secret_scanning/unknown_key': { status: 401, meaning: 'The key identifier names no current GitHub signing key.' },
+  'secret_scanning/keys_unavailable': { status: 503, meaning: 'GitHub\'s signing keys cannot be read right now; retry later.' },
+  'secret_scanning/malformed_body': { status: 400, meaning: 'The alert body is not JSON.' },
+  'secret_scanning/invalid_payload': { status: 400, meaning: 'The alert is not an array of { token, type, url, source }, or holds too many tokens.' },
   // Token explainer
   'token_explain/rate_limited': { status: 429, meaning: 'Too many token explanations from this network in the last hour (TOKEN_EXPLAIN_PER_IP_PER_HOUR).' },
   // Notifications and signing keys

@@ -25,6 +25,12 @@ export interface ExpiringSecretRow {
 export class CredentialsQueueRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** The credential of each secret: a held delivery's secret links to its credential's page. */
+  async credentialIdsOfSecrets(secretIds: string[]): Promise<Map<string, string>> {
+    const rows = await this.prisma.credentialSecret.findMany({ where: { id: { in: secretIds } }, select: { id: true, credentialId: true } });
+    return new Map(rows.map((r) => [r.id, r.credentialId]));
+  }
+
   /** Rotations waiting for a second reviewer; `since` is when the partner confirmed or staff asked. */
   rotationsAwaitingApproval(limit = 200): Promise<WaitingRotationRow[]> {
     return this.prisma.$queryRaw<WaitingRotationRow[]>`

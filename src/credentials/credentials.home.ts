@@ -1,6 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HomeSources, type ActionItem, type HomeViewer } from '../common/home-sources.js';
+import { DeliveryHome } from '../delivery/delivery.home.js';
 import { CredentialsQueueRepository } from './credentials-queue.repository.js';
+import { CREDENTIAL_SECRET_SUBJECT } from './credentials.service.js';
 import { LeakService } from './leak.service.js';
 
 const DAY_MS = 86_400_000;
@@ -14,9 +16,15 @@ export class CredentialsHome implements OnModuleInit {
     private readonly sources: HomeSources,
     private readonly queue: CredentialsQueueRepository,
     private readonly leaks: LeakService,
+    private readonly deliveryHome: DeliveryHome,
   ) {}
 
   onModuleInit(): void {
+    // A secret's delivery held after a SIM change is cleared on its credential's page.
+    this.deliveryHome.registerSubjectLinks(CREDENTIAL_SECRET_SUBJECT, async (secretIds) => {
+      const ids = await this.queue.credentialIdsOfSecrets(secretIds);
+      return new Map([...ids].map(([secretId, credentialId]) => [secretId, `/console/credentials/${credentialId}#sim-swap-holds`]));
+    });
     this.sources.addSection({
       key: 'leaks',
       heading: 'Leaked secrets not yet replaced',

@@ -13,7 +13,6 @@ import { DeliveryRevealService } from './delivery-reveal.service.js';
 import { envLabel, formatTime } from './delivery.service.js';
 import type { DeliveryOverview, RevealedDelivery } from './delivery.types.js';
 import { tokenRequestExample } from './developer-steps.js';
-import { SIM_SWAP_HELD_MESSAGE } from './sms-checks.service.js';
 
 type Form = Record<string, unknown> | null | undefined;
 const field = (body: Form, name: string): unknown => (body && typeof body === 'object' ? body[name] : undefined);
@@ -135,7 +134,6 @@ export class DeliveryPagesController {
         codeExpiresAt: o.codeExpiresAt ? formatTime(o.codeExpiresAt) : null,
         nextCodeAt: o.nextCodeAt ? formatTime(o.nextCodeAt) : null,
         notice: opts.notice?.(t),
-        heldMessage: SIM_SWAP_HELD_MESSAGE,
         errors,
       },
       status,

@@ -16,6 +16,6 @@ import { SmsChecks } from './sms-checks.service.js';
   imports: [PartnersModule],
   controllers: [DeliveryController, DeliveryPagesController, DeliveryConsoleController],
   providers: [DeliveryRepository, DeliveryService, DeliveryRevealService, DeliveryQueueRepository, DeliveryHome, SimSwapRepository, SmsChecks],
-  exports: [DeliveryService, SmsChecks],
+  exports: [DeliveryService, SmsChecks, DeliveryHome],
 })
 export class DeliveryModule {}

@@ -54,10 +54,11 @@ export class IntakeController {
     const formIssuedAt = verifyFormIssuedAt(this.config.secretHashKey, b?.formIssuedAt) !== null ? String(b.formIssuedAt) : this.freshFormTime();
     if (b?.action === 'change') return this.renderForm(req, reply, lang, values, {}, formIssuedAt);
     const catalogue = await this.onboarding.catalogue();
-    const { errors } = await validateIntake(values, catalogue);
+    const { input, errors } = await validateIntake(values, catalogue);
     if (Object.keys(errors).length) return this.renderForm(req, reply, lang, values, errors, formIssuedAt, 400, catalogue);
     try {
-      await this.lines.assertReceivesCodes(values.contactMobile);
+      // The number as it will be stored (E.164): people type it the national way.
+      await this.lines.assertReceivesCodes(input?.contact.mobile ?? values.contactMobile);
     } catch (err) {
       if (err instanceof DomainError && err.kind === 'invalid') return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), formIssuedAt, 400, catalogue);
       throw err;

@@ -4,6 +4,7 @@ import { verify, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { sha256Hex } from '../common/crypto.js';
+import { ERROR_CODES, type ErrorCode } from '../common/error-codes.js';
 import { contextFromRequest, correlationIdOf } from '../common/http-context.js';
 import { LOGGER } from '../common/logger.module.js';
 import { SYSTEM_ACTOR } from '../common/request-context.js';
@@ -15,13 +16,15 @@ import { GithubKeys, KeysUnavailable } from './github-keys.js';
 
 export const GITHUB_ALERT_PATH = '/secret-scanning/github';
 
+/** A refusal in GitHub's plain { code, message, correlationId } shape; its status comes from the registry. */
 class Refusal extends Error {
+  readonly status: number;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
+    this.status = ERROR_CODES[code].status;
   }
 }
 
@@ -58,7 +61,7 @@ export class GithubAlertEndpoint {
     reply.header('cache-control', 'no-store');
     try {
       if (!this.config.secretScanning.enabled)
-        throw new Refusal(404, 'secret_scanning/disabled', 'Secret scanning alerts are not accepted here (SECRET_SCANNING_ENABLED is off).');
+        throw new Refusal('secret_scanning/disabled', 'Secret scanning alerts are not accepted here (SECRET_SCANNING_ENABLED is off).');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       await this.checkSignature(req, body);
       const alerts = parse(body, this.config.secretScanning.maxTokens);
@@ -78,18 +81,18 @@ export class GithubAlertEndpoint {
     const keyId = header(req, 'github-public-key-identifier');
     const signature = header(req, 'github-public-key-signature');
     if (!keyId || !signature)
-      throw new Refusal(401, 'secret_scanning/signature_missing', 'Send the Github-Public-Key-Identifier and Github-Public-Key-Signature headers.');
+      throw new Refusal('secret_scanning/signature_missing', 'Send the Github-Public-Key-Identifier and Github-Public-Key-Signature headers.');
     if (keyId.length > 200 || signature.length > 300 || !/^[A-Za-z0-9+/=]+$/.test(signature))
-      throw new Refusal(401, 'secret_scanning/bad_signature', 'The signature does not match the body.');
+      throw new Refusal('secret_scanning/bad_signature', 'The signature does not match the body.');
     let key;
     try {
       key = await this.keys.key(keyId);
     } catch (err) {
-      if (err instanceof KeysUnavailable) throw new Refusal(503, 'secret_scanning/keys_unavailable', 'The signing keys cannot be read right now; retry later.');
+      if (err instanceof KeysUnavailable) throw new Refusal('secret_scanning/keys_unavailable', 'The signing keys cannot be read right now; retry later.');
       throw err;
     }
-    if (!key) throw new Refusal(401, 'secret_scanning/unknown_key', 'The key identifier names no current signing key.');
-    if (!safeVerify(body, key, signature)) throw new Refusal(401, 'secret_scanning/bad_signature', 'The signature does not match the body.');
+    if (!key) throw new Refusal('secret_scanning/unknown_key', 'The key identifier names no current signing key.');
+    if (!safeVerify(body, key, signature)) throw new Refusal('secret_scanning/bad_signature', 'The signature does not match the body.');
   }
 
   private fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
@@ -133,10 +136,10 @@ function parse(body: Buffer, maxTokens: number): Alert[] {
   try {
     doc = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new Refusal(400, 'secret_scanning/malformed_body', 'The body is not JSON.');
+    throw new Refusal('secret_scanning/malformed_body', 'The body is not JSON.');
   }
-  if (!Array.isArray(doc)) throw new Refusal(400, 'secret_scanning/invalid_payload', 'The body must be a JSON array of { token, type, url, source }.');
-  if (doc.length > maxTokens) throw new Refusal(400, 'secret_scanning/invalid_payload', `At most ${maxTokens} tokens per alert.`);
+  if (!Array.isArray(doc)) throw new Refusal('secret_scanning/invalid_payload', 'The body must be a JSON array of { token, type, url, source }.');
+  if (doc.length > maxTokens) throw new Refusal('secret_scanning/invalid_payload', `At most ${maxTokens} tokens per alert.`);
   return doc.map((a: unknown, i) => {
     const o = (a && typeof a === 'object' && !Array.isArray(a) ? a : {}) as Record<string, unknown>;
     if (
@@ -146,7 +149,7 @@ function parse(body: Buffer, maxTokens: number): Alert[] {
       (o.url !== undefined && o.url !== null && !str(o.url, 4000)) ||
       (o.source !== undefined && o.source !== null && !str(o.source, 500))
     ) {
-      throw new Refusal(400, 'secret_scanning/invalid_payload', `Entry ${i} must have a token and a type (strings), and url and source as strings when given.`);
+      throw new Refusal('secret_scanning/invalid_payload', `Entry ${i} must have a token and a type (strings), and url and source as strings when given.`);
     }
     return { token: o.token, type: o.type, url: (o.url as string | null) ?? undefined, source: (o.source as string | null) ?? undefined };
   });

@@ -35,6 +35,8 @@ describe('page text catalogues', () => {
   it('translates every Dutch error it knows, with the values it names', () => {
     for (const nl of [...Object.values(APPLY_ERRORS_NL), ...Object.values(DELIVERY_ERRORS_NL)]) expect(nl.trim()).not.toBe('');
     expect(deliveryErrorText('nl', 'delivery/wrong_code', 'That code is not correct.', { attemptsLeft: 3 })).toContain('nog 3 keer');
+    expect(deliveryErrorText('nl', 'delivery/number_not_mobile', 'No code was sent', { lineType: 'landline' })).toContain('(landline)');
+    expect(deliveryErrorText('nl', 'delivery/sim_swap_held', 'For your security')).toContain('simkaart');
     expect(deliveryErrorText('en', 'delivery/wrong_code', 'That code is not correct.', { attemptsLeft: 3 })).toBe('That code is not correct.');
   });
 

@@ -76,6 +76,12 @@ export const DELIVERY_TEXT = {
     docs: 'API documentation',
     environments: 'All environments and their addresses',
     retrievedOn: 'Retrieved on {time}. We emailed the technical contact a notice of this retrieval.',
+    heldHeading: 'No code can be sent right now',
+    heldBody:
+      'For your security no code was sent: the SIM card of this mobile number was changed recently. Contact your Business Journeys contact; once they have confirmed it is you, you can ask for a code here again.',
+    explainBefore: 'An API call answered 401 later on?',
+    explainLink: 'Find out why the access token was refused',
+    explainAfter: '(paste the token, never this secret).',
   },
   nl: {
     env: ENVIRONMENT_LABELS.nl,
@@ -149,6 +155,12 @@ export const DELIVERY_TEXT = {
     docs: 'API-documentatie',
     environments: 'Alle omgevingen en hun adressen',
     retrievedOn: 'Opgehaald op {time}. We hebben de technisch contactpersoon hiervan per e-mail op de hoogte gebracht.',
+    heldHeading: 'Er kan nu geen code worden gestuurd',
+    heldBody:
+      'Voor uw veiligheid is er geen code gestuurd: de simkaart van dit mobiele nummer is kort geleden vervangen. Neem contact op met uw contactpersoon bij Business Journeys; zodra die heeft bevestigd dat u het bent, kunt u hier weer een code aanvragen.',
+    explainBefore: 'Geeft een API-aanroep later een 401?',
+    explainLink: 'Zoek uit waarom het access token werd geweigerd (pagina in het Engels)',
+    explainAfter: '(plak het token, nooit dit secret).',
   },
 } as const satisfies Record<Lang, unknown>;
 
@@ -171,6 +183,11 @@ export const DELIVERY_ERRORS_NL: Record<string, string> = {
   'delivery/wrong_code': 'Deze code klopt niet. U kunt het nog {attemptsLeft} keer proberen met deze code.',
   'delivery/invalid_code': 'Vul de code van 8 cijfers uit de sms in.',
   'delivery/too_many_attempts': 'Te veel verkeerde codes vanaf uw netwerk. Probeer het later opnieuw.',
+  'delivery/sim_swap_held':
+    'Voor uw veiligheid is er geen code gestuurd: de simkaart van dit mobiele nummer is kort geleden vervangen. Neem contact op met uw contactpersoon bij Business Journeys; zodra die heeft bevestigd dat u het bent, kunt u hier weer een code aanvragen.',
+  'delivery/number_not_mobile':
+    'Er is geen code gestuurd: het mobiele nummer dat wij van u hebben is geen lijn die codes betrouwbaar ontvangt ({lineType}). Neem contact op met uw contactpersoon bij Business Journeys om uw nummer te bevestigen.',
+  'delivery/number_check_unavailable': 'We konden uw mobiele nummer nu niet controleren, dus er is geen code gestuurd. Probeer het over een paar minuten opnieuw.',
   'delivery/not_revealed': 'Het secret kon niet worden opgehaald. Herlaad de pagina en probeer het opnieuw.',
 };
 
