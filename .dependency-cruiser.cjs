@@ -46,7 +46,8 @@ module.exports = {
     {
       name: 'notifications-is-a-leaf',
       severity: 'error',
-      comment: 'Features enqueue email and SMS through notifications; it imports no feature but audit (its own state changes are audited in the same transaction, like every other).',
+      comment:
+        'Features enqueue email and SMS through notifications; it imports no feature but audit (its own state changes are audited in the same transaction, like every other).',
       from: { path: '^src/notifications/' },
       to: { path: `^src/(${FEATURES})/`, pathNot: '^src/(notifications|audit)/' },
     },
@@ -87,6 +88,10 @@ module.exports = {
     exclude: { path: '^src/generated/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.mjs', '.cjs', '.d.ts'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.d.ts'],
+    },
   },
 };

@@ -53,7 +53,6 @@ const tokenRequest = (c: { clientId: string; secret: string }) => ({
   body: 'grant_type=client_credentials',
 });
 
-
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
@@ -107,7 +106,13 @@ async function main(): Promise<void> {
     const apiEnv = (await creds.catalogue()).find((e) => e.apiKey === 'business' && e.environment === 'acceptance')!;
     const make = async (): Promise<Cred> => {
       const p = await prisma.transaction((tx) =>
-        creds.createPendingCredential(tx, systemContext(), { partnerId, contactId, onboardingRequestId: null, apiEnvironmentId: apiEnv.apiEnvironmentId, environment: 'acceptance' }),
+        creds.createPendingCredential(tx, systemContext(), {
+          partnerId,
+          contactId,
+          onboardingRequestId: null,
+          apiEnvironmentId: apiEnv.apiEnvironmentId,
+          environment: 'acceptance',
+        }),
       );
       const secret = await prisma.transaction((tx) => creds.renewPendingSecret(tx, p.secretId));
       await prisma.transaction((tx) => creds.activateOnReveal(tx, systemContext(), p.secretId));
@@ -155,14 +160,24 @@ async function main(): Promise<void> {
       const started = await rotations.start(staffA, c.credentialId, 7);
       await rotations.approve(staffB, started.id);
       await notifications.drain();
-      const mail = await waitFor('the rotation email', () => smtp.to('load@partner.example').find((m) => m.text.includes('/delivery#') && m.text.includes(c.clientId)));
+      const mail = await waitFor('the rotation email', () =>
+        smtp.to('load@partner.example').find((m) => m.text.includes('/delivery#') && m.text.includes(c.clientId)),
+      );
       const token = /\/delivery#([A-Za-z0-9_-]{43})/.exec(mail.text)![1];
-      const codeRes = await fetch(`${base}/api/deliveries/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+      const codeRes = await fetch(`${base}/api/deliveries/code`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
       if (codeRes.status !== 200) throw new Error(`code request: ${codeRes.status} ${await codeRes.text()}`);
       await notifications.drain();
       const sms = await waitFor('the SMS code', () => twilio.to('+31612345678').at(-1));
       const code = /\b(\d{8})\b/.exec(sms.body)![1];
-      const revealed = await fetch(`${base}/api/deliveries/reveal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, code }) });
+      const revealed = await fetch(`${base}/api/deliveries/reveal`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, code }),
+      });
       const body = (await revealed.json()) as { clientSecret?: string };
       if (revealed.status !== 200 || !body.clientSecret) throw new Error(`reveal: ${revealed.status} ${JSON.stringify(body).slice(0, 200)}`);
       const oldOk = (await fetch(`${base}/oauth/acceptance/token`, tokenRequest(c))).status;
@@ -172,7 +187,9 @@ async function main(): Promise<void> {
       if (oldOk !== 200 || newOk !== 200) throw new Error(`rotation: ${rotation}`);
     };
 
-    console.log(`\nLoad benchmark: token endpoint at ${RATE} req/s for ${SECONDS} s over ${CONNECTIONS} connections and ${LOAD_CREDENTIALS} credentials; ${VICTIMS} revocations and 1 rotation during the run\n`);
+    console.log(
+      `\nLoad benchmark: token endpoint at ${RATE} req/s for ${SECONDS} s over ${CONNECTIONS} connections and ${LOAD_CREDENTIALS} credentials; ${VICTIMS} revocations and 1 rotation during the run\n`,
+    );
     const runStarted = Date.now();
     let staffError: unknown;
     const staffWork = (async () => {
@@ -207,9 +224,12 @@ async function main(): Promise<void> {
     console.log(`latency         p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
     console.log(`errors          ${errors} (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})   (target 0: ${ok(errors === 0)})`);
     console.log(`RSS             max ${maxRss.toFixed(0)} MB, last ${rss.at(-1)?.toFixed(0)} MB   (target < ${RSS_LIMIT_MB} MB: ${ok(maxRss < RSS_LIMIT_MB)})`);
-    console.log(`revocations     ${revocationMs.filter((m) => m >= 0).length}/${VICTIMS} refused, slowest ${Math.max(...revocationMs)} ms   (target < 1000 ms: ${ok(revocationMs.every((m) => m >= 0 && m < 1000))})`);
+    console.log(
+      `revocations     ${revocationMs.filter((m) => m >= 0).length}/${VICTIMS} refused, slowest ${Math.max(...revocationMs)} ms   (target < 1000 ms: ${ok(revocationMs.every((m) => m >= 0 && m < 1000))})`,
+    );
     console.log(`rotation        ${rotation}\n`);
-    if (errors > 0 || maxRss >= RSS_LIMIT_MB || !revocationMs.every((m) => m >= 0 && m < 1000) || !/200.*200/.test(rotation) || staffError) process.exitCode = 1;
+    if (errors > 0 || maxRss >= RSS_LIMIT_MB || !revocationMs.every((m) => m >= 0 && m < 1000) || !/200.*200/.test(rotation) || staffError)
+      process.exitCode = 1;
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await app?.close();

@@ -14,7 +14,16 @@ const TTL = Number(process.env.PEER_TTL ?? 900);
 
 const jwk = (pair, extra) => ({ ...pair.privateKey.export({ format: 'jwk' }), use: 'sig', ...extra });
 const provider = new Provider(`http://127.0.0.1:${PORT}`, {
-  clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' }],
+  clients: [
+    {
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
   jwks: {
     keys: [
       jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }), { alg: 'ES256', kid: 'es256' }),
@@ -33,7 +42,8 @@ const provider = new Provider(`http://127.0.0.1:${PORT}`, {
       defaultResource: async (_ctx, _client, oneOf) => oneOf ?? JWT_RESOURCE,
       useGrantedResource: async () => true,
       getResourceServerInfo: async (_ctx, resource) => {
-        if (resource === JWT_RESOURCE) return { scope: 'business', audience: JWT_RESOURCE, accessTokenTTL: TTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+        if (resource === JWT_RESOURCE)
+          return { scope: 'business', audience: JWT_RESOURCE, accessTokenTTL: TTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
         if (resource === OPAQUE_RESOURCE) return { scope: 'business', audience: OPAQUE_RESOURCE, accessTokenTTL: TTL, accessTokenFormat: 'opaque' };
         throw new Provider.errors.InvalidTarget();
       },

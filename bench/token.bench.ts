@@ -105,7 +105,13 @@ function cannon(opts: { url: string; headers: Record<string, string>; body: stri
   });
 }
 
-async function measure(name: string, phase: Row['phase'], round: number, pid: number, req: { url: string; headers: Record<string, string>; body: string }): Promise<Row> {
+async function measure(
+  name: string,
+  phase: Row['phase'],
+  round: number,
+  pid: number,
+  req: { url: string; headers: Record<string, string>; body: string },
+): Promise<Row> {
   const check = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body });
   if (check.status !== 200) throw new Error(`${name} ${phase} answered ${check.status}: ${(await check.text()).slice(0, 300)}`);
   if (WARMUP_S > 0) await cannon(req, WARMUP_S);
@@ -113,8 +119,19 @@ async function measure(name: string, phase: Row['phase'], round: number, pid: nu
   const r = await cannon(req, DURATION_S);
   const cpu = cpuSeconds(pid) - cpu0;
   const ok = r.requests.total - r.non2xx;
-  const row = { name, phase, round, rps: ok / DURATION_S, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx, cpuPer1k: (cpu / Math.max(ok, 1)) * 1000 };
-  console.log(`round ${round}  ${name.padEnd(8)} ${phase.padEnd(10)} ${row.rps.toFixed(0).padStart(7)} req/s   p50 ${String(row.p50).padStart(3)} ms   p99 ${String(row.p99).padStart(3)} ms   errors ${row.errors}   CPU ${row.cpuPer1k.toFixed(3)} s/1k`);
+  const row = {
+    name,
+    phase,
+    round,
+    rps: ok / DURATION_S,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+    cpuPer1k: (cpu / Math.max(ok, 1)) * 1000,
+  };
+  console.log(
+    `round ${round}  ${name.padEnd(8)} ${phase.padEnd(10)} ${row.rps.toFixed(0).padStart(7)} req/s   p50 ${String(row.p50).padStart(3)} ms   p99 ${String(row.p99).padStart(3)} ms   errors ${row.errors}   CPU ${row.cpuPer1k.toFixed(3)} s/1k`,
+  );
   return row;
 }
 
@@ -156,7 +173,13 @@ async function main(): Promise<void> {
     await prisma.technicalContact.create({ data: { id: contactId, partnerId, name: 'Bench', email: 'bench@example.com', mobile: '+31612345678' } });
     const apiEnv = (await creds.catalogue()).find((e) => e.apiKey === 'business' && e.environment === 'acceptance')!;
     const pending = await prisma.transaction((tx) =>
-      creds.createPendingCredential(tx, systemContext(), { partnerId, contactId, onboardingRequestId: null, apiEnvironmentId: apiEnv.apiEnvironmentId, environment: 'acceptance' }),
+      creds.createPendingCredential(tx, systemContext(), {
+        partnerId,
+        contactId,
+        onboardingRequestId: null,
+        apiEnvironmentId: apiEnv.apiEnvironmentId,
+        environment: 'acceptance',
+      }),
     );
     const secret = await prisma.transaction((tx) => creds.renewPendingSecret(tx, pending.secretId));
     await prisma.transaction((tx) => creds.activateOnReveal(tx, systemContext(), pending.secretId));
@@ -189,9 +212,17 @@ async function main(): Promise<void> {
         start: launch('peer', ['bench/peer.mjs'], peerEnv, `http://127.0.0.1:${peerPort}/jwks`),
         token: { url: `http://127.0.0.1:${peerPort}/token`, headers: peerAuth, body: `grant_type=client_credentials&resource=${encodeURIComponent(audience)}` },
         introspect: async () => {
-          const minted = await fetch(`http://127.0.0.1:${peerPort}/token`, { method: 'POST', headers: peerAuth, body: `grant_type=client_credentials&resource=${encodeURIComponent('https://opaque-api.acceptance.example')}` });
+          const minted = await fetch(`http://127.0.0.1:${peerPort}/token`, {
+            method: 'POST',
+            headers: peerAuth,
+            body: `grant_type=client_credentials&resource=${encodeURIComponent('https://opaque-api.acceptance.example')}`,
+          });
           const token = ((await minted.json()) as { access_token: string }).access_token;
-          return { url: `http://127.0.0.1:${peerPort}/token/introspection`, headers: peerAuth, body: `token=${encodeURIComponent(token)}&token_type_hint=access_token` };
+          return {
+            url: `http://127.0.0.1:${peerPort}/token/introspection`,
+            headers: peerAuth,
+            body: `token=${encodeURIComponent(token)}&token_type_hint=access_token`,
+          };
         },
       },
       {
@@ -212,7 +243,9 @@ async function main(): Promise<void> {
       },
     ];
 
-    console.log(`\nToken endpoint bench: ${ROUNDS} interleaved rounds (fresh processes), ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, service LOG_LEVEL=${LOG_LEVEL}\n`);
+    console.log(
+      `\nToken endpoint bench: ${ROUNDS} interleaved rounds (fresh processes), ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, service LOG_LEVEL=${LOG_LEVEL}\n`,
+    );
     const rows: Row[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const t of targets) {
@@ -225,7 +258,9 @@ async function main(): Promise<void> {
           await stop(child);
         }
         // Warnings and errors the server logged during the round explain odd figures (e.g. a lost cache listener).
-        const complaints = readFileSync(join(logDir, `${t.name}.log`), 'utf8').split('\n').filter((l) => /"level":"(warn|error|fatal)"/.test(l));
+        const complaints = readFileSync(join(logDir, `${t.name}.log`), 'utf8')
+          .split('\n')
+          .filter((l) => /"level":"(warn|error|fatal)"/.test(l));
         if (complaints.length) console.log(`round ${round}  ${t.name}: ${complaints.length} warning/error lines, first: ${complaints[0].slice(0, 300)}`);
       }
     }
@@ -249,7 +284,16 @@ async function main(): Promise<void> {
 
     const med = (name: string, phase: Row['phase']) => {
       const rs = rows.filter((r) => r.name === name && r.phase === phase);
-      return rs.length ? { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpu: median(rs.map((r) => r.cpuPer1k)), errors: rs.reduce((a, r) => a + r.errors, 0), all: rs.map((r) => r.rps.toFixed(0)).join(', ') } : null;
+      return rs.length
+        ? {
+            rps: median(rs.map((r) => r.rps)),
+            p50: median(rs.map((r) => r.p50)),
+            p99: median(rs.map((r) => r.p99)),
+            cpu: median(rs.map((r) => r.cpuPer1k)),
+            errors: rs.reduce((a, r) => a + r.errors, 0),
+            all: rs.map((r) => r.rps.toFixed(0)).join(', '),
+          }
+        : null;
     };
     if (process.env.BENCH_ONLY || process.env.BENCH_PHASES) return;
     const floor = med('floor', 'token')!;
@@ -259,8 +303,18 @@ async function main(): Promise<void> {
     const peerI = med('peer', 'introspect')!;
     const svcI = med('service', 'introspect')!;
     console.log(`\nmedians over ${ROUNDS} rounds            req/s (each round)              p50   p99  errors  CPU s/1k  vs peer  vs floor`);
-    for (const [label, m, ref] of [['floor    token', floor, peer], ['peer     token', peer, peer], ['service  token', svc, peer], ['  (LOG_LEVEL=warn)', quiet, peer], ['peer     introspect', peerI, peerI], ['service  introspect', svcI, peerI]] as const) {
-      console.log(`${label.padEnd(22)} ${m.rps.toFixed(0).padStart(7)} (${m.all})`.padEnd(62) + ` ${String(m.p50).padStart(4)} ${String(m.p99).padStart(5)} ${String(m.errors).padStart(7)} ${m.cpu.toFixed(3).padStart(9)} ${(m.rps / ref.rps).toFixed(2).padStart(7)}x ${(m.rps / floor.rps).toFixed(3).padStart(8)}`);
+    for (const [label, m, ref] of [
+      ['floor    token', floor, peer],
+      ['peer     token', peer, peer],
+      ['service  token', svc, peer],
+      ['  (LOG_LEVEL=warn)', quiet, peer],
+      ['peer     introspect', peerI, peerI],
+      ['service  introspect', svcI, peerI],
+    ] as const) {
+      console.log(
+        `${label.padEnd(22)} ${m.rps.toFixed(0).padStart(7)} (${m.all})`.padEnd(62) +
+          ` ${String(m.p50).padStart(4)} ${String(m.p99).padStart(5)} ${String(m.errors).padStart(7)} ${m.cpu.toFixed(3).padStart(9)} ${(m.rps / ref.rps).toFixed(2).padStart(7)}x ${(m.rps / floor.rps).toFixed(3).padStart(8)}`,
+      );
     }
     const met = (b: boolean) => (b ? 'met' : 'NOT met');
     // Ratios within each round (the two servers ran back to back) are steadier than ratios of medians.
@@ -278,7 +332,9 @@ async function main(): Promise<void> {
     console.log(`                 ${fmt(cpuRatios)} less CPU per token than the peer`);
     console.log(`token p99        ${svc.p99} ms vs the peer's ${peer.p99} ms   (goal: no worse: ${met(svc.p99 <= peer.p99)})`);
     const logCost = median(perRound('token', 'service', 'svc-warn', (r) => r.cpuPer1k)) - 1;
-    console.log(`access log       ${(logCost * 100).toFixed(1)}% more CPU per token than at LOG_LEVEL=warn (median of rounds; goal < 5%: ${met(logCost < 0.05)}); tokens/s ${((svc.rps / quiet.rps - 1) * 100).toFixed(1)}%`);
+    console.log(
+      `access log       ${(logCost * 100).toFixed(1)}% more CPU per token than at LOG_LEVEL=warn (median of rounds; goal < 5%: ${met(logCost < 0.05)}); tokens/s ${((svc.rps / quiet.rps - 1) * 100).toFixed(1)}%`,
+    );
     const introRatios = perRound('introspect', 'service', 'peer', (r) => r.rps);
     console.log(`introspection    ${fmt(introRatios)} the peer's rate   (goal >= 1x: ${met(median(introRatios) >= 1)})`);
     console.log(`errors           ${svc.errors + svcI.errors}   (goal 0: ${met(svc.errors + svcI.errors === 0)})`);

@@ -15,11 +15,28 @@ createServer((req, res) => {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const form = new URLSearchParams(body);
-      const m = { sid: `SM${crypto.randomUUID().replace(/-/g, '')}`, to: form.get('To') ?? '', from: form.get('From') ?? '', body: form.get('Body') ?? '', at: new Date().toISOString() };
+      const m = {
+        sid: `SM${crypto.randomUUID().replace(/-/g, '')}`,
+        to: form.get('To') ?? '',
+        from: form.get('From') ?? '',
+        body: form.get('Body') ?? '',
+        at: new Date().toISOString(),
+      };
       messages.unshift(m);
       messages.length = Math.min(messages.length, 200);
       res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ sid: m.sid, account_sid: send[1], to: m.to, from: m.from, body: m.body, status: 'queued', num_segments: '1', direction: 'outbound-api' }));
+      res.end(
+        JSON.stringify({
+          sid: m.sid,
+          account_sid: send[1],
+          to: m.to,
+          from: m.from,
+          body: m.body,
+          status: 'queued',
+          num_segments: '1',
+          direction: 'outbound-api',
+        }),
+      );
     });
     return;
   }
@@ -28,12 +45,29 @@ createServer((req, res) => {
     const number = decodeURIComponent(lookup[1]);
     const fields = new Set((url.searchParams.get('Fields') ?? '').split(','));
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({
-      phone_number: number, valid: true, validation_errors: [], calling_country_code: null, country_code: null, national_format: number,
-      line_type_intelligence: fields.has('line_type_intelligence') ? { type: 'mobile', carrier_name: 'Stand-in', mobile_country_code: null, mobile_network_code: null, error_code: null } : null,
-      sim_swap: fields.has('sim_swap') ? { last_sim_swap: { last_sim_swap_date: null, swapped_period: 'PT8760H', swapped_in_period: false }, carrier_name: 'Stand-in', mobile_country_code: null, mobile_network_code: null, error_code: null } : null,
-      url: `https://lookups.twilio.com/v2/PhoneNumbers/${number}`,
-    }));
+    res.end(
+      JSON.stringify({
+        phone_number: number,
+        valid: true,
+        validation_errors: [],
+        calling_country_code: null,
+        country_code: null,
+        national_format: number,
+        line_type_intelligence: fields.has('line_type_intelligence')
+          ? { type: 'mobile', carrier_name: 'Stand-in', mobile_country_code: null, mobile_network_code: null, error_code: null }
+          : null,
+        sim_swap: fields.has('sim_swap')
+          ? {
+              last_sim_swap: { last_sim_swap_date: null, swapped_period: 'PT8760H', swapped_in_period: false },
+              carrier_name: 'Stand-in',
+              mobile_country_code: null,
+              mobile_network_code: null,
+              error_code: null,
+            }
+          : null,
+        url: `https://lookups.twilio.com/v2/PhoneNumbers/${number}`,
+      }),
+    );
     return;
   }
   if (req.method === 'GET' && url.pathname === '/messages.json') {
@@ -44,7 +78,9 @@ createServer((req, res) => {
   if (req.method === 'GET' && url.pathname === '/') {
     const rows = messages.map((m) => `<tr><td>${escape(m.at)}</td><td>${escape(m.to)}</td><td>${escape(m.body)}</td></tr>`).join('');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>SMS stand-in</title><h1>SMS the service sent (stand-in, not delivered)</h1><table border="1" cellpadding="4"><tr><th>time</th><th>to</th><th>text</th></tr>${rows || '<tr><td colspan="3">none yet</td></tr>'}</table>`);
+    res.end(
+      `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>SMS stand-in</title><h1>SMS the service sent (stand-in, not delivered)</h1><table border="1" cellpadding="4"><tr><th>time</th><th>to</th><th>text</th></tr>${rows || '<tr><td colspan="3">none yet</td></tr>'}</table>`,
+    );
     return;
   }
   res.writeHead(404, { 'content-type': 'application/json' });

@@ -14,7 +14,11 @@ import type { AppConfig } from './config/config.js';
 import { fastifyTrustProxy } from './config/trust-proxy.js';
 
 /** Creates the Nest application from the root module; tests pass one that overrides providers (the clock). */
-export type AppBuilder = (rootModule: DynamicModule, adapter: FastifyAdapter<RawServerBase>, options: NestApplicationOptions) => Promise<NestFastifyApplication>;
+export type AppBuilder = (
+  rootModule: DynamicModule,
+  adapter: FastifyAdapter<RawServerBase>,
+  options: NestApplicationOptions,
+) => Promise<NestFastifyApplication>;
 
 export interface CreateAppOptions {
   logger?: Logger;

@@ -45,7 +45,10 @@ export function installHooks(app: NestFastifyApplication, config: AppConfig, log
     // The route template, never the raw URL: paths and queries may carry one-time tokens.
     const route = req.routeOptions?.url ?? 'unmatched';
     metrics.http.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    logger.info({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ctx?.clientIp }, 'request');
+    logger.info(
+      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ctx?.clientIp },
+      'request',
+    );
     done();
   });
 }

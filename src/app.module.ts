@@ -22,7 +22,6 @@ import { ExplainModule } from './explain/explain.module.js';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.module.js';
 import { StaffHomeModule } from './staff-home/staff-home.module.js';
 
-
 @Module({})
 export class AppModule {
   static register(config: AppConfig, logger: Logger): DynamicModule {

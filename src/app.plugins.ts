@@ -47,7 +47,10 @@ export async function registerPlugins(app: NestFastifyApplication, config: AppCo
   } as never);
   const eta = new Eta({ views: join(here, 'web/views'), cache: config.nodeEnv !== 'development', autoEscape: true });
   // Error pages are rendered inside the layout from the (synchronous) exception path, so they need a sync renderer.
-  app.getHttpAdapter().getInstance().decorate('renderViewSync', (template: string, data: Record<string, unknown>) => eta.render(template, { publicBaseUrl: config.publicBaseUrl, ...data }));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .decorate('renderViewSync', (template: string, data: Record<string, unknown>) => eta.render(template, { publicBaseUrl: config.publicBaseUrl, ...data }));
   await app.register(fastifyView, {
     engine: { eta },
     root: join(here, 'web/views'),

@@ -11,7 +11,11 @@ export function setupSwagger(app: NestFastifyApplication): void {
     .setDescription('Onboarding requests, client credentials per API and environment, two-channel secret delivery, and the OAuth 2.0 token service.')
     .setVersion('1')
     .addCookieAuth('staff_session', { type: 'apiKey', in: 'cookie', name: 'staff_session' }, 'staff-session')
-    .addGlobalResponse({ status: 503, type: ErrorView, description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)' })
+    .addGlobalResponse({
+      status: 503,
+      type: ErrorView,
+      description: 'service/database_unavailable: the database does not answer; nothing was changed (Retry-After)',
+    })
     .build();
   SwaggerModule.setup('docs', app, () => documentGithubAlerts(SwaggerModule.createDocument(app, openapi)), {
     jsonDocumentUrl: 'docs/openapi.json',

@@ -28,11 +28,16 @@ export const CLI_COMMANDS: CliCommand[] = [
     async run(app, args, io) {
       const paths = args.checkpoints as unknown as string[] | undefined;
       const keyFile = args['public-key'] as string | undefined;
-      const result = await app.get(AuditService).verify({ checkpointPaths: paths, publicKey: keyFile ? parsePublicKey(readFileSync(keyFile, 'utf8')) : undefined });
+      const result = await app
+        .get(AuditService)
+        .verify({ checkpointPaths: paths, publicKey: keyFile ? parsePublicKey(readFileSync(keyFile, 'utf8')) : undefined });
       const cps = `${result.checkpoints.matched} of ${result.checkpoints.given} signed checkpoints matched`;
       if (args.json) io.stdout.write(JSON.stringify(result) + '\n');
       else if (result.ok) io.stdout.write(`audit chain OK: ${result.checked} events, head ${result.headHash.slice(0, 16)}… at seq ${result.headSeq}; ${cps}\n`);
-      else io.stdout.write(`audit chain BROKEN at seq ${result.firstBroken?.seq} (id ${result.firstBroken?.id || '-'}): ${result.firstBroken?.reason}; ${result.checked} events verified before it; ${cps}\n`);
+      else
+        io.stdout.write(
+          `audit chain BROKEN at seq ${result.firstBroken?.seq} (id ${result.firstBroken?.id || '-'}): ${result.firstBroken?.reason}; ${result.checked} events verified before it; ${cps}\n`,
+        );
       return result.ok ? 0 : 1;
     },
   },

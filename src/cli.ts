@@ -16,7 +16,11 @@ async function main(): Promise<number> {
   // Migrating needs only the owner's database URL: it runs before the service's own settings matter.
   if (name === 'migrate') return migrateCommand(loadMigrationConfig(), process.stdout);
   // The application's modules take seconds to load; the one-shot migrate step does not need them.
-  const [{ NestFactory }, { AppModule }, { CLI_COMMANDS }] = await Promise.all([import('@nestjs/core'), import('./app.module.js'), import('./cli.commands.js')]);
+  const [{ NestFactory }, { AppModule }, { CLI_COMMANDS }] = await Promise.all([
+    import('@nestjs/core'),
+    import('./app.module.js'),
+    import('./cli.commands.js'),
+  ]);
   const command: CliCommand | undefined = CLI_COMMANDS.find((c) => c.name === name);
   if (!command) {
     const lines = [...CLI_COMMANDS.map((c) => [c.name, c.summary]), ['migrate', MIGRATE_SUMMARY]].map(([n, s]) => `  ${n.padEnd(18)} ${s}`);

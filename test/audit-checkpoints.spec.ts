@@ -36,7 +36,9 @@ function cli(name: string, args: Record<string, unknown> = {}): Promise<{ code: 
     },
   });
   const io: CliIo = { stdout, stdin: Readable.from([]) };
-  return CLI_COMMANDS.find((c) => c.name === name)!.run(t.app, args as Record<string, string>, io).then((code) => ({ code, out }));
+  return CLI_COMMANDS.find((c) => c.name === name)!
+    .run(t.app, args as Record<string, string>, io)
+    .then((code) => ({ code, out }));
 }
 
 const record = (action: string) => t.prisma.transaction((tx) => audit.record(tx, systemContext(), { action, subjectType: 'thing' }));
@@ -48,7 +50,13 @@ describe('signed audit checkpoints', () => {
     const res = await t.inject({ method: 'POST', url: '/api/audit-events/checkpoints', headers: admin.headers });
     expect(res.statusCode).toBe(201);
     const c = res.json();
-    expect(c).toMatchObject({ type: 'audit-checkpoint', version: 1, seq: expect.stringMatching(/^\d+$/), headHash: expect.stringMatching(/^[0-9a-f]{64}$/), signature: expect.any(String) });
+    expect(c).toMatchObject({
+      type: 'audit-checkpoint',
+      version: 1,
+      seq: expect.stringMatching(/^\d+$/),
+      headHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      signature: expect.any(String),
+    });
     expect(existsSync(join(t.config.audit.checkpointDir, c.file))).toBe(true);
     const requested = await t.prisma.auditEvent.findFirstOrThrow({ where: { action: 'audit.checkpoint_requested' } });
     expect(requested).toMatchObject({ actorType: 'staff', actorId: admin.staffId });
@@ -85,7 +93,10 @@ describe('signed audit checkpoints', () => {
     writeFileSync(join(dir, 'other.pem'), other);
     const refused = await cli('audit:verify', { checkpoints: [dir], 'public-key': join(dir, 'other.pem'), json: true });
     expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.out)).toMatchObject({ ok: false, checkpoints: { given: 0, rejected: [{ file: join(dir, 'emailed.json'), reason: expect.stringMatching(/another key/) }] } });
+    expect(JSON.parse(refused.out)).toMatchObject({
+      ok: false,
+      checkpoints: { given: 0, rejected: [{ file: join(dir, 'emailed.json'), reason: expect.stringMatching(/another key/) }] },
+    });
   });
 
   it('are written by the CLI and name the broken row when the chain no longer matches', async () => {

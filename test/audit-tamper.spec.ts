@@ -62,14 +62,25 @@ async function loginRole(t: TestApp, name: string, extra = ''): Promise<pg.Clien
  * The rewrite of the security review: change who approved the request, then recompute every link from that
  * row on with `link` and move the head onto the new last link.
  */
-async function rewriteApproval(c: pg.Client, requestId: string, forgedApprover: string, link: (prev: string, row: { seq: string; canonical: string; body: string }) => string) {
+async function rewriteApproval(
+  c: pg.Client,
+  requestId: string,
+  forgedApprover: string,
+  link: (prev: string, row: { seq: string; canonical: string; body: string }) => string,
+) {
   await c.query(`UPDATE audit_event SET actor_id = $1 WHERE action = 'onboarding.approved' AND subject_id = $2`, [forgedApprover, requestId]);
-  const from = (await c.query(`SELECT seq::text AS seq FROM audit_event WHERE action = 'onboarding.approved' AND subject_id = $1`, [requestId])).rows[0].seq as string;
-  const rows = (await c.query(`
+  const from = (await c.query(`SELECT seq::text AS seq FROM audit_event WHERE action = 'onboarding.approved' AND subject_id = $1`, [requestId])).rows[0]
+    .seq as string;
+  const rows = (
+    await c.query(
+      `
     SELECT e.seq::text AS seq, e.id::text AS id, audit_event_canonical(e, e.seq) AS canonical,
       jsonb_build_array(e.id::text, (extract(epoch FROM e.occurred_at) * 1000000)::bigint::text, e.actor_type::text, e.actor_id,
         e.action, e.subject_type, e.subject_id, e.environment::text, e.correlation_id, e.client_ip, e.detail)::text AS body
-    FROM audit_event e WHERE e.seq >= $1 ORDER BY e.seq`, [from])).rows as Array<{ seq: string; id: string; canonical: string; body: string }>;
+    FROM audit_event e WHERE e.seq >= $1 ORDER BY e.seq`,
+      [from],
+    )
+  ).rows as Array<{ seq: string; id: string; canonical: string; body: string }>;
   let prev = ((await c.query(`SELECT hash FROM audit_event WHERE seq = $1::bigint - 1`, [from])).rows[0]?.hash as string | undefined) ?? GENESIS;
   for (const row of rows) {
     const hash = link(prev, row);
@@ -79,10 +90,13 @@ async function rewriteApproval(c: pg.Client, requestId: string, forgedApprover: 
   await c.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [rows[rows.length - 1].seq, prev]);
 }
 
-const unkeyed = (prev: string, row: { canonical: string }) => createHash('sha256').update(prev + row.canonical, 'utf8').digest('hex');
+const unkeyed = (prev: string, row: { canonical: string }) =>
+  createHash('sha256')
+    .update(prev + row.canonical, 'utf8')
+    .digest('hex');
 
 describe('the audit trail against an insider', () => {
-  it('detects the rewrite (edit the approver, recompute every hash, move the head) by the tables\' non-superuser owner', async () => {
+  it("detects the rewrite (edit the approver, recompute every hash, move the head) by the tables' non-superuser owner", async () => {
     const { t, audit, requestId, approvedSeq } = await appWithHistory();
     expect((await audit.verify()).ok).toBe(true);
     const ownerName = `audit_owner_${randomBytes(4).toString('hex')}`;
@@ -120,7 +134,10 @@ describe('the audit trail against an insider', () => {
     expect((await audit.verify({ checkpointPaths: [] })).ok).toBe(true);
     const result = await audit.verify();
     expect(result.ok).toBe(false);
-    expect(result.firstBroken).toMatchObject({ seq: checkpoint.seq, reason: expect.stringMatching(new RegExp(`checkpoint signed at ${checkpoint.signedAt}.*after seq 0`)) });
+    expect(result.firstBroken).toMatchObject({
+      seq: checkpoint.seq,
+      reason: expect.stringMatching(new RegExp(`checkpoint signed at ${checkpoint.signedAt}.*after seq 0`)),
+    });
   });
 
   it('catches, through the signed checkpoint, a rewrite that moves keyed_from past the head and relinks every row with the unkeyed hash', async () => {
@@ -129,7 +146,11 @@ describe('the audit trail against an insider', () => {
     const admin = await t.db.admin();
     await admin.query(`SET session_replication_role = replica`);
     await admin.query(`UPDATE audit_event SET actor_id = $1 WHERE action = 'onboarding.approved' AND subject_id = $2`, [randomUUID(), requestId]);
-    const rows = (await admin.query(`SELECT e.id::text AS id, e.seq::text AS seq, audit_event_canonical(e, e.seq) AS canonical FROM audit_event e WHERE e.seq IS NOT NULL ORDER BY e.seq`)).rows as Array<{ id: string; seq: string; canonical: string }>;
+    const rows = (
+      await admin.query(
+        `SELECT e.id::text AS id, e.seq::text AS seq, audit_event_canonical(e, e.seq) AS canonical FROM audit_event e WHERE e.seq IS NOT NULL ORDER BY e.seq`,
+      )
+    ).rows as Array<{ id: string; seq: string; canonical: string }>;
     let prev = GENESIS;
     for (const row of rows) {
       const hash = unkeyed(prev, row);
@@ -144,10 +165,12 @@ describe('the audit trail against an insider', () => {
     expect(await audit.verify({ checkpointPaths: [] })).toMatchObject({ ok: true, keyedFrom: String(BigInt(last) + 1n) });
     const result = await audit.verify();
     expect(result.ok).toBe(false);
-    expect(result.firstBroken?.reason).toMatch(new RegExp(`keyed_from \\(${BigInt(last) + 1n}\\) differs from the checkpoint signed at ${checkpoint.signedAt} \\(${checkpoint.keyedFrom}\\)`));
+    expect(result.firstBroken?.reason).toMatch(
+      new RegExp(`keyed_from \\(${BigInt(last) + 1n}\\) differs from the checkpoint signed at ${checkpoint.signedAt} \\(${checkpoint.keyedFrom}\\)`),
+    );
   });
 
-  it('refuses the rewrite to the app\'s role outright: it may insert, read and seal, nothing else', async () => {
+  it("refuses the rewrite to the app's role outright: it may insert, read and seal, nothing else", async () => {
     const { t, audit, requestId } = await appWithHistory();
     const app = await loginRole(t, `audit_app_${randomBytes(4).toString('hex')}`, 'IN ROLE credentials_app');
     await expect(app.query(`ALTER TABLE audit_event DISABLE TRIGGER USER`)).rejects.toThrow(/must be owner/);
@@ -156,7 +179,9 @@ describe('the audit trail against an insider', () => {
     await expect(app.query(`DELETE FROM audit_event`)).rejects.toThrow(/permission denied/);
     const head = (await app.query(`SELECT seq::text, hash FROM audit_chain_head`)).rows[0];
     const sealedId = (await app.query(`SELECT id::text FROM audit_event WHERE seq = 1`)).rows[0].id;
-    await expect(app.query(`SELECT audit_seal($1::bigint, $2, ARRAY[$3::uuid], ARRAY[$4])`, [head.seq, head.hash, sealedId, 'f'.repeat(64)])).rejects.toThrow(/not unsealed/);
+    await expect(app.query(`SELECT audit_seal($1::bigint, $2, ARRAY[$3::uuid], ARRAY[$4])`, [head.seq, head.hash, sealedId, 'f'.repeat(64)])).rejects.toThrow(
+      /not unsealed/,
+    );
     // What the service does with that role works: insert, then seal with the MAC.
     const id = randomUUID();
     await app.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES ($1, 'system', 'test.as_app', 'thing')`, [id]);
@@ -179,7 +204,10 @@ describe('the audit trail against an insider', () => {
     expect((await audit.verify({ checkpointPaths: [] })).ok).toBe(true);
     const result = await audit.verify();
     expect(result.ok).toBe(false);
-    expect(result.firstBroken).toMatchObject({ seq: String(keep + 1n), reason: `truncated: the checkpoint signed at ${checkpoint.signedAt} covers seq ${checkpoint.seq}, the chain ends at seq ${keep}` });
+    expect(result.firstBroken).toMatchObject({
+      seq: String(keep + 1n),
+      reason: `truncated: the checkpoint signed at ${checkpoint.signedAt} covers seq ${checkpoint.seq}, the chain ends at seq ${keep}`,
+    });
   });
 
   it('is not ok while a row committed minutes ago is still unsealed (sealing failing), and is again once it is sealed', async () => {
@@ -187,11 +215,17 @@ describe('the audit trail against an insider', () => {
     await t.app.get(AuditSealer).onModuleDestroy(); // no sweep: sealing has stopped
     const admin = await t.db.admin();
     await admin.query(`SET session_replication_role = replica`);
-    await admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'test.never_sealed', 'thing', now() - interval '6 minutes')`);
+    await admin.query(
+      `INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'test.never_sealed', 'thing', now() - interval '6 minutes')`,
+    );
     await admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES (gen_random_uuid(), 'system', 'test.just_committed', 'thing')`);
     await admin.end();
     const result = await audit.verify();
-    expect(result).toMatchObject({ ok: false, unsealed: { count: 2, stale: 1 }, firstBroken: { reason: expect.stringMatching(/1 committed rows are still unsealed after 5 minutes/) } });
+    expect(result).toMatchObject({
+      ok: false,
+      unsealed: { count: 2, stale: 1 },
+      firstBroken: { reason: expect.stringMatching(/1 committed rows are still unsealed after 5 minutes/) },
+    });
     await audit.sealPending();
     expect(await audit.verify()).toMatchObject({ ok: true, unsealed: { count: 0, stale: 0 } });
   });
@@ -208,12 +242,16 @@ describe('the audit trail against an insider', () => {
     expect(readdirSync(dir)).toHaveLength(2);
   });
 
-  it('keeps the head and occurred_at out of writers\' hands even with the triggers on', async () => {
+  it("keeps the head and occurred_at out of writers' hands even with the triggers on", async () => {
     const { t } = await appWithHistory();
     const admin = await t.db.admin();
     await expect(admin.query(`UPDATE audit_chain_head SET seq = seq - 1`)).rejects.toThrow(/only move forward through the seal/);
     await expect(admin.query(`UPDATE audit_chain_head SET hash = repeat('a', 64)`)).rejects.toThrow(/only move forward through the seal/);
-    await expect(admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'x', 'y', now() - interval '1 day')`)).rejects.toThrow(/database clock/);
+    await expect(
+      admin.query(
+        `INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'x', 'y', now() - interval '1 day')`,
+      ),
+    ).rejects.toThrow(/database clock/);
     await admin.end();
   });
 });
@@ -257,7 +295,9 @@ describe('audit verification while writers append', () => {
     const writers = Array.from({ length: 16 }, (_, w) =>
       (async () => {
         while (!stop) {
-          await t.prisma.transaction((tx) => audit.record(tx, systemContext(), { action: 'test.appended', subjectType: 'writer', subjectId: String(w), detail: { n: appended } }));
+          await t.prisma.transaction((tx) =>
+            audit.record(tx, systemContext(), { action: 'test.appended', subjectType: 'writer', subjectId: String(w), detail: { n: appended } }),
+          );
           appended++;
         }
       })(),
@@ -277,7 +317,10 @@ describe('audit verification while writers append', () => {
     }
     await Promise.all(writers);
     expect(overlapped).toBeGreaterThanOrEqual(10);
-    expect(results.filter((r) => !r.ok), JSON.stringify(results.find((r) => !r.ok))).toEqual([]);
+    expect(
+      results.filter((r) => !r.ok),
+      JSON.stringify(results.find((r) => !r.ok)),
+    ).toEqual([]);
     expect(results[results.length - 1].checkpoints.matched).toBe(1);
     await audit.sealPending();
     expect(await audit.verify()).toMatchObject({ ok: true, checked: await t.prisma.auditEvent.count() });

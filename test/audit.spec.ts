@@ -19,7 +19,9 @@ const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({ ...system
 describe('audit trail', () => {
   it('records inside the caller transaction and seals the row into the chain at commit', async () => {
     const c = ctx({ actor: { type: 'staff', id: randomUUID() }, clientIp: '203.0.113.7' });
-    const id = await t.prisma.transaction((tx) => audit.record(tx, c, { action: 'test.recorded', subjectType: 'thing', subjectId: 'x1', environment: 'acceptance', detail: { from: 'a', to: 'b' } }));
+    const id = await t.prisma.transaction((tx) =>
+      audit.record(tx, c, { action: 'test.recorded', subjectType: 'thing', subjectId: 'x1', environment: 'acceptance', detail: { from: 'a', to: 'b' } }),
+    );
     const row = await t.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
     expect(row.seq).not.toBeNull();
     expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -76,8 +78,12 @@ describe('audit trail', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
-  it('seals each business transaction\'s rows before transaction() returns while two instances seal at once', async () => {
-    const second = await startTestApp({ db: t.db, clock: t.clock, env: { SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') } });
+  it("seals each business transaction's rows before transaction() returns while two instances seal at once", async () => {
+    const second = await startTestApp({
+      db: t.db,
+      clock: t.clock,
+      env: { SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') },
+    });
     try {
       const instances = [t, second];
       const unsealedOnReturn: string[] = [];
@@ -87,7 +93,9 @@ describe('audit trail', () => {
             const app = instances[w % 2];
             const a = app.app.get(AuditService);
             for (let i = 0; i < 15; i++) {
-              const id = await app.prisma.transaction((tx) => a.record(tx, ctx(), { action: 'test.two_instances', subjectType: 'writer', subjectId: String(w), detail: { i } }));
+              const id = await app.prisma.transaction((tx) =>
+                a.record(tx, ctx(), { action: 'test.two_instances', subjectType: 'writer', subjectId: String(w), detail: { i } }),
+              );
               const row = await app.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
               if (row.seq === null) unsealedOnReturn.push(id);
             }
@@ -107,14 +115,20 @@ describe('audit trail', () => {
     await expect(admin.query(`UPDATE audit_event SET action = 'x' WHERE seq = 1`)).rejects.toThrow(/append-only/);
     await expect(admin.query(`DELETE FROM audit_event WHERE seq = 1`)).rejects.toThrow(/append-only/);
     await expect(admin.query(`TRUNCATE audit_event`)).rejects.toThrow(/append-only/);
-    await expect(admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type, hash) VALUES (gen_random_uuid(), 'system', 'x', 'y', repeat('a', 64))`)).rejects.toThrow(/sealed by the database/);
+    await expect(
+      admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type, hash) VALUES (gen_random_uuid(), 'system', 'x', 'y', repeat('a', 64))`),
+    ).rejects.toThrow(/sealed by the database/);
     await expect(admin.query(`DELETE FROM audit_chain_head`)).rejects.toThrow(/forward/);
     await admin.end();
   });
 
   it('never stores secret-looking detail fields', async () => {
     const id = await t.prisma.transaction((tx) =>
-      audit.record(tx, ctx(), { action: 'test.scrubbed', subjectType: 'thing', detail: { clientSecret: 'cs_live_abc', nested: { password: 'hunter2', otp: '1234567' }, kept: 'yes' } }),
+      audit.record(tx, ctx(), {
+        action: 'test.scrubbed',
+        subjectType: 'thing',
+        detail: { clientSecret: 'cs_live_abc', nested: { password: 'hunter2', otp: '1234567' }, kept: 'yes' },
+      }),
     );
     const row = await t.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
     expect(JSON.stringify(row.detail)).not.toMatch(/cs_live_abc|hunter2|1234567/);
@@ -162,20 +176,30 @@ describe('audit query API', () => {
     expect(page1.statusCode).toBe(200);
     const body1 = page1.json();
     expect(body1.events.map((e: { detail: { i: number } }) => e.detail.i)).toEqual([4, 3, 2]);
-    const page2 = await t.inject({ method: 'GET', url: `/api/audit-events?subjectType=paged&subjectId=${subjectId}&limit=3&before=${body1.nextBefore}`, headers: viewer.headers });
+    const page2 = await t.inject({
+      method: 'GET',
+      url: `/api/audit-events?subjectType=paged&subjectId=${subjectId}&limit=3&before=${body1.nextBefore}`,
+      headers: viewer.headers,
+    });
     expect(page2.json().events.map((e: { detail: { i: number } }) => e.detail.i)).toEqual([1, 0]);
     const byCorrelation = await t.inject({ method: 'GET', url: `/api/audit-events?correlationId=${c.correlationId}`, headers: viewer.headers });
     expect(byCorrelation.json().events).toHaveLength(5);
 
     const bad = await t.inject({ method: 'GET', url: '/api/audit-events?limit=5000&from=yesterday&bogus=1', headers: viewer.headers });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ code: 'request/validation_failed', details: { fields: expect.objectContaining({ limit: expect.any(Array), from: expect.any(Array), bogus: expect.any(Array) }) } });
+    expect(bad.json()).toMatchObject({
+      code: 'request/validation_failed',
+      details: { fields: expect.objectContaining({ limit: expect.any(Array), from: expect.any(Array), bogus: expect.any(Array) }) },
+    });
 
     // ISO 8601 forms that JavaScript's Date cannot read (week and ordinal dates, the basic format) are bad input too.
     for (const from of ['2026-W01', '2026-W01-1', '2026-123', '20260101']) {
       const odd = await t.inject({ method: 'GET', url: `/api/audit-events?from=${from}&to=${from}`, headers: viewer.headers });
       expect(odd.statusCode, `${from}: ${odd.body}`).toBe(400);
-      expect(odd.json()).toMatchObject({ code: 'request/validation_failed', details: { fields: expect.objectContaining({ from: expect.any(Array), to: expect.any(Array) }) } });
+      expect(odd.json()).toMatchObject({
+        code: 'request/validation_failed',
+        details: { fields: expect.objectContaining({ from: expect.any(Array), to: expect.any(Array) }) },
+      });
     }
 
     const verifyAsViewer = await t.inject({ method: 'GET', url: '/api/audit-events/verify', headers: viewer.headers });

@@ -60,7 +60,13 @@ describe('TRUST_PROXY as a hop count', () => {
 
   it('keeps the per-IP OAuth failure limit on the real client: a forged entry does not escape it, a neighbour behind the same proxy is not hit', async () => {
     const attempt = (xff: string) =>
-      hops.inject({ method: 'POST', url: '/oauth/acceptance/token', remoteAddress: PROXY, headers: { ...FORM_HEADERS, 'x-forwarded-for': xff, authorization: basic(`acc_${randomUUID().replace(/-/g, '')}`, 'wrong') }, payload: 'grant_type=client_credentials' });
+      hops.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/token',
+        remoteAddress: PROXY,
+        headers: { ...FORM_HEADERS, 'x-forwarded-for': xff, authorization: basic(`acc_${randomUUID().replace(/-/g, '')}`, 'wrong') },
+        payload: 'grant_type=client_credentials',
+      });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await attempt('203.0.113.50')).statusCode);
     expect(statuses).toEqual([401, 401, 429]);
@@ -78,7 +84,13 @@ describe('TRUST_PROXY as a hop count', () => {
       const formIssuedAt = /name="formIssuedAt" value="([^"]+)"/.exec(page.body)![1].replace(/&amp;/g, '&');
       hops.clock.advance(5000);
       // Counted before the answers are checked: empty answers are enough to reach the limit.
-      const res = await hops.inject({ method: 'POST', url: '/apply/submit', remoteAddress: PROXY, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ formIssuedAt, website: '' }).toString() });
+      const res = await hops.inject({
+        method: 'POST',
+        url: '/apply/submit',
+        remoteAddress: PROXY,
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ formIssuedAt, website: '' }).toString(),
+      });
       return res.statusCode;
     };
     expect([await submit('203.0.113.60'), await submit('203.0.113.60'), await submit('203.0.113.60')]).toEqual([400, 400, 429]);
@@ -116,7 +128,10 @@ describe('without TRUST_PROXY', () => {
 
     const attacker = new Browser(direct, PROXY);
     const failed: number[] = [];
-    for (let i = 0; i < 22; i++) failed.push((await attacker.submit('/console/sign-in', '/console/sign-in', { email: `guess-${i}@example.com`, password: 'not-the-password' })).statusCode);
+    for (let i = 0; i < 22; i++)
+      failed.push(
+        (await attacker.submit('/console/sign-in', '/console/sign-in', { email: `guess-${i}@example.com`, password: 'not-the-password' })).statusCode,
+      );
     expect(failed.every((s) => s === 401)).toBe(true);
     const ipLocks = await direct.prisma.auditEvent.count({ where: { action: 'staff.sign_in_locked', clientIp: PROXY } });
     expect(ipLocks).toBeGreaterThan(0);
@@ -132,6 +147,8 @@ describe('without TRUST_PROXY', () => {
     const again = await signIn(direct, returning, owner);
     expect(again.statusCode, again.body.slice(0, 300)).toBe(303);
     expect(again.headers.location).toBe('/console');
-    process.stdout.write(`[proof] client ip: ${failed.length} failed sign-ins from one proxy address locked it (${ipLocks} lock events); a browser that signed in before still signed in\n`);
+    process.stdout.write(
+      `[proof] client ip: ${failed.length} failed sign-ins from one proxy address locked it (${ipLocks} lock events); a browser that signed in before still signed in\n`,
+    );
   });
 });

@@ -16,7 +16,13 @@ beforeAll(async () => {
   b = await startTestApp({
     db: a.db,
     clock: a.clock,
-    env: { SMTP_URL: smtp.url, STAFF_ALERT_EMAIL: STAFF, SECRET_LIFETIME_DAYS: '90', SECRET_HASH_KEY: a.config.secretHashKey.toString('base64'), MASTER_KEY: a.config.masterKey.toString('base64') },
+    env: {
+      SMTP_URL: smtp.url,
+      STAFF_ALERT_EMAIL: STAFF,
+      SECRET_LIFETIME_DAYS: '90',
+      SECRET_HASH_KEY: a.config.secretHashKey.toString('base64'),
+      MASTER_KEY: a.config.masterKey.toString('base64'),
+    },
   });
 });
 afterAll(async () => {
@@ -36,11 +42,20 @@ describe('secret expiry reminders', () => {
       await Promise.all([a.app.get(ExpiryReminders).run(), b.app.get(ExpiryReminders).run(), a.app.get(ExpiryReminders).run()]);
       await a.app.get(NotificationsService).drain();
     };
-    const subjects = (to: string) => smtp.to(to).filter((m) => m.text.includes(c.clientId)).map((m) => m.subject);
+    const subjects = (to: string) =>
+      smtp
+        .to(to)
+        .filter((m) => m.text.includes(c.clientId))
+        .map((m) => m.subject);
 
     await both();
     expect(subjects(email)).toEqual([]);
-    for (const [daysLeft, expected] of [[29.5, 30], [13.9, 14], [6.5, 7], [0.9, 1]] as const) {
+    for (const [daysLeft, expected] of [
+      [29.5, 30],
+      [13.9, 14],
+      [6.5, 7],
+      [0.9, 1],
+    ] as const) {
       a.clock.set(new Date(secret.expiresAt.getTime() - daysLeft * 86_400_000));
       await both();
       await both();

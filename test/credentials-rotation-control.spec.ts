@@ -21,7 +21,10 @@ beforeAll(async () => {
   // Last-used times are written only when the test flushes them.
   t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env(), LAST_USED_FLUSH_MS: '600000' } });
   drv = new DeliveryDriver(t, smtp, twilio);
-  [one, two] = await Promise.all([createStaffWithSession(t, { role: 'reviewer', name: 'Una One' }), createStaffWithSession(t, { role: 'reviewer', name: 'Tim Two' })]);
+  [one, two] = await Promise.all([
+    createStaffWithSession(t, { role: 'reviewer', name: 'Una One' }),
+    createStaffWithSession(t, { role: 'reviewer', name: 'Tim Two' }),
+  ]);
 });
 afterAll(async () => {
   await t?.close();
@@ -33,10 +36,20 @@ const drain = () => t.app.get(NotificationsService).drain();
 const post = (url: string, as: StaffLogin, payload: Record<string, unknown> = {}) => t.inject({ method: 'POST', url, headers: as.headers, payload });
 const page = (url: string, as: StaffLogin) => t.inject({ method: 'GET', url, headers: { cookie: as.headers.cookie, accept: 'text/html' } });
 function consoleForm(url: string, as: StaffLogin, fields: Record<string, string>) {
-  return t.inject({ method: 'POST', url, headers: { cookie: as.headers.cookie, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ ...fields, _csrf: as.headers['x-csrf-token'] }) });
+  return t.inject({
+    method: 'POST',
+    url,
+    headers: { cookie: as.headers.cookie, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form({ ...fields, _csrf: as.headers['x-csrf-token'] }),
+  });
 }
 const token = (clientId: string, secret: string) =>
-  t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) }, payload: form({ grant_type: 'client_credentials' }) });
+  t.inject({
+    method: 'POST',
+    url: '/oauth/acceptance/token',
+    headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) },
+    payload: form({ grant_type: 'client_credentials' }),
+  });
 const contactOf = (c: IssuedCredential) => t.prisma.technicalContact.findFirstOrThrow({ where: { partnerId: c.partnerId } });
 
 let ipSeq = 0;
@@ -44,7 +57,10 @@ let ipSeq = 0;
 async function revealNewest(c: IssuedCredential): Promise<string> {
   await drain();
   const contact = await contactOf(c);
-  const mail = smtp.to(contact.email).filter((m) => m.text.includes('/delivery#')).at(-1)!;
+  const mail = smtp
+    .to(contact.email)
+    .filter((m) => m.text.includes('/delivery#'))
+    .at(-1)!;
   const link = linkTokenFrom(mail.text);
   const ip = `198.51.100.${(ipSeq++ % 200) + 20}`;
   const code = await drv.code(link, contact.mobile, ip);
@@ -76,7 +92,11 @@ describe('an open rotation never locks staff out', () => {
     expect(started.statusCode, started.body).toBe(201);
     expect(await t.prisma.credentialRotation.findUniqueOrThrow({ where: { id: anonymous.id } })).toMatchObject({ state: 'cancelled', confirmTokenHash: null });
     const superseded = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: c.credentialId, action: 'credential.rotation_superseded' } });
-    expect(superseded).toMatchObject({ actorType: 'staff', actorId: one.staffId, detail: expect.objectContaining({ rotationId: anonymous.id, from: 'awaiting_confirmation', supersededBy: started.json().id }) });
+    expect(superseded).toMatchObject({
+      actorType: 'staff',
+      actorId: one.staffId,
+      detail: expect.objectContaining({ rotationId: anonymous.id, from: 'awaiting_confirmation', supersededBy: started.json().id }),
+    });
     const confirm = await t.inject({ method: 'POST', url: '/api/rotation-requests/confirm', payload: { token: link } });
     expect([confirm.statusCode, confirm.json().code]).toEqual([404, 'rotation/link_invalid']);
 
@@ -95,12 +115,18 @@ describe('an open rotation never locks staff out', () => {
     try {
       // The partner's confirmation, held open: staff's start reads the request as unconfirmed, then waits on its row.
       await admin.query('BEGIN');
-      await admin.query(`UPDATE credential_rotation SET state = 'awaiting_approval', confirm_token_hash = NULL, confirmed_at = now() WHERE id = $1`, [pending.id]);
+      await admin.query(`UPDATE credential_rotation SET state = 'awaiting_approval', confirm_token_hash = NULL, confirmed_at = now() WHERE id = $1`, [
+        pending.id,
+      ]);
       const starting = post(`/api/credentials/${c.credentialId}/rotations`, one, {});
       let waiting = 0;
       for (let i = 0; i < 1500 && !waiting; i++) {
         await new Promise((r) => setTimeout(r, 20));
-        waiting = (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND pid <> pg_backend_pid()`)).rows[0].n;
+        waiting = (
+          await admin.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid' AND pid <> pg_backend_pid()`,
+          )
+        ).rows[0].n;
       }
       expect(waiting, 'the start never reached the rotation row').toBeGreaterThan(0);
       await admin.query('COMMIT');
@@ -138,7 +164,10 @@ describe('an open rotation never locks staff out', () => {
     expect((await t.prisma.credentialSecret.findUniqueOrThrow({ where: { id: pending.id } })).state).toBe('cancelled');
     expect((await t.prisma.delivery.findUniqueOrThrow({ where: { id: pending.deliveryId! } })).state).toBe('cancelled');
     const audit = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: c.credentialId, action: 'credential.rotation_cancelled' } });
-    expect(audit).toMatchObject({ actorId: one.staffId, detail: expect.objectContaining({ rotationId: secondRow.id, from: 'delivering', cancelledSecretId: pending.id }) });
+    expect(audit).toMatchObject({
+      actorId: one.staffId,
+      detail: expect.objectContaining({ rotationId: secondRow.id, from: 'delivering', cancelledSecretId: pending.id }),
+    });
     expect((await token(c.clientId, c.secret)).statusCode).toBe(200);
 
     const again = await post(`/api/rotations/${secondRow.id}/cancel`, two);
@@ -152,7 +181,9 @@ describe('an open rotation never locks staff out', () => {
     expect(byApi.json()).toMatchObject({ id: fourth.json().id, state: 'cancelled' });
     expect(byApi.json()).not.toHaveProperty('confirmTokenHash');
     expect(await t.prisma.auditEvent.count({ where: { subjectId: c.credentialId, action: 'credential.rotation_superseded' } })).toBe(2);
-    expect(await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: c.credentialId, action: 'credential.rotation_cancelled', actorId: two.staffId } })).toMatchObject({ detail: expect.objectContaining({ reason: 'Asked by mistake' }) });
+    expect(
+      await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: c.credentialId, action: 'credential.rotation_cancelled', actorId: two.staffId } }),
+    ).toMatchObject({ detail: expect.objectContaining({ reason: 'Asked by mistake' }) });
   });
 });
 
@@ -181,7 +212,10 @@ describe('ending an overlap before the old secret is quiet takes two reviewers',
     expect(ended.statusCode, ended.body.slice(0, 500)).toBe(303);
     expect((await token(c.clientId, c.secret)).statusCode).toBe(401);
     expect((await token(c.clientId, newSecret)).statusCode).toBe(200);
-    const events = await t.prisma.auditEvent.findMany({ where: { subjectId: c.credentialId, action: { in: ['credential.overlap_early_end_requested', 'credential.overlap_ended'] } }, orderBy: { seq: 'asc' } });
+    const events = await t.prisma.auditEvent.findMany({
+      where: { subjectId: c.credentialId, action: { in: ['credential.overlap_early_end_requested', 'credential.overlap_ended'] } },
+      orderBy: { seq: 'asc' },
+    });
     expect(events.map((e) => [e.action, e.actorId])).toEqual([
       ['credential.overlap_early_end_requested', one.staffId],
       ['credential.overlap_ended', two.staffId],

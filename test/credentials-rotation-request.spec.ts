@@ -25,7 +25,7 @@ const html = { accept: 'text/html', 'content-type': 'application/x-www-form-urle
 const drain = () => t.app.get(NotificationsService).drain();
 
 describe('rotation requested by the partner', () => {
-  it('asks only for the client_id, answers the same whatever it names, and confirms through the contact\'s email link', async () => {
+  it("asks only for the client_id, answers the same whatever it names, and confirms through the contact's email link", async () => {
     const page = await t.inject({ method: 'GET', url: '/rotate', headers: { accept: 'text/html' } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<label for="clientId">client_id</label>');

@@ -66,7 +66,10 @@ let ipSeq = 0;
 /** The partner's side: the link from the email, the code from the SMS, then reveal. */
 async function reveal(email: string, mobile: string, clientId: string) {
   await t.app.get(NotificationsService).drain();
-  const mail = smtp.to(email).filter((m) => m.text.includes(clientId) && m.text.includes('/delivery#')).at(-1);
+  const mail = smtp
+    .to(email)
+    .filter((m) => m.text.includes(clientId) && m.text.includes('/delivery#'))
+    .at(-1);
   if (!mail) throw new Error(`no delivery email for ${clientId}`);
   const token = linkTokenFrom(mail.text);
   const ip = `198.51.100.${(ipSeq++ % 250) + 1}`;
@@ -78,14 +81,22 @@ async function reveal(email: string, mobile: string, clientId: string) {
 }
 
 const token = (env: string, clientId: string, secret: string, extra: Record<string, string> = {}, app = t) =>
-  app.inject({ method: 'POST', url: `/oauth/${env}/token`, headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) }, payload: form({ grant_type: 'client_credentials', ...extra }) });
+  app.inject({
+    method: 'POST',
+    url: `/oauth/${env}/token`,
+    headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) },
+    payload: form({ grant_type: 'client_credentials', ...extra }),
+  });
 
 describe('issuing', () => {
   let issued: { credentials: Array<{ credentialId: string; clientId: string; apiName: string; deliveryId: string }> };
   let req: { id: string; email: string; mobile: string };
 
   it('issues one credential per approved API in the environment, pending delivery, with the environment in the client_id', async () => {
-    req = await approvedRequest([{ api: 'business', environment: 'acceptance' }, { api: 'cafetariaplan', environment: 'acceptance' }]);
+    req = await approvedRequest([
+      { api: 'business', environment: 'acceptance' },
+      { api: 'cafetariaplan', environment: 'acceptance' },
+    ]);
     expect((await post(`/api/onboarding-requests/${req.id}/issue`, viewer, { environment: 'acceptance' })).statusCode).toBe(403);
     const res = await post(`/api/onboarding-requests/${req.id}/issue`, reviewer, { environment: 'acceptance' });
     expect(res.statusCode, res.body).toBe(201);
@@ -98,9 +109,15 @@ describe('issuing', () => {
     expect([bad.statusCode, bad.json().code]).toEqual([400, 'request/validation_failed']);
 
     const detail = (await t.inject({ method: 'GET', url: `/api/credentials/${issued.credentials[0].credentialId}`, headers: viewer.headers })).json();
-    expect(detail).toMatchObject({ state: 'pending_delivery', environment: 'acceptance', secrets: [{ state: 'pending_delivery', hint: expect.stringMatching(/^cbsk_acc_…/) }] });
+    expect(detail).toMatchObject({
+      state: 'pending_delivery',
+      environment: 'acceptance',
+      secrets: [{ state: 'pending_delivery', hint: expect.stringMatching(/^cbsk_acc_…/) }],
+    });
     expect(detail.deliveries).toEqual([expect.objectContaining({ deliveryId: issued.credentials[0].deliveryId, state: 'pending' })]);
-    const audit = await t.prisma.auditEvent.findMany({ where: { action: 'credential.issued', subjectId: { in: issued.credentials.map((c) => c.credentialId) } } });
+    const audit = await t.prisma.auditEvent.findMany({
+      where: { action: 'credential.issued', subjectId: { in: issued.credentials.map((c) => c.credentialId) } },
+    });
     expect(audit).toHaveLength(2);
   });
 
@@ -145,7 +162,16 @@ describe('issuing', () => {
 
 describe('two instances on one database', () => {
   it('a revocation on one instance is refused by the other within 1 s', async () => {
-    const t2 = await startTestApp({ db: t.db, clock: t.clock, env: { SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64'), SMTP_URL: smtp.url, ...twilio.env() } });
+    const t2 = await startTestApp({
+      db: t.db,
+      clock: t.clock,
+      env: {
+        SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'),
+        MASTER_KEY: t.config.masterKey.toString('base64'),
+        SMTP_URL: smtp.url,
+        ...twilio.env(),
+      },
+    });
     try {
       const r = await approvedRequest([{ api: 'communities', environment: 'acceptance' }]);
       const issued = (await post(`/api/onboarding-requests/${r.id}/issue`, reviewer, { environment: 'acceptance' })).json();
@@ -172,12 +198,22 @@ describe('two instances on one database', () => {
       expect(status).toBe(401);
       expect(Date.now() - started).toBeLessThan(1000);
       // Its token issued before is inactive at introspection on the other instance too.
-      const own = await t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, clientSecret) }, payload: form({ token: tok }) });
+      const own = await t2.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/introspect',
+        headers: { ...FORM_HEADERS, authorization: basic(c.clientId, clientSecret) },
+        payload: form({ token: tok }),
+      });
       expect(own.statusCode).toBe(401);
       const other = await approvedRequest([{ api: 'business', environment: 'acceptance' }]);
       const oc = (await post(`/api/onboarding-requests/${other.id}/issue`, reviewer, { environment: 'acceptance' })).json().credentials[0];
       const os = (await reveal(other.email, other.mobile, oc.clientId)).clientSecret;
-      const intro = await t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(oc.clientId, os) }, payload: form({ token: tok }) });
+      const intro = await t2.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/introspect',
+        headers: { ...FORM_HEADERS, authorization: basic(oc.clientId, os) },
+        payload: form({ token: tok }),
+      });
       expect(intro.json()).toEqual({ active: false });
     } finally {
       await t2.close();
@@ -187,7 +223,10 @@ describe('two instances on one database', () => {
 
 describe('revocation of everything of a partner', () => {
   it('revokes every credential of the partner at once and audits it', async () => {
-    const r = await approvedRequest([{ api: 'business', environment: 'acceptance' }, { api: 'communities', environment: 'acceptance' }]);
+    const r = await approvedRequest([
+      { api: 'business', environment: 'acceptance' },
+      { api: 'communities', environment: 'acceptance' },
+    ]);
     const issued = (await post(`/api/onboarding-requests/${r.id}/issue`, reviewer, { environment: 'acceptance' })).json();
     const secrets: string[] = [];
     for (const c of issued.credentials) secrets.push((await reveal(r.email, r.mobile, c.clientId)).clientSecret);
@@ -209,7 +248,12 @@ describe('revoking a partner from the console', () => {
     const partnerId = (await t.inject({ method: 'GET', url: `/api/credentials/${c.credentialId}`, headers: viewer.headers })).json().partnerId;
     const list = await t.inject({ method: 'GET', url: `/console/credentials?partnerId=${partnerId}`, headers: { ...reviewer.headers, accept: 'text/html' } });
     expect(list.body).toContain('Revoke all credentials of this partner now');
-    const res = await t.inject({ method: 'POST', url: `/console/partners/${partnerId}/credentials/revoke`, headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: 'fraud suspected' }) });
+    const res = await t.inject({
+      method: 'POST',
+      url: `/console/partners/${partnerId}/credentials/revoke`,
+      headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: 'fraud suspected' }),
+    });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe(`/console/credentials?partnerId=${partnerId}&revoked=1`);
     const after = await t.inject({ method: 'GET', url: res.headers.location as string, headers: { ...reviewer.headers, accept: 'text/html' } });
@@ -225,9 +269,19 @@ describe('API catalogue', () => {
     const entry = list.find((e: { apiKey: string; environment: string }) => e.apiKey === 'cafetariaplan' && e.environment === 'acceptance');
     const payload = { baseUrl: 'https://cafetariaplan.acc.retailer.example/v2', audience: 'urn:retailer:cafetariaplan:acc' };
     expect((await t.inject({ method: 'PUT', url: `/api/catalogue/${entry.apiEnvironmentId}`, headers: reviewer.headers, payload })).statusCode).toBe(403);
-    const bad = await t.inject({ method: 'PUT', url: `/api/catalogue/${entry.apiEnvironmentId}`, headers: admin.headers, payload: { ...payload, baseUrl: 'ftp://nope' } });
+    const bad = await t.inject({
+      method: 'PUT',
+      url: `/api/catalogue/${entry.apiEnvironmentId}`,
+      headers: admin.headers,
+      payload: { ...payload, baseUrl: 'ftp://nope' },
+    });
     expect([bad.statusCode, bad.json().code]).toEqual([400, 'catalogue/invalid_url']);
-    const taken = await t.inject({ method: 'PUT', url: `/api/catalogue/${entry.apiEnvironmentId}`, headers: admin.headers, payload: { ...payload, audience: 'https://business-api.example.com' } });
+    const taken = await t.inject({
+      method: 'PUT',
+      url: `/api/catalogue/${entry.apiEnvironmentId}`,
+      headers: admin.headers,
+      payload: { ...payload, audience: 'https://business-api.example.com' },
+    });
     expect([taken.statusCode, taken.json().code]).toEqual([409, 'catalogue/audience_taken']);
     const ok = await t.inject({ method: 'PUT', url: `/api/catalogue/${entry.apiEnvironmentId}`, headers: admin.headers, payload });
     expect(ok.statusCode, ok.body).toBe(200);
@@ -243,7 +297,12 @@ describe('API catalogue', () => {
     const page = await t.inject({ method: 'GET', url: '/console/catalogue', headers: { ...admin.headers, accept: 'text/html' } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('urn:retailer:cafetariaplan:acc');
-    const form_ = await t.inject({ method: 'POST', url: `/console/catalogue/${entry.apiEnvironmentId}`, headers: { cookie: admin.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: form({ _csrf: admin.headers['x-csrf-token'], baseUrl: 'not a url', audience: 'x-aud' }) });
+    const form_ = await t.inject({
+      method: 'POST',
+      url: `/console/catalogue/${entry.apiEnvironmentId}`,
+      headers: { cookie: admin.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      payload: form({ _csrf: admin.headers['x-csrf-token'], baseUrl: 'not a url', audience: 'x-aud' }),
+    });
     expect(form_.statusCode).toBe(400);
     expect(form_.body).toContain('There is a problem');
   });
@@ -256,7 +315,12 @@ describe('console pages', () => {
     const issuePage = await t.inject({ method: 'GET', url: '/console/credentials/issue', headers: html });
     expect(issuePage.statusCode).toBe(200);
     expect(issuePage.body).toContain(r.id);
-    const issued = await t.inject({ method: 'POST', url: '/console/credentials/issue', headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: form({ _csrf: reviewer.headers['x-csrf-token'], requestId: r.id, environment: 'acceptance' }) });
+    const issued = await t.inject({
+      method: 'POST',
+      url: '/console/credentials/issue',
+      headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      payload: form({ _csrf: reviewer.headers['x-csrf-token'], requestId: r.id, environment: 'acceptance' }),
+    });
     expect(issued.statusCode, issued.body).toBe(200);
     expect(issued.body).toContain('Credentials issued');
     const clientId = /<code>(acc_[A-Za-z0-9_-]{20})<\/code>/.exec(issued.body)![1];
@@ -267,9 +331,19 @@ describe('console pages', () => {
     expect(detail.body).toContain('Awaiting delivery');
     expect(detail.body).toContain('https://business-api.acceptance.example.com');
     expect(detail.body).toContain('cbsk_acc_…');
-    const noReason = await t.inject({ method: 'POST', url: `/console/credentials/${id}/revoke`, headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: '' }) });
+    const noReason = await t.inject({
+      method: 'POST',
+      url: `/console/credentials/${id}/revoke`,
+      headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: '' }),
+    });
     expect(noReason.statusCode).toBe(400);
-    const revoke = await t.inject({ method: 'POST', url: `/console/credentials/${id}/revoke`, headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: 'partner asked' }) });
+    const revoke = await t.inject({
+      method: 'POST',
+      url: `/console/credentials/${id}/revoke`,
+      headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: 'partner asked' }),
+    });
     expect(revoke.statusCode).toBe(303);
     const after = await t.inject({ method: 'GET', url: `/console/credentials/${id}?done=revoked`, headers: html });
     expect(after.body).toContain('The credential is revoked');
@@ -281,7 +355,12 @@ describe('console pages', () => {
 
 describe('rotation with overlap', () => {
   const oauthPost = (path: string, clientId: string, secret: string, payload: Record<string, string>) =>
-    t.inject({ method: 'POST', url: `/oauth/acceptance/${path}`, headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) }, payload: form(payload) });
+    t.inject({
+      method: 'POST',
+      url: `/oauth/acceptance/${path}`,
+      headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) },
+      payload: form(payload),
+    });
 
   /** Token, introspection and revocation must all accept (200) or all refuse (401) the secret. */
   async function everyPath(clientId: string, secret: string, expected: 200 | 401, tokenFor: string) {
@@ -339,7 +418,14 @@ describe('rotation with overlap', () => {
     expect(ended.statusCode, ended.body).toBe(200);
     await everyPath(c.clientId, oldSecret, 401, oldToken);
     await everyPath(c.clientId, newSecret, 200, (await token('acceptance', c.clientId, newSecret)).json().access_token);
-    expect(await t.prisma.auditEvent.count({ where: { subjectId: c.credentialId, action: { in: ['credential.rotation_requested', 'credential.rotation_approved', 'credential.redelivered', 'credential.overlap_ended'] } } })).toBe(4);
+    expect(
+      await t.prisma.auditEvent.count({
+        where: {
+          subjectId: c.credentialId,
+          action: { in: ['credential.rotation_requested', 'credential.rotation_approved', 'credential.redelivered', 'credential.overlap_ended'] },
+        },
+      }),
+    ).toBe(4);
     expect((await post(`/api/credentials/${c.credentialId}/end-overlap`, reviewer)).json().code).toBe('rotation/no_overlap');
   });
 

@@ -91,24 +91,29 @@ async function asService<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 describe('grants of the service role (credentials_app)', () => {
   it('has a decision for every table in public, and exactly those privileges', async () => {
-    const tables = (await admin.query<{ name: string }>(`SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map((r) => r.name);
+    const tables = (await admin.query<{ name: string }>(`SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map(
+      (r) => r.name,
+    );
     const undecided = tables.filter((t) => !(t in EXPECTED));
     expect(undecided, 'tables without a grant decision for credentials_app: grant in their migration and add them to EXPECTED').toEqual([]);
     const actual: Record<string, string> = {};
     for (const t of tables) {
       const held = [];
-      for (const p of PRIVILEGES) if ((await admin.query<{ ok: boolean }>(`SELECT has_table_privilege('credentials_app', $1, $2) AS ok`, [`public."${t}"`, p])).rows[0].ok) held.push(p);
+      for (const p of PRIVILEGES)
+        if ((await admin.query<{ ok: boolean }>(`SELECT has_table_privilege('credentials_app', $1, $2) AS ok`, [`public."${t}"`, p])).rows[0].ok) held.push(p);
       actual[t] = held.join(', ');
     }
     expect(actual).toEqual(Object.fromEntries(tables.map((t) => [t, EXPECTED[t]])));
   });
 
   it('can read and write the job queue but owns none of it', async () => {
-    const rows = (await admin.query<{ name: string; owner: string; dml: boolean }>(`
+    const rows = (
+      await admin.query<{ name: string; owner: string; dml: boolean }>(`
       SELECT c.relname::text AS name, pg_get_userbyid(c.relowner)::text AS owner,
              has_table_privilege('credentials_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE') AS dml
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = 'pgboss' AND c.relkind IN ('r', 'p')`)).rows;
+       WHERE n.nspname = 'pgboss' AND c.relkind IN ('r', 'p')`)
+    ).rows;
     expect(rows.length).toBeGreaterThan(3);
     expect(rows.filter((r) => !r.dml).map((r) => r.name)).toEqual([]);
     expect(rows.filter((r) => r.owner === role)).toEqual([]);
@@ -116,7 +121,9 @@ describe('grants of the service role (credentials_app)', () => {
 
   it('appends audit events and seals them through audit_seal(), and cannot change, remove or unprotect them', async () => {
     const id = randomUUID();
-    await asService((c) => c.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES ($1, 'system', 'test.least_privilege', 'test')`, [id]));
+    await asService((c) =>
+      c.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES ($1, 'system', 'test.least_privilege', 'test')`, [id]),
+    );
     // The service computes the MAC with a key the database never holds and seals through the function.
     const head = (await asService((c) => c.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_chain_head'))).rows[0];
     const mac = chainMac(randomBytes(32), head.hash, BigInt(head.seq) + 1n, 'body');
@@ -132,7 +139,10 @@ describe('grants of the service role (credentials_app)', () => {
       `UPDATE audit_chain_head SET seq = seq + 1`,
       `INSERT INTO audit_chain_head (id, seq, hash) VALUES (2, 0, repeat('0', 64))`,
     ]) {
-      await expect(asService((c) => c.query(sql)), sql).rejects.toThrow(/permission denied|must be owner/);
+      await expect(
+        asService((c) => c.query(sql)),
+        sql,
+      ).rejects.toThrow(/permission denied|must be owner/);
     }
   });
 });
@@ -143,7 +153,9 @@ describe('the production start-up check (assertRuntimeDatabase)', () => {
   });
 
   it('refuses a superuser', async () => {
-    await expect(assertRuntimeDatabase(db.url, migrationsDir())).rejects.toThrow(/a superuser, which could switch off the audit trail's protection: run the service as a login role that is a member of credentials_app/);
+    await expect(assertRuntimeDatabase(db.url, migrationsDir())).rejects.toThrow(
+      /a superuser, which could switch off the audit trail's protection: run the service as a login role that is a member of credentials_app/,
+    );
   });
 
   it('refuses the owner of the audit table', async () => {
@@ -156,10 +168,12 @@ describe('the production start-up check (assertRuntimeDatabase)', () => {
     await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).resolves.toBeUndefined();
   });
 
-  it('refuses a role with CREATEROLE, which could make itself a member of the audit table\'s owner', async () => {
+  it("refuses a role with CREATEROLE, which could make itself a member of the audit table's owner", async () => {
     await admin.query(`ALTER ROLE "${role}" CREATEROLE`);
     try {
-      await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).rejects.toThrow(/has CREATEROLE and so could make itself a member of the audit table's owner/);
+      await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).rejects.toThrow(
+        /has CREATEROLE and so could make itself a member of the audit table's owner/,
+      );
     } finally {
       await admin.query(`ALTER ROLE "${role}" NOCREATEROLE`);
     }
@@ -176,10 +190,13 @@ describe('the production start-up check (assertRuntimeDatabase)', () => {
   });
 
   it('refuses while a migration is pending, naming it and the command to run', async () => {
-    const last = (await admin.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations ORDER BY migration_name DESC LIMIT 1')).rows[0].migration_name;
+    const last = (await admin.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations ORDER BY migration_name DESC LIMIT 1')).rows[0]
+      .migration_name;
     await admin.query(`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1`, [last]);
     try {
-      await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).rejects.toThrow(new RegExp(`1 migration\\(s\\) not applied \\(${last}\\): apply them with the owner role first: node dist/cli.js migrate`));
+      await expect(assertRuntimeDatabase(serviceUrl, migrationsDir())).rejects.toThrow(
+        new RegExp(`1 migration\\(s\\) not applied \\(${last}\\): apply them with the owner role first: node dist/cli.js migrate`),
+      );
     } finally {
       await admin.query(`UPDATE _prisma_migrations SET rolled_back_at = NULL WHERE migration_name = $1`, [last]);
     }

@@ -36,7 +36,12 @@ async function issue() {
   const partner = await createPartner(t);
   const contact = await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: partner.contactId } });
   return t.prisma.transaction(async (tx) => {
-    const p = await svc.createPendingCredential(tx, systemContext(), { ...partner, onboardingRequestId: null, apiEnvironmentId: API_ENV.business.acceptance, environment: 'acceptance' });
+    const p = await svc.createPendingCredential(tx, systemContext(), {
+      ...partner,
+      onboardingRequestId: null,
+      apiEnvironmentId: API_ENV.business.acceptance,
+      environment: 'acceptance',
+    });
     const { deliveryId } = await t.app.get(DeliveryService).create(tx, systemContext(), {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: p.secretId,
@@ -52,7 +57,11 @@ async function issue() {
 async function copyOfDatabase(): Promise<Array<{ table: string; row: Record<string, unknown> }>> {
   const admin = await t.db.admin();
   try {
-    const tables = (await admin.query(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`)).rows as Array<{ table_schema: string; table_name: string }>;
+    const tables = (
+      await admin.query(
+        `SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+      )
+    ).rows as Array<{ table_schema: string; table_name: string }>;
     const out: Array<{ table: string; row: Record<string, unknown> }> = [];
     for (const { table_schema, table_name } of tables) {
       const rows = (await admin.query(`SELECT * FROM "${table_schema}"."${table_name}"`)).rows as Array<Record<string, unknown>>;
@@ -146,7 +155,12 @@ describe('a copy of the database plus the configuration, taken while a link emai
     const revealed = await drv.reveal(token, code);
     expect(revealed.statusCode, revealed.body).toBe(200);
     const { clientSecret } = revealed.json() as { clientSecret: string };
-    const tok = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(issued.clientId, clientSecret) }, payload: form({ grant_type: 'client_credentials' }) });
+    const tok = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(issued.clientId, clientSecret) },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
     expect(tok.statusCode, tok.body).toBe(200);
     // The failed attempt made a link and a secret too; the one sent replaced them.
     const made = await t.prisma.auditEvent.findMany({ where: { action: 'delivery.link_made', subjectId: issued.secretId } });
@@ -197,7 +211,8 @@ describe('a copy of the database plus the configuration, taken while a link emai
     await new Promise<void>((resolve) => hanging.listen(smtp.port, '127.0.0.1', resolve));
     const sending = t.app.get(NotificationsService).drain();
     const deadline = Date.now() + 20_000;
-    while (!(await t.prisma.delivery.findUniqueOrThrow({ where: { id: issued.deliveryId } })).secretEnc && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!(await t.prisma.delivery.findUniqueOrThrow({ where: { id: issued.deliveryId } })).secretEnc && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     while (!held.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(held.length).toBeGreaterThan(0);
 
@@ -243,10 +258,14 @@ describe('a copy of the database plus the configuration, taken while a link emai
     try {
       await admin.query('BEGIN');
       await admin.query('SELECT 1 FROM credential WHERE id = $1 FOR UPDATE', [issued.credentialId]);
-      const arming = t.app.get(DeliveryService).armLink(issued.deliveryId).then(
-        () => 'armed',
-        (err: unknown) => String((err as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } }).meta?.driverAdapterError?.cause?.originalCode ?? err),
-      );
+      const arming = t.app
+        .get(DeliveryService)
+        .armLink(issued.deliveryId)
+        .then(
+          () => 'armed',
+          (err: unknown) =>
+            String((err as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } }).meta?.driverAdapterError?.cause?.originalCode ?? err),
+        );
       await waitForLockWait(admin);
       await admin.query('SELECT 1 FROM delivery WHERE id = $1 FOR UPDATE', [issued.deliveryId]);
       await admin.query('COMMIT');
@@ -268,7 +287,11 @@ describe('a copy of the database plus the configuration, taken while a link emai
       // A resend arms a new link while the reveal with the old one is between reading the delivery and consuming it.
       const next = newLinkToken();
       await admin.query('BEGIN');
-      await admin.query('UPDATE delivery SET token_hash = $2, secret_enc = $3 WHERE id = $1', [issued.deliveryId, linkTokenHash(t.config.secretHashKey, next), sealSecret(next, issued.deliveryId, 'another secret')]);
+      await admin.query('UPDATE delivery SET token_hash = $2, secret_enc = $3 WHERE id = $1', [
+        issued.deliveryId,
+        linkTokenHash(t.config.secretHashKey, next),
+        sealSecret(next, issued.deliveryId, 'another secret'),
+      ]);
       const revealing = drv.reveal(sent, code, '198.51.100.95');
       await waitForLockWait(admin);
       await admin.query('COMMIT');
@@ -286,7 +309,9 @@ describe('a copy of the database plus the configuration, taken while a link emai
 async function waitForLockWait(holder: { query: (q: string) => Promise<{ rows: unknown[] }> }): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const { rows } = await holder.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
+    const { rows } = await holder.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+    );
     if (rows.length) return;
     if (Date.now() > deadline) throw new Error('no session started waiting for the lock');
     await new Promise((r) => setTimeout(r, 20));

@@ -14,7 +14,6 @@ let browser: Browser;
 let base: string;
 const revealedSecrets: string[] = [];
 
-
 beforeAll(async () => {
   if (skip) return;
   const port = await sparePort();
@@ -70,7 +69,9 @@ describe.skipIf(skip)('delivery in a real browser (dev outbox)', { timeout: 120_
     await page.getByTestId('client-secret').waitFor();
     expect(await page.getByTestId('client-secret').textContent()).toBe(input.secret);
     await page.locator('button[data-copy="client-secret"]').click();
-    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe(input.secret);
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()),
+    ).toBe(input.secret);
     expect(await page.locator('#download-env').isVisible()).toBe(true);
     const download = page.waitForEvent('download');
     await page.locator('#download-env').click();

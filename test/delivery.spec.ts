@@ -82,7 +82,13 @@ describe('the partner path', () => {
       expect(page.body).toContain('/assets/delivery.js');
       const look = await t.inject({ method: 'POST', url: '/api/deliveries/lookup', payload: { token: d.token } });
       expect(look.statusCode).toBe(200);
-      expect(look.json()).toMatchObject({ state: 'pending', partnerName: 'Acme Logistics BV', maskedMobile: expect.stringMatching(/^\+31 •••• ••\d\d$/), codesLeft: 3, codeExpiresAt: null });
+      expect(look.json()).toMatchObject({
+        state: 'pending',
+        partnerName: 'Acme Logistics BV',
+        maskedMobile: expect.stringMatching(/^\+31 •••• ••\d\d$/),
+        codesLeft: 3,
+        codeExpiresAt: null,
+      });
     }
     expect(await row(d.deliveryId)).toEqual(before);
 
@@ -164,7 +170,13 @@ describe('the partner path', () => {
   it('happy path through the pages: open, send the code, reveal once with copy and download, then "already retrieved"', async () => {
     const d = await newDelivery({ recipient: { ...deliveryInput(SUBJECT).recipient, language: 'nl' } });
     const form = (url: string, fields: Record<string, string>, ip = '192.0.2.10') =>
-      t.inject({ method: 'POST', url, payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, remoteAddress: ip });
+      t.inject({
+        method: 'POST',
+        url,
+        payload: new URLSearchParams(fields).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+        remoteAddress: ip,
+      });
 
     const opened = await form('/delivery/open', { token: `http://localhost:3000/delivery#${d.token}` });
     expect(opened.statusCode).toBe(200);
@@ -292,7 +304,12 @@ describe('expiry, cancellation, status', () => {
       expect(r.body).not.toContain('short-token-value');
       expect(r.body).not.toContain('99999999');
     }
-    const page = await t.inject({ method: 'POST', url: '/delivery/open', payload: 'token=nonsense-value', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' } });
+    const page = await t.inject({
+      method: 'POST',
+      url: '/delivery/open',
+      payload: 'token=nonsense-value',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    });
     expect(page.statusCode).toBe(400);
     expect(page.body).toContain('This is not a valid link');
     expect(page.body).not.toContain('nonsense-value');
@@ -311,7 +328,12 @@ describe('what a copy of the database and the logs hold', () => {
     // Everything a thief with the dump and the config has: try each as the key, directly and through the
     // same HKDF the service uses, on every pending ciphertext.
     const admin = await t.db.admin();
-    const rows = (await admin.query(`SELECT id::text, token_hash, secret_enc, hotp_secret_enc FROM delivery WHERE secret_enc IS NOT NULL`)).rows as Array<{ id: string; token_hash: string; secret_enc: string; hotp_secret_enc: string }>;
+    const rows = (await admin.query(`SELECT id::text, token_hash, secret_enc, hotp_secret_enc FROM delivery WHERE secret_enc IS NOT NULL`)).rows as Array<{
+      id: string;
+      token_hash: string;
+      secret_enc: string;
+      hotp_secret_enc: string;
+    }>;
     await admin.end();
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {

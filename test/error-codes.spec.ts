@@ -28,7 +28,9 @@ describe('error code registry (src/common/error-codes.ts)', () => {
   });
 
   it('holds no code that src/ never uses', () => {
-    const text = sources('src').map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+    const text = sources('src')
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n');
     const unused = codes.filter((code) => !text.includes(`'${code}'`));
     expect(unused).toEqual([]);
   });

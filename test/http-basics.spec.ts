@@ -37,7 +37,12 @@ describe('cross-cutting HTTP behaviour', () => {
     expect(badJson.statusCode).toBeGreaterThanOrEqual(400);
     expect(badJson.statusCode).toBeLessThan(500);
     expect(badJson.json()).toMatchObject({ code: expect.any(String), correlationId: expect.any(String) });
-    const huge = await t.inject({ method: 'POST', url: '/health', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ a: 'x'.repeat(400_000) }) });
+    const huge = await t.inject({
+      method: 'POST',
+      url: '/health',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ a: 'x'.repeat(400_000) }),
+    });
     expect([404, 413]).toContain(huge.statusCode);
     expect(huge.json()).toMatchObject({ code: expect.any(String), correlationId: expect.any(String) });
   });

@@ -57,7 +57,12 @@ function fakeIo(): { io: CliIo; out: () => string } {
 }
 
 const tokenFor = (a: TestApp, clientId: string, secret: string) =>
-  a.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) }, payload: form({ grant_type: 'client_credentials' }) });
+  a.inject({
+    method: 'POST',
+    url: '/oauth/acceptance/token',
+    headers: { ...FORM_HEADERS, authorization: basic(clientId, secret) },
+    payload: form({ grant_type: 'client_credentials' }),
+  });
 const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
 
 async function sealedValues(_a: TestApp): Promise<Array<{ table: string; id: string; sealed: string; aad: string }>> {
@@ -65,7 +70,10 @@ async function sealedValues(_a: TestApp): Promise<Array<{ table: string; id: str
   try {
     const out = [];
     for (const c of SEALED_COLUMNS) {
-      const rows = (await admin.query(`SELECT ${c.idColumn}::text AS id, ${c.column} AS sealed FROM ${c.table} WHERE ${c.column} IS NOT NULL`)).rows as Array<{ id: string; sealed: string }>;
+      const rows = (await admin.query(`SELECT ${c.idColumn}::text AS id, ${c.column} AS sealed FROM ${c.table} WHERE ${c.column} IS NOT NULL`)).rows as Array<{
+        id: string;
+        sealed: string;
+      }>;
       out.push(...rows.map((r) => ({ table: c.table, id: r.id, sealed: r.sealed, aad: c.aad(r.id) })));
     }
     return out;
@@ -99,7 +107,21 @@ describe('MASTER_KEY rotation', () => {
     const to = (i: number) => `queued-${i}@partner.example`;
     const QUEUED = 5;
     for (let i = 0; i < QUEUED; i++) {
-      await a.prisma.transaction((tx) => notifications.enqueueEmail(tx, { to: to(i), template: 'onboarding-received', language: 'en', idempotencyKey: `keys-test:${i}`, data: { reference: `OB-${i}`, contactName: 'Jan', partnerName: 'Acme', items: [{ apiName: 'Business API', environmentLabel: 'Acceptance' }], statusUrl: 'http://localhost/x' } }));
+      await a.prisma.transaction((tx) =>
+        notifications.enqueueEmail(tx, {
+          to: to(i),
+          template: 'onboarding-received',
+          language: 'en',
+          idempotencyKey: `keys-test:${i}`,
+          data: {
+            reference: `OB-${i}`,
+            contactName: 'Jan',
+            partnerName: 'Acme',
+            items: [{ apiName: 'Business API', environmentLabel: 'Acceptance' }],
+            statusUrl: 'http://localhost/x',
+          },
+        }),
+      );
     }
     // Bulk: queued payloads enough to measure a re-seal rate; 50 of them sealed the way values were before
     // key ids existed (v1, no key id).
@@ -108,7 +130,15 @@ describe('MASTER_KEY rotation', () => {
       const id = randomUUID();
       const plain = JSON.stringify({ to: `bulk-${i}@partner.example`, data: { reference: `OB-${i}` } });
       const payloadEnc = i < 50 ? seal(k1, plain, `notification:${id}`) : a.config.masterKeys.seal(plain, `notification:${id}`);
-      return { id, idempotencyKey: `keys-bulk:${i}`, channel: 'email' as const, template: 'onboarding-received', language: 'en' as const, recipientMasked: 'b•••@partner.example', payloadEnc };
+      return {
+        id,
+        idempotencyKey: `keys-bulk:${i}`,
+        channel: 'email' as const,
+        template: 'onboarding-received',
+        language: 'en' as const,
+        recipientMasked: 'b•••@partner.example',
+        payloadEnc,
+      };
     });
     await a.prisma.notification.createMany({ data: bulk });
     const before = await sealedValues(a);
@@ -139,7 +169,9 @@ describe('MASTER_KEY rotation', () => {
     expect(Number(m[1])).toBe(before.length);
     expect(m[2]).toBe(keyId(k2));
     expect(Number(m[3])).toBeGreaterThan(before.length / 500);
-    process.stdout.write(`[proof] key rotation: re-sealed ${m[1]} values in ${m[3]} batches of <= 500 in ${m[4]} ms (${m[5]} values/s) while ${served} token requests were served, 0 failed\n`);
+    process.stdout.write(
+      `[proof] key rotation: re-sealed ${m[1]} values in ${m[3]} batches of <= 500 in ${m[4]} ms (${m[5]} values/s) while ${served} token requests were served, 0 failed\n`,
+    );
 
     const after = await sealedValues(b);
     expect(after.every((v) => Keyring.idOf(v.sealed) === keyId(k2))).toBe(true);
@@ -268,15 +300,32 @@ describe('withdrawing a signing key', () => {
     const kid = kidOf(before);
     expect(kidOf(onB)).toBe(kid);
     const introspect = (x: TestApp, token: string) =>
-      x.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) }, payload: form({ token }) }).then((r) => r.json().active as boolean);
+      x
+        .inject({
+          method: 'POST',
+          url: '/oauth/acceptance/introspect',
+          headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) },
+          payload: form({ token }),
+        })
+        .then((r) => r.json().active as boolean);
     expect(await introspect(a, before)).toBe(true);
     expect(await introspect(b, before)).toBe(true);
 
     const reviewer = await createStaffWithSession(a, { role: 'reviewer' });
-    const refused = await a.inject({ method: 'POST', url: `/api/signing-keys/${kid}/withdraw`, headers: reviewer.headers, payload: { reason: 'key material copied to a laptop' } });
+    const refused = await a.inject({
+      method: 'POST',
+      url: `/api/signing-keys/${kid}/withdraw`,
+      headers: reviewer.headers,
+      payload: { reason: 'key material copied to a laptop' },
+    });
     expect(refused.statusCode).toBe(403);
     const admin = await createStaffWithSession(a, { role: 'admin' });
-    const res = await a.inject({ method: 'POST', url: `/api/signing-keys/${kid}/withdraw`, headers: admin.headers, payload: { reason: 'key material copied to a laptop' } });
+    const res = await a.inject({
+      method: 'POST',
+      url: `/api/signing-keys/${kid}/withdraw`,
+      headers: admin.headers,
+      payload: { reason: 'key material copied to a laptop' },
+    });
     expect(res.statusCode, res.body).toBe(200);
     const withdrawnAt = Date.now();
     expect(res.json()).toMatchObject({ kid, environment: 'acceptance' });
@@ -297,7 +346,9 @@ describe('withdrawing a signing key', () => {
     }
     const took = Date.now() - withdrawnAt;
     expect(kidOnB).not.toBe(kid);
-    process.stdout.write(`[proof] signing key withdrawal: gone from the JWKS and inactive at introspection at once; the second instance stopped signing with it after ${took} ms\n`);
+    process.stdout.write(
+      `[proof] signing key withdrawal: gone from the JWKS and inactive at introspection at once; the second instance stopped signing with it after ${took} ms\n`,
+    );
     const audit = await a.prisma.auditEvent.findFirstOrThrow({ where: { action: 'oauth.signing_key_withdrawn', subjectId: kid } });
     expect(audit.actorId).toBe(admin.staffId);
 
@@ -330,4 +381,3 @@ describe('a withdrawn signing key on an instance whose clock lags', () => {
     expect(jwks.keys.map((k) => k.kid)).not.toContain(kid);
   });
 });
-

@@ -49,11 +49,16 @@ describe('migrations', () => {
   it('apply once with Prisma-compatible bookkeeping, even when instances start together', async () => {
     const empty = await emptyDatabase();
     const results = await Promise.all([migrate(empty.url), migrate(empty.url), migrate(empty.url)]);
-    const folders = readdirSync(migrationsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const folders = readdirSync(migrationsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(results.flatMap((r) => r.applied).sort()).toEqual(folders);
     const c = new pg.Client({ connectionString: empty.url });
     await c.connect();
-    const rows = (await c.query('SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name')).rows;
+    const rows = (
+      await c.query('SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name')
+    ).rows;
     await c.end();
     expect(rows.map((r) => r.migration_name)).toEqual(folders);
     for (const r of rows) {
@@ -71,22 +76,30 @@ describe('migrations', () => {
     const dmmf = await loadDmmf();
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
-    const cols = (await c.query<{ table_name: string; column_name: string; is_nullable: string; udt_name: string }>(
-      `SELECT table_name, column_name, is_nullable, udt_name FROM information_schema.columns WHERE table_schema = 'public'`,
-    )).rows;
-    const enums = (await c.query<{ typname: string; labels: string[] }>(
-      `SELECT t.typname::text AS typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
-    )).rows;
-    const uniques = (await c.query<{ table: string; cols: string[] }>(
-      `SELECT tc.relname::text AS table, array_agg(a.attname::text ORDER BY k.ord) AS cols
+    const cols = (
+      await c.query<{ table_name: string; column_name: string; is_nullable: string; udt_name: string }>(
+        `SELECT table_name, column_name, is_nullable, udt_name FROM information_schema.columns WHERE table_schema = 'public'`,
+      )
+    ).rows;
+    const enums = (
+      await c.query<{ typname: string; labels: string[] }>(
+        `SELECT t.typname::text AS typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
+      )
+    ).rows;
+    const uniques = (
+      await c.query<{ table: string; cols: string[] }>(
+        `SELECT tc.relname::text AS table, array_agg(a.attname::text ORDER BY k.ord) AS cols
        FROM pg_index i JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace n ON n.oid = tc.relnamespace
        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
        JOIN pg_attribute a ON a.attrelid = tc.oid AND a.attnum = k.attnum
        WHERE n.nspname = 'public' AND i.indisunique GROUP BY tc.relname, i.indexrelid`,
-    )).rows;
-    const fks = (await c.query<{ table: string; ref: string }>(
-      `SELECT conrelid::regclass::text AS table, confrelid::regclass::text AS ref FROM pg_constraint WHERE contype = 'f'`,
-    )).rows;
+      )
+    ).rows;
+    const fks = (
+      await c.query<{ table: string; ref: string }>(
+        `SELECT conrelid::regclass::text AS table, confrelid::regclass::text AS ref FROM pg_constraint WHERE contype = 'f'`,
+      )
+    ).rows;
     await c.end();
 
     for (const e of dmmf.datamodel.enums) {
@@ -120,14 +133,23 @@ describe('migrations', () => {
       }
       for (const u of model.uniqueFields) {
         const names = u.map((n) => model.fields.find((f) => f.name === n)!.dbName ?? n);
-        expect(uniques.some((x) => x.table === table && x.cols.join() === names.join()), `unique ${table}(${names.join()})`).toBe(true);
+        expect(
+          uniques.some((x) => x.table === table && x.cols.join() === names.join()),
+          `unique ${table}(${names.join()})`,
+        ).toBe(true);
       }
       for (const f of model.fields.filter((x) => x.isUnique || x.isId)) {
-        expect(uniques.some((x) => x.table === table && x.cols.join() === (f.dbName ?? f.name)), `unique ${table}.${f.name}`).toBe(true);
+        expect(
+          uniques.some((x) => x.table === table && x.cols.join() === (f.dbName ?? f.name)),
+          `unique ${table}.${f.name}`,
+        ).toBe(true);
       }
       for (const rel of model.fields.filter((x) => x.kind === 'object' && x.relationFromFields?.length)) {
         const target = dmmf.datamodel.models.find((m) => m.name === rel.type)!;
-        expect(fks.some((fk) => fk.table === table && fk.ref === (target.dbName ?? target.name)), `FK ${table} -> ${rel.type}`).toBe(true);
+        expect(
+          fks.some((fk) => fk.table === table && fk.ref === (target.dbName ?? target.name)),
+          `FK ${table} -> ${rel.type}`,
+        ).toBe(true);
       }
     }
   });
@@ -136,7 +158,9 @@ describe('migrations', () => {
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) });
     const dmmf = await loadDmmf();
     for (const model of dmmf.datamodel.models) {
-      const delegate = (prisma as unknown as Record<string, { findMany: (a: unknown) => Promise<unknown[]> }>)[model.name[0].toLowerCase() + model.name.slice(1)];
+      const delegate = (prisma as unknown as Record<string, { findMany: (a: unknown) => Promise<unknown[]> }>)[
+        model.name[0].toLowerCase() + model.name.slice(1)
+      ];
       await expect(delegate.findMany({ take: 1 }), model.name).resolves.toBeInstanceOf(Array);
     }
     await prisma.$disconnect();

@@ -15,7 +15,14 @@ let notifications: NotificationsService;
 beforeAll(async () => {
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
-  t = await startTestApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'Credentials <no-reply@credentials.example>', STAFF_ALERT_EMAIL: 'bj-alerts@retailer.example', ...twilio.env({ timeoutMs: 500 }) } });
+  t = await startTestApp({
+    env: {
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Credentials <no-reply@credentials.example>',
+      STAFF_ALERT_EMAIL: 'bj-alerts@retailer.example',
+      ...twilio.env({ timeoutMs: 500 }),
+    },
+  });
   notifications = t.app.get(NotificationsService);
 });
 afterAll(async () => {
@@ -28,7 +35,15 @@ const email = (over: Partial<EmailMessage> = {}): EmailMessage => ({
   to: `contact-${randomUUID().slice(0, 8)}@partner.example`,
   template: 'delivery-revealed',
   language: 'en',
-  data: { recipientName: 'Jane', partnerName: 'Acme BV', apiName: 'Business API', environment: 'acceptance', clientId: 'cl_123', revealedAt: '2026-11-27 08:00 UTC', ip: '203.0.113.9' },
+  data: {
+    recipientName: 'Jane',
+    partnerName: 'Acme BV',
+    apiName: 'Business API',
+    environment: 'acceptance',
+    clientId: 'cl_123',
+    revealedAt: '2026-11-27 08:00 UTC',
+    ip: '203.0.113.9',
+  },
   idempotencyKey: `test:${randomUUID()}`,
   subject: { type: 'test-subject', id: randomUUID() },
   ...over,
@@ -60,7 +75,13 @@ describe('email', () => {
     expect(mail.from).toBe('no-reply@credentials.example');
     expect(mail.messageId).toMatch(/^<[0-9a-f]{32}@credentials\.example>$/);
     const n = await row(m.idempotencyKey);
-    expect(n).toMatchObject({ status: 'sent', attempts: 1, recipientMasked: expect.stringMatching(/^c•••@partner\.example$/), title: mail.subject, payloadEnc: null });
+    expect(n).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      recipientMasked: expect.stringMatching(/^c•••@partner\.example$/),
+      title: mail.subject,
+      payloadEnc: null,
+    });
   });
 
   it('renders Dutch when asked', async () => {
@@ -133,7 +154,9 @@ describe('email', () => {
   });
 
   it('refuses an invalid address or an unknown template before anything is written', async () => {
-    await expect(t.prisma.transaction((tx) => notifications.enqueueEmail(tx, email({ to: 'not-an-address' })))).rejects.toMatchObject({ code: 'notification/invalid_email' });
+    await expect(t.prisma.transaction((tx) => notifications.enqueueEmail(tx, email({ to: 'not-an-address' })))).rejects.toMatchObject({
+      code: 'notification/invalid_email',
+    });
     await expect(t.prisma.transaction((tx) => notifications.enqueueEmail(tx, email({ template: 'no-such-template' })))).rejects.toThrow(/no email template/);
   });
 });
@@ -150,7 +173,10 @@ describe('SMS', () => {
   });
 
   it('retries after a 500 and a 429 (definitely not accepted) and sends exactly once', async () => {
-    twilio.next({ kind: 'error', status: 500, code: 20500, message: 'Internal Server Error' }, { kind: 'error', status: 429, code: 20429, message: 'Too Many Requests' });
+    twilio.next(
+      { kind: 'error', status: 500, code: 20500, message: 'Internal Server Error' },
+      { kind: 'error', status: 429, code: 20429, message: 'Too Many Requests' },
+    );
     const m = sms();
     await t.prisma.transaction((tx) => notifications.enqueueSms(tx, m));
     await notifications.drain();
@@ -196,13 +222,17 @@ describe('SMS', () => {
     expect(twilio.requests.filter((r) => r.to === m.to)).toHaveLength(0);
   });
 
-  it('records an invalid number as a permanent failure with Twilio\'s code and reason', async () => {
+  it("records an invalid number as a permanent failure with Twilio's code and reason", async () => {
     twilio.next({ kind: 'error', status: 400, code: 21211, message: "The 'To' number +3161 is not a valid phone number." });
     const m = sms();
     await t.prisma.transaction((tx) => notifications.enqueueSms(tx, m));
     await notifications.drain();
     await notifications.drain({ includeDelayed: true });
-    expect(await row(m.idempotencyKey)).toMatchObject({ status: 'failed', attempts: 1, providerReason: expect.stringMatching(/HTTP 400 error 21211: The 'To' number/) });
+    expect(await row(m.idempotencyKey)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      providerReason: expect.stringMatching(/HTTP 400 error 21211: The 'To' number/),
+    });
     expect(twilio.requests.filter((r) => r.to === m.to)).toHaveLength(1);
     expect(await t.prisma.auditEvent.count({ where: { action: 'notification.failed', subjectId: m.subject!.id } })).toBe(1);
   });
@@ -240,7 +270,13 @@ describe('staff view and workers', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().notifications).toEqual([
       expect.objectContaining({ template: 'staff-notification-failed', status: 'sent', recipient: 'b•••@retailer.example' }),
-      expect.objectContaining({ channel: 'email', template: 'delivery-revealed', status: 'failed', recipient: 'a•••@partner.example', providerReason: expect.stringMatching(/550/) }),
+      expect.objectContaining({
+        channel: 'email',
+        template: 'delivery-revealed',
+        status: 'failed',
+        recipient: 'a•••@partner.example',
+        providerReason: expect.stringMatching(/550/),
+      }),
     ]);
     expect(JSON.stringify(res.json())).not.toContain('payload');
   });
@@ -265,7 +301,20 @@ describe('dev outbox', () => {
     try {
       const svc = d.app.get(NotificationsService);
       const link = `http://localhost:3000/delivery#${randomUUID()}`;
-      const m = email({ template: 'delivery-link', data: { recipientName: 'Jane', partnerName: 'Acme', apiName: 'Business API', environment: 'production', clientId: 'c1', reason: 'issued', link, expiresAt: 'tomorrow', maskedMobile: '+31 •••• ••78' } });
+      const m = email({
+        template: 'delivery-link',
+        data: {
+          recipientName: 'Jane',
+          partnerName: 'Acme',
+          apiName: 'Business API',
+          environment: 'production',
+          clientId: 'c1',
+          reason: 'issued',
+          link,
+          expiresAt: 'tomorrow',
+          maskedMobile: '+31 •••• ••78',
+        },
+      });
       const s = sms();
       await d.prisma.transaction(async (tx) => {
         await svc.enqueueEmail(tx, m);

@@ -17,7 +17,15 @@ beforeAll(async () => {
   const port = await sparePort();
   base = `http://127.0.0.1:${port}`;
   // Refused guesses are written by the test's own flush() calls, never by the timer in between.
-  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURES_PER_CLIENT: '5', OAUTH_FAILURES_PER_IP: '1000', OAUTH_FAILURE_FLUSH_MS: '600000', STAFF_ALERT_EMAIL: 'security@example.com' } });
+  t = await startTestApp({
+    env: {
+      PUBLIC_BASE_URL: base,
+      OAUTH_FAILURES_PER_CLIENT: '5',
+      OAUTH_FAILURES_PER_IP: '1000',
+      OAUTH_FAILURE_FLUSH_MS: '600000',
+      STAFF_ALERT_EMAIL: 'security@example.com',
+    },
+  });
   await t.app.listen({ port, host: '127.0.0.1' });
   acc = await issueCredential(t);
 });
@@ -55,10 +63,20 @@ describe('issuer metadata and keys', () => {
 describe('token endpoint', () => {
   it('served without Nest, still echoes the correlation id, logs by route template and counts in metrics, secret-free', async () => {
     const correlationId = `oauth-direct-${Date.now()}`;
-    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret), 'x-correlation-id': correlationId }, payload: form({ grant_type: 'client_credentials' }) });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret), 'x-correlation-id': correlationId },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['x-correlation-id']).toBe(correlationId);
-    const failed = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, 'wrong'), 'x-correlation-id': `${correlationId}-2` }, payload: form({ token: 'x' }) });
+    const failed = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/introspect',
+      headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, 'wrong'), 'x-correlation-id': `${correlationId}-2` },
+      payload: form({ token: 'x' }),
+    });
     expect(failed.statusCode).toBe(401);
     expect(failed.headers['x-correlation-id']).toBe(`${correlationId}-2`);
     const lines = t.logs.filter((l) => l.includes(correlationId)).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -84,13 +102,24 @@ describe('token endpoint', () => {
     const header = decodeProtectedHeader(body.access_token);
     expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
     const jwks = createRemoteJWKSet(new URL(`${base}/oauth/acceptance/jwks`));
-    const { payload } = await jwtVerify(body.access_token, jwks, { issuer: `${base}/oauth/acceptance`, audience: 'https://business-api.acceptance.example.com', typ: 'at+jwt', currentDate: t.clock.now() });
+    const { payload } = await jwtVerify(body.access_token, jwks, {
+      issuer: `${base}/oauth/acceptance`,
+      audience: 'https://business-api.acceptance.example.com',
+      typ: 'at+jwt',
+      currentDate: t.clock.now(),
+    });
     expect(payload).toMatchObject({ sub: acc.clientId, client_id: acc.clientId, scope: 'business', jti: expect.any(String) });
     expect(payload.exp! - payload.iat!).toBe(900);
   });
 
   it('accepts client_secret_post, and a matching scope and resource', async () => {
-    const res = await tokenReq('acceptance', { grant_type: 'client_credentials', client_id: acc.clientId, client_secret: acc.secret, scope: 'business', resource: 'https://business-api.acceptance.example.com' });
+    const res = await tokenReq('acceptance', {
+      grant_type: 'client_credentials',
+      client_id: acc.clientId,
+      client_secret: acc.secret,
+      scope: 'business',
+      resource: 'https://business-api.acceptance.example.com',
+    });
     expect(res.statusCode, res.body).toBe(200);
   });
 
@@ -98,11 +127,15 @@ describe('token endpoint', () => {
     const issuer = new URL(`${base}/oauth/acceptance`);
     const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }));
     const client: oauth.Client = { client_id: acc.clientId };
-    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(acc.secret), new URLSearchParams({ scope: 'business' }), { [oauth.allowInsecureRequests]: true });
+    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(acc.secret), new URLSearchParams({ scope: 'business' }), {
+      [oauth.allowInsecureRequests]: true,
+    });
     const result = await oauth.processClientCredentialsResponse(as, client, response);
     expect(result.token_type).toBe('bearer');
     expect(result.access_token).toMatch(/^ey/);
-    const post = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(acc.secret), new URLSearchParams(), { [oauth.allowInsecureRequests]: true });
+    const post = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(acc.secret), new URLSearchParams(), {
+      [oauth.allowInsecureRequests]: true,
+    });
     expect((await oauth.processClientCredentialsResponse(as, client, post)).access_token).toMatch(/^ey/);
   });
 
@@ -128,7 +161,12 @@ describe('token endpoint', () => {
     const both = await tokenReq('acceptance', { grant_type: 'client_credentials', client_secret: acc.secret }, auth);
     expect([both.statusCode, both.json().error]).toEqual([400, 'invalid_request']);
 
-    const json = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { 'content-type': 'application/json', ...auth }, payload: { grant_type: 'client_credentials' } });
+    const json = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { 'content-type': 'application/json', ...auth },
+      payload: { grant_type: 'client_credentials' },
+    });
     expect([json.statusCode, json.json().error]).toEqual([400, 'invalid_request']);
     expect(json.json().error_description).toMatch(/form-encoded/);
 
@@ -162,10 +200,16 @@ describe('token endpoint', () => {
     expect(back.json().error_description).toMatch(/for the Acceptance environment.*oauth\/acceptance\/token/);
     const ok = await tokenReq('production', { grant_type: 'client_credentials' }, { authorization: basic(prd.clientId, prd.secret) });
     expect(ok.statusCode).toBe(200);
-    const { payload } = await jwtVerify(ok.json().access_token, createRemoteJWKSet(new URL(`${base}/oauth/production/jwks`)), { issuer: `${base}/oauth/production`, audience: 'https://business-api.example.com', currentDate: t.clock.now() });
+    const { payload } = await jwtVerify(ok.json().access_token, createRemoteJWKSet(new URL(`${base}/oauth/production/jwks`)), {
+      issuer: `${base}/oauth/production`,
+      audience: 'https://business-api.example.com',
+      currentDate: t.clock.now(),
+    });
     expect(payload.client_id).toBe(prd.clientId);
     // An acceptance key does not verify a production token.
-    await expect(jwtVerify(ok.json().access_token, createRemoteJWKSet(new URL(`${base}/oauth/acceptance/jwks`)), { currentDate: t.clock.now() })).rejects.toThrow();
+    await expect(
+      jwtVerify(ok.json().access_token, createRemoteJWKSet(new URL(`${base}/oauth/acceptance/jwks`)), { currentDate: t.clock.now() }),
+    ).rejects.toThrow();
   });
 
   it('says "not yet activated" only to a caller holding the undelivered secret', async () => {
@@ -185,9 +229,19 @@ describe('token endpoint', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json().error_description).toMatch(/revoked/);
     // The revoked client can no longer authenticate anywhere; another client sees its token inactive.
-    const own = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ token: tok }) });
+    const own = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/introspect',
+      headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+      payload: form({ token: tok }),
+    });
     expect(own.statusCode).toBe(401);
-    const intro = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) }, payload: form({ token: tok }) });
+    const intro = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/introspect',
+      headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) },
+      payload: form({ token: tok }),
+    });
     expect(intro.json()).toEqual({ active: false });
   });
 });
@@ -196,41 +250,75 @@ describe('introspection and revocation', () => {
   it('reports its own live tokens active and revoked ones inactive (RFC 7662, RFC 7009)', async () => {
     const auth = { authorization: basic(acc.clientId, acc.secret) };
     const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, auth)).json().access_token;
-    const introspect = (token: string, headers = auth) => t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, ...headers }, payload: form({ token }) });
+    const introspect = (token: string, headers = auth) =>
+      t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, ...headers }, payload: form({ token }) });
     const active = await introspect(tok);
     expect(active.statusCode).toBe(200);
-    expect(active.json()).toMatchObject({ active: true, client_id: acc.clientId, sub: acc.clientId, scope: 'business', aud: 'https://business-api.acceptance.example.com', iss: `${base}/oauth/acceptance` });
+    expect(active.json()).toMatchObject({
+      active: true,
+      client_id: acc.clientId,
+      sub: acc.clientId,
+      scope: 'business',
+      aud: 'https://business-api.acceptance.example.com',
+      iss: `${base}/oauth/acceptance`,
+    });
     expect((await introspect('not-a-token')).json()).toEqual({ active: false });
-    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: FORM_HEADERS, payload: form({ token: tok }) })).statusCode).toBe(401);
+    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: FORM_HEADERS, payload: form({ token: tok }) })).statusCode).toBe(
+      401,
+    );
 
-    const revoke = await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: { ...FORM_HEADERS, ...auth }, payload: form({ token: tok, token_type_hint: 'access_token' }) });
+    const revoke = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/revoke',
+      headers: { ...FORM_HEADERS, ...auth },
+      payload: form({ token: tok, token_type_hint: 'access_token' }),
+    });
     expect(revoke.statusCode).toBe(200);
     expect((await introspect(tok)).json()).toEqual({ active: false });
     // Revoking garbage is fine too (RFC 7009 §2.2).
-    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: { ...FORM_HEADERS, ...auth }, payload: form({ token: 'garbage' }) })).statusCode).toBe(200);
+    expect(
+      (await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: { ...FORM_HEADERS, ...auth }, payload: form({ token: 'garbage' }) }))
+        .statusCode,
+    ).toBe(200);
   });
 
   it("shows a client only its own tokens: another client's live token reads inactive (RFC 7662 §4)", async () => {
     const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) })).json().access_token;
     const other = await issueCredential(t);
-    const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(other.clientId, other.secret) }, payload: form({ token: tok }) });
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/introspect',
+      headers: { ...FORM_HEADERS, authorization: basic(other.clientId, other.secret) },
+      payload: form({ token: tok }),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ active: false });
-    const own = await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) }, payload: form({ token: tok }) });
+    const own = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/introspect',
+      headers: { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) },
+      payload: form({ token: tok }),
+    });
     expect(own.json()).toMatchObject({ active: true, client_id: acc.clientId });
   });
 });
 
 describe('token revocation across instances', () => {
   it('a token revoked on one instance reads inactive on another within a second, though that one just saw it active', async () => {
-    const t2 = await startTestApp({ db: t.db, clock: t.clock, env: { PUBLIC_BASE_URL: base, SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') } });
+    const t2 = await startTestApp({
+      db: t.db,
+      clock: t.clock,
+      env: { PUBLIC_BASE_URL: base, SECRET_HASH_KEY: t.config.secretHashKey.toString('base64'), MASTER_KEY: t.config.masterKey.toString('base64') },
+    });
     try {
       const auth = { ...FORM_HEADERS, authorization: basic(acc.clientId, acc.secret) };
       const tok = (await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: auth.authorization })).json().access_token;
       const introspect2 = () => t2.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) });
       expect((await introspect2()).json().active).toBe(true);
       expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/revoke', headers: auth, payload: form({ token: tok }) })).statusCode).toBe(200);
-      expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({ active: false });
+      expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({
+        active: false,
+      });
       const started = Date.now();
       let active = true;
       while (active && Date.now() - started < 1000) {
@@ -300,7 +388,14 @@ describe('rate limiting', () => {
   it('never refuses the correct secret: guessing from one address gets 429, the owner gets tokens', async () => {
     const c = await issueCredential(t);
     const guesser = { remoteAddress: '203.0.113.7' };
-    const guess = (i: number) => t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, `wrong-${i}`) }, payload: form({ grant_type: 'client_credentials' }), ...guesser });
+    const guess = (i: number) =>
+      t.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/token',
+        headers: { ...FORM_HEADERS, authorization: basic(c.clientId, `wrong-${i}`) },
+        payload: form({ grant_type: 'client_credentials' }),
+        ...guesser,
+      });
     for (let i = 0; i < 4; i++) expect((await guess(i)).statusCode).toBe(401);
     const fifth = await guess(5);
     expect(fifth.statusCode).toBe(429);
@@ -311,7 +406,8 @@ describe('rate limiting', () => {
     const counter = async () => {
       const admin = await t.db.admin();
       try {
-        return (await admin.query<{ count: number }>(`SELECT count FROM oauth_failure_counter WHERE bucket = $1`, [`pair:${c.clientId} 203.0.113.7`])).rows[0]?.count;
+        return (await admin.query<{ count: number }>(`SELECT count FROM oauth_failure_counter WHERE bucket = $1`, [`pair:${c.clientId} 203.0.113.7`])).rows[0]
+          ?.count;
       } finally {
         await admin.end();
       }
@@ -320,7 +416,13 @@ describe('rate limiting', () => {
     await t.app.get(FailureLimiter).flush();
     expect(await counter()).toBe(11);
     // The owner, from the same address as the guesser and from its own, still gets tokens.
-    const same = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: form({ grant_type: 'client_credentials' }), ...guesser });
+    const same = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+      payload: form({ grant_type: 'client_credentials' }),
+      ...guesser,
+    });
     expect(same.statusCode, same.body).toBe(200);
     expect((await tokenReq('acceptance', { grant_type: 'client_credentials' }, { authorization: basic(c.clientId, c.secret) })).statusCode).toBe(200);
     // A wrong secret from another address is an ordinary 401: the guesser's block is per (client_id, IP).
@@ -344,16 +446,34 @@ describe('rate limiting', () => {
     const prd = await issueCredential(t, { environment: 'production' });
     const from = { remoteAddress: '198.51.100.9' };
     for (let i = 0; i < 8; i++) {
-      const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(prd.clientId, `wrong-${i}`) }, payload: form({ grant_type: 'client_credentials' }), ...from });
+      const res = await t.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/token',
+        headers: { ...FORM_HEADERS, authorization: basic(prd.clientId, `wrong-${i}`) },
+        payload: form({ grant_type: 'client_credentials' }),
+        ...from,
+      });
       expect(res.statusCode).toBe(401);
     }
-    const wrongHere = await t.inject({ method: 'POST', url: '/oauth/production/token', headers: { ...FORM_HEADERS, authorization: basic(prd.clientId, 'wrong') }, payload: form({ grant_type: 'client_credentials' }), ...from });
+    const wrongHere = await t.inject({
+      method: 'POST',
+      url: '/oauth/production/token',
+      headers: { ...FORM_HEADERS, authorization: basic(prd.clientId, 'wrong') },
+      payload: form({ grant_type: 'client_credentials' }),
+      ...from,
+    });
     expect(wrongHere.statusCode).toBe(401);
     const admin = await t.db.admin();
     try {
-      const { rows } = await admin.query<{ bucket: string; count: number }>(`SELECT bucket, count FROM oauth_failure_counter WHERE bucket LIKE $1 ORDER BY bucket`, [`%${prd.clientId}%`]);
+      const { rows } = await admin.query<{ bucket: string; count: number }>(
+        `SELECT bucket, count FROM oauth_failure_counter WHERE bucket LIKE $1 ORDER BY bucket`,
+        [`%${prd.clientId}%`],
+      );
       // Only the one wrong secret at the right issuer, on the client's and the (client, IP) counter.
-      expect(rows).toEqual([{ bucket: `client:${prd.clientId}`, count: 1 }, { bucket: `pair:${prd.clientId} 198.51.100.9`, count: 1 }]);
+      expect(rows).toEqual([
+        { bucket: `client:${prd.clientId}`, count: 1 },
+        { bucket: `pair:${prd.clientId} 198.51.100.9`, count: 1 },
+      ]);
     } finally {
       await admin.end();
     }
@@ -364,7 +484,14 @@ describe('rate limiting', () => {
     const limited = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURES_PER_IP: '3' } });
     try {
       const c = await issueCredential(limited);
-      const call = (id: string, secret: string) => limited.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(id, secret) }, payload: form({ grant_type: 'client_credentials' }), ...from });
+      const call = (id: string, secret: string) =>
+        limited.inject({
+          method: 'POST',
+          url: '/oauth/acceptance/token',
+          headers: { ...FORM_HEADERS, authorization: basic(id, secret) },
+          payload: form({ grant_type: 'client_credentials' }),
+          ...from,
+        });
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await call(`acc_${String(i).padStart(20, 'Z')}`, 'x')).statusCode);
       expect(statuses).toEqual([401, 401, 429, 429]);
@@ -374,7 +501,18 @@ describe('rate limiting', () => {
       const unreadable = [{ authorization: 'Basic !!!' }, { authorization: basic(c.clientId, 'x\u0000') }, {}];
       const seen = [];
       for (let i = 0; i < 4; i++) {
-        for (const h of unreadable) seen.push((await limited.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, ...h }, payload: form({ grant_type: 'client_credentials' }), ...other })).statusCode);
+        for (const h of unreadable)
+          seen.push(
+            (
+              await limited.inject({
+                method: 'POST',
+                url: '/oauth/acceptance/token',
+                headers: { ...FORM_HEADERS, ...h },
+                payload: form({ grant_type: 'client_credentials' }),
+                ...other,
+              })
+            ).statusCode,
+          );
       }
       expect(seen).toEqual(Array(12).fill(401));
       const admin = await limited.db.admin();
@@ -397,9 +535,10 @@ describe('time-dependent', () => {
     expect(atProduction.statusCode).toBe(401); // an acceptance client cannot even authenticate there
     expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json().active).toBe(true);
     t.clock.advance(901_000);
-    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({ active: false });
+    expect((await t.inject({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: tok }) })).json()).toEqual({
+      active: false,
+    });
   });
-
 
   it('rotates the signing key and keeps the old public key published until its tokens have expired', async () => {
     const auth = { authorization: basic(acc.clientId, acc.secret) };

@@ -40,7 +40,14 @@ describe.skipIf(skip)('onboarding in a real browser', { timeout: 120_000 }, () =
     // A locator is always defined: wait for the summary itself, so the next line reads the error page, not the form.
     await page.locator('.error-summary').waitFor();
     expect(await page.locator('.error-summary').isVisible()).toBe(true);
-    expect(await page.locator('.error-summary a').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/email address/i), expect.stringMatching(/VoIP/), expect.stringMatching(/API/), expect.stringMatching(/use the APIs/)]));
+    expect(await page.locator('.error-summary a').allTextContents()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/email address/i),
+        expect.stringMatching(/VoIP/),
+        expect.stringMatching(/API/),
+        expect.stringMatching(/use the APIs/),
+      ]),
+    );
     await shots.shot(page, 'apply-errors');
     await page.locator('.error-summary a[href="#contactMobile"]').click();
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('contactMobile');

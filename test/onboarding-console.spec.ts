@@ -39,7 +39,7 @@ function answers(over: Record<string, string | string[]> = {}) {
     contactMobile: '+31611122233',
     language: 'en',
     items: ['cafetariaplan:acceptance', 'cafetariaplan:production'],
-    purpose: 'Canteen tills read the employees\' cafetaria budget balance.',
+    purpose: "Canteen tills read the employees' cafetaria budget balance.",
     ...over,
   };
 }
@@ -51,7 +51,7 @@ async function createThroughConsole(over: Record<string, string | string[]> = {}
   return id;
 }
 
-describe('console: requests on a partner\'s behalf', () => {
+describe("console: requests on a partner's behalf", () => {
   it('creates a request from the console form, with GOV.UK-style errors first', async () => {
     const blank = await page('/console/requests/new', creator);
     expect(blank.statusCode).toBe(200);
@@ -108,7 +108,12 @@ describe('console: the request page', () => {
     const same = await form('/console/requests/new', creator, { ...first });
     const sameId = /requests\/([0-9a-f-]{36})/.exec(same.headers.location as string)![1];
     expect((await page(`/console/requests/${sameId}`, reviewer)).body).not.toContain('new-contact-warning');
-    const stranger = await form('/console/requests/new', creator, { ...first, contactName: 'Someone Else', contactEmail: 'someone@elsewhere.example', contactMobile: '+31612349876' });
+    const stranger = await form('/console/requests/new', creator, {
+      ...first,
+      contactName: 'Someone Else',
+      contactEmail: 'someone@elsewhere.example',
+      contactMobile: '+31612349876',
+    });
     const strangerId = /requests\/([0-9a-f-]{36})/.exec(stranger.headers.location as string)![1];
     const body = (await page(`/console/requests/${strangerId}`, reviewer)).body;
     expect(body).toContain('data-testid="new-contact-warning"');
@@ -120,7 +125,8 @@ describe('console: the request page', () => {
     const id = await createThroughConsole();
     const res = await page(`/console/requests/${id}`, viewer);
     expect(res.statusCode).toBe(200);
-    for (const text of ['Kees Kok', 'P. Jansen', 'Cafetariaplan API', 'data-environment="production"', 'onboarding.submitted', 'Rita Creator']) expect(res.body, text).toContain(text);
+    for (const text of ['Kees Kok', 'P. Jansen', 'Cafetariaplan API', 'data-environment="production"', 'onboarding.submitted', 'Rita Creator'])
+      expect(res.body, text).toContain(text);
     expect(res.body).not.toContain('/start-review"');
     expect((await form(`/console/requests/${id}/start-review`, viewer, {})).statusCode).toBe(403);
   });

@@ -23,7 +23,13 @@ afterAll(async () => {
 });
 
 let n = 0;
-async function create(language: 'nl' | 'en', items = [{ api: 'communities', environment: 'acceptance' }, { api: 'communities', environment: 'production' }]) {
+async function create(
+  language: 'nl' | 'en',
+  items = [
+    { api: 'communities', environment: 'acceptance' },
+    { api: 'communities', environment: 'production' },
+  ],
+) {
   n += 1;
   const email = `contact${n}-${language}@partner.example`;
   const res = await t.inject({
@@ -148,7 +154,12 @@ describe('emails to the technical contact', () => {
     const before = smtp.to(d.email).length;
     const own = await t.inject({ method: 'POST', url: `/api/onboarding-requests/${d.id}/start-review`, headers: creator.headers, payload: {} });
     expect(own.statusCode).toBe(200);
-    const refused = await t.inject({ method: 'POST', url: `/api/onboarding-requests/${d.id}/approvals`, headers: creator.headers, payload: { environment: 'acceptance' } });
+    const refused = await t.inject({
+      method: 'POST',
+      url: `/api/onboarding-requests/${d.id}/approvals`,
+      headers: creator.headers,
+      payload: { environment: 'acceptance' },
+    });
     expect(refused.json().code).toBe('onboarding/four_eyes');
     await notifications.drain({ includeDelayed: true });
     expect(smtp.to(d.email)).toHaveLength(before);

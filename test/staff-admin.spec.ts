@@ -44,7 +44,9 @@ describe('staff management', () => {
     for (const role of ['viewer', 'reviewer'] as const) {
       const l = await createStaffWithSession(t, { role });
       expect((await t.inject({ method: 'GET', url: '/api/staff', headers: l.headers })).statusCode).toBe(403);
-      expect((await t.inject({ method: 'POST', url: '/api/staff', headers: l.headers, payload: { email: 'x@example.com', name: 'X', role: 'admin' } })).statusCode).toBe(403);
+      expect(
+        (await t.inject({ method: 'POST', url: '/api/staff', headers: l.headers, payload: { email: 'x@example.com', name: 'X', role: 'admin' } })).statusCode,
+      ).toBe(403);
       expect((await t.inject({ method: 'PUT', url: `/api/staff/${l.staffId}/role`, headers: l.headers, payload: { role: 'admin' } })).statusCode).toBe(403);
       expect((await t.inject({ method: 'GET', url: '/console/staff', headers: { ...l.headers, accept: 'text/html' } })).statusCode).toBe(403);
     }
@@ -61,15 +63,36 @@ describe('staff management', () => {
     const bad = await t.inject({ method: 'POST', url: '/api/staff', headers: admin.headers, payload: { email: 'not-an-email', name: '', role: 'superuser' } });
     expect(bad.statusCode).toBe(400);
     expect(Object.keys(bad.json().details.fields).sort()).toEqual(['email', 'name', 'role']);
-    const ok = await t.inject({ method: 'POST', url: '/api/staff', headers: admin.headers, payload: { email: 'Dup@Example.com', name: 'Dup', role: 'viewer' } });
+    const ok = await t.inject({
+      method: 'POST',
+      url: '/api/staff',
+      headers: admin.headers,
+      payload: { email: 'Dup@Example.com', name: 'Dup', role: 'viewer' },
+    });
     expect(ok.statusCode).toBe(201);
     secrets.push(ok.json().oneTimePassword);
-    const dup = await t.inject({ method: 'POST', url: '/api/staff', headers: admin.headers, payload: { email: 'dup@example.com', name: 'Dup', role: 'viewer' } });
+    const dup = await t.inject({
+      method: 'POST',
+      url: '/api/staff',
+      headers: admin.headers,
+      payload: { email: 'dup@example.com', name: 'Dup', role: 'viewer' },
+    });
     expect(dup.statusCode).toBe(409);
     expect(dup.json().code).toBe('staff/email_taken');
     expect((await t.inject({ method: 'GET', url: '/api/staff/not-a-uuid', headers: admin.headers })).statusCode).toBe(400);
     const paths = Object.keys((await t.inject({ method: 'GET', url: '/docs/openapi.json' })).json().paths);
-    for (const p of ['/api/staff', '/api/staff/{id}/role', '/api/staff/{id}/reset-sign-in', '/api/session', '/api/session/second-factor', '/api/staff/{id}/disable', '/api/staff/{id}/enable', '/api/staff/{id}/reset-totp', '/api/staff/me/sign-out-everywhere', '/api/staff/me/recovery-codes']) {
+    for (const p of [
+      '/api/staff',
+      '/api/staff/{id}/role',
+      '/api/staff/{id}/reset-sign-in',
+      '/api/session',
+      '/api/session/second-factor',
+      '/api/staff/{id}/disable',
+      '/api/staff/{id}/enable',
+      '/api/staff/{id}/reset-totp',
+      '/api/staff/me/sign-out-everywhere',
+      '/api/staff/me/recovery-codes',
+    ]) {
       expect(paths).toContain(p);
     }
   });
@@ -92,10 +115,20 @@ describe('staff management', () => {
     const secret = secretOf(uri);
     secrets.push(secret);
     // The one-time password must be replaced, and the two new ones must match.
-    const mismatch = await m.post('/console/enrol', { _csrf: hiddenCsrf(enrolPage.body), code: await code(t, secret), newPassword: 'a-brand-new-passphrase', confirmPassword: 'something-else-entirely' });
+    const mismatch = await m.post('/console/enrol', {
+      _csrf: hiddenCsrf(enrolPage.body),
+      code: await code(t, secret),
+      newPassword: 'a-brand-new-passphrase',
+      confirmPassword: 'something-else-entirely',
+    });
     expect(mismatch.statusCode).toBe(400);
     expect(mismatch.body).toContain('The two passwords are not the same');
-    const done = await m.post('/console/enrol', { _csrf: hiddenCsrf(enrolPage.body), code: await code(t, secret), newPassword: 'a-brand-new-passphrase', confirmPassword: 'a-brand-new-passphrase' });
+    const done = await m.post('/console/enrol', {
+      _csrf: hiddenCsrf(enrolPage.body),
+      code: await code(t, secret),
+      newPassword: 'a-brand-new-passphrase',
+      confirmPassword: 'a-brand-new-passphrase',
+    });
     expect(done.statusCode, done.body).toBe(200);
     const recovery = [...done.body.matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((x) => x[1]);
     expect(recovery).toHaveLength(10);
@@ -139,7 +172,9 @@ describe('staff management', () => {
     const next = await browser().submit('/console/sign-in', '/console/sign-in', { email: member.email, password: member.password });
     expect(next.headers.location).toBe('/console/enrol');
 
-    const actions = (await t.prisma.auditEvent.findMany({ where: { subjectId: member.staffId, actorId: adminS.staffId }, select: { action: true } })).map((a) => a.action).sort();
+    const actions = (await t.prisma.auditEvent.findMany({ where: { subjectId: member.staffId, actorId: adminS.staffId }, select: { action: true } }))
+      .map((a) => a.action)
+      .sort();
     expect(actions).toEqual(['staff.disabled', 'staff.enabled', 'staff.role_changed', 'staff.totp_reset']);
   });
 
@@ -162,38 +197,62 @@ describe('staff management', () => {
     const enrolPage = await next.get('/console/enrol');
     const secret = secretOf(/data-testid="otpauth-uri">([^<]+)</.exec(enrolPage.body)![1].replace(/&amp;/g, '&'));
     secrets.push(secret, 'member-chose-this-passphrase');
-    const done = await next.post('/console/enrol', { _csrf: hiddenCsrf(enrolPage.body), code: await code(t, secret), newPassword: 'member-chose-this-passphrase', confirmPassword: 'member-chose-this-passphrase' });
+    const done = await next.post('/console/enrol', {
+      _csrf: hiddenCsrf(enrolPage.body),
+      code: await code(t, secret),
+      newPassword: 'member-chose-this-passphrase',
+      confirmPassword: 'member-chose-this-passphrase',
+    });
     expect(done.statusCode).toBe(200);
-    const account = await t.prisma.staffAccount.findUniqueOrThrow({ where: { id: member.staffId }, select: { passwordExpiresAt: true, mustChangePassword: true } });
+    const account = await t.prisma.staffAccount.findUniqueOrThrow({
+      where: { id: member.staffId },
+      select: { passwordExpiresAt: true, mustChangePassword: true },
+    });
     expect(account).toEqual({ passwordExpiresAt: null, mustChangePassword: false });
 
     // An unused one-time password stops working after 7 days.
     const adminApi = await createStaffWithSession(t, { role: 'admin' });
-    const created = await t.inject({ method: 'POST', url: '/api/staff', headers: adminApi.headers, payload: { email: 'late@example.com', name: 'Late', role: 'viewer' } });
+    const created = await t.inject({
+      method: 'POST',
+      url: '/api/staff',
+      headers: adminApi.headers,
+      payload: { email: 'late@example.com', name: 'Late', role: 'viewer' },
+    });
     const late = created.json().oneTimePassword as string;
     secrets.push(late);
     t.clock.advance(7 * 24 * 3600_000 + 1000);
     expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: 'late@example.com', password: late })).statusCode).toBe(401);
-    const reason = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: created.json().member.id, action: 'staff.sign_in_failed' }, select: { detail: true } });
+    const reason = await t.prisma.auditEvent.findFirstOrThrow({
+      where: { subjectId: created.json().member.id, action: 'staff.sign_in_failed' },
+      select: { detail: true },
+    });
     expect(reason.detail).toMatchObject({ reason: 'one_time_password_expired' });
     const laterAdmin = await createStaffWithSession(t, { role: 'admin' }); // the first admin's session has long ended
     const api = await t.inject({ method: 'POST', url: `/api/staff/${created.json().member.id}/reset-sign-in`, headers: laterAdmin.headers });
     expect(api.statusCode).toBe(200);
     secrets.push(api.json().oneTimePassword);
-    expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: 'late@example.com', password: api.json().oneTimePassword })).headers.location).toBe('/console/enrol');
+    expect(
+      (await browser().submit('/console/sign-in', '/console/sign-in', { email: 'late@example.com', password: api.json().oneTimePassword })).headers.location,
+    ).toBe('/console/enrol');
   });
 
   it('never leaves the service without an enabled admin, even with two admins acting at once', async () => {
     // Fresh database state for this rule: demote every other admin first.
     const a = await createStaffWithSession(t, { role: 'admin' });
     const others = await t.prisma.staffAccount.findMany({ where: { role: 'admin', id: { not: a.staffId } }, select: { id: true } });
-    for (const o of others) expect((await t.inject({ method: 'PUT', url: `/api/staff/${o.id}/role`, headers: a.headers, payload: { role: 'viewer' } })).statusCode).toBe(200);
+    for (const o of others)
+      expect((await t.inject({ method: 'PUT', url: `/api/staff/${o.id}/role`, headers: a.headers, payload: { role: 'viewer' } })).statusCode).toBe(200);
 
     const selfDemote = await t.inject({ method: 'PUT', url: `/api/staff/${a.staffId}/role`, headers: a.headers, payload: { role: 'reviewer' } });
     expect(selfDemote.statusCode).toBe(409);
     expect(selfDemote.json().code).toBe('staff/last_admin');
     expect((await t.inject({ method: 'POST', url: `/api/staff/${a.staffId}/disable`, headers: a.headers })).json().code).toBe('staff/last_admin');
-    const page = await t.inject({ method: 'POST', url: `/console/staff/${a.staffId}/role`, headers: { ...a.headers, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, payload: 'role=viewer' });
+    const page = await t.inject({
+      method: 'POST',
+      url: `/console/staff/${a.staffId}/role`,
+      headers: { ...a.headers, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'role=viewer',
+    });
     expect(page.statusCode).toBe(409);
     expect(page.body).toContain('no enabled admin');
 
@@ -225,7 +284,10 @@ describe('staff CLI', () => {
     expect(codes).toHaveLength(10);
     secrets.push(password, secretOf(uri), ...codes);
     expect((await signIn(t, browser(), { email: 'ops@example.com', password, secret: secretOf(uri) })).statusCode).toBe(303);
-    const row = await t.prisma.auditEvent.findFirstOrThrow({ where: { action: 'staff.created', detail: { path: ['via'], equals: 'cli' } }, select: { actorType: true, actorId: true } });
+    const row = await t.prisma.auditEvent.findFirstOrThrow({
+      where: { action: 'staff.created', detail: { path: ['via'], equals: 'cli' } },
+      select: { actorType: true, actorId: true },
+    });
     expect(row).toEqual({ actorType: 'system', actorId: null });
   });
 
@@ -236,7 +298,15 @@ describe('staff CLI', () => {
     expect(piped.out()).toContain('Password: the one given on stdin.');
     secrets.push('piped-password-from-stdin', secretOf(/(otpauth:\/\/totp\/\S+)/.exec(piped.out())![1]));
     t.clock.advance(30_000);
-    expect((await signIn(t, browser(), { email: 'piped@example.com', password: 'piped-password-from-stdin', secret: secretOf(/(otpauth:\/\/totp\/\S+)/.exec(piped.out())![1]) })).statusCode).toBe(303);
+    expect(
+      (
+        await signIn(t, browser(), {
+          email: 'piped@example.com',
+          password: 'piped-password-from-stdin',
+          secret: secretOf(/(otpauth:\/\/totp\/\S+)/.exec(piped.out())![1]),
+        })
+      ).statusCode,
+    ).toBe(303);
 
     expect(await create.run(t.app, { email: 'piped@example.com', role: 'viewer' }, fakeIo(null).io)).toBe(1);
     expect(await create.run(t.app, { email: 'x@example.com', role: 'owner' }, fakeIo(null).io)).toBe(64);

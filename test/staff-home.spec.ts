@@ -179,7 +179,11 @@ describe('the staff home lists what waits, for whom it waits', () => {
     const item = new RegExp(`data-item="${key}">[\\s\\S]*?</li>`).exec(res.body)![0];
     expect(item).toContain(`href="/console/credentials/${c.credentialId}#sim-swap-holds"`);
     expect(item).toMatch(/waiting <time datetime="[^"]+">/);
-    const page = await t.inject({ method: 'GET', url: `/console/credentials/${c.credentialId}`, headers: { cookie: viewer.headers.cookie, accept: 'text/html' } });
+    const page = await t.inject({
+      method: 'GET',
+      url: `/console/credentials/${c.credentialId}`,
+      headers: { cookie: viewer.headers.cookie, accept: 'text/html' },
+    });
     expect(page.body).toContain('id="sim-swap-holds"');
 
     const cleared = await post(`/api/deliveries/${deliveryId}/sim-swap-clear`, one, { reason: 'Called the contact; the SIM change was theirs' });

@@ -91,7 +91,10 @@ describe('staff sign-in through the pages', () => {
     for (const b of [one, two]) await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
     const c = await code(t, s.secret);
     const forms = await Promise.all([one, two].map(async (b) => hiddenCsrf((await b.get('/console/sign-in/second-factor')).body)));
-    const [a, b] = await Promise.all([one.post('/console/sign-in/second-factor', { _csrf: forms[0], code: c }), two.post('/console/sign-in/second-factor', { _csrf: forms[1], code: c })]);
+    const [a, b] = await Promise.all([
+      one.post('/console/sign-in/second-factor', { _csrf: forms[0], code: c }),
+      two.post('/console/sign-in/second-factor', { _csrf: forms[1], code: c }),
+    ]);
     expect([a.statusCode, b.statusCode].sort()).toEqual([303, 401]);
     // The same for one recovery code.
     t.clock.advance(30_000);
@@ -99,7 +102,10 @@ describe('staff sign-in through the pages', () => {
     const four = browser();
     for (const x of [three, four]) await x.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
     const forms2 = await Promise.all([three, four].map(async (x) => hiddenCsrf((await x.get('/console/sign-in/second-factor')).body)));
-    const [r1, r2] = await Promise.all([three.post('/console/sign-in/second-factor', { _csrf: forms2[0], code: s.recoveryCodes[5] }), four.post('/console/sign-in/second-factor', { _csrf: forms2[1], code: s.recoveryCodes[5] })]);
+    const [r1, r2] = await Promise.all([
+      three.post('/console/sign-in/second-factor', { _csrf: forms2[0], code: s.recoveryCodes[5] }),
+      four.post('/console/sign-in/second-factor', { _csrf: forms2[1], code: s.recoveryCodes[5] }),
+    ]);
     expect([r1.statusCode, r2.statusCode].sort()).toEqual([303, 401]);
   });
 
@@ -130,7 +136,8 @@ describe('staff sign-in through the pages', () => {
 
   it('locks an account after five failures, doubling, and lets it in again when the lock ends', async () => {
     const s = await enrolledStaff(t);
-    for (let i = 0; i < 5; i++) expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: `wrong-${i}-password` })).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: `wrong-${i}-password` })).statusCode).toBe(401);
     // Locked: even the right password is refused, with the same message.
     const locked = await signIn(t, browser(), s);
     expect(locked.statusCode).toBe(401);
@@ -169,7 +176,11 @@ describe('staff sign-in through the pages', () => {
     expect((await signIn(t, forger, s)).statusCode).toBe(401);
     // ...the owner's own browser is not.
     expect((await signIn(t, owner, s)).statusCode).toBe(303);
-    const last = await t.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: s.staffId, action: 'staff.signed_in' }, orderBy: { seq: 'desc' }, select: { detail: true } });
+    const last = await t.prisma.auditEvent.findFirstOrThrow({
+      where: { subjectId: s.staffId, action: 'staff.signed_in' },
+      orderBy: { seq: 'desc' },
+      select: { detail: true },
+    });
     expect(last.detail).toMatchObject({ knownDevice: true });
   });
 
@@ -227,7 +238,13 @@ describe('JSON sign-in', () => {
     expect(step1.statusCode, step1.body).toBe(200);
     expect(step1.json().next).toBe('second_factor');
     const pending = step1.cookies.find((c) => c.name.endsWith('staff_pending'))!;
-    const step2 = await t.inject({ method: 'POST', url: '/api/session/second-factor', remoteAddress, cookies: { [pending.name]: pending.value }, payload: { code: await code(t, s.secret) } });
+    const step2 = await t.inject({
+      method: 'POST',
+      url: '/api/session/second-factor',
+      remoteAddress,
+      cookies: { [pending.name]: pending.value },
+      payload: { code: await code(t, s.secret) },
+    });
     expect(step2.statusCode, step2.body).toBe(200);
     const session = step2.cookies.find((c) => c.name.endsWith('staff_session'))!;
     const headers = { cookie: `${session.name}=${session.value}`, 'x-csrf-token': step2.json().csrfToken };
@@ -241,7 +258,13 @@ describe('JSON sign-in', () => {
     expect(wrong.json()).toMatchObject({ code: 'auth/sign_in_failed', message: SIGN_IN_FAILED });
     expect(wrong.body).not.toContain('wrong-password-here');
     // A cross-site form cannot send JSON: a form-encoded post is refused before any password check.
-    const form = await t.inject({ method: 'POST', url: '/api/session', remoteAddress, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ email: s.email, password: s.password }).toString() });
+    const form = await t.inject({
+      method: 'POST',
+      url: '/api/session',
+      remoteAddress,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email: s.email, password: s.password }).toString(),
+    });
     expect(form.statusCode).toBe(401);
   });
 });
@@ -253,13 +276,21 @@ describe('staff housekeeping', () => {
     const s = await enrolledStaff(t);
     const b = browser();
     await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
-    for (let i = 0; i < 5; i++) await browser().submit('/console/sign-in', '/console/sign-in', { email: `purge-${i}@example.com`, password: 'whatever-password' });
+    for (let i = 0; i < 5; i++)
+      await browser().submit('/console/sign-in', '/console/sign-in', { email: `purge-${i}@example.com`, password: 'whatever-password' });
     const before = await t.prisma.staffLoginThrottle.count();
     expect(before).toBeGreaterThanOrEqual(5);
     expect((await housekeeping.purge()).throttleRows).toBe(0);
     t.clock.advance(25 * 3600_000);
     const lockedKey = `account:manual-${Date.now()}`;
-    await t.prisma.staffLoginThrottle.create({ data: { key: lockedKey, failures: 9, lastFailureAt: new Date(t.clock.now().getTime() - 25 * 3600_000), lockedUntil: new Date(t.clock.now().getTime() + 60_000) } });
+    await t.prisma.staffLoginThrottle.create({
+      data: {
+        key: lockedKey,
+        failures: 9,
+        lastFailureAt: new Date(t.clock.now().getTime() - 25 * 3600_000),
+        lockedUntil: new Date(t.clock.now().getTime() + 60_000),
+      },
+    });
     const purged = await housekeeping.purge();
     expect(purged.throttleRows).toBeGreaterThanOrEqual(5);
     expect(purged.pendingLogins).toBeGreaterThanOrEqual(1);
@@ -368,7 +399,10 @@ describe('staff sessions', () => {
     }
     const locked = await b.submit('/console/account', '/console/account/recovery-codes', { code: right });
     expect(locked.statusCode).toBe(401);
-    const rows = await t.prisma.auditEvent.findMany({ where: { subjectId: s.staffId, action: { in: ['staff.recovery_codes_refused', 'staff.sign_in_locked'] } }, select: { action: true, detail: true } });
+    const rows = await t.prisma.auditEvent.findMany({
+      where: { subjectId: s.staffId, action: { in: ['staff.recovery_codes_refused', 'staff.sign_in_locked'] } },
+      select: { action: true, detail: true },
+    });
     const reasons = rows.filter((r) => r.action === 'staff.recovery_codes_refused').map((r) => (r.detail as { reason: string }).reason);
     expect(reasons.filter((r) => r === 'wrong_or_used_totp')).toHaveLength(5);
     expect(reasons.filter((r) => r === 'locked')).toHaveLength(2);
@@ -401,7 +435,13 @@ describe('secrets stay secret', () => {
     expect(handedOut.length).toBeGreaterThan(100);
     const logs = t.logs.join('\n');
     const admin = await t.db.admin();
-    const rows = (await admin.query(`SELECT detail::text AS t FROM audit_event UNION ALL SELECT password_hash || coalesce(totp_secret_enc, '') FROM staff_account UNION ALL SELECT code_hash FROM staff_recovery_code UNION ALL SELECT coalesce(totp_secret_enc, '') FROM staff_pending_login`)).rows.map((r) => r.t).join('\n');
+    const rows = (
+      await admin.query(
+        `SELECT detail::text AS t FROM audit_event UNION ALL SELECT password_hash || coalesce(totp_secret_enc, '') FROM staff_account UNION ALL SELECT code_hash FROM staff_recovery_code UNION ALL SELECT coalesce(totp_secret_enc, '') FROM staff_pending_login`,
+      )
+    ).rows
+      .map((r) => r.t)
+      .join('\n');
     await admin.end();
     for (const secret of handedOut) {
       expect(logs.includes(secret), `log leaks ${secret.slice(0, 3)}…`).toBe(false);

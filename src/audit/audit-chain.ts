@@ -13,7 +13,9 @@ export function chainMac(key: Buffer, prevHash: string, seq: bigint, body: strin
 
 /** Rows sealed before the chain was keyed: SHA-256 of the previous link and the canonical text (seq included). */
 export function legacyHash(prevHash: string, canonical: string): string {
-  return createHash('sha256').update(prevHash + canonical, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(prevHash + canonical, 'utf8')
+    .digest('hex');
 }
 
 export function sameHash(a: string | null, b: string): boolean {

@@ -26,7 +26,10 @@ export class AuditController {
   @Get('verify')
   @Roles('admin')
   @ApiOperation({ summary: 'Verify the keyed chain against the signed checkpoints and name the first row that does not match' })
-  @ApiOkResponse({ type: ChainVerificationView, description: 'ok is false when a row was changed, removed or inserted, the chain no longer matches a signed checkpoint, or a checkpoint file is not valid' })
+  @ApiOkResponse({
+    type: ChainVerificationView,
+    description: 'ok is false when a row was changed, removed or inserted, the chain no longer matches a signed checkpoint, or a checkpoint file is not valid',
+  })
   verify(): Promise<ChainVerificationView> {
     return this.audit.verify();
   }

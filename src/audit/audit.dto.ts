@@ -17,38 +17,55 @@ const IsReadableDate = () =>
 
 export class AuditQueryDto {
   @ApiPropertyOptional({ example: 'onboarding_request' })
-  @IsOptional() @IsString() @MaxLength(64)
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
   subjectType?: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @MaxLength(128)
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
   subjectId?: string;
 
   @ApiPropertyOptional({ description: 'Staff id or partner contact id' })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   actorId?: string;
 
   @ApiPropertyOptional({ example: 'onboarding.approved' })
-  @IsOptional() @IsString() @MaxLength(64) @Matches(/^[a-z_]+(\.[a-z_]+)*$/)
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[a-z_]+(\.[a-z_]+)*$/)
   action?: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9._:-]{8,128}$/)
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:-]{8,128}$/)
   correlationId?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, inclusive' })
-  @IsOptional() @IsReadableDate()
+  @IsOptional()
+  @IsReadableDate()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601, exclusive' })
-  @IsOptional() @IsReadableDate()
+  @IsOptional()
+  @IsReadableDate()
   to?: string;
 
-  @ApiPropertyOptional({ description: 'Cursor: the previous page\'s nextBefore' })
-  @IsOptional() @Matches(/^[0-9]{1,18}$/)
+  @ApiPropertyOptional({ description: "Cursor: the previous page's nextBefore" })
+  @IsOptional()
+  @Matches(/^[0-9]{1,18}$/)
   before?: string;
 
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 }

@@ -80,7 +80,9 @@ export class AuditRepository implements OnModuleDestroy {
     // An idle connection the server ends (restart, failover, dropped database) must not crash the process:
     // the pool discards it and the next query opens a new one.
     // Name and message only: pg hangs the whole client (its backend cancel key included) on this error.
-    this.pool.on('error', (err) => logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened'));
+    this.pool.on('error', (err) =>
+      logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened'),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -91,8 +93,16 @@ export class AuditRepository implements OnModuleDestroy {
   async insertAlone(ctx: RequestContext, event: AuditEventInput): Promise<UnsealedRow> {
     const id = randomUUID();
     const { rows } = await this.pool.query<{ body: string }>(INSERT_ALONE, [
-      id, ctx.actor.type, ctx.actor.id, event.action, event.subjectType, event.subjectId ?? null,
-      event.environment ?? null, ctx.correlationId, ctx.clientIp, JSON.stringify(event.detail ?? {}),
+      id,
+      ctx.actor.type,
+      ctx.actor.id,
+      event.action,
+      event.subjectType,
+      event.subjectId ?? null,
+      event.environment ?? null,
+      ctx.correlationId,
+      ctx.clientIp,
+      JSON.stringify(event.detail ?? {}),
     ]);
     return { id, body: rows[0].body };
   }
@@ -174,10 +184,12 @@ export class AuditRepository implements OnModuleDestroy {
 
   /** Seals `ids` in order after the expected head; null when another sealer moved the head first. */
   async seal(expectedSeq: bigint, expectedHash: string, ids: string[], hashes: string[]): Promise<bigint | null> {
-    const { rows } = await this.pool.query<{ seq: string }>(
-      'SELECT audit_seal($1::bigint, $2::text, $3::uuid[], $4::text[])::text AS seq',
-      [expectedSeq.toString(), expectedHash, ids, hashes],
-    );
+    const { rows } = await this.pool.query<{ seq: string }>('SELECT audit_seal($1::bigint, $2::text, $3::uuid[], $4::text[])::text AS seq', [
+      expectedSeq.toString(),
+      expectedHash,
+      ids,
+      hashes,
+    ]);
     const seq = BigInt(rows[0].seq);
     return seq < 0n ? null : seq;
   }

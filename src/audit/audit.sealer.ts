@@ -104,7 +104,12 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
     let prev = head.hash;
     let seq = head.seq;
     const hashes = rows.map((r) => (prev = chainMac(this.config.audit.chainKey, prev, ++seq, r.body)));
-    const moved = await this.repo.seal(head.seq, head.hash, rows.map((r) => r.id), hashes);
+    const moved = await this.repo.seal(
+      head.seq,
+      head.hash,
+      rows.map((r) => r.id),
+      hashes,
+    );
     return moved === null ? null : { seq: moved, hash: prev };
   }
 }

@@ -74,7 +74,12 @@ export class AuditService {
     if (ctx) await this.prisma.transaction((tx) => this.record(tx, ctx, { action: 'audit.checkpoint_requested', subjectType: 'audit_chain' }));
     await this.sealer.seal(true);
     const head = await this.repo.head();
-    const signed = this.checkpoints.sign({ seq: head.seq.toString(), headHash: head.hash, keyedFrom: head.keyedFrom.toString(), signedAt: this.clock.now().toISOString() });
+    const signed = this.checkpoints.sign({
+      seq: head.seq.toString(),
+      headHash: head.hash,
+      keyedFrom: head.keyedFrom.toString(),
+      signedAt: this.clock.now().toISOString(),
+    });
     return { ...signed, file: basename(await this.checkpoints.write(signed)) };
   }
 
@@ -92,7 +97,11 @@ export class AuditService {
   }
 
   /** The validated filters of the API and the console page, one page of events and the cursor to the next. */
-  async search(q: AuditQueryDto, limit = q.limit ?? 50, narrower: Pick<AuditQuery, 'actions' | 'actorType'> = {}): Promise<{ events: AuditEventView[]; nextBefore: string | null }> {
+  async search(
+    q: AuditQueryDto,
+    limit = q.limit ?? 50,
+    narrower: Pick<AuditQuery, 'actions' | 'actorType'> = {},
+  ): Promise<{ events: AuditEventView[]; nextBefore: string | null }> {
     const events = await this.repo.find({
       ...narrower,
       subjectType: q.subjectType,
@@ -120,9 +129,7 @@ export class AuditService {
 function scrub(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrub);
   if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, FORBIDDEN_DETAIL_KEY.test(k) ? '[redacted]' : scrub(v)]),
-    );
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, FORBIDDEN_DETAIL_KEY.test(k) ? '[redacted]' : scrub(v)]));
   }
   return value;
 }

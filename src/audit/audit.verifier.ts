@@ -50,7 +50,8 @@ export class AuditVerifier {
     const broken = (seq: string, id: string, reason: string): ChainVerification => ({ ok: false, ...summary(), firstBroken: { seq, id, reason } });
 
     const moved = checkpoints.find((c) => BigInt(c.keyedFrom) !== head.keyedFrom);
-    if (moved) return broken('', '', `the chain head's keyed_from (${head.keyedFrom}) differs from the checkpoint signed at ${moved.signedAt} (${moved.keyedFrom})`);
+    if (moved)
+      return broken('', '', `the chain head's keyed_from (${head.keyedFrom}) differs from the checkpoint signed at ${moved.signedAt} (${moved.keyedFrom})`);
 
     let next = 0;
     while (next < checkpoints.length && checkpoints[next].seq === '0') {
@@ -66,11 +67,16 @@ export class AuditVerifier {
         if (seq !== expected) return broken(row.seq, row.id, `sequence gap: expected ${expected} (rows removed or renumbered)`);
         if (!sameHash(row.prev_hash, prev)) return broken(row.seq, row.id, 'prev_hash does not match the previous row');
         const hash = seq < head.keyedFrom ? legacyHash(prev, row.canonical) : chainMac(this.config.audit.chainKey, prev, seq, row.canonical);
-        if (!sameHash(row.hash, hash)) return broken(row.seq, row.id, 'content does not match its MAC (the row was changed, or the chain recomputed without the key)');
+        if (!sameHash(row.hash, hash))
+          return broken(row.seq, row.id, 'content does not match its MAC (the row was changed, or the chain recomputed without the key)');
         for (; next < checkpoints.length && BigInt(checkpoints[next].seq) === seq; next++) {
           const c = checkpoints[next];
           if (!sameHash(row.hash, c.headHash)) {
-            return broken(row.seq, row.id, `does not match the checkpoint signed at ${c.signedAt}: the chain was rewritten after seq ${lastMatched} up to here`);
+            return broken(
+              row.seq,
+              row.id,
+              `does not match the checkpoint signed at ${c.signedAt}: the chain was rewritten after seq ${lastMatched} up to here`,
+            );
           }
           matched++;
           lastMatched = seq;
@@ -89,7 +95,15 @@ export class AuditVerifier {
       return broken(String(head.seq + 1n), '', `truncated: the checkpoint signed at ${c.signedAt} covers seq ${c.seq}, the chain ends at seq ${head.seq}`);
     }
     if (unsealed.stale > 0) {
-      return { ok: false, ...summary(), firstBroken: { seq: '', id: '', reason: `${unsealed.stale} committed rows are still unsealed after ${STALE_UNSEALED_MINUTES} minutes: sealing is failing (see the service's log)` } };
+      return {
+        ok: false,
+        ...summary(),
+        firstBroken: {
+          seq: '',
+          id: '',
+          reason: `${unsealed.stale} committed rows are still unsealed after ${STALE_UNSEALED_MINUTES} minutes: sealing is failing (see the service's log)`,
+        },
+      };
     }
     if (input.rejected.length) {
       return { ok: false, ...summary(), firstBroken: { seq: '', id: '', reason: `checkpoint ${input.rejected[0].file}: ${input.rejected[0].reason}` } };

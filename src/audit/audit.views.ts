@@ -3,7 +3,12 @@ import type { AuditEventView as AuditEvent } from './audit.types.js';
 
 export class AuditEventView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'Position in the chain. Only sealed rows are listed (sealed right after commit; a row whose seal failed appears once the sweep seals it)' }) seq!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Position in the chain. Only sealed rows are listed (sealed right after commit; a row whose seal failed appears once the sweep seals it)',
+  })
+  seq!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) occurredAt!: string;
   @ApiProperty({ example: 'staff', description: 'staff, partner_contact, api_client or system' }) actorType!: string;
   @ApiProperty({ type: String, nullable: true }) actorId!: string | null;
@@ -13,8 +18,16 @@ export class AuditEventView {
   @ApiProperty({ type: String, nullable: true, enum: ['acceptance', 'production'] }) environment!: string | null;
   @ApiProperty({ type: String, nullable: true }) correlationId!: string | null;
   @ApiProperty({ type: String, nullable: true }) clientIp!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Facts about the change; never secrets, tokens or codes' }) detail!: Record<string, unknown>;
-  @ApiProperty({ type: String, nullable: true, description: 'HMAC-SHA-256 (under a key the database never holds) of the previous hash, seq and this row, once sealed' }) hash!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Facts about the change; never secrets, tokens or codes' }) detail!: Record<
+    string,
+    unknown
+  >;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'HMAC-SHA-256 (under a key the database never holds) of the previous hash, seq and this row, once sealed',
+  })
+  hash!: string | null;
 }
 
 export function toAuditEventView(e: AuditEvent): AuditEventView {
@@ -54,7 +67,8 @@ export class RejectedCheckpointView {
 export class CheckpointComparisonView {
   @ApiProperty({ description: 'Valid signed checkpoints compared with the chain' }) given!: number;
   @ApiProperty({ description: 'Of those, how many the chain matched before verification stopped' }) matched!: number;
-  @ApiProperty({ type: [RejectedCheckpointView], description: 'Files that are not valid checkpoints under the public key' }) rejected!: RejectedCheckpointView[];
+  @ApiProperty({ type: [RejectedCheckpointView], description: 'Files that are not valid checkpoints under the public key' })
+  rejected!: RejectedCheckpointView[];
 }
 
 /** A checkpoint as written to the checkpoint folder, and where. */
@@ -84,5 +98,6 @@ export class ChainVerificationView {
   @ApiProperty({ description: 'The first seq sealed with the keyed MAC; earlier rows carry unkeyed SHA-256 links' }) keyedFrom!: string;
   @ApiProperty({ type: CheckpointComparisonView }) checkpoints!: CheckpointComparisonView;
   @ApiProperty({ type: UnsealedRowsView }) unsealed!: UnsealedRowsView;
-  @ApiPropertyOptional({ type: BrokenChainRowView, description: 'The first row whose hash or link does not match, when ok is false' }) firstBroken?: BrokenChainRowView;
+  @ApiPropertyOptional({ type: BrokenChainRowView, description: 'The first row whose hash or link does not match, when ok is false' })
+  firstBroken?: BrokenChainRowView;
 }

@@ -5,7 +5,16 @@ import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
-import { checkCheckpoint, checkpointFileName, checkpointPrivateKey, keyIdOf, publicKeyPem, signCheckpoint, type CheckpointBody, type SignedCheckpoint } from './checkpoint.js';
+import {
+  checkCheckpoint,
+  checkpointFileName,
+  checkpointPrivateKey,
+  keyIdOf,
+  publicKeyPem,
+  signCheckpoint,
+  type CheckpointBody,
+  type SignedCheckpoint,
+} from './checkpoint.js';
 import type { VerifyInput } from './audit.verifier.js';
 
 /** Signs checkpoints with AUDIT_CHECKPOINT_KEY and keeps them as files outside the database. */
@@ -49,7 +58,13 @@ export class CheckpointStore {
         if (paths) throw new Error(`no checkpoint file or directory at ${p}`);
         continue;
       }
-      if (info.isDirectory()) files.push(...(await readdir(p)).filter((f) => f.endsWith('.json')).sort().map((f) => join(p, f)));
+      if (info.isDirectory())
+        files.push(
+          ...(await readdir(p))
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+            .map((f) => join(p, f)),
+        );
       else files.push(p);
     }
     const out: VerifyInput = { checkpoints: [], rejected: [] };

@@ -64,10 +64,15 @@ export function checkCheckpoint(publicKey: KeyObject, text: string): { ok: true;
   }
   if (c?.type !== 'audit-checkpoint' || c.version !== 1) return { ok: false, reason: 'not an audit checkpoint (type/version)' };
   const wellFormed =
-    typeof c.seq === 'string' && /^\d{1,18}$/.test(c.seq) &&
-    typeof c.headHash === 'string' && /^[0-9a-f]{64}$/.test(c.headHash) &&
-    typeof c.keyedFrom === 'string' && /^\d{1,18}$/.test(c.keyedFrom) &&
-    typeof c.signedAt === 'string' && typeof c.keyId === 'string' && typeof c.signature === 'string';
+    typeof c.seq === 'string' &&
+    /^\d{1,18}$/.test(c.seq) &&
+    typeof c.headHash === 'string' &&
+    /^[0-9a-f]{64}$/.test(c.headHash) &&
+    typeof c.keyedFrom === 'string' &&
+    /^\d{1,18}$/.test(c.keyedFrom) &&
+    typeof c.signedAt === 'string' &&
+    typeof c.keyId === 'string' &&
+    typeof c.signature === 'string';
   if (!wellFormed) return { ok: false, reason: 'malformed checkpoint' };
   if (c.keyId !== keyIdOf(publicKey)) return { ok: false, reason: `signed by another key (${c.keyId})` };
   const good = verify(null, signedText(c), publicKey, Buffer.from(c.signature, 'base64'));

@@ -6,7 +6,10 @@ export class ErrorView {
   @ApiProperty({ example: 'request/validation_failed', description: 'Stable and machine-readable: `area/what_went_wrong`' }) code!: string;
   @ApiProperty({ description: 'For people; never contains a secret, token, code or password' }) message!: string;
   @ApiProperty({ description: 'Also in the X-Correlation-Id header, the logs and the audit trail' }) correlationId!: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'e.g. `fields`: messages per invalid field' }) details?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'e.g. `fields`: messages per invalid field' }) details?: Record<
+    string,
+    unknown
+  >;
 }
 
 /** RFC 6749 §5.2: the only error shape the OAuth endpoints answer with. */

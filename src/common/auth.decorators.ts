@@ -15,7 +15,10 @@ export const Roles = (role: StaffRole) =>
   applyDecorators(
     SetMetadata(REQUIRED_ROLE, role),
     ApiCookieAuth('staff-session'),
-    ApiErrors({ 401: 'auth/signin_required: no valid staff session', 403: `auth/role_required (needs ${role} or higher), auth/csrf_failed (x-csrf-token missing or wrong on an unsafe request)` }),
+    ApiErrors({
+      401: 'auth/signin_required: no valid staff session',
+      403: `auth/role_required (needs ${role} or higher), auth/csrf_failed (x-csrf-token missing or wrong on an unsafe request)`,
+    }),
   );
 
 /** For sign-in itself, where no session (and so no CSRF token) exists yet. */

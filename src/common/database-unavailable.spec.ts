@@ -6,7 +6,9 @@ describe('database-unavailable errors', () => {
   it('recognises a lost connection anywhere in the cause chain', () => {
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isDatabaseUnavailable({ code: 'P1017', message: 'Server has closed the connection.' })).toBe(true);
-    expect(isDatabaseUnavailable(new Error('driver failed', { cause: { originalCode: '57P01', message: 'terminating connection due to administrator command' } }))).toBe(true);
+    expect(
+      isDatabaseUnavailable(new Error('driver failed', { cause: { originalCode: '57P01', message: 'terminating connection due to administrator command' } })),
+    ).toBe(true);
     expect(isDatabaseUnavailable(new Error('x is not a function'))).toBe(false);
     expect(isDatabaseUnavailable({ code: 'P2002' })).toBe(false);
   });

@@ -1,11 +1,25 @@
 const CONNECTION_CODES = new Set([
   // Prisma: cannot reach / timed out / connection closed / pool timeout
-  'P1001', 'P1002', 'P1008', 'P1017', 'P2024',
+  'P1001',
+  'P1002',
+  'P1008',
+  'P1017',
+  'P2024',
   // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, connection exceptions
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006',
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
 ]);
-const CONNECTION_MESSAGE = /connection terminated|terminating connection|server closed the connection|connection (is )?closed|can't reach database|timed out fetching a new connection/i;
+const CONNECTION_MESSAGE =
+  /connection terminated|terminating connection|server closed the connection|connection (is )?closed|can't reach database|timed out fetching a new connection/i;
 
 /**
  * True when the error means "the database went away" rather than "this request is wrong or we have a

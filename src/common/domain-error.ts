@@ -6,16 +6,7 @@ import type { ErrorCode, ErrorCodeWithStatus } from './error-codes.js';
  * the status of the subclass's kind (checked by the compiler); `message` is for people and must never contain a
  * secret, token, code or password.
  */
-export type ErrorKind =
-  | 'invalid'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'gone'
-  | 'locked'
-  | 'rate_limited'
-  | 'unavailable';
+export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'gone' | 'locked' | 'rate_limited' | 'unavailable';
 
 export class DomainError extends Error {
   constructor(
@@ -65,7 +56,12 @@ export class LockedError extends DomainError {
   }
 }
 export class RateLimitedError extends DomainError {
-  constructor(code: ErrorCodeWithStatus<429>, message: string, readonly retryAfterSeconds: number, details?: Record<string, unknown>) {
+  constructor(
+    code: ErrorCodeWithStatus<429>,
+    message: string,
+    readonly retryAfterSeconds: number,
+    details?: Record<string, unknown>,
+  ) {
     super('rate_limited', code, message, details);
   }
 }

@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   'onboarding/four_eyes_issue': { status: 403, meaning: 'Whoever approved Production cannot issue its credentials.' },
   'onboarding/contact_unconfirmed': { status: 403, meaning: 'A new technical contact of a known partner must be confirmed by a reviewer first.' },
   'onboarding/contact_already_confirmed': { status: 409, meaning: 'Another reviewer already confirmed this contact.' },
-  'onboarding/contact_known': { status: 409, meaning: 'The technical contact is already one of the partner\'s contacts.' },
+  'onboarding/contact_known': { status: 409, meaning: "The technical contact is already one of the partner's contacts." },
   'onboarding/staff_only': { status: 403, meaning: 'Only staff may take this step.' },
   'intake/form_already_sent': { status: 400, meaning: 'This application form was already submitted once.' },
   'intake/too_fast': { status: 400, meaning: 'The form came back faster than a person fills it in (INTAKE_MIN_FILL_SECONDS), or is too old.' },
@@ -54,7 +54,7 @@ export const ERROR_CODES = {
   'credential/not_pending': { status: 409, meaning: 'The secret is no longer waiting to be delivered.' },
   'credential/cannot_activate': { status: 409, meaning: 'The secret is not pending, or two secrets are active already.' },
   'rotation/not_found': { status: 404, meaning: 'No rotation with this id.' },
-  'rotation/link_invalid': { status: 404, meaning: 'The partner\'s rotation confirmation link is not valid or has expired.' },
+  'rotation/link_invalid': { status: 404, meaning: "The partner's rotation confirmation link is not valid or has expired." },
   'rotation/invalid_client_id': { status: 400, meaning: 'The client_id does not start with acc_ or prd_.' },
   'rotation/invalid_overlap': { status: 400, meaning: 'The overlap is outside 0 to 90 days.' },
   'rotation/credential_not_active': { status: 409, meaning: 'Only an active credential can be rotated.' },
@@ -91,21 +91,30 @@ export const ERROR_CODES = {
   'leak/rate_limited': { status: 429, meaning: 'Too many leak reports from this network in the last hour.' },
   // SIM-swap and line-type checks (Twilio Lookup)
   'delivery/sim_swap_held': { status: 423, meaning: 'The SIM of the number on file changed recently: no code is sent until staff verify the person.' },
-  'delivery/number_not_mobile': { status: 423, meaning: 'The number on file is not a line that receives codes reliably (ALLOWED_LINE_TYPES), and staff did not allow it.' },
-  'delivery/number_check_unavailable': { status: 503, meaning: 'The number could not be checked (Lookup failed or timed out): no code was sent; retry shortly.' },
+  'delivery/number_not_mobile': {
+    status: 423,
+    meaning: 'The number on file is not a line that receives codes reliably (ALLOWED_LINE_TYPES), and staff did not allow it.',
+  },
+  'delivery/number_check_unavailable': {
+    status: 503,
+    meaning: 'The number could not be checked (Lookup failed or timed out): no code was sent; retry shortly.',
+  },
   'delivery/clear_reason_required': { status: 400, meaning: 'Clearing a SIM-swap hold needs a reason of 5 to 2000 characters.' },
   'delivery/not_held': { status: 409, meaning: 'The delivery has no SIM-swap hold to clear.' },
   'contact/line_type_refused': { status: 400, meaning: 'The mobile number is not a line that receives codes reliably (VoIP, landline, unknown).' },
   'contact/override_reason_required': { status: 400, meaning: 'Allowing a number for SMS codes needs a reason of 5 to 2000 characters.' },
   // Staff changing their own password
   'auth/password_change_refused': { status: 401, meaning: 'The current password or the authenticator code is wrong (one message for both).' },
-  'staff/password_change_invalid': { status: 400, meaning: 'The password change form is incomplete or the new password is not acceptable; details name the fields.' },
+  'staff/password_change_invalid': {
+    status: 400,
+    meaning: 'The password change form is incomplete or the new password is not acceptable; details name the fields.',
+  },
   // GitHub secret scanning alerts (their own JSON shape, without the RFC 9457 fields)
   'secret_scanning/disabled': { status: 404, meaning: 'Secret scanning alerts are not accepted here (SECRET_SCANNING_ENABLED is off).' },
   'secret_scanning/signature_missing': { status: 401, meaning: 'The Github-Public-Key-Identifier or Github-Public-Key-Signature header is missing.' },
   'secret_scanning/bad_signature': { status: 401, meaning: 'The signature does not match the exact bytes of the body.' },
   'secret_scanning/unknown_key': { status: 401, meaning: 'The key identifier names no current GitHub signing key.' },
-  'secret_scanning/keys_unavailable': { status: 503, meaning: 'GitHub\'s signing keys cannot be read right now; retry later.' },
+  'secret_scanning/keys_unavailable': { status: 503, meaning: "GitHub's signing keys cannot be read right now; retry later." },
   'secret_scanning/malformed_body': { status: 400, meaning: 'The alert body is not JSON.' },
   'secret_scanning/invalid_payload': { status: 400, meaning: 'The alert is not an array of { token, type, url, source }, or holds too many tokens.' },
   // Token explainer

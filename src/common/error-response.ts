@@ -49,7 +49,17 @@ export function mapError(err: unknown, correlationId: string): MappedError {
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code: ErrorCode =
-      status === 404 ? 'request/not_found' : status === 405 ? 'request/method_not_allowed' : status === 413 ? 'request/body_too_large' : status === 429 ? 'request/rate_limited' : status >= 500 ? 'internal/error' : 'request/bad_request';
+      status === 404
+        ? 'request/not_found'
+        : status === 405
+          ? 'request/method_not_allowed'
+          : status === 413
+            ? 'request/body_too_large'
+            : status === 429
+              ? 'request/rate_limited'
+              : status >= 500
+                ? 'internal/error'
+                : 'request/bad_request';
     const message = status === 404 ? 'No such route or resource.' : status >= 500 ? 'Something went wrong on our side.' : err.message;
     return { status, body: { code, message, correlationId }, headers, internal: status >= 500 };
   }
@@ -57,7 +67,11 @@ export function mapError(err: unknown, correlationId: string): MappedError {
     headers['retry-after'] = '2';
     return {
       status: 503,
-      body: { code: 'service/database_unavailable', message: 'The service cannot reach its database right now. Nothing was changed; please retry shortly.', correlationId },
+      body: {
+        code: 'service/database_unavailable',
+        message: 'The service cannot reach its database right now. Nothing was changed; please retry shortly.',
+        correlationId,
+      },
       headers,
       internal: true,
     };
@@ -76,7 +90,11 @@ export function mapError(err: unknown, correlationId: string): MappedError {
     const status = e.statusCode;
     return {
       status,
-      body: { code: status === 413 ? 'request/body_too_large' : status === 415 ? 'request/unsupported_media_type' : 'request/malformed_body', message: 'The request could not be read.', correlationId },
+      body: {
+        code: status === 413 ? 'request/body_too_large' : status === 415 ? 'request/unsupported_media_type' : 'request/malformed_body',
+        message: 'The request could not be read.',
+        correlationId,
+      },
       headers,
       internal: false,
     };

@@ -53,5 +53,14 @@ function oauthShaped(mapped: MappedError): [number, { error: string; error_descr
     return [400, { error: 'invalid_request', error_description: 'Send the parameters form-encoded (Content-Type: application/x-www-form-urlencoded).' }];
   }
   if (status === 429) return [429, { error: 'invalid_request', error_description: body.message }];
-  return [400, { error: 'invalid_request', error_description: body.code === 'request/malformed_text' ? 'The request holds a NUL character or broken Unicode.' : 'The request body could not be read; send the parameters form-encoded.' }];
+  return [
+    400,
+    {
+      error: 'invalid_request',
+      error_description:
+        body.code === 'request/malformed_text'
+          ? 'The request holds a NUL character or broken Unicode.'
+          : 'The request body could not be read; send the parameters form-encoded.',
+    },
+  ];
 }

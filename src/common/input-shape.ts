@@ -12,15 +12,16 @@ export function inputShapeError(input: unknown): InvalidInputError | undefined {
   const stack: Array<[unknown, number]> = [[input, 0]];
   while (stack.length) {
     const [value, depth] = stack.pop()!;
-    if (typeof value === 'string' && MALFORMED_TEXT.test(value)) return new InvalidInputError('request/malformed_text', 'The request holds text with a NUL character or broken Unicode.');
+    if (typeof value === 'string' && MALFORMED_TEXT.test(value))
+      return new InvalidInputError('request/malformed_text', 'The request holds text with a NUL character or broken Unicode.');
     if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) continue;
     if (depth >= MAX_BODY_DEPTH) return new InvalidInputError('request/too_deeply_nested', `The request body is nested deeper than ${MAX_BODY_DEPTH} levels.`);
     for (const key of Object.keys(value)) {
       if (POISON_KEYS.has(key)) return new InvalidInputError('request/forbidden_field', `The field name "${key}" is not accepted.`);
-      if (MALFORMED_TEXT.test(key)) return new InvalidInputError('request/malformed_text', 'The request holds a field name with a NUL character or broken Unicode.');
+      if (MALFORMED_TEXT.test(key))
+        return new InvalidInputError('request/malformed_text', 'The request holds a field name with a NUL character or broken Unicode.');
       stack.push([(value as Record<string, unknown>)[key], depth + 1]);
     }
   }
   return undefined;
 }
-

@@ -38,7 +38,9 @@ describe('master keyring', () => {
     const ring = new Keyring(key);
     const cut = (sealed: string) => {
       const parts = sealed.split('.');
-      parts[parts.length - 1] = Buffer.from(parts[parts.length - 1], 'base64url').subarray(0, 4).toString('base64url');
+      parts[parts.length - 1] = Buffer.from(parts[parts.length - 1], 'base64url')
+        .subarray(0, 4)
+        .toString('base64url');
       return parts.join('.');
     };
     expect(() => ring.open(cut(ring.seal('seed', 'a:1')), 'a:1')).toThrow();

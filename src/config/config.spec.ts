@@ -43,30 +43,68 @@ describe('loadConfig', () => {
   });
 
   it('refuses placeholder and short keys', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: 'changeme', MASTER_KEY: 'c2hvcnQ=', METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example' }, projectDir())).toThrow(
-      /SECRET_HASH_KEY is a placeholder[\s\S]*MASTER_KEY must decode to exactly 32 bytes/,
-    );
+    expect(() =>
+      loadConfig(
+        {
+          NODE_ENV: 'production',
+          DATABASE_URL: 'postgresql://x/y',
+          SECRET_HASH_KEY: 'changeme',
+          MASTER_KEY: 'c2hvcnQ=',
+          METRICS_TOKEN: 't',
+          PUBLIC_BASE_URL: 'https://x.example',
+        },
+        projectDir(),
+      ),
+    ).toThrow(/SECRET_HASH_KEY is a placeholder[\s\S]*MASTER_KEY must decode to exactly 32 bytes/);
   });
 
   it('refuses a master key longer than 32 bytes rather than ignoring the rest, and reads earlier keys for rotation', () => {
     const env = { NODE_ENV: 'test', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key };
-    expect(() => loadConfig({ ...env, MASTER_KEY: Buffer.alloc(48, 7).toString('base64') }, projectDir())).toThrow(/MASTER_KEY must decode to exactly 32 bytes of base64 \(got 48\)/);
+    expect(() => loadConfig({ ...env, MASTER_KEY: Buffer.alloc(48, 7).toString('base64') }, projectDir())).toThrow(
+      /MASTER_KEY must decode to exactly 32 bytes of base64 \(got 48\)/,
+    );
     const older = Buffer.alloc(32, 1).toString('base64');
-    const c = loadConfig({ ...env, MASTER_KEY: key, MASTER_KEY_PREVIOUS: `${older}, ${Buffer.alloc(32, 2).toString('base64')}`, SECRET_HASH_KEY_PREVIOUS: older }, projectDir());
+    const c = loadConfig(
+      { ...env, MASTER_KEY: key, MASTER_KEY_PREVIOUS: `${older}, ${Buffer.alloc(32, 2).toString('base64')}`, SECRET_HASH_KEY_PREVIOUS: older },
+      projectDir(),
+    );
     expect(c.masterKeys.ids).toHaveLength(3);
     expect(c.secretHashKeysPrevious).toHaveLength(1);
-    expect(() => loadConfig({ ...env, MASTER_KEY: key, MASTER_KEY_PREVIOUS: 'c2hvcnQ=' }, projectDir())).toThrow(/MASTER_KEY_PREVIOUS: key 1 must decode to exactly 32 bytes/);
+    expect(() => loadConfig({ ...env, MASTER_KEY: key, MASTER_KEY_PREVIOUS: 'c2hvcnQ=' }, projectDir())).toThrow(
+      /MASTER_KEY_PREVIOUS: key 1 must decode to exactly 32 bytes/,
+    );
   });
 
   it('refuses plain http as the public URL in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'http://x.example' }, projectDir())).toThrow(/https/);
+    expect(() =>
+      loadConfig(
+        {
+          NODE_ENV: 'production',
+          DATABASE_URL: 'postgresql://x/y',
+          SECRET_HASH_KEY: key,
+          MASTER_KEY: key,
+          METRICS_TOKEN: 't',
+          PUBLIC_BASE_URL: 'http://x.example',
+        },
+        projectDir(),
+      ),
+    ).toThrow(/https/);
   });
 
   it('accepts a complete production configuration', () => {
     const c = loadConfig(
       {
-        NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example/',
-        SMTP_URL: 'smtp://mail.example:587', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example',
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgresql://x/y',
+        SECRET_HASH_KEY: key,
+        MASTER_KEY: key,
+        METRICS_TOKEN: 't',
+        PUBLIC_BASE_URL: 'https://x.example/',
+        SMTP_URL: 'smtp://mail.example:587',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        TWILIO_AUTH_TOKEN: 'tok',
+        TWILIO_FROM: '+3197010000000',
+        STAFF_ALERT_EMAIL: 'bj@x.example',
         ...auditKeys,
       },
       projectDir(),
@@ -78,9 +116,25 @@ describe('loadConfig', () => {
   });
 
   it('keeps the audit keys apart from the master key and each other', () => {
-    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example/', SMTP_URL: 'smtp://m.example', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example' };
-    expect(() => loadConfig({ ...base, AUDIT_CHAIN_KEY: key, AUDIT_CHECKPOINT_KEY: auditKeys.AUDIT_CHECKPOINT_KEY }, projectDir())).toThrow(/three different keys/);
-    expect(() => loadConfig({ ...base, ...auditKeys, AUDIT_CHECKPOINT_KEY: Buffer.alloc(48, 1).toString('base64') }, projectDir())).toThrow(/AUDIT_CHECKPOINT_KEY must decode to exactly 32 bytes/);
+    const base = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://x/y',
+      SECRET_HASH_KEY: key,
+      MASTER_KEY: key,
+      METRICS_TOKEN: 't',
+      PUBLIC_BASE_URL: 'https://x.example/',
+      SMTP_URL: 'smtp://m.example',
+      TWILIO_ACCOUNT_SID: 'AC1',
+      TWILIO_AUTH_TOKEN: 't',
+      TWILIO_FROM: '+3197010000000',
+      STAFF_ALERT_EMAIL: 'bj@x.example',
+    };
+    expect(() => loadConfig({ ...base, AUDIT_CHAIN_KEY: key, AUDIT_CHECKPOINT_KEY: auditKeys.AUDIT_CHECKPOINT_KEY }, projectDir())).toThrow(
+      /three different keys/,
+    );
+    expect(() => loadConfig({ ...base, ...auditKeys, AUDIT_CHECKPOINT_KEY: Buffer.alloc(48, 1).toString('base64') }, projectDir())).toThrow(
+      /AUDIT_CHECKPOINT_KEY must decode to exactly 32 bytes/,
+    );
   });
 
   it('generates development keys once and keeps them', () => {

@@ -110,7 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   // A real database without NODE_ENV is most likely a production deployment that forgot it: development
   // mode would generate keys, seed a demo admin and open the dev outbox. Say which mode, explicitly.
-  if (databaseUrl && !env.NODE_ENV) problems.push('NODE_ENV is not set while DATABASE_URL is: set NODE_ENV=production (or development, to develop against your own database)');
+  if (databaseUrl && !env.NODE_ENV)
+    problems.push('NODE_ENV is not set while DATABASE_URL is: set NODE_ENV=production (or development, to develop against your own database)');
   if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for trying the service)');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
   const databaseListenerUrl = env.DATABASE_LISTENER_URL?.trim() || undefined;
@@ -306,19 +307,30 @@ function keyFrom(
     return Buffer.alloc(0);
   }
   const key = Buffer.from(raw, 'base64');
-  if (exactLength !== undefined && key.length !== exactLength) problems.push(`${name} must decode to exactly ${exactLength} bytes of base64 (got ${key.length})`);
+  if (exactLength !== undefined && key.length !== exactLength)
+    problems.push(`${name} must decode to exactly ${exactLength} bytes of base64 (got ${key.length})`);
   else if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
   return key;
 }
 
 /** Earlier keys, comma-separated base64, kept so values made with them still read. */
-function previousKeys(name: 'MASTER_KEY_PREVIOUS' | 'SECRET_HASH_KEY_PREVIOUS', env: NodeJS.ProcessEnv, problems: string[], size: 'exactly' | 'at least'): Buffer[] {
+function previousKeys(
+  name: 'MASTER_KEY_PREVIOUS' | 'SECRET_HASH_KEY_PREVIOUS',
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  size: 'exactly' | 'at least',
+): Buffer[] {
   const raw = env[name]?.trim();
   if (!raw) return [];
   const keys: Buffer[] = [];
-  for (const [i, part] of raw.split(',').map((p) => p.trim()).filter(Boolean).entries()) {
+  for (const [i, part] of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .entries()) {
     const key = Buffer.from(part, 'base64');
-    if (size === 'exactly' ? key.length !== 32 : key.length < 32) problems.push(`${name}: key ${i + 1} must decode to ${size} 32 bytes of base64 (got ${key.length})`);
+    if (size === 'exactly' ? key.length !== 32 : key.length < 32)
+      problems.push(`${name}: key ${i + 1} must decode to ${size} 32 bytes of base64 (got ${key.length})`);
     else keys.push(key);
   }
   return keys;

@@ -39,7 +39,10 @@ describe('TRUST_PROXY', () => {
   });
 
   it('takes addresses and CIDR ranges, IPv4 and IPv6, and refuses anything else', () => {
-    expect(parse(' 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::1, loopback')).toEqual({ setting: { addresses: ['10.0.0.0/8', '192.0.2.7', '2001:db8::/32', '::1', 'loopback'] }, problems: [] });
+    expect(parse(' 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::1, loopback')).toEqual({
+      setting: { addresses: ['10.0.0.0/8', '192.0.2.7', '2001:db8::/32', '::1', 'loopback'] },
+      problems: [],
+    });
     const bad = parse('10.0.0.0/33,proxy.example,10.0.0.1/8/1,2001:db8::/129');
     expect(bad.setting).toBe(false);
     expect(bad.problems[0]).toContain('"10.0.0.0/33", "proxy.example", "10.0.0.1/8/1", "2001:db8::/129"');

@@ -9,13 +9,16 @@ import { isIP } from 'node:net';
 export type TrustProxy = false | { hops: number } | { addresses: string[] };
 
 const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-const EXAMPLE = 'set the number of proxies in front of the service (e.g. TRUST_PROXY=1) or their addresses or CIDR ranges (e.g. TRUST_PROXY=10.0.0.0/8,192.0.2.7)';
+const EXAMPLE =
+  'set the number of proxies in front of the service (e.g. TRUST_PROXY=1) or their addresses or CIDR ranges (e.g. TRUST_PROXY=10.0.0.0/8,192.0.2.7)';
 
 export function trustProxyFrom(raw: string | undefined, problems: string[]): TrustProxy {
   const value = raw?.trim() ?? '';
   if (value === '' || value === 'false' || value === '0') return false;
   if (/^(true|yes|on|all|\*)$/i.test(value)) {
-    problems.push(`TRUST_PROXY=${value} would believe any X-Forwarded-For a client sends, so every per-IP limit and every audited address would be theirs to choose; ${EXAMPLE}`);
+    problems.push(
+      `TRUST_PROXY=${value} would believe any X-Forwarded-For a client sends, so every per-IP limit and every audited address would be theirs to choose; ${EXAMPLE}`,
+    );
     return false;
   }
   if (/^\d+$/.test(value)) {
@@ -23,7 +26,10 @@ export function trustProxyFrom(raw: string | undefined, problems: string[]): Tru
     if (hops > 10) problems.push(`TRUST_PROXY must be a hop count from 0 to 10 (got ${value}); ${EXAMPLE}`);
     return hops > 0 && hops <= 10 ? { hops } : false;
   }
-  const addresses = value.split(',').map((a) => a.trim()).filter(Boolean);
+  const addresses = value
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   const bad = addresses.filter((a) => !isAddressOrRange(a));
   if (bad.length) {
     problems.push(`TRUST_PROXY has entries that are not IP addresses or CIDR ranges: ${bad.map((b) => `"${b}"`).join(', ')}; ${EXAMPLE}`);

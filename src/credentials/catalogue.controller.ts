@@ -26,8 +26,16 @@ export class CatalogueController {
   @Roles('admin')
   @ApiOperation({ summary: 'Change the base URL and audience of one API environment (admins)' })
   @ApiOkResponse({ type: CatalogueEntryView })
-  @ApiErrors({ 400: `catalogue/invalid_url, catalogue/invalid_audience, ${INVALID}`, 404: 'catalogue/not_found, request/not_found (malformed id)', 409: 'catalogue/audience_taken' })
-  async update(@Param('apiEnvironmentId', UuidPipe) id: string, @Body() body: UpdateCatalogueEntryDto, @Ctx() ctx: RequestContext): Promise<CatalogueEntryView> {
+  @ApiErrors({
+    400: `catalogue/invalid_url, catalogue/invalid_audience, ${INVALID}`,
+    404: 'catalogue/not_found, request/not_found (malformed id)',
+    409: 'catalogue/audience_taken',
+  })
+  async update(
+    @Param('apiEnvironmentId', UuidPipe) id: string,
+    @Body() body: UpdateCatalogueEntryDto,
+    @Ctx() ctx: RequestContext,
+  ): Promise<CatalogueEntryView> {
     return toCatalogueEntryView(await this.credentials.updateCatalogueEntry(ctx, id, body));
   }
 }

@@ -71,7 +71,11 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
       // An arrow function, so `this` stays the registry; the gauge is set through its own name.
       collect: () => healthy.set(performance.now() < this.healthyUntil ? 1 : 0),
     });
-    this.listenerLosses = new Counter({ name: 'credential_cache_listener_lost_total', help: 'Times the client cache listener was found dead or dropped', registers: [metrics.registry] });
+    this.listenerLosses = new Counter({
+      name: 'credential_cache_listener_lost_total',
+      help: 'Times the client cache listener was found dead or dropped',
+      registers: [metrics.registry],
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -212,7 +216,8 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
       // Anything cached before we listened may have missed a notification.
       this.invalidate('*');
       this.healthyUntil = performance.now() + 2 * this.heartbeatMs;
-      if (this.connectedBefore) this.logger.info({ failedAttempts: this.reconnectFailures }, 'credential cache listener reconnected; cache emptied and in use again');
+      if (this.connectedBefore)
+        this.logger.info({ failedAttempts: this.reconnectFailures }, 'credential cache listener reconnected; cache emptied and in use again');
       this.connectedBefore = true;
       this.reconnectFailures = 0;
     } catch (err) {

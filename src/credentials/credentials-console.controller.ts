@@ -50,33 +50,50 @@ export class CredentialsConsoleController {
 
   @Post('catalogue/:id')
   @Roles('admin')
-  async saveCatalogue(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+  async saveCatalogue(
+    @Param('id', UuidPipe) id: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+  ) {
     try {
       await this.credentials.updateCatalogueEntry(ctx, id, { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) });
       return reply.status(303).redirect('/console/catalogue?saved=1');
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind === 'not_found') throw err;
-      return this.renderCatalogue(req, reply, { editing: id, errors: fieldErrors(err, 'baseUrl'), values: { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) } }, STATUS_BY_KIND[err.kind]);
+      return this.renderCatalogue(
+        req,
+        reply,
+        { editing: id, errors: fieldErrors(err, 'baseUrl'), values: { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) } },
+        STATUS_BY_KIND[err.kind],
+      );
     }
   }
 
   private async renderCatalogue(req: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown>, status = 200) {
-    return renderPage(req, reply, 'catalogue/index.eta', {
-      title: 'API catalogue',
-      nav: consoleNav(req, '/console/catalogue'),
-      entries: await this.credentials.catalogue(),
-      canEdit: req.staff!.role === 'admin',
-      issuers: { acceptance: this.credentials.issuerUrl('acceptance'), production: this.credentials.issuerUrl('production') },
-      errors: {},
-      ...extra,
-    }, status);
+    return renderPage(
+      req,
+      reply,
+      'catalogue/index.eta',
+      {
+        title: 'API catalogue',
+        nav: consoleNav(req, '/console/catalogue'),
+        entries: await this.credentials.catalogue(),
+        canEdit: req.staff!.role === 'admin',
+        issuers: { acceptance: this.credentials.issuerUrl('acceptance'), production: this.credentials.issuerUrl('production') },
+        errors: {},
+        ...extra,
+      },
+      status,
+    );
   }
 
   // ---------------------------------------------------------------- credentials
   @Get('credentials')
   @Roles('viewer')
   async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? (query[k]).trim().slice(0, max) : '');
+    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? query[k].trim().slice(0, max) : '');
     const catalogue = await this.credentials.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {
@@ -103,7 +120,13 @@ export class CredentialsConsoleController {
 
   @Post('partners/:partnerId/credentials/revoke')
   @Roles('reviewer')
-  async revokePartner(@Param('partnerId', UuidPipe) partnerId: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+  async revokePartner(
+    @Param('partnerId', UuidPipe) partnerId: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+  ) {
     const reason = field(body, 'reason');
     if (reason.length < 3) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&error=reason`);
     const { revoked } = await this.credentials.revokeAllOfPartner(ctx, partnerId, reason);
@@ -134,7 +157,13 @@ export class CredentialsConsoleController {
   }
 
   private async renderIssue(req: FastifyRequest, reply: FastifyReply, errors: Record<string, string>, status = 200) {
-    return renderPage(req, reply, 'credentials/issue.eta', { title: 'Issue credentials', nav: consoleNav(req, NAV), approvals: await this.credentials.listIssuable(), errors }, status);
+    return renderPage(
+      req,
+      reply,
+      'credentials/issue.eta',
+      { title: 'Issue credentials', nav: consoleNav(req, NAV), approvals: await this.credentials.listIssuable(), errors },
+      status,
+    );
   }
 
   @Get('credentials/:id')
@@ -148,7 +177,8 @@ export class CredentialsConsoleController {
   async revoke(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
     const reason = field(body, 'reason');
     // A refusal goes back to the confirmation page the POST came from, with the reason kept.
-    const again = async (message: string, status: number) => renderConfirmPage(req, reply, consoleNav(req, NAV), revokeConfirmation(await this.credentials.detail(id), reason), { reason: message }, status);
+    const again = async (message: string, status: number) =>
+      renderConfirmPage(req, reply, consoleNav(req, NAV), revokeConfirmation(await this.credentials.detail(id), reason), { reason: message }, status);
     if (reason.length < 3) return again('Say why you revoke (at least 3 characters)', 400);
     try {
       await this.credentials.revoke(ctx, id, reason);
@@ -161,7 +191,13 @@ export class CredentialsConsoleController {
 
   @Post('credentials/:id/rotations')
   @Roles('reviewer')
-  async startRotation(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+  async startRotation(
+    @Param('id', UuidPipe) id: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+  ) {
     const raw = field(body, 'overlapDays', 5);
     const supersede = field(body, 'supersede', 5) === '1';
     return this.act(req, reply, id, 'overlapDays', 'rotation_started', () => this.rotation.start(ctx, id, raw === '' ? undefined : Number(raw), supersede));
@@ -169,9 +205,16 @@ export class CredentialsConsoleController {
 
   @Post('rotations/:rotationId/cancel')
   @Roles('reviewer')
-  async cancelRotation(@Param('rotationId', UuidPipe) rotationId: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+  async cancelRotation(
+    @Param('rotationId', UuidPipe) rotationId: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+  ) {
     const id = field(body, 'credentialId', 40);
-    if (!UUID.test(id)) throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
+    if (!UUID.test(id))
+      throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
     return this.act(req, reply, id, 'rotation', 'rotation_cancelled', () => this.rotation.cancel(ctx, rotationId, field(body, 'reason')));
   }
 
@@ -183,9 +226,16 @@ export class CredentialsConsoleController {
 
   @Post('rotations/:rotationId/approve')
   @Roles('reviewer')
-  async approveRotation(@Param('rotationId', UuidPipe) rotationId: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
+  async approveRotation(
+    @Param('rotationId', UuidPipe) rotationId: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+  ) {
     const id = field(body, 'credentialId', 40);
-    if (!UUID.test(id)) throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
+    if (!UUID.test(id))
+      throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
     return this.act(req, reply, id, 'rotation', 'rotation_approved', () => this.rotation.approve(ctx, rotationId));
   }
 
@@ -215,19 +265,25 @@ export class CredentialsConsoleController {
     const c = await this.credentials.detail(id);
     const deliveries = await this.credentials.deliveryStatus(c.secrets.map((s) => s.id));
     const rotations = await this.rotation.rotations(id);
-    return renderPage(req, reply, 'credentials/detail.eta', {
-      title: `Credential ${c.clientId}`,
-      nav: consoleNav(req, NAV),
-      c,
-      deliveries: Object.fromEntries(deliveries.map((d) => [d.subjectId, d])),
-      issuer: this.credentials.issuerUrl(c.environment),
-      overlap: this.rotation.overlapOf(c, rotations),
-      rotations,
-      defaultOverlapDays: this.credentials.defaultOverlapDays,
-      quietHours: this.rotation.quietHours,
-      canAct: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
-      errors: {},
-      ...extra,
-    }, status);
+    return renderPage(
+      req,
+      reply,
+      'credentials/detail.eta',
+      {
+        title: `Credential ${c.clientId}`,
+        nav: consoleNav(req, NAV),
+        c,
+        deliveries: Object.fromEntries(deliveries.map((d) => [d.subjectId, d])),
+        issuer: this.credentials.issuerUrl(c.environment),
+        overlap: this.rotation.overlapOf(c, rotations),
+        rotations,
+        defaultOverlapDays: this.credentials.defaultOverlapDays,
+        quietHours: this.rotation.quietHours,
+        canAct: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
+        errors: {},
+        ...extra,
+      },
+      status,
+    );
   }
 }

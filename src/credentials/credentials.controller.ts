@@ -34,7 +34,10 @@ export class CredentialsController {
 
   @Post('onboarding-requests/:id/issue')
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Issue one credential per approved (API, environment) of the request; each secret goes to delivery. Production is issued by someone other than its approver' })
+  @ApiOperation({
+    summary:
+      'Issue one credential per approved (API, environment) of the request; each secret goes to delivery. Production is issued by someone other than its approver',
+  })
   @ApiCreatedResponse({ type: IssuedCredentialsView })
   @ApiErrors({
     400: INVALID,
@@ -53,7 +56,16 @@ export class CredentialsController {
   @ApiOkResponse({ type: [CredentialListItemView] })
   @ApiErrors({ 400: INVALID })
   async list(@Query() q: ListCredentialsDto): Promise<CredentialListItemView[]> {
-    return (await this.credentials.list({ partnerId: q.partnerId, environment: q.environment, state: q.state, apiKey: q.api, q: q.q || undefined, limit: q.limit ?? 100 })).map(toCredentialListItemView);
+    return (
+      await this.credentials.list({
+        partnerId: q.partnerId,
+        environment: q.environment,
+        state: q.state,
+        apiKey: q.api,
+        q: q.q || undefined,
+        limit: q.limit ?? 100,
+      })
+    ).map(toCredentialListItemView);
   }
 
   @Get('credentials/:id')
@@ -91,7 +103,9 @@ export class CredentialsController {
 
   @Post('credentials/:id/rotations')
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Start a rotation (another reviewer approves it). An unconfirmed partner request is superseded; another open rotation only with supersede: true' })
+  @ApiOperation({
+    summary: 'Start a rotation (another reviewer approves it). An unconfirmed partner request is superseded; another open rotation only with supersede: true',
+  })
   @ApiCreatedResponse({ type: RotationView })
   @ApiErrors({
     400: `rotation/invalid_overlap, ${INVALID}`,
@@ -143,7 +157,10 @@ export class CredentialsController {
   @Post('credentials/:id/end-overlap')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'End the overlap now: the old secret stops working on every path. Before the old secret has been quiet for OVERLAP_QUIET_HOURS, only after another reviewer asked for it (early-end-request)' })
+  @ApiOperation({
+    summary:
+      'End the overlap now: the old secret stops working on every path. Before the old secret has been quiet for OVERLAP_QUIET_HOURS, only after another reviewer asked for it (early-end-request)',
+  })
   @ApiOkResponse({ type: CredentialView })
   @ApiErrors({
     403: 'rotation/four_eyes: you asked for the early end yourself; another reviewer ends it',

@@ -21,7 +21,14 @@ import { LeakService } from './leak.service.js';
 
 @Module({
   imports: [OnboardingModule, DeliveryModule],
-  controllers: [CatalogueController, CredentialsController, CredentialsConfirmController, CredentialsConsoleController, RotationPagesController, EnvironmentsPageController],
+  controllers: [
+    CatalogueController,
+    CredentialsController,
+    CredentialsConfirmController,
+    CredentialsConsoleController,
+    RotationPagesController,
+    EnvironmentsPageController,
+  ],
   providers: [
     CredentialsRepository,
     RotationsRepository,

@@ -14,12 +14,34 @@ export class CredentialsRepository {
 
   // ---------------------------------------------------------------- catalogue
   async catalogue(db: Db = this.prisma): Promise<CatalogueEntry[]> {
-    const rows = await db.$queryRaw<Array<{ api_environment_id: string; api_id: string; api_key: string; api_name: string; environment: Environment; base_url: string; audience: string; docs_url: string | null; updated_at: Date }>>`
+    const rows = await db.$queryRaw<
+      Array<{
+        api_environment_id: string;
+        api_id: string;
+        api_key: string;
+        api_name: string;
+        environment: Environment;
+        base_url: string;
+        audience: string;
+        docs_url: string | null;
+        updated_at: Date;
+      }>
+    >`
       SELECT e.id::text AS api_environment_id, p.id::text AS api_id, p.key AS api_key, p.name AS api_name, e.environment::text AS environment,
              e.base_url, e.audience, e.docs_url, e.updated_at
       FROM api_environment e JOIN api_product p ON p.id = e.api_id
       ORDER BY p.name, e.environment`;
-    return rows.map((r) => ({ apiEnvironmentId: r.api_environment_id, apiId: r.api_id, apiKey: r.api_key, apiName: r.api_name, environment: r.environment, baseUrl: r.base_url, audience: r.audience, docsUrl: r.docs_url, updatedAt: r.updated_at }));
+    return rows.map((r) => ({
+      apiEnvironmentId: r.api_environment_id,
+      apiId: r.api_id,
+      apiKey: r.api_key,
+      apiName: r.api_name,
+      environment: r.environment,
+      baseUrl: r.base_url,
+      audience: r.audience,
+      docsUrl: r.docs_url,
+      updatedAt: r.updated_at,
+    }));
   }
 
   async catalogueEntry(db: Db, apiEnvironmentId: string): Promise<CatalogueEntry | null> {
@@ -31,11 +53,26 @@ export class CredentialsRepository {
   }
 
   // ---------------------------------------------------------------- credentials
-  async createCredential(tx: Tx, data: { id: string; clientId: string; partnerId: string; contactId: string; onboardingRequestId: string | null; apiEnvironmentId: string; environment: Environment; issuedById: string | null }): Promise<void> {
+  async createCredential(
+    tx: Tx,
+    data: {
+      id: string;
+      clientId: string;
+      partnerId: string;
+      contactId: string;
+      onboardingRequestId: string | null;
+      apiEnvironmentId: string;
+      environment: Environment;
+      issuedById: string | null;
+    },
+  ): Promise<void> {
     await tx.credential.create({ data: { ...data, state: 'pending_delivery' } });
   }
 
-  async createSecret(tx: Tx, data: { id: string; credentialId: string; secretHash: string; secretHashKid: string; hint: string; expiresAt: Date }): Promise<void> {
+  async createSecret(
+    tx: Tx,
+    data: { id: string; credentialId: string; secretHash: string; secretHashKid: string; hint: string; expiresAt: Date },
+  ): Promise<void> {
     await tx.credentialSecret.create({ data: { ...data, state: 'pending_delivery' } });
   }
 
@@ -55,15 +92,33 @@ export class CredentialsRepository {
   }
 
   /** Serialises changes to one credential's secrets (activation, rotation, revocation). */
-  async lockCredential(tx: Tx, credentialId: string): Promise<{ id: string; clientId: string; state: CredentialState; environment: Environment; partnerId: string } | null> {
+  async lockCredential(
+    tx: Tx,
+    credentialId: string,
+  ): Promise<{ id: string; clientId: string; state: CredentialState; environment: Environment; partnerId: string } | null> {
     const rows = await tx.$queryRaw<Array<{ id: string; client_id: string; state: CredentialState; environment: Environment; partner_id: string }>>`
       SELECT id::text, client_id, state::text AS state, environment::text AS environment, partner_id::text FROM credential WHERE id = ${credentialId}::uuid FOR UPDATE`;
     const r = rows[0];
     return r ? { id: r.id, clientId: r.client_id, state: r.state, environment: r.environment, partnerId: r.partner_id } : null;
   }
 
-  async secretById(db: Db, secretId: string): Promise<{ id: string; credentialId: string; state: SecretState; deliveryId: string | null; expiresAt: Date; retiresAt: Date | null; lastUsedAt: Date | null; activatedAt: Date | null } | null> {
-    return db.credentialSecret.findUnique({ where: { id: secretId }, select: { id: true, credentialId: true, state: true, deliveryId: true, expiresAt: true, retiresAt: true, lastUsedAt: true, activatedAt: true } });
+  async secretById(
+    db: Db,
+    secretId: string,
+  ): Promise<{
+    id: string;
+    credentialId: string;
+    state: SecretState;
+    deliveryId: string | null;
+    expiresAt: Date;
+    retiresAt: Date | null;
+    lastUsedAt: Date | null;
+    activatedAt: Date | null;
+  } | null> {
+    return db.credentialSecret.findUnique({
+      where: { id: secretId },
+      select: { id: true, credentialId: true, state: true, deliveryId: true, expiresAt: true, retiresAt: true, lastUsedAt: true, activatedAt: true },
+    });
   }
 
   /** Ends active secrets whose overlap window has passed, freeing their slot. */
@@ -102,7 +157,8 @@ export class CredentialsRepository {
   }
 
   async revokeCredential(tx: Tx, credentialId: string, now: Date, byId: string | null, reason: string): Promise<boolean> {
-    const n = await tx.$executeRaw`UPDATE credential SET state = 'revoked', revoked_at = ${now}, revoked_by_id = ${byId}::uuid, revoke_reason = ${reason}, updated_at = ${now}
+    const n =
+      await tx.$executeRaw`UPDATE credential SET state = 'revoked', revoked_at = ${now}, revoked_by_id = ${byId}::uuid, revoke_reason = ${reason}, updated_at = ${now}
       WHERE id = ${credentialId}::uuid AND state <> 'revoked'`;
     if (n !== 1) return false;
     await tx.$executeRaw`UPDATE credential_secret SET state = 'revoked', slot = NULL, ended_at = ${now}
@@ -117,7 +173,8 @@ export class CredentialsRepository {
 
   /** Cancels a secret that has not been revealed yet (re-delivery, rotation cancelled). */
   async cancelPendingSecret(tx: Tx, secretId: string, now: Date): Promise<boolean> {
-    const n = await tx.$executeRaw`UPDATE credential_secret SET state = 'cancelled', ended_at = ${now} WHERE id = ${secretId}::uuid AND state = 'pending_delivery'`;
+    const n =
+      await tx.$executeRaw`UPDATE credential_secret SET state = 'cancelled', ended_at = ${now} WHERE id = ${secretId}::uuid AND state = 'pending_delivery'`;
     return n === 1;
   }
 
@@ -141,7 +198,20 @@ export class CredentialsRepository {
   }
 
   async loadClient(clientId: string): Promise<ClientRecord | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string; client_id: string; environment: Environment; state: CredentialState; partner_id: string; api_key: string; api_name: string; audience: string; base_url: string; revoked_at: Date | null }>>`
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        id: string;
+        client_id: string;
+        environment: Environment;
+        state: CredentialState;
+        partner_id: string;
+        api_key: string;
+        api_name: string;
+        audience: string;
+        base_url: string;
+        revoked_at: Date | null;
+      }>
+    >`
       SELECT c.id::text, c.client_id, c.environment::text AS environment, c.state::text AS state, c.partner_id::text, p.key AS api_key, p.name AS api_name, e.audience, e.base_url, c.revoked_at
       FROM credential c JOIN api_environment e ON e.id = c.api_environment_id JOIN api_product p ON p.id = e.api_id
       WHERE c.client_id = ${clientId}`;
@@ -165,7 +235,15 @@ export class CredentialsRepository {
       baseUrl: c.base_url,
       revokedAt: c.revoked_at,
       scopes: [c.api_key],
-      secrets: secrets.map((s) => ({ id: s.id, hash: s.secretHash, state: s.state, activatedAt: s.activatedAt, expiresAt: s.expiresAt, retiresAt: s.retiresAt, endedAt: s.endedAt })),
+      secrets: secrets.map((s) => ({
+        id: s.id,
+        hash: s.secretHash,
+        state: s.state,
+        activatedAt: s.activatedAt,
+        expiresAt: s.expiresAt,
+        retiresAt: s.retiresAt,
+        endedAt: s.endedAt,
+      })),
     };
   }
 
@@ -213,15 +291,33 @@ export class CredentialsRepository {
       audience: r.audience as string,
       onboardingRequestId: (r.onboarding_request_id as string | null) ?? null,
       revokeReason: (r.revoke_reason as string | null) ?? null,
-      contact: { id: r.contact_id as string, name: r.contact_name as string, email: r.contact_email as string, mobile: r.contact_mobile as string, language: r.contact_language as 'nl' | 'en' },
-      secrets: secrets.map(
-        (s): SecretView => ({ id: s.id, hint: s.hint, state: s.state, deliveryId: s.deliveryId, createdAt: s.createdAt, activatedAt: s.activatedAt, expiresAt: s.expiresAt, retiresAt: s.retiresAt, endedAt: s.endedAt, lastUsedAt: s.lastUsedAt }),
-      ),
+      contact: {
+        id: r.contact_id as string,
+        name: r.contact_name as string,
+        email: r.contact_email as string,
+        mobile: r.contact_mobile as string,
+        language: r.contact_language as 'nl' | 'en',
+      },
+      secrets: secrets.map((s): SecretView => ({
+        id: s.id,
+        hint: s.hint,
+        state: s.state,
+        deliveryId: s.deliveryId,
+        createdAt: s.createdAt,
+        activatedAt: s.activatedAt,
+        expiresAt: s.expiresAt,
+        retiresAt: s.retiresAt,
+        endedAt: s.endedAt,
+        lastUsedAt: s.lastUsedAt,
+      })),
     };
   }
 
   /** Marks active secrets past their expiry as ended, each once (the caller audits what this returns). */
-  async endExpiredSecrets(tx: Tx, now: Date): Promise<Array<{ secretId: string; credentialId: string; clientId: string; environment: Environment; expiresAt: Date }>> {
+  async endExpiredSecrets(
+    tx: Tx,
+    now: Date,
+  ): Promise<Array<{ secretId: string; credentialId: string; clientId: string; environment: Environment; expiresAt: Date }>> {
     const rows = await tx.$queryRaw<Array<{ id: string; credential_id: string; client_id: string; environment: Environment; expires_at: Date }>>`
       UPDATE credential_secret s SET ended_at = s.expires_at FROM credential c
       WHERE c.id = s.credential_id AND s.state = 'active' AND s.ended_at IS NULL AND s.expires_at <= ${now}
@@ -231,7 +327,10 @@ export class CredentialsRepository {
 
   /** Active secrets whose expiry falls inside [from, to): for reminders. */
   async activeSecretsExpiringBetween(from: Date, to: Date): Promise<Array<{ secretId: string; credentialId: string; expiresAt: Date }>> {
-    const rows = await this.prisma.credentialSecret.findMany({ where: { state: 'active', retiresAt: null, expiresAt: { gte: from, lt: to } }, select: { id: true, credentialId: true, expiresAt: true } });
+    const rows = await this.prisma.credentialSecret.findMany({
+      where: { state: 'active', retiresAt: null, expiresAt: { gte: from, lt: to } },
+      select: { id: true, credentialId: true, expiresAt: true },
+    });
     return rows.map((r) => ({ secretId: r.id, credentialId: r.credentialId, expiresAt: r.expiresAt }));
   }
 }

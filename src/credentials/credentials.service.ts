@@ -98,12 +98,18 @@ export class CredentialsService implements OnModuleInit {
   async updateCatalogueEntry(ctx: RequestContext, apiEnvironmentId: string, input: { baseUrl: string; audience: string }): Promise<CatalogueEntry> {
     const baseUrl = checkUrl('baseUrl', input.baseUrl);
     const audience = input.audience.trim();
-    if (!audience || audience.length > 300) throw new InvalidInputError('catalogue/invalid_audience', 'Give an audience identifier (at most 300 characters).', { fields: { audience: ['Give an audience identifier.'] } });
+    if (!audience || audience.length > 300)
+      throw new InvalidInputError('catalogue/invalid_audience', 'Give an audience identifier (at most 300 characters).', {
+        fields: { audience: ['Give an audience identifier.'] },
+      });
     return this.prisma.transaction(async (tx) => {
       const before = await this.repo.catalogueEntry(tx, apiEnvironmentId);
       if (!before) throw new NotFoundError('catalogue/not_found', 'No such API environment.');
       const clash = (await this.repo.catalogue(tx)).find((e) => e.audience === audience && e.apiEnvironmentId !== apiEnvironmentId);
-      if (clash) throw new ConflictError('catalogue/audience_taken', `The audience is already used by ${clash.apiName} (${clash.environment}).`, { fields: { audience: ['Already used by another API environment.'] } });
+      if (clash)
+        throw new ConflictError('catalogue/audience_taken', `The audience is already used by ${clash.apiName} (${clash.environment}).`, {
+          fields: { audience: ['Already used by another API environment.'] },
+        });
       await this.repo.updateCatalogueEntry(tx, apiEnvironmentId, { baseUrl, audience });
       await this.audit.record(tx, ctx, {
         action: 'catalogue.updated',
@@ -128,29 +134,42 @@ export class CredentialsService implements OnModuleInit {
    * is taken (exactly once), each credential is created in `pending_delivery` and its secret handed to delivery.
    * Four-eyes lives in the approval itself: any reviewer may issue from a valid approval, the approver included.
    */
-  async issue(ctx: RequestContext, requestId: string, environment: Environment): Promise<{ requestId: string; reference: string; environment: Environment; credentials: IssuedCredentialView[] }> {
-    return this.prisma.transaction(async (tx) => {
-      const approval = await this.onboardingReview.takeApprovalForIssuing(tx, ctx, requestId, environment);
-      const issued: IssuedCredentialView[] = [];
-      for (const item of approval.items.filter((i) => i.environment === environment)) {
-        const pending = await this.createPendingCredential(tx, ctx, {
-          partnerId: approval.partner.id,
-          contactId: approval.contact.id,
-          onboardingRequestId: approval.requestId,
-          apiEnvironmentId: item.apiEnvironmentId,
-          environment,
-        });
-        const { deliveryId } = await this.delivery.create(tx, ctx, {
-          subjectType: CREDENTIAL_SECRET_SUBJECT,
-          subjectId: pending.secretId,
-          recipient: { contactId: approval.contact.id, name: approval.contact.name, email: approval.contact.email, mobile: approval.contact.mobile, language: approval.contact.language },
-          display: await this.display(tx, approval.partner.legalName, pending.clientId, item.apiEnvironmentId, 'issued'),
-        });
-        await this.linkDelivery(tx, pending.secretId, deliveryId);
-        issued.push({ credentialId: pending.credentialId, clientId: pending.clientId, apiName: item.apiName, environment, deliveryId });
-      }
-      return { requestId, reference: approval.reference, environment, credentials: issued };
-    }, { timeoutMs: 30_000 });
+  async issue(
+    ctx: RequestContext,
+    requestId: string,
+    environment: Environment,
+  ): Promise<{ requestId: string; reference: string; environment: Environment; credentials: IssuedCredentialView[] }> {
+    return this.prisma.transaction(
+      async (tx) => {
+        const approval = await this.onboardingReview.takeApprovalForIssuing(tx, ctx, requestId, environment);
+        const issued: IssuedCredentialView[] = [];
+        for (const item of approval.items.filter((i) => i.environment === environment)) {
+          const pending = await this.createPendingCredential(tx, ctx, {
+            partnerId: approval.partner.id,
+            contactId: approval.contact.id,
+            onboardingRequestId: approval.requestId,
+            apiEnvironmentId: item.apiEnvironmentId,
+            environment,
+          });
+          const { deliveryId } = await this.delivery.create(tx, ctx, {
+            subjectType: CREDENTIAL_SECRET_SUBJECT,
+            subjectId: pending.secretId,
+            recipient: {
+              contactId: approval.contact.id,
+              name: approval.contact.name,
+              email: approval.contact.email,
+              mobile: approval.contact.mobile,
+              language: approval.contact.language,
+            },
+            display: await this.display(tx, approval.partner.legalName, pending.clientId, item.apiEnvironmentId, 'issued'),
+          });
+          await this.linkDelivery(tx, pending.secretId, deliveryId);
+          issued.push({ credentialId: pending.credentialId, clientId: pending.clientId, apiName: item.apiName, environment, deliveryId });
+        }
+        return { requestId, reference: approval.reference, environment, credentials: issued };
+      },
+      { timeoutMs: 30_000 },
+    );
   }
 
   /** What the partner is shown with the secret, the developer's next steps included (from the catalogue). */
@@ -167,7 +186,17 @@ export class CredentialsService implements OnModuleInit {
       docsUrl: e.docsUrl,
       environmentsUrl: `${this.config.publicBaseUrl}/environments`,
     };
-    return { partnerName, clientId, apiName: e.apiName, environment: e.environment, issuer, tokenEndpoint: `${issuer}/token`, baseUrl: e.baseUrl, reason, developer };
+    return {
+      partnerName,
+      clientId,
+      apiName: e.apiName,
+      environment: e.environment,
+      issuer,
+      tokenEndpoint: `${issuer}/token`,
+      baseUrl: e.baseUrl,
+      reason,
+      developer,
+    };
   }
 
   deliveryStatus(secretIds: string[]): Promise<DeliveryStatus[]> {
@@ -209,7 +238,14 @@ export class CredentialsService implements OnModuleInit {
     const placeholder = newClientSecret(environment);
     // Provisional expiry; the lifetime counts from activation (reveal).
     const expiresAt = new Date(this.clock.now().getTime() + this.config.credentials.secretLifetimeDays * DAY_MS);
-    await this.repo.createSecret(tx, { id: secretId, credentialId, secretHash: this.hashSecret(placeholder), secretHashKid: this.secretHashKid, hint: secretHint(placeholder).slice(0, -4), expiresAt });
+    await this.repo.createSecret(tx, {
+      id: secretId,
+      credentialId,
+      secretHash: this.hashSecret(placeholder),
+      secretHashKid: this.secretHashKid,
+      hint: secretHint(placeholder).slice(0, -4),
+      expiresAt,
+    });
     return { secretId };
   }
 
@@ -223,7 +259,9 @@ export class CredentialsService implements OnModuleInit {
     const cred = await this.repo.lockCredential(tx, found.credentialId);
     if (!cred || cred.state === 'revoked') throw new ConflictError('credential/revoked', 'This credential has been revoked; its secret is not sent.');
     const secret = newClientSecret(cred.environment);
-    if (!(await this.repo.renewPendingSecret(tx, secretId, { secretHash: this.hashSecret(secret), secretHashKid: this.secretHashKid, hint: secretHint(secret) }))) {
+    if (
+      !(await this.repo.renewPendingSecret(tx, secretId, { secretHash: this.hashSecret(secret), secretHashKid: this.secretHashKid, hint: secretHint(secret) }))
+    ) {
       throw new ConflictError('credential/not_pending', 'This secret is no longer waiting to be delivered.');
     }
     await this.repo.notifyChanged(tx, cred.clientId);
@@ -263,7 +301,14 @@ export class CredentialsService implements OnModuleInit {
       subjectType: 'credential',
       subjectId: cred.id,
       environment: cred.environment,
-      detail: { clientId: cred.clientId, secretId, expiresAt: expiresAt.toISOString(), overlapEndsAt: overlapEndsAt?.toISOString() ?? null, previousSecretIds: others, rotationId: rotation?.id ?? null },
+      detail: {
+        clientId: cred.clientId,
+        secretId,
+        expiresAt: expiresAt.toISOString(),
+        overlapEndsAt: overlapEndsAt?.toISOString() ?? null,
+        previousSecretIds: others,
+        rotationId: rotation?.id ?? null,
+      },
     });
     await this.repo.notifyChanged(tx, cred.clientId);
     return { credentialId: cred.id, clientId: cred.clientId, overlapEndsAt };
@@ -294,7 +339,12 @@ export class CredentialsService implements OnModuleInit {
           done.push(cred);
         }
       }
-      await this.audit.record(tx, ctx, { action: 'partner.credentials_revoked', subjectType: 'partner', subjectId: partnerId, detail: { credentialIds: done.map((c) => c.id), reason } });
+      await this.audit.record(tx, ctx, {
+        action: 'partner.credentials_revoked',
+        subjectType: 'partner',
+        subjectId: partnerId,
+        detail: { credentialIds: done.map((c) => c.id), reason },
+      });
       return done;
     });
     for (const c of revoked) this.registry.invalidate(c.clientId);
@@ -304,7 +354,13 @@ export class CredentialsService implements OnModuleInit {
   private async revokeLocked(tx: Tx, ctx: RequestContext, cred: { id: string; clientId: string; environment: Environment }, reason: string): Promise<void> {
     const now = this.clock.now();
     await this.repo.revokeCredential(tx, cred.id, now, ctx.actor.type === 'staff' ? ctx.actor.id : null, reason);
-    await this.audit.record(tx, ctx, { action: 'credential.revoked', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { clientId: cred.clientId, reason } });
+    await this.audit.record(tx, ctx, {
+      action: 'credential.revoked',
+      subjectType: 'credential',
+      subjectId: cred.id,
+      environment: cred.environment,
+      detail: { clientId: cred.clientId, reason },
+    });
     await this.repo.notifyChanged(tx, cred.clientId);
   }
 
@@ -326,7 +382,9 @@ function checkUrl(field: string, raw: string): string {
     const u = new URL(value);
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
   } catch {
-    throw new InvalidInputError('catalogue/invalid_url', 'Give a full http(s) URL.', { fields: { [field]: ['Give a full http(s) URL, e.g. https://api.example.com.'] } });
+    throw new InvalidInputError('catalogue/invalid_url', 'Give a full http(s) URL.', {
+      fields: { [field]: ['Give a full http(s) URL, e.g. https://api.example.com.'] },
+    });
   }
   return value;
 }

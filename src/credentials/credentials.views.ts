@@ -29,7 +29,16 @@ export class CatalogueEntryView {
 }
 
 export function toCatalogueEntryView(e: CatalogueEntry): CatalogueEntryView {
-  return { apiEnvironmentId: e.apiEnvironmentId, apiId: e.apiId, apiKey: e.apiKey, apiName: e.apiName, environment: e.environment, baseUrl: e.baseUrl, audience: e.audience, updatedAt: e.updatedAt.toISOString() };
+  return {
+    apiEnvironmentId: e.apiEnvironmentId,
+    apiId: e.apiId,
+    apiKey: e.apiKey,
+    apiName: e.apiName,
+    environment: e.environment,
+    baseUrl: e.baseUrl,
+    audience: e.audience,
+    updatedAt: e.updatedAt.toISOString(),
+  };
 }
 
 export class IssuedCredentialView {
@@ -47,12 +56,23 @@ export class IssuedCredentialsView {
   @ApiProperty({ type: [IssuedCredentialView] }) credentials!: IssuedCredentialView[];
 }
 
-export function toIssuedCredentialsView(r: { requestId: string; reference: string; environment: Environment; credentials: IssuedCredential[] }): IssuedCredentialsView {
+export function toIssuedCredentialsView(r: {
+  requestId: string;
+  reference: string;
+  environment: Environment;
+  credentials: IssuedCredential[];
+}): IssuedCredentialsView {
   return {
     requestId: r.requestId,
     reference: r.reference,
     environment: r.environment,
-    credentials: r.credentials.map((c) => ({ credentialId: c.credentialId, clientId: c.clientId, apiName: c.apiName, environment: c.environment, deliveryId: c.deliveryId })),
+    credentials: r.credentials.map((c) => ({
+      credentialId: c.credentialId,
+      clientId: c.clientId,
+      apiName: c.apiName,
+      environment: c.environment,
+      deliveryId: c.deliveryId,
+    })),
   };
 }
 
@@ -151,7 +171,13 @@ export class CredentialOverlapView {
   @ApiProperty(NULLABLE_DATE) newLastUsedAt!: string | null;
   @ApiProperty({ description: 'The partner has used the new secret and not the old one since' }) switched!: boolean;
   @ApiProperty({ description: 'The old secret has been quiet for OVERLAP_QUIET_HOURS after the new one came into use' }) quietEnough!: boolean;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'Who asked to end the overlap before it was quiet; a different reviewer may then end it' }) earlyEndRequestedById!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Who asked to end the overlap before it was quiet; a different reviewer may then end it',
+  })
+  earlyEndRequestedById!: string | null;
 }
 
 /** The credential page's data: the credential, its deliveries, the overlap and the rotations (newest first). */

@@ -40,7 +40,13 @@ export class ExpiryReminders implements OnModuleInit {
     const now = this.clock.now();
     await this.prisma.transaction(async (tx) => {
       for (const e of await this.repo.endExpiredSecrets(tx, now)) {
-        await this.audit.record(tx, systemContext(), { action: 'credential.secret_expired', subjectType: 'credential', subjectId: e.credentialId, environment: e.environment, detail: { clientId: e.clientId, secretId: e.secretId, expiredAt: e.expiresAt.toISOString() } });
+        await this.audit.record(tx, systemContext(), {
+          action: 'credential.secret_expired',
+          subjectType: 'credential',
+          subjectId: e.credentialId,
+          environment: e.environment,
+          detail: { clientId: e.clientId, secretId: e.secretId, expiredAt: e.expiresAt.toISOString() },
+        });
         await this.repo.notifyChanged(tx, e.clientId);
       }
     });

@@ -47,9 +47,19 @@ export class RotationPagesController {
       await this.rotation.requestByPartner(ctx, clientId);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return renderPage(req, reply, 'rotation/request.eta', { title: ROTATION_TEXT[lang].requestTitle, ...page(lang), errors: { clientId: rotationErrorText(lang, err.code, err.message) }, clientId }, STATUS_BY_KIND[err.kind]);
+      return renderPage(
+        req,
+        reply,
+        'rotation/request.eta',
+        { title: ROTATION_TEXT[lang].requestTitle, ...page(lang), errors: { clientId: rotationErrorText(lang, err.code, err.message) }, clientId },
+        STATUS_BY_KIND[err.kind],
+      );
     }
-    return renderPage(req, reply, 'rotation/requested.eta', { title: ROTATION_TEXT[lang].requestedTitle, ...page(lang), message: ROTATION_TEXT[lang].sameAnswer });
+    return renderPage(req, reply, 'rotation/requested.eta', {
+      title: ROTATION_TEXT[lang].requestedTitle,
+      ...page(lang),
+      message: ROTATION_TEXT[lang].sameAnswer,
+    });
   }
 
   @Get('rotate/confirm/:token')
@@ -70,7 +80,13 @@ export class RotationPagesController {
       await this.rotation.confirmByPartner(ctx, field(body, 'token'));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return renderPage(req, reply, 'rotation/confirmed.eta', { title: t.invalidTitle, ...page(lang), ok: false, message: rotationErrorText(lang, err.code, err.message) }, STATUS_BY_KIND[err.kind]);
+      return renderPage(
+        req,
+        reply,
+        'rotation/confirmed.eta',
+        { title: t.invalidTitle, ...page(lang), ok: false, message: rotationErrorText(lang, err.code, err.message) },
+        STATUS_BY_KIND[err.kind],
+      );
     }
     return renderPage(req, reply, 'rotation/confirmed.eta', { title: t.confirmedTitle, ...page(lang), ok: true });
   }

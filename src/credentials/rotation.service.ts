@@ -64,7 +64,8 @@ export class RotationService {
    */
   async start(ctx: RequestContext, credentialId: string, overlapDays?: number, supersede = false): Promise<RotationRow> {
     const days = overlapDays ?? this.config.credentials.overlapDays;
-    if (!Number.isInteger(days) || days < 0 || days > 90) throw new InvalidInputError('rotation/invalid_overlap', 'The overlap must be 0 to 90 days.', { fields: { overlapDays: ['Give 0 to 90 days.'] } });
+    if (!Number.isInteger(days) || days < 0 || days > 90)
+      throw new InvalidInputError('rotation/invalid_overlap', 'The overlap must be 0 to 90 days.', { fields: { overlapDays: ['Give 0 to 90 days.'] } });
     const id = randomUUID();
     await this.prisma.transaction(async (tx) => {
       const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
@@ -72,13 +73,34 @@ export class RotationService {
       if (cred.state !== 'active') throw new ConflictError('rotation/credential_not_active', 'Only an active credential can be rotated.');
       await this.repo.closeLapsed(tx, credentialId, this.clock.now());
       const open = await this.repo.openFor(tx, credentialId);
-      if (open?.state === 'overlap') throw new ConflictError('rotation/overlap_running', 'This credential is in the overlap of its last rotation: end the overlap before starting another rotation.');
+      if (open?.state === 'overlap')
+        throw new ConflictError(
+          'rotation/overlap_running',
+          'This credential is in the overlap of its last rotation: end the overlap before starting another rotation.',
+        );
       if (open && open.state !== 'awaiting_confirmation' && !supersede) {
-        throw new ConflictError('rotation/already_open', 'A rotation of this credential is already in progress: cancel it, or start a new one that supersedes it.', { rotationId: open.id, state: open.state });
+        throw new ConflictError(
+          'rotation/already_open',
+          'A rotation of this credential is already in progress: cancel it, or start a new one that supersedes it.',
+          { rotationId: open.id, state: open.state },
+        );
       }
       if (open) await this.cancelLocked(tx, ctx, open, cred.environment, 'credential.rotation_superseded', { supersededBy: id });
-      await this.repo.insert(tx, { id, credentialId, state: 'awaiting_approval', requestedByType: ctx.actor.type, requestedById: ctx.actor.id, overlapDays: days });
-      await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { rotationId: id, overlapDays: days, by: ctx.actor.type } });
+      await this.repo.insert(tx, {
+        id,
+        credentialId,
+        state: 'awaiting_approval',
+        requestedByType: ctx.actor.type,
+        requestedById: ctx.actor.id,
+        overlapDays: days,
+      });
+      await this.audit.record(tx, ctx, {
+        action: 'credential.rotation_requested',
+        subjectType: 'credential',
+        subjectId: credentialId,
+        environment: cred.environment,
+        detail: { rotationId: id, overlapDays: days, by: ctx.actor.type },
+      });
     });
     return (await this.repo.byId(id))!;
   }
@@ -91,7 +113,9 @@ export class RotationService {
   async requestByPartner(ctx: RequestContext, clientIdInput: string): Promise<void> {
     const clientId = clientIdInput.trim();
     if (!CLIENT_ID_PATTERN.test(clientId)) {
-      throw new InvalidInputError('rotation/invalid_client_id', 'Enter the client_id, which starts with acc_ or prd_.', { fields: { clientId: ['Enter the client_id, which starts with acc_ or prd_ followed by 20 characters.'] } });
+      throw new InvalidInputError('rotation/invalid_client_id', 'Enter the client_id, which starts with acc_ or prd_.', {
+        fields: { clientId: ['Enter the client_id, which starts with acc_ or prd_ followed by 20 characters.'] },
+      });
     }
     const now = this.clock.now();
     await this.prisma.transaction(async (tx) => {
@@ -104,15 +128,35 @@ export class RotationService {
       const c = (await this.credentialsRepo.detail(credentialId, tx))!;
       const token = randomToken(32);
       const id = randomUUID();
-      await this.repo.insertPartnerRequest(tx, { id, credentialId, overlapDays: this.config.credentials.overlapDays, confirmTokenHash: hmacSha256Hex(this.config.secretHashKey, token), confirmExpiresAt: new Date(now.getTime() + 24 * 3_600_000) });
-      await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: credentialId, environment: c.environment, detail: { rotationId: id, by: 'partner_form', confirmationSentTo: 'technical_contact' } });
+      await this.repo.insertPartnerRequest(tx, {
+        id,
+        credentialId,
+        overlapDays: this.config.credentials.overlapDays,
+        confirmTokenHash: hmacSha256Hex(this.config.secretHashKey, token),
+        confirmExpiresAt: new Date(now.getTime() + 24 * 3_600_000),
+      });
+      await this.audit.record(tx, ctx, {
+        action: 'credential.rotation_requested',
+        subjectType: 'credential',
+        subjectId: credentialId,
+        environment: c.environment,
+        detail: { rotationId: id, by: 'partner_form', confirmationSentTo: 'technical_contact' },
+      });
       await this.notifications.enqueueEmail(tx, {
         to: c.contact.email,
         template: 'rotation-confirm',
         language: c.contact.language,
         idempotencyKey: `rotation:${id}:confirm`,
         subject: { type: 'credential', id: credentialId },
-        data: { recipientName: c.contact.name, clientId: c.clientId, partnerName: c.partnerName, apiName: c.apiName, environmentLabel: environmentName(c.environment, c.contact.language), overlapDays: this.config.credentials.overlapDays, link: `${this.config.publicBaseUrl}/rotate/confirm/${token}?lang=${c.contact.language}` },
+        data: {
+          recipientName: c.contact.name,
+          clientId: c.clientId,
+          partnerName: c.partnerName,
+          apiName: c.apiName,
+          environmentLabel: environmentName(c.environment, c.contact.language),
+          overlapDays: this.config.credentials.overlapDays,
+          link: `${this.config.publicBaseUrl}/rotate/confirm/${token}?lang=${c.contact.language}`,
+        },
       });
     });
   }
@@ -124,7 +168,13 @@ export class RotationService {
       const done = await this.repo.confirm(tx, hmacSha256Hex(this.config.secretHashKey, token), this.clock.now());
       if (!done) throw new NotFoundError('rotation/link_invalid', 'This confirmation link is not valid, was used already or has expired.');
       const partnerCtx = { ...ctx, actor: { type: 'partner_contact' as const, id: done.contactId } };
-      await this.audit.record(tx, partnerCtx, { action: 'credential.rotation_confirmed', subjectType: 'credential', subjectId: done.credentialId, environment: done.environment, detail: { rotationId: done.id } });
+      await this.audit.record(tx, partnerCtx, {
+        action: 'credential.rotation_confirmed',
+        subjectType: 'credential',
+        subjectId: done.credentialId,
+        environment: done.environment,
+        detail: { rotationId: done.id },
+      });
       return { rotationId: done.id };
     });
   }
@@ -136,8 +186,10 @@ export class RotationService {
   async cancel(ctx: RequestContext, rotationId: string, reason?: string): Promise<RotationRow> {
     await this.prisma.transaction(async (tx) => {
       const rot = await this.lockWithCredential(tx, rotationId);
-      if (rot.state === 'overlap') throw new ConflictError('rotation/overlap_running', 'The new secret of this rotation is already in use: end the overlap instead.');
-      if (!OPEN_BEFORE_DELIVERY.includes(rot.state)) throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be cancelled.`);
+      if (rot.state === 'overlap')
+        throw new ConflictError('rotation/overlap_running', 'The new secret of this rotation is already in use: end the overlap instead.');
+      if (!OPEN_BEFORE_DELIVERY.includes(rot.state))
+        throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be cancelled.`);
       const cred = (await this.credentialsRepo.lockCredential(tx, rot.credentialId))!;
       await this.cancelLocked(tx, ctx, rot, cred.environment, 'credential.rotation_cancelled', reason?.trim() ? { reason: reason.trim() } : {});
     });
@@ -153,11 +205,19 @@ export class RotationService {
     return rot;
   }
 
-  private async cancelLocked(tx: Tx, ctx: RequestContext, rot: RotationRow, environment: CredentialDetail['environment'], action: string, detail: Record<string, unknown>): Promise<void> {
+  private async cancelLocked(
+    tx: Tx,
+    ctx: RequestContext,
+    rot: RotationRow,
+    environment: CredentialDetail['environment'],
+    action: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
     const now = this.clock.now();
     // Only in the state the decision was made on: a partner's confirmation does not lock the credential, so
     // an unconfirmed request read here may have been confirmed since (superseded only when asked).
-    if (!(await this.repo.cancel(tx, rot.id, [rot.state], now))) throw new ConflictError('rotation/conflict', 'This rotation changed at the same time. Reload and try again.');
+    if (!(await this.repo.cancel(tx, rot.id, [rot.state], now)))
+      throw new ConflictError('rotation/conflict', 'This rotation changed at the same time. Reload and try again.');
     let cancelledSecretId: string | null = null;
     if (rot.state === 'delivering' && rot.newSecretId) {
       const secret = await this.credentialsRepo.secretById(tx, rot.newSecretId);
@@ -166,7 +226,13 @@ export class RotationService {
         if (secret.deliveryId) await this.delivery.cancel(tx, ctx, secret.deliveryId);
       }
     }
-    await this.audit.record(tx, ctx, { action, subjectType: 'credential', subjectId: rot.credentialId, environment, detail: { rotationId: rot.id, from: rot.state, requestedBy: rot.requestedByType, cancelledSecretId, ...detail } });
+    await this.audit.record(tx, ctx, {
+      action,
+      subjectType: 'credential',
+      subjectId: rot.credentialId,
+      environment,
+      detail: { rotationId: rot.id, from: rot.state, requestedBy: rot.requestedByType, cancelledSecretId, ...detail },
+    });
   }
 
   /**
@@ -175,12 +241,23 @@ export class RotationService {
    * rotation not yet delivered is superseded. When the leaked secret was the retiring one of an overlap, the
    * partner already uses its successor and nothing needs replacing (null). An open emergency rotation is reused.
    */
-  async openEmergencyLocked(tx: Tx, ctx: RequestContext, cred: { id: string; environment: CredentialDetail['environment'] }, leaked: { id: string; retiresAt: Date | null }): Promise<string | null> {
+  async openEmergencyLocked(
+    tx: Tx,
+    ctx: RequestContext,
+    cred: { id: string; environment: CredentialDetail['environment'] },
+    leaked: { id: string; retiresAt: Date | null },
+  ): Promise<string | null> {
     // Read before closeLapsed: with the leaked secret revoked, an overlap would otherwise look run out on its own.
     const overlap = await this.repo.openFor(tx, cred.id);
     if (overlap?.state === 'overlap') {
       await this.repo.update(tx, overlap.id, { state: 'completed' });
-      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId: overlap.id, endedSecretIds: [leaked.id], reason: 'secret_leaked' } });
+      await this.audit.record(tx, ctx, {
+        action: 'credential.overlap_ended',
+        subjectType: 'credential',
+        subjectId: cred.id,
+        environment: cred.environment,
+        detail: { rotationId: overlap.id, endedSecretIds: [leaked.id], reason: 'secret_leaked' },
+      });
       if (leaked.retiresAt) return null;
     }
     await this.repo.closeLapsed(tx, cred.id, this.clock.now());
@@ -189,8 +266,22 @@ export class RotationService {
     if (open) await this.cancelLocked(tx, ctx, open, cred.environment, 'credential.rotation_superseded', { reason: 'secret_leaked' });
     const id = randomUUID();
     const staff = ctx.actor.type === 'staff' ? ctx.actor.id : null;
-    await this.repo.insert(tx, { id, credentialId: cred.id, state: 'awaiting_approval', requestedByType: staff ? 'staff' : 'system', requestedById: staff, overlapDays: 0, origin: 'leak' });
-    await this.audit.record(tx, ctx, { action: 'credential.rotation_requested', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId: id, overlapDays: 0, by: staff ? 'staff' : 'system', origin: 'leak', leakedSecretId: leaked.id } });
+    await this.repo.insert(tx, {
+      id,
+      credentialId: cred.id,
+      state: 'awaiting_approval',
+      requestedByType: staff ? 'staff' : 'system',
+      requestedById: staff,
+      overlapDays: 0,
+      origin: 'leak',
+    });
+    await this.audit.record(tx, ctx, {
+      action: 'credential.rotation_requested',
+      subjectType: 'credential',
+      subjectId: cred.id,
+      environment: cred.environment,
+      detail: { rotationId: id, overlapDays: 0, by: staff ? 'staff' : 'system', origin: 'leak', leakedSecretId: leaked.id },
+    });
     return id;
   }
 
@@ -198,18 +289,27 @@ export class RotationService {
   async approve(ctx: RequestContext, rotationId: string): Promise<RotationRow> {
     await this.prisma.transaction(async (tx) => {
       const rot = await this.lockWithCredential(tx, rotationId);
-      if (rot.state !== 'awaiting_approval') throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be approved.`);
-      if (rot.requestedByType === 'staff' && rot.requestedById === ctx.actor.id) throw new ForbiddenError('rotation/four_eyes', 'Another reviewer must approve a rotation you started.');
+      if (rot.state !== 'awaiting_approval')
+        throw new ConflictError('rotation/invalid_transition', `This rotation is ${rot.state.replace('_', ' ')}; it cannot be approved.`);
+      if (rot.requestedByType === 'staff' && rot.requestedById === ctx.actor.id)
+        throw new ForbiddenError('rotation/four_eyes', 'Another reviewer must approve a rotation you started.');
       const cred = await this.credentialsRepo.lockCredential(tx, rot.credentialId);
       if (!cred || cred.state !== 'active') throw new ConflictError('rotation/credential_not_active', 'Only an active credential can be rotated.');
       const detail = (await this.credentialsRepo.detail(rot.credentialId, tx))!;
       const active = detail.secrets.filter((s) => s.state === 'active' && (!s.retiresAt || s.retiresAt > this.clock.now()));
       // After a leak the leaked secret is revoked already: the emergency rotation may start from none.
-      if (active.length > 1 || (active.length === 0 && rot.origin !== 'leak')) throw new ConflictError('rotation/overlap_running', 'End the running overlap before starting another rotation.');
+      if (active.length > 1 || (active.length === 0 && rot.origin !== 'leak'))
+        throw new ConflictError('rotation/overlap_running', 'End the running overlap before starting another rotation.');
       const oldSecretId = active[0]?.id ?? null;
       const newSecretId = await this.issueSecret(tx, ctx, detail, 'rotated');
       await this.repo.update(tx, rotationId, { state: 'delivering', approvedById: ctx.actor.id, approvedAt: this.clock.now(), oldSecretId, newSecretId });
-      await this.audit.record(tx, ctx, { action: 'credential.rotation_approved', subjectType: 'credential', subjectId: cred.id, environment: cred.environment, detail: { rotationId, newSecretId, oldSecretId, origin: rot.origin } });
+      await this.audit.record(tx, ctx, {
+        action: 'credential.rotation_approved',
+        subjectType: 'credential',
+        subjectId: cred.id,
+        environment: cred.environment,
+        detail: { rotationId, newSecretId, oldSecretId, origin: rot.origin },
+      });
     });
     return (await this.repo.byId(rotationId))!;
   }
@@ -245,14 +345,24 @@ export class RotationService {
       let override: { requestedById: string; requestedAt: string | null } | null = null;
       if (!quiet) {
         if (!rot?.earlyEndRequestedById) {
-          throw new ConflictError('rotation/overlap_not_quiet', `The old secret has not been quiet for ${this.config.credentials.overlapQuietHours} hours since the partner switched: ending the overlap now may cut off the partner. Ask for an early end; a second reviewer can then end it.`);
+          throw new ConflictError(
+            'rotation/overlap_not_quiet',
+            `The old secret has not been quiet for ${this.config.credentials.overlapQuietHours} hours since the partner switched: ending the overlap now may cut off the partner. Ask for an early end; a second reviewer can then end it.`,
+          );
         }
-        if (rot.earlyEndRequestedById === ctx.actor.id) throw new ForbiddenError('rotation/four_eyes', 'You asked to end this overlap early: another reviewer must end it.');
+        if (rot.earlyEndRequestedById === ctx.actor.id)
+          throw new ForbiddenError('rotation/four_eyes', 'You asked to end this overlap early: another reviewer must end it.');
         override = { requestedById: rot.earlyEndRequestedById, requestedAt: rot.earlyEndRequestedAt?.toISOString() ?? null };
       }
       const ended = await this.credentialsRepo.endOverlap(tx, credentialId, newest.id, this.clock.now());
       if (rot) await this.repo.update(tx, rot.id, { state: 'completed' });
-      await this.audit.record(tx, ctx, { action: 'credential.overlap_ended', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { endedSecretIds: ended, keptSecretId: newest.id, rotationId: rot?.id ?? null, early: true, quiet, override } });
+      await this.audit.record(tx, ctx, {
+        action: 'credential.overlap_ended',
+        subjectType: 'credential',
+        subjectId: credentialId,
+        environment: cred.environment,
+        detail: { endedSecretIds: ended, keptSecretId: newest.id, rotationId: rot?.id ?? null, early: true, quiet, override },
+      });
       await this.credentialsRepo.notifyChanged(tx, cred.clientId);
       return cred.clientId;
     });
@@ -261,18 +371,28 @@ export class RotationService {
   }
 
   /** The first of two reviewers asks to end an overlap that is not quiet yet (audited); a different reviewer then ends it. */
-  async requestEarlyEnd(ctx: RequestContext, credentialId: string): Promise<{ credentialId: string; rotationId: string; requestedById: string; requestedAt: string }> {
+  async requestEarlyEnd(
+    ctx: RequestContext,
+    credentialId: string,
+  ): Promise<{ credentialId: string; rotationId: string; requestedById: string; requestedAt: string }> {
     return this.prisma.transaction(async (tx) => {
       const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
       if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
       const rot = await this.repo.openFor(tx, credentialId);
       const detail = (await this.credentialsRepo.detail(credentialId, tx))!;
       if (rot?.state !== 'overlap' || !this.overlapOf(detail).inOverlap) throw new ConflictError('rotation/no_overlap', 'There is no overlap to end.');
-      if (rot.earlyEndRequestedById) throw new ConflictError('rotation/early_end_already_requested', 'An early end of this overlap was already asked for; another reviewer can end it now.');
+      if (rot.earlyEndRequestedById)
+        throw new ConflictError('rotation/early_end_already_requested', 'An early end of this overlap was already asked for; another reviewer can end it now.');
       if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new ForbiddenError('rotation/staff_only', 'Only staff ask to end an overlap.');
       const now = this.clock.now();
       await this.repo.update(tx, rot.id, { earlyEndRequestedById: ctx.actor.id, earlyEndRequestedAt: now });
-      await this.audit.record(tx, ctx, { action: 'credential.overlap_early_end_requested', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { rotationId: rot.id } });
+      await this.audit.record(tx, ctx, {
+        action: 'credential.overlap_early_end_requested',
+        subjectType: 'credential',
+        subjectId: credentialId,
+        environment: cred.environment,
+        detail: { rotationId: rot.id },
+      });
       return { credentialId, rotationId: rot.id, requestedById: ctx.actor.id, requestedAt: now.toISOString() };
     });
   }
@@ -292,7 +412,13 @@ export class RotationService {
       const secretId = await this.issueSecret(tx, ctx, detail, 'redelivered');
       const rot = await this.repo.openFor(tx, credentialId);
       if (rot && rot.newSecretId === pending.id) await this.repo.update(tx, rot.id, { newSecretId: secretId });
-      await this.audit.record(tx, ctx, { action: 'credential.redelivered', subjectType: 'credential', subjectId: credentialId, environment: cred.environment, detail: { cancelledSecretId: pending.id, newSecretId: secretId } });
+      await this.audit.record(tx, ctx, {
+        action: 'credential.redelivered',
+        subjectType: 'credential',
+        subjectId: credentialId,
+        environment: cred.environment,
+        detail: { cancelledSecretId: pending.id, newSecretId: secretId },
+      });
       return { secretId };
     });
   }
@@ -320,9 +446,9 @@ export class RotationService {
       newLastUsedAt: iso(newest?.lastUsedAt),
       switched,
       // OVERLAP_QUIET_HOURS=0 lifts the rule: any reviewer may end any overlap at once.
-      quietEnough: !!old && (quietMs === 0 || (switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs)),
+      quietEnough:
+        !!old && (quietMs === 0 || (switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs)),
       earlyEndRequestedById: rotations.find((r) => r.state === 'overlap')?.earlyEndRequestedById ?? null,
     };
   }
 }
-

@@ -16,8 +16,10 @@ export class RotationView {
   @ApiProperty({ minimum: 0, maximum: 90 }) overlapDays!: number;
   @ApiProperty(NULLABLE_ID) oldSecretId!: string | null;
   @ApiProperty(NULLABLE_ID) newSecretId!: string | null;
-  @ApiProperty({ ...NULLABLE_ID, description: 'Who asked to end the overlap before the old secret was quiet; a different reviewer may then end it' }) earlyEndRequestedById!: string | null;
-  @ApiProperty({ enum: ['routine', 'leak'], description: "'leak': an emergency rotation opened because a secret leaked (no overlap)" }) origin!: RotationRow['origin'];
+  @ApiProperty({ ...NULLABLE_ID, description: 'Who asked to end the overlap before the old secret was quiet; a different reviewer may then end it' })
+  earlyEndRequestedById!: string | null;
+  @ApiProperty({ enum: ['routine', 'leak'], description: "'leak': an emergency rotation opened because a secret leaked (no overlap)" })
+  origin!: RotationRow['origin'];
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: string;
 

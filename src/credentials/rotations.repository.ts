@@ -28,14 +28,25 @@ const WITHOUT_HASH = { confirmTokenHash: true } as const;
 export class RotationsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(tx: Tx, data: { id: string; credentialId: string; state: RotationRow['state']; requestedByType: RotationRow['requestedByType']; requestedById: string | null; overlapDays: number; origin?: RotationRow['origin'] }): Promise<void> {
+  async insert(
+    tx: Tx,
+    data: {
+      id: string;
+      credentialId: string;
+      state: RotationRow['state'];
+      requestedByType: RotationRow['requestedByType'];
+      requestedById: string | null;
+      overlapDays: number;
+      origin?: RotationRow['origin'];
+    },
+  ): Promise<void> {
     await tx.credentialRotation.create({ data });
   }
 
   async lock(tx: Tx, id: string): Promise<RotationRow | null> {
     const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM credential_rotation WHERE id = ${id}::uuid FOR UPDATE`;
     if (!rows.length) return null;
-    return (await tx.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH }));
+    return await tx.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH });
   }
 
   async credentialOf(tx: Tx, rotationId: string): Promise<string | null> {
@@ -43,22 +54,28 @@ export class RotationsRepository {
   }
 
   async byId(id: string): Promise<RotationRow | null> {
-    return (await this.prisma.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH }));
+    return await this.prisma.credentialRotation.findUnique({ where: { id }, omit: WITHOUT_HASH });
   }
 
   async byNewSecret(tx: Tx, secretId: string): Promise<RotationRow | null> {
-    return (await tx.credentialRotation.findFirst({ where: { newSecretId: secretId }, omit: WITHOUT_HASH }));
+    return await tx.credentialRotation.findFirst({ where: { newSecretId: secretId }, omit: WITHOUT_HASH });
   }
 
   async openFor(db: Tx | PrismaService, credentialId: string): Promise<RotationRow | null> {
-    return (await db.credentialRotation.findFirst({ where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } }, omit: WITHOUT_HASH }));
+    return await db.credentialRotation.findFirst({
+      where: { credentialId, state: { in: ['awaiting_confirmation', 'awaiting_approval', 'delivering', 'overlap'] } },
+      omit: WITHOUT_HASH,
+    });
   }
 
   async listFor(credentialId: string): Promise<RotationRow[]> {
-    return (await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' }, omit: WITHOUT_HASH }));
+    return await this.prisma.credentialRotation.findMany({ where: { credentialId }, orderBy: { createdAt: 'desc' }, omit: WITHOUT_HASH });
   }
 
-  async insertPartnerRequest(tx: Tx, data: { id: string; credentialId: string; overlapDays: number; confirmTokenHash: string; confirmExpiresAt: Date }): Promise<void> {
+  async insertPartnerRequest(
+    tx: Tx,
+    data: { id: string; credentialId: string; overlapDays: number; confirmTokenHash: string; confirmExpiresAt: Date },
+  ): Promise<void> {
     await tx.credentialRotation.create({ data: { ...data, state: 'awaiting_confirmation', requestedByType: 'partner_contact' } });
   }
 
@@ -96,7 +113,11 @@ export class RotationsRepository {
     return n === 1;
   }
 
-  async update(tx: Tx, id: string, data: Partial<Pick<RotationRow, 'state' | 'approvedById' | 'approvedAt' | 'oldSecretId' | 'newSecretId' | 'earlyEndRequestedById' | 'earlyEndRequestedAt'>>): Promise<void> {
+  async update(
+    tx: Tx,
+    id: string,
+    data: Partial<Pick<RotationRow, 'state' | 'approvedById' | 'approvedAt' | 'oldSecretId' | 'newSecretId' | 'earlyEndRequestedById' | 'earlyEndRequestedAt'>>,
+  ): Promise<void> {
     await tx.credentialRotation.update({ where: { id }, data });
   }
 }

@@ -33,7 +33,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   try {
     await inOwnProcessGroup(() => server.start());
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start on port ${port} (is another one running there?): ${err instanceof Error ? err.message : 'exited early'}`, { cause: err });
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${port} (is another one running there?): ${err instanceof Error ? err.message : 'exited early'}`,
+      { cause: err },
+    );
   }
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'postgres' });
   await admin.connect();

@@ -9,7 +9,15 @@ export const JOB_QUEUE_SCHEMA = 'pgboss';
  * pg-boss needs at run time (rows, not DDL): in production the service starts pg-boss without migrating.
  */
 export async function migrateJobQueueSchema(ownerUrl: string): Promise<void> {
-  const boss = new PgBoss({ connectionString: ownerUrl, schema: JOB_QUEUE_SCHEMA, max: 1, supervise: false, schedule: false, registerInstance: false, migrate: true });
+  const boss = new PgBoss({
+    connectionString: ownerUrl,
+    schema: JOB_QUEUE_SCHEMA,
+    max: 1,
+    supervise: false,
+    schedule: false,
+    registerInstance: false,
+    migrate: true,
+  });
   boss.on('error', () => undefined);
   await boss.start();
   await boss.stop({ graceful: false, timeout: 1000 });

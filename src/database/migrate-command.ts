@@ -9,7 +9,9 @@ export async function migrateCommand(config: MigrationConfig, out: NodeJS.Writab
   try {
     const result = await migrate(url, migrationsDir());
     await migrateJobQueueSchema(url);
-    out.write(`migrations: ${result.applied.length} applied${result.applied.length ? ` (${result.applied.join(', ')})` : ''}, ${result.alreadyApplied.length} already applied; job queue schema current\n`);
+    out.write(
+      `migrations: ${result.applied.length} applied${result.applied.length ? ` (${result.applied.join(', ')})` : ''}, ${result.alreadyApplied.length} already applied; job queue schema current\n`,
+    );
     return 0;
   } finally {
     await embedded?.stop();

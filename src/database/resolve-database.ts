@@ -31,7 +31,9 @@ export async function resolveDatabase(config: AppConfig): Promise<ResolvedDataba
 }
 
 /** The given URL, else the embedded database: joined if a running service already started it, started here otherwise. */
-export async function locateDatabase(settings: Pick<AppConfig, 'databaseUrl' | 'embeddedPgDir' | 'embeddedPgPort'>): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+export async function locateDatabase(
+  settings: Pick<AppConfig, 'databaseUrl' | 'embeddedPgDir' | 'embeddedPgPort'>,
+): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   if (settings.databaseUrl) return { url: settings.databaseUrl };
   const running = `postgresql://postgres:postgres@127.0.0.1:${settings.embeddedPgPort}/credentials`;
   if (await answers(running)) return { url: running };

@@ -12,7 +12,7 @@ export class DatabaseRoleError extends Error {
 
 const FIX_ROLE =
   'run the service as a login role that is a member of credentials_app and owns nothing ' +
-  '(CREATE ROLE credentials_service LOGIN PASSWORD \'…\' IN ROLE credentials_app), and migrations as the owner role (MIGRATION_DATABASE_URL)';
+  "(CREATE ROLE credentials_service LOGIN PASSWORD '…' IN ROLE credentials_app), and migrations as the owner role (MIGRATION_DATABASE_URL)";
 
 /**
  * In production the service does not migrate and must not be able to rewrite its own audit trail:
@@ -34,9 +34,18 @@ export async function assertRuntimeDatabase(databaseUrl: string, migrationsDir: 
           FROM pg_roles r WHERE r.rolname = current_user`)
     ).rows[0];
     if (role.superuser) problems.push(`the service connects as "${role.name}", a superuser, which could switch off the audit trail's protection: ${FIX_ROLE}`);
-    else if (role.owns_audit) problems.push(`the service connects as "${role.name}", which owns the audit table (or may act as its owner) and so could alter or disable its triggers: ${FIX_ROLE}`);
-    else if (role.createrole) problems.push(`the service connects as "${role.name}", which has CREATEROLE and so could make itself a member of the audit table's owner: ALTER ROLE "${role.name}" NOCREATEROLE, or ${FIX_ROLE}`);
-    else if (role.can_change_audit) problems.push(`the service connects as "${role.name}", which may update, delete or truncate audit rows: grant credentials_app only SELECT, INSERT on audit_event`);
+    else if (role.owns_audit)
+      problems.push(
+        `the service connects as "${role.name}", which owns the audit table (or may act as its owner) and so could alter or disable its triggers: ${FIX_ROLE}`,
+      );
+    else if (role.createrole)
+      problems.push(
+        `the service connects as "${role.name}", which has CREATEROLE and so could make itself a member of the audit table's owner: ALTER ROLE "${role.name}" NOCREATEROLE, or ${FIX_ROLE}`,
+      );
+    else if (role.can_change_audit)
+      problems.push(
+        `the service connects as "${role.name}", which may update, delete or truncate audit rows: grant credentials_app only SELECT, INSERT on audit_event`,
+      );
     problems.push(...(await pendingMigrations(client, migrationsDir)));
   } finally {
     await client.end();
@@ -46,13 +55,17 @@ export async function assertRuntimeDatabase(databaseUrl: string, migrationsDir: 
 
 async function pendingMigrations(client: pg.Client, migrationsDir: string): Promise<string[]> {
   const fix = 'apply them with the owner role first: node dist/cli.js migrate (MIGRATION_DATABASE_URL)';
-  const tables = (await client.query<{ migrations: string | null; jobs: string | null }>(
-    `SELECT to_regclass('public._prisma_migrations')::text AS migrations, to_regclass('pgboss.version')::text AS jobs`,
-  )).rows[0];
+  const tables = (
+    await client.query<{ migrations: string | null; jobs: string | null }>(
+      `SELECT to_regclass('public._prisma_migrations')::text AS migrations, to_regclass('pgboss.version')::text AS jobs`,
+    )
+  ).rows[0];
   if (!tables.migrations) return [`the database has no migrations applied: ${fix}`];
   let done: Set<string>;
   try {
-    const rows = (await client.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')).rows;
+    const rows = (
+      await client.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
+    ).rows;
     done = new Set(rows.map((r) => r.migration_name));
   } catch (err) {
     return [`the service cannot read _prisma_migrations (${(err as Error).message}): grant credentials_app SELECT on it, or ${fix}`];

@@ -96,7 +96,12 @@ export class DeliveryPagesController {
     return renderPage(req, reply, 'delivery/start.eta', { title: t.startTitle, lang, t, scripts: SCRIPTS, errors }, status);
   }
 
-  private async details(req: FastifyRequest, reply: FastifyReply, body: Form, opts: { notice?: (t: ReturnType<typeof deliveryText>) => string; error?: unknown; field?: string }) {
+  private async details(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    body: Form,
+    opts: { notice?: (t: ReturnType<typeof deliveryText>) => string; error?: unknown; field?: string },
+  ) {
     let token: string;
     let o: DeliveryOverview;
     try {

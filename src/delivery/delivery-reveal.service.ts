@@ -76,7 +76,13 @@ export class DeliveryRevealService {
     // would be refused anyway costs no Lookup.
     const pre = await this.byToken(this.prisma, token);
     const due = pre && (!pre.codeSentAt || pre.codeSentAt.getTime() + LIMITS.resendAfterMs <= now.getTime());
-    if (pre && due && pre.codesSent < LIMITS.codesPerDelivery && !closedError(pre, now) && !(await this.repo.addressBlockedUntil(this.prisma, pre.id, ip, now))) {
+    if (
+      pre &&
+      due &&
+      pre.codesSent < LIMITS.codesPerDelivery &&
+      !closedError(pre, now) &&
+      !(await this.repo.addressBlockedUntil(this.prisma, pre.id, ip, now))
+    ) {
       await this.checks.beforeCode(pre, ctx);
     }
     // The transaction boundary: a returned refusal commits its counters, a thrown one rolls them back (see Settled).
@@ -89,16 +95,26 @@ export class DeliveryRevealService {
       if (!issued) {
         if (d.codesSent >= LIMITS.codesPerDelivery) {
           const usable = d.codeExpiresAt && d.codeExpiresAt > now;
-          const message = usable ? 'No more codes can be sent. Use the last code you received.' : 'No more codes can be sent for this link. Business Journeys has been told and will send you a new one.';
+          const message = usable
+            ? 'No more codes can be sent. Use the last code you received.'
+            : 'No more codes can be sent for this link. Business Journeys has been told and will send you a new one.';
           return refusedCounted(new LockedError('delivery/no_codes_left', message), !usable);
         }
         const wait = secondsUntil(new Date((d.codeSentAt?.getTime() ?? now.getTime()) + LIMITS.resendAfterMs), now);
-        return refusedCounted(new RateLimitedError('delivery/code_resend_too_soon', `A code was just sent. You can ask for another one in ${wait} seconds.`, wait));
+        return refusedCounted(
+          new RateLimitedError('delivery/code_resend_too_soon', `A code was just sent. You can ask for another one in ${wait} seconds.`, wait),
+        );
       }
       const perAddress = await this.repo.countForAddress(tx, d.id, ip, now, 'code');
       if (perAddress.codeRequests > LIMITS.ipCodeRequestsPerWindow) {
         // The code issued above must not count: it is never sent.
-        refuseRollingBack(new RateLimitedError('delivery/too_many_code_requests', 'Too many codes were requested from your network. Try again later.', LIMITS.ipWindowMs / 1000));
+        refuseRollingBack(
+          new RateLimitedError(
+            'delivery/too_many_code_requests',
+            'Too many codes were requested from your network. Try again later.',
+            LIMITS.ipWindowMs / 1000,
+          ),
+        );
       }
       const code = hotpCode(this.config.masterKeys, d.id, d.hotpSecretEnc, issued.hotpCounter);
       await this.notifications.enqueueSms(tx, {
@@ -153,14 +169,24 @@ export class DeliveryRevealService {
           return refusedCounted(lockedError());
         }
         if (perAddress.blockedUntil && perAddress.blockedUntil > now) return refusedCounted(tooManyFromAddress(perAddress.blockedUntil, now));
-        if (wrong?.voided) return refusedCounted(new InvalidInputError('delivery/code_voided', 'That code was entered wrongly too often and no longer works. Ask for a new code.'));
+        if (wrong?.voided)
+          return refusedCounted(
+            new InvalidInputError('delivery/code_voided', 'That code was entered wrongly too often and no longer works. Ask for a new code.'),
+          );
         const left = LIMITS.wrongPerCode - (wrong?.codeWrong ?? LIMITS.wrongPerCode);
-        return refusedCounted(new InvalidInputError('delivery/wrong_code', `That code is not correct. You can try ${left} more time${left === 1 ? '' : 's'} with this code.`, { attemptsLeft: left }));
+        return refusedCounted(
+          new InvalidInputError('delivery/wrong_code', `That code is not correct. You can try ${left} more time${left === 1 ? '' : 's'} with this code.`, {
+            attemptsLeft: left,
+          }),
+        );
       }
       const sealed = await this.repo.consume(tx, d.id, d.tokenHash ?? '', d.hotpCounter, now, ip);
       if (!sealed) {
         const current = await this.repo.findById(tx, d.id);
-        return refusedCounted((current && closedError(current, now)) || new ConflictError('delivery/not_revealed', 'The secret could not be retrieved. Reload the page and try again.'));
+        return refusedCounted(
+          (current && closedError(current, now)) ||
+            new ConflictError('delivery/not_revealed', 'The secret could not be retrieved. Reload the page and try again.'),
+        );
       }
       const revealed: RevealedDelivery = {
         deliveryId: d.id,
@@ -201,7 +227,10 @@ export class DeliveryRevealService {
   }
 
   private byToken(db: Tx | PrismaService, token: string): Promise<DeliveryRow | null> {
-    return this.repo.findByTokenHash(db, [this.config.secretHashKey, ...this.config.secretHashKeysPrevious].map((k) => linkTokenHash(k, token)));
+    return this.repo.findByTokenHash(
+      db,
+      [this.config.secretHashKey, ...this.config.secretHashKeysPrevious].map((k) => linkTokenHash(k, token)),
+    );
   }
 
   /** The delivery behind the link, while it is still pending and this address is not blocked. */
@@ -276,7 +305,9 @@ function closedError(d: DeliveryRow, now: Date): DomainError | null {
     case 'pending':
       return null;
     case 'revealed':
-      return new GoneError('delivery/already_revealed', `This secret was already retrieved on ${formatTime(d.revealedAt!)}. It is shown only once.`, { revealedAt: d.revealedAt!.toISOString() });
+      return new GoneError('delivery/already_revealed', `This secret was already retrieved on ${formatTime(d.revealedAt!)}. It is shown only once.`, {
+        revealedAt: d.revealedAt!.toISOString(),
+      });
     case 'expired':
       return new GoneError('delivery/expired', 'This link has expired. Ask your Business Journeys contact to send a new one.');
     case 'cancelled':
@@ -286,7 +317,8 @@ function closedError(d: DeliveryRow, now: Date): DomainError | null {
   }
 }
 
-const lockedError = () => new LockedError('delivery/locked', 'This link is locked after too many wrong codes. Business Journeys has been told and will send you a new one.');
+const lockedError = () =>
+  new LockedError('delivery/locked', 'This link is locked after too many wrong codes. Business Journeys has been told and will send you a new one.');
 const notFound = () => new NotFoundError('delivery/not_found', 'This link is not valid. Check that you copied the whole link from the email.');
 
 function secondsUntil(until: Date, now: Date): number {

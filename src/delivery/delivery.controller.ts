@@ -106,7 +106,10 @@ export class DeliveryController {
   @Post(':id/sim-swap-clear')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Clear the SIM-swap hold of a pending delivery after verifying the person through a channel already known; the partner can then ask for a code again (audited with the reason).' })
+  @ApiOperation({
+    summary:
+      'Clear the SIM-swap hold of a pending delivery after verifying the person through a channel already known; the partner can then ask for a code again (audited with the reason).',
+  })
   @ApiOkResponse({ type: SimSwapHoldsView, description: 'The deliveries still held' })
   @ApiErrors({ 400: `delivery/clear_reason_required, ${INVALID}`, 404: 'delivery/not_found', 409: 'delivery/not_held' })
   async clearSimSwap(@Ctx() ctx: RequestContext, @Param('id', DeliveryIdPipe) id: string, @Body() body: ClearSimSwapDto): Promise<SimSwapHoldsView> {

@@ -1,6 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hotpCode, hotpVerify, linkTokenHash, newHotpSecret, newLinkToken, openSecret, parseCode, parseLinkToken, sealHotpSecret, sealSecret } from './delivery.crypto.js';
+import {
+  hotpCode,
+  hotpVerify,
+  linkTokenHash,
+  newHotpSecret,
+  newLinkToken,
+  openSecret,
+  parseCode,
+  parseLinkToken,
+  sealHotpSecret,
+  sealSecret,
+} from './delivery.crypto.js';
 import { Keyring } from '../common/keyring.js';
 
 describe('delivery crypto', () => {

@@ -77,6 +77,13 @@ export function hotpCode(masterKey: Keyring, deliveryId: string, sealed: string,
 
 /** Only the current counter: a code is accepted for the one request that produced it. Constant time inside otplib. */
 export function hotpVerify(masterKey: Keyring, deliveryId: string, sealed: string, counter: number, code: string): boolean {
-  const r = verifySync({ strategy: 'hotp', secret: hotpSecret(masterKey, deliveryId, sealed), counter, digits: CODE_DIGITS, token: code, counterTolerance: 0 } as never) as { valid: boolean };
+  const r = verifySync({
+    strategy: 'hotp',
+    secret: hotpSecret(masterKey, deliveryId, sealed),
+    counter,
+    digits: CODE_DIGITS,
+    token: code,
+    counterTolerance: 0,
+  } as never) as { valid: boolean };
   return r.valid === true;
 }

@@ -26,7 +26,9 @@ export class DeliveryStatusQuery {
 
   @ApiProperty({ description: 'One or more subject ids (repeat the parameter or separate with commas).', type: [String] })
   // A query parameter arrives as a string, or as an array of strings when repeated.
-  @Transform(({ value }: { value: string | string[] | null | undefined }) => (value === undefined || value === null ? value : (Array.isArray(value) ? value : String(value).split(',')).map((v) => String(v).trim()).filter(Boolean)))
+  @Transform(({ value }: { value: string | string[] | null | undefined }) =>
+    value === undefined || value === null ? value : (Array.isArray(value) ? value : String(value).split(',')).map((v) => String(v).trim()).filter(Boolean),
+  )
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(200)
@@ -48,7 +50,10 @@ export class DeliveryOverviewView {
   @ApiProperty() codesLeft!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while a code is usable.' }) codeExpiresAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When another code may be requested.' }) nextCodeAt!: string | null;
-  @ApiProperty({ description: 'True while codes are held after a recent SIM change: the partner contacts Business Journeys, who verify the person and clear the hold.' }) smsHeld!: boolean;
+  @ApiProperty({
+    description: 'True while codes are held after a recent SIM change: the partner contacts Business Journeys, who verify the person and clear the hold.',
+  })
+  smsHeld!: boolean;
 }
 
 export class CodeRequestedView {
@@ -78,7 +83,13 @@ export class DeliveryStatusView {
   @ApiProperty({ type: String, format: 'date-time' }) expiresAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revealedAt!: string | null;
   @ApiProperty({ description: 'SMS codes sent for this link so far' }) codesSent!: number;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Set while SMS codes are held after a recent SIM change (until staff clear it)' }) simSwapHeldSince!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Set while SMS codes are held after a recent SIM change (until staff clear it)',
+  })
+  simSwapHeldSince!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why the codes are held' }) simSwapHoldReason!: string | null;
 }
 
@@ -96,7 +107,8 @@ export class SimSwapHoldView {
 }
 
 export class SimSwapHoldsView {
-  @ApiProperty({ type: [SimSwapHoldView], description: 'Pending deliveries whose SMS codes are held after a SIM change, oldest first' }) holds!: SimSwapHoldView[];
+  @ApiProperty({ type: [SimSwapHoldView], description: 'Pending deliveries whose SMS codes are held after a SIM change, oldest first' })
+  holds!: SimSwapHoldView[];
 }
 
 export function toSimSwapHoldsView(rows: BlockedSimSwapDelivery[]): SimSwapHoldsView {
@@ -117,7 +129,18 @@ export class DeliveriesView {
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function toDeliveryStatusView(d: DeliveryStatus): DeliveryStatusView {
-  return { deliveryId: d.deliveryId, subjectType: d.subjectType, subjectId: d.subjectId, state: d.state, createdAt: d.createdAt.toISOString(), expiresAt: d.expiresAt.toISOString(), revealedAt: iso(d.revealedAt), codesSent: d.codesSent, simSwapHeldSince: iso(d.simSwapHold?.detectedAt ?? null), simSwapHoldReason: d.simSwapHold?.reason ?? null };
+  return {
+    deliveryId: d.deliveryId,
+    subjectType: d.subjectType,
+    subjectId: d.subjectId,
+    state: d.state,
+    createdAt: d.createdAt.toISOString(),
+    expiresAt: d.expiresAt.toISOString(),
+    revealedAt: iso(d.revealedAt),
+    codesSent: d.codesSent,
+    simSwapHeldSince: iso(d.simSwapHold?.detectedAt ?? null),
+    simSwapHoldReason: d.simSwapHold?.reason ?? null,
+  };
 }
 
 export function toDeliveryOverviewView(o: DeliveryOverview): DeliveryOverviewView {

@@ -15,7 +15,18 @@ export type DeliveryRow = Omit<Delivery, 'display'> & { display: DeliveryDisplay
 
 export type NewDelivery = Pick<
   DeliveryRow,
-  'id' | 'subjectType' | 'subjectId' | 'contactId' | 'recipientName' | 'recipientEmail' | 'recipientMobile' | 'language' | 'display' | 'hotpSecretEnc' | 'expiresAt' | 'createdAt'
+  | 'id'
+  | 'subjectType'
+  | 'subjectId'
+  | 'contactId'
+  | 'recipientName'
+  | 'recipientEmail'
+  | 'recipientMobile'
+  | 'language'
+  | 'display'
+  | 'hotpSecretEnc'
+  | 'expiresAt'
+  | 'createdAt'
 >;
 
 const ms = (n: number) => `${n} milliseconds`;
@@ -90,7 +101,13 @@ export class DeliveryRepository {
   }
 
   /** The per-address tier: counts one event in the current window and blocks the address past its limit. */
-  async countForAddress(tx: Tx, id: string, ip: string, now: Date, what: 'wrong' | 'code'): Promise<{ wrongCodes: number; codeRequests: number; blockedUntil: Date | null }> {
+  async countForAddress(
+    tx: Tx,
+    id: string,
+    ip: string,
+    now: Date,
+    what: 'wrong' | 'code',
+  ): Promise<{ wrongCodes: number; codeRequests: number; blockedUntil: Date | null }> {
     const wrong = what === 'wrong' ? 1 : 0;
     const code = what === 'code' ? 1 : 0;
     const windowStart = new Date(now.getTime() - LIMITS.ipWindowMs);

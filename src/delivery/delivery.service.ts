@@ -16,7 +16,16 @@ import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { linkTokenHash, newHotpSecret, newLinkToken, sealHotpSecret, sealSecret } from './delivery.crypto.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
 import { SimSwapRepository } from './sim-swap.repository.js';
-import type { CreateDeliveryInput, CreatedDelivery, DeliveryState, DeliveryStatus, RevealedDelivery, RevealHandler, RevealOutcome, SecretIssuer } from './delivery.types.js';
+import type {
+  CreateDeliveryInput,
+  CreatedDelivery,
+  DeliveryState,
+  DeliveryStatus,
+  RevealedDelivery,
+  RevealHandler,
+  RevealOutcome,
+  SecretIssuer,
+} from './delivery.types.js';
 
 export const EXPIRY_QUEUE = 'delivery-expire';
 const LINK_TEMPLATE = 'delivery-link';
@@ -76,7 +85,8 @@ export class DeliveryService implements OnModuleInit {
    * while the email waits (an SMTP outage) nothing in the database or the configuration can open the secret.
    */
   async create(tx: Tx, ctx: RequestContext, input: CreateDeliveryInput): Promise<CreatedDelivery> {
-    if (!E164.test(input.recipient.mobile)) throw new InvalidInputError('delivery/invalid_mobile', 'The technical contact needs a mobile number in international format (e.g. +31612345678).');
+    if (!E164.test(input.recipient.mobile))
+      throw new InvalidInputError('delivery/invalid_mobile', 'The technical contact needs a mobile number in international format (e.g. +31612345678).');
     if (!this.issuers.has(input.subjectType)) throw new Error(`no secret issuer for "${input.subjectType}"`);
     const now = this.clock.now();
     const expiresAt = input.expiresAt ?? new Date(now.getTime() + this.config.deliveryTtlDays * 86_400_000);
@@ -101,7 +111,14 @@ export class DeliveryService implements OnModuleInit {
       subjectType: input.subjectType,
       subjectId: input.subjectId,
       environment: input.display.environment,
-      detail: { deliveryId: id, contactId: input.recipient.contactId, recipient: maskEmail(input.recipient.email), mobile: maskPhone(input.recipient.mobile), reason: input.display.reason, expiresAt: expiresAt.toISOString() },
+      detail: {
+        deliveryId: id,
+        contactId: input.recipient.contactId,
+        recipient: maskEmail(input.recipient.email),
+        mobile: maskPhone(input.recipient.mobile),
+        reason: input.display.reason,
+        expiresAt: expiresAt.toISOString(),
+      },
     });
     await this.notifications.enqueueEmail(tx, {
       to: input.recipient.email,

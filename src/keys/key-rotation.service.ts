@@ -86,7 +86,10 @@ export class KeyRotationService {
       }
     }
     report.ms = Date.now() - started;
-    this.logger.info({ toKey: report.toKey, resealed: report.resealed, unreadable: report.unreadable.length, ms: report.ms }, 'master key rotation: values re-sealed');
+    this.logger.info(
+      { toKey: report.toKey, resealed: report.resealed, unreadable: report.unreadable.length, ms: report.ms },
+      'master key rotation: values re-sealed',
+    );
     return report;
   }
 

@@ -6,6 +6,9 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 export class WithdrawSigningKeyDto {
   @ApiProperty({ description: 'Why (kept in the audit trail)' })
-  @Transform(trim) @IsString({ message: 'Say why the key is withdrawn' }) @MinLength(3, { message: 'Say why the key is withdrawn (at least 3 characters)' }) @MaxLength(500, { message: 'Reason must be 500 characters or fewer' })
+  @Transform(trim)
+  @IsString({ message: 'Say why the key is withdrawn' })
+  @MinLength(3, { message: 'Say why the key is withdrawn (at least 3 characters)' })
+  @MaxLength(500, { message: 'Reason must be 500 characters or fewer' })
   reason!: string;
 }

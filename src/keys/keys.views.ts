@@ -23,7 +23,10 @@ export class MasterKeyStatusView {
 export class SecretHashKeyStatusView {
   @ApiProperty({ description: 'Id of SECRET_HASH_KEY' }) current!: string;
   @ApiProperty({ type: [String], description: 'Ids of SECRET_HASH_KEY_PREVIOUS' }) previous!: string[];
-  @ApiProperty({ ...COUNTS, description: 'Pending and active client secrets by the id of the key that made their hash' }) clientSecretsByKey!: Record<string, number>;
+  @ApiProperty({ ...COUNTS, description: 'Pending and active client secrets by the id of the key that made their hash' }) clientSecretsByKey!: Record<
+    string,
+    number
+  >;
   @ApiProperty({ description: 'Pending and active client secrets not yet re-hashed under the current key' }) notCurrent!: number;
 }
 
@@ -34,8 +37,18 @@ export class KeyStatusView {
 
 export function toKeyStatusView(s: KeyStatus): KeyStatusView {
   return {
-    masterKey: { current: s.masterKey.current, configured: s.masterKey.configured, sealed: s.masterKey.sealed.map((c) => ({ table: c.table, column: c.column, byKey: c.byKey })), notCurrent: s.masterKey.notCurrent },
-    secretHashKey: { current: s.secretHashKey.current, previous: s.secretHashKey.previous, clientSecretsByKey: s.secretHashKey.clientSecretsByKey, notCurrent: s.secretHashKey.notCurrent },
+    masterKey: {
+      current: s.masterKey.current,
+      configured: s.masterKey.configured,
+      sealed: s.masterKey.sealed.map((c) => ({ table: c.table, column: c.column, byKey: c.byKey })),
+      notCurrent: s.masterKey.notCurrent,
+    },
+    secretHashKey: {
+      current: s.secretHashKey.current,
+      previous: s.secretHashKey.previous,
+      clientSecretsByKey: s.secretHashKey.clientSecretsByKey,
+      notCurrent: s.secretHashKey.notCurrent,
+    },
   };
 }
 
@@ -49,7 +62,15 @@ export class SigningKeyView {
   @ApiProperty({ type: String, nullable: true }) withdrawnReason!: string | null;
 }
 
-export function toSigningKeyView(k: { kid: string; environment: Environment; createdAt: Date; signUntil: Date; publishUntil: Date; withdrawnAt: Date | null; withdrawnReason: string | null }): SigningKeyView {
+export function toSigningKeyView(k: {
+  kid: string;
+  environment: Environment;
+  createdAt: Date;
+  signUntil: Date;
+  publishUntil: Date;
+  withdrawnAt: Date | null;
+  withdrawnReason: string | null;
+}): SigningKeyView {
   return {
     kid: k.kid,
     environment: k.environment,

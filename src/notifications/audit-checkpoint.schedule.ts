@@ -33,7 +33,10 @@ export class CheckpointSchedule implements OnApplicationBootstrap, OnModuleDestr
   onApplicationBootstrap(): void {
     const seconds = this.config.audit.checkpointIntervalSeconds;
     if (seconds > 0) {
-      this.timer = setInterval(() => void this.tick().catch((err: Error) => this.logger.error({ err: { type: err.name, message: err.message } }, 'audit checkpoint failed')), seconds * 1000);
+      this.timer = setInterval(
+        () => void this.tick().catch((err: Error) => this.logger.error({ err: { type: err.name, message: err.message } }, 'audit checkpoint failed')),
+        seconds * 1000,
+      );
       this.timer.unref();
     }
   }
@@ -71,11 +74,19 @@ export class CheckpointSchedule implements OnApplicationBootstrap, OnModuleDestr
         to,
         template: 'audit-checkpoint',
         language: 'en',
-        data: { day, seq, headHash, signedAt, keyId, checkpointJson: JSON.stringify({ type, version, seq, headHash, keyedFrom, signedAt, keyId, signature }, null, 2) },
+        data: {
+          day,
+          seq,
+          headHash,
+          signedAt,
+          keyId,
+          checkpointJson: JSON.stringify({ type, version, seq, headHash, keyedFrom, signedAt, keyId, signature }, null, 2),
+        },
         idempotencyKey: `audit-checkpoint:${day}`,
         subject: { type: 'audit_chain', id: day },
       });
-      if (queued) await this.audit.record(tx, systemContext(), { action: 'audit.checkpoint_mailed', subjectType: 'audit_chain', subjectId: day, detail: { seq, keyId } });
+      if (queued)
+        await this.audit.record(tx, systemContext(), { action: 'audit.checkpoint_mailed', subjectType: 'audit_chain', subjectId: day, detail: { seq, keyId } });
       return queued;
     });
   }

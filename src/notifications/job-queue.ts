@@ -72,7 +72,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     for (const [name, q] of this.queues) {
       await this.boss.createQueue(name, q.options);
       // createQueue leaves an existing queue as it was; this carries changed retry/expiry options over to it.
-      await this.boss.updateQueue(name, q.options as never).catch((err: Error) => this.logger.warn({ queue: name, err: { type: err.name, message: err.message } }, 'job queue options not updated; the queue keeps its earlier ones'));
+      await this.boss
+        .updateQueue(name, q.options as never)
+        .catch((err: Error) =>
+          this.logger.warn({ queue: name, err: { type: err.name, message: err.message } }, 'job queue options not updated; the queue keeps its earlier ones'),
+        );
     }
     if (this.config.notificationWorkers) await this.startWorkers();
   }
@@ -105,7 +109,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       for (const name of names) {
         const q = this.queues.get(name);
         if (!q || q.cron) continue;
-        const jobs = await this.boss.fetch<Record<string, unknown>>(name, { batchSize: 20, includeMetadata: true, ignoreStartAfter: round === 0 && !!opts.includeDelayed });
+        const jobs = await this.boss.fetch<Record<string, unknown>>(name, {
+          batchSize: 20,
+          includeMetadata: true,
+          ignoreStartAfter: round === 0 && !!opts.includeDelayed,
+        });
         for (const job of jobs) {
           any = true;
           ran++;

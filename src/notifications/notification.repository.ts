@@ -72,7 +72,10 @@ export class NotificationRepository {
 
   /** Back to queued after a definite failure, so the retry can claim it again. */
   async requeue(id: string, reason: string): Promise<void> {
-    await this.prisma.notification.updateMany({ where: { id, status: { in: ['queued', 'sending'] } }, data: { status: 'queued', providerReason: reason, updatedAt: new Date() } });
+    await this.prisma.notification.updateMany({
+      where: { id, status: { in: ['queued', 'sending'] } },
+      data: { status: 'queued', providerReason: reason, updatedAt: new Date() },
+    });
   }
 
   /** A final status; the sealed payload (recipient, link, code) is wiped with it. */
@@ -99,6 +102,10 @@ export class NotificationRepository {
 
   /** Messages that failed for good or whose outcome is unknown, since `from`, oldest first (the staff home). */
   async undelivered(from: Date, limit = 200): Promise<NotificationRow[]> {
-    return this.prisma.notification.findMany({ where: { status: { in: ['failed', 'unknown'] }, updatedAt: { gte: from } }, orderBy: { updatedAt: 'asc' }, take: limit });
+    return this.prisma.notification.findMany({
+      where: { status: { in: ['failed', 'unknown'] }, updatedAt: { gte: from } },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
   }
 }

@@ -11,9 +11,19 @@ function projectDir() {
 }
 const key = Buffer.alloc(32, 7).toString('base64');
 const prod = {
-  NODE_ENV: 'production', DATABASE_URL: 'postgresql://x/y', SECRET_HASH_KEY: key, MASTER_KEY: key, METRICS_TOKEN: 't', PUBLIC_BASE_URL: 'https://x.example',
-  AUDIT_CHAIN_KEY: Buffer.alloc(32, 8).toString('base64'), AUDIT_CHECKPOINT_KEY: Buffer.alloc(32, 9).toString('base64'),
-  SMTP_URL: 'smtp://mail.example:587', TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+3197010000000', STAFF_ALERT_EMAIL: 'bj@x.example',
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgresql://x/y',
+  SECRET_HASH_KEY: key,
+  MASTER_KEY: key,
+  METRICS_TOKEN: 't',
+  PUBLIC_BASE_URL: 'https://x.example',
+  AUDIT_CHAIN_KEY: Buffer.alloc(32, 8).toString('base64'),
+  AUDIT_CHECKPOINT_KEY: Buffer.alloc(32, 9).toString('base64'),
+  SMTP_URL: 'smtp://mail.example:587',
+  TWILIO_ACCOUNT_SID: 'AC123',
+  TWILIO_AUTH_TOKEN: 'tok',
+  TWILIO_FROM: '+3197010000000',
+  STAFF_ALERT_EMAIL: 'bj@x.example',
 };
 
 describe('notification and delivery settings', () => {
@@ -31,8 +41,25 @@ describe('notification and delivery settings', () => {
   });
 
   it('reads SMTP, Twilio and delivery settings and refuses malformed ones', () => {
-    const c = loadConfig({ ...prod, SMTP_URL: 'smtps://u:p@mail.example:465', TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+15005550006', TWILIO_API_BASE_URL: 'https://api.dublin.ie1.twilio.com/', DELIVERY_TTL_DAYS: '3', STAFF_ALERT_EMAIL: 'bj@x.example' }, projectDir());
-    expect(c).toMatchObject({ smtpUrl: 'smtps://u:p@mail.example:465', deliveryTtlDays: 3, staffAlertEmail: 'bj@x.example', twilio: { accountSid: 'AC1', from: '+15005550006', apiBaseUrl: 'https://api.dublin.ie1.twilio.com' } });
+    const c = loadConfig(
+      {
+        ...prod,
+        SMTP_URL: 'smtps://u:p@mail.example:465',
+        TWILIO_ACCOUNT_SID: 'AC1',
+        TWILIO_AUTH_TOKEN: 'tok',
+        TWILIO_FROM: '+15005550006',
+        TWILIO_API_BASE_URL: 'https://api.dublin.ie1.twilio.com/',
+        DELIVERY_TTL_DAYS: '3',
+        STAFF_ALERT_EMAIL: 'bj@x.example',
+      },
+      projectDir(),
+    );
+    expect(c).toMatchObject({
+      smtpUrl: 'smtps://u:p@mail.example:465',
+      deliveryTtlDays: 3,
+      staffAlertEmail: 'bj@x.example',
+      twilio: { accountSid: 'AC1', from: '+15005550006', apiBaseUrl: 'https://api.dublin.ie1.twilio.com' },
+    });
     expect(() => loadConfig({ ...prod, SMTP_URL: 'http://mail' }, projectDir())).toThrow(/SMTP_URL/);
     expect(() => loadConfig({ ...prod, DELIVERY_TTL_DAYS: '0' }, projectDir())).toThrow(/DELIVERY_TTL_DAYS/);
     expect(() => loadConfig({ ...prod, TWILIO_API_BASE_URL: 'ftp://x' }, projectDir())).toThrow(/TWILIO_API_BASE_URL/);

@@ -42,7 +42,8 @@ export class NotificationsModule implements OnModuleInit {
       this.hints.add((base) => [`  Dev outbox:   ${base}/dev/outbox   (email and SMS are captured there, not sent)`]);
     } else if (this.config.nodeEnv !== 'test') {
       if (!this.config.smtpUrl) this.logger.warn('SMTP_URL is not set: email stays queued until it is');
-      if (!this.config.twilio.accountSid || !this.config.twilio.authToken || !this.config.twilio.from) this.logger.warn('TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN/TWILIO_FROM are not all set: SMS stays queued until they are');
+      if (!this.config.twilio.accountSid || !this.config.twilio.authToken || !this.config.twilio.from)
+        this.logger.warn('TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN/TWILIO_FROM are not all set: SMS stays queued until they are');
     }
   }
 }

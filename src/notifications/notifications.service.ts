@@ -74,9 +74,13 @@ export class NotificationsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.queue.register(EMAIL_QUEUE, { retryLimit: 12, retryDelay: 15, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 300 }, (job) => this.handleEmail(job));
+    this.queue.register(EMAIL_QUEUE, { retryLimit: 12, retryDelay: 15, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 300 }, (job) =>
+      this.handleEmail(job),
+    );
     // An SMS job that outlives its expiry is treated as interrupted mid-send (status stays `sending`): not resent.
-    this.queue.register(SMS_QUEUE, { retryLimit: 6, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 120 }, (job) => this.handleSms(job));
+    this.queue.register(SMS_QUEUE, { retryLimit: 6, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 120 }, (job) =>
+      this.handleSms(job),
+    );
   }
 
   registerLateData(template: string, provider: LateData): void {
@@ -170,7 +174,12 @@ export class NotificationsService implements OnModuleInit {
     const attempts = await this.repo.countAttempt(n.id);
     const outcome = await this.sender.sendEmail({ to: payload.to, template: n.template, rendered, idempotencyKey: n.idempotencyKey, notificationId: n.id });
     if (outcome.kind === 'sent') {
-      await this.repo.finish(this.prisma, n.id, 'sent', { providerId: outcome.providerId, title: rendered.subject, sentAt: this.clock.now(), providerReason: null });
+      await this.repo.finish(this.prisma, n.id, 'sent', {
+        providerId: outcome.providerId,
+        title: rendered.subject,
+        sentAt: this.clock.now(),
+        providerReason: null,
+      });
       return;
     }
     if (outcome.kind === 'permanent') return this.fail(n, outcome.reason, rendered.subject);
@@ -206,7 +215,12 @@ export class NotificationsService implements OnModuleInit {
     await this.retryOrGiveUp(job, n, outcome, claimed.attempts);
   }
 
-  private async retryOrGiveUp(job: JobWithMetadata<Record<string, unknown>>, n: NotificationRow, outcome: Extract<SendOutcome, { reason: string }>, attempts: number): Promise<void> {
+  private async retryOrGiveUp(
+    job: JobWithMetadata<Record<string, unknown>>,
+    n: NotificationRow,
+    outcome: Extract<SendOutcome, { reason: string }>,
+    attempts: number,
+  ): Promise<void> {
     if (job.retryCount >= job.retryLimit) return this.fail(n, `gave up after ${attempts} attempts: ${outcome.reason}`);
     await this.repo.requeue(n.id, outcome.reason);
     this.logger.warn({ notificationId: n.id, channel: n.channel, template: n.template, attempts, reason: outcome.reason }, 'notification not sent; will retry');
@@ -230,7 +244,15 @@ export class NotificationsService implements OnModuleInit {
           language: 'en',
           idempotencyKey: `notification:${n.id}:failed-alert`,
           subject: n.subjectType && n.subjectId ? { type: n.subjectType, id: n.subjectId } : undefined,
-          data: { channel: n.channel, template: n.template, recipient: n.recipientMasked, reason, subjectType: n.subjectType, subjectId: n.subjectId, notificationId: n.id },
+          data: {
+            channel: n.channel,
+            template: n.template,
+            recipient: n.recipientMasked,
+            reason,
+            subjectType: n.subjectType,
+            subjectId: n.subjectId,
+            notificationId: n.id,
+          },
         });
       }
     });

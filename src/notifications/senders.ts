@@ -12,9 +12,7 @@ import type { RenderedEmail } from './templates.js';
  * safe to try again. `permanent`: the provider refused for good (bad number, rejected recipient).
  * `ambiguous`: it may have been accepted (timeout, connection lost mid-request): an SMS is not resent.
  */
-export type SendOutcome =
-  | { kind: 'sent'; providerId: string }
-  | { kind: 'retry' | 'permanent' | 'ambiguous'; reason: string };
+export type SendOutcome = { kind: 'sent'; providerId: string } | { kind: 'retry' | 'permanent' | 'ambiguous'; reason: string };
 
 export interface OutgoingEmail {
   to: string;
@@ -49,7 +47,14 @@ export class OutboxSender extends MessageSender {
     super();
   }
   async sendEmail(m: OutgoingEmail): Promise<SendOutcome> {
-    const c = this.outbox.capture({ channel: 'email', to: m.to, template: m.template, subject: m.rendered.subject, text: m.rendered.text, html: m.rendered.html });
+    const c = this.outbox.capture({
+      channel: 'email',
+      to: m.to,
+      template: m.template,
+      subject: m.rendered.subject,
+      text: m.rendered.text,
+      html: m.rendered.html,
+    });
     // A summary only: the message itself may hold a one-time link.
     this.logger.info({ channel: 'email', template: m.template, recipient: maskEmail(m.to), outboxId: c.id }, 'dev outbox: email captured (see /dev/outbox)');
     return { kind: 'sent', providerId: `outbox-${c.id}` };
@@ -85,16 +90,18 @@ export class ProviderSender extends MessageSender {
     if (config.smtpUrl) {
       // Timeouts ride on the URL's query (nodemailer reads transport options from it) unless it sets them.
       const url = new URL(config.smtpUrl);
-      for (const [k, v] of [['connectionTimeout', '10000'], ['greetingTimeout', '10000'], ['socketTimeout', '30000']]) {
+      for (const [k, v] of [
+        ['connectionTimeout', '10000'],
+        ['greetingTimeout', '10000'],
+        ['socketTimeout', '30000'],
+      ]) {
         if (!url.searchParams.has(k)) url.searchParams.set(k, v);
       }
       this.transporter = nodemailer.createTransport(url.toString());
     }
     const t = config.twilio;
     if (t.accountSid && t.authToken) {
-      const httpClient = t.apiBaseUrl
-        ? new BaseUrlRequestClient(t.apiBaseUrl, { timeout: t.timeoutMs })
-        : new twilio.RequestClient({ timeout: t.timeoutMs });
+      const httpClient = t.apiBaseUrl ? new BaseUrlRequestClient(t.apiBaseUrl, { timeout: t.timeoutMs }) : new twilio.RequestClient({ timeout: t.timeoutMs });
       this.twilioClient = twilio(t.accountSid, t.authToken, { httpClient });
     }
     this.messageIdDomain = /@([^>\s]+)/.exec(config.mailFrom)?.[1] ?? 'localhost';

@@ -33,7 +33,10 @@ export class TemplateRenderer {
   }
 
   sms(name: string, language: Language, data: Record<string, unknown>): string {
-    return this.plain.render(`${this.base(name, language, 'text')}.text.eta`, data).replace(/\s+\n/g, '\n').trim();
+    return this.plain
+      .render(`${this.base(name, language, 'text')}.text.eta`, data)
+      .replace(/\s+\n/g, '\n')
+      .trim();
   }
 
   exists(name: string, channel: 'email' | 'sms'): boolean {

@@ -149,7 +149,11 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   }
 
   private async alert(clientId: string, windowStart: Date): Promise<void> {
-    const detail = { windowStart: windowStart.toISOString(), windowSeconds: this.config.credentials.failureWindowSeconds, wrongSecrets: this.config.credentials.failuresPerClient };
+    const detail = {
+      windowStart: windowStart.toISOString(),
+      windowSeconds: this.config.credentials.failureWindowSeconds,
+      wrongSecrets: this.config.credentials.failuresPerClient,
+    };
     this.logger.warn({ clientId, ...detail }, 'sustained secret guessing at a client');
     try {
       await this.prisma.transaction(async (tx) => {
@@ -161,7 +165,12 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
             language: 'en',
             idempotencyKey: `oauth-guessing:${clientId}:${windowStart.toISOString()}`,
             subject: { type: 'oauth_client', id: clientId },
-            data: { clientId, failures: detail.wrongSecrets, minutes: Math.round(detail.windowSeconds / 60), consoleUrl: `${this.config.publicBaseUrl}/console/credentials` },
+            data: {
+              clientId,
+              failures: detail.wrongSecrets,
+              minutes: Math.round(detail.windowSeconds / 60),
+              consoleUrl: `${this.config.publicBaseUrl}/console/credentials`,
+            },
           });
         }
       });
@@ -199,7 +208,13 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
           action: 'oauth.token_failures_summarised',
           subjectType: client ? 'oauth_client' : 'client_ip',
           subjectId,
-          detail: { windowStart: w.windowStart.toISOString(), windowSeconds: this.config.credentials.failureWindowSeconds, failures: w.count, reasons: w.reasons, ...(ips ? { byIp: ips } : {}) },
+          detail: {
+            windowStart: w.windowStart.toISOString(),
+            windowSeconds: this.config.credentials.failureWindowSeconds,
+            failures: w.count,
+            reasons: w.reasons,
+            ...(ips ? { byIp: ips } : {}),
+          },
         });
       }
     });

@@ -7,7 +7,11 @@ import { signEs256Jwt, verifyEs256Jwt } from './jws.js';
 describe('signEs256Jwt', () => {
   it('produces a compact JWS that jose verifies, and that fails once tampered', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const token = signEs256Jwt({ typ: 'at+jwt', kid: 'k1' }, { iss: 'https://issuer.example', sub: 'acc_x', exp: Math.floor(Date.now() / 1000) + 60 }, privateKey);
+    const token = signEs256Jwt(
+      { typ: 'at+jwt', kid: 'k1' },
+      { iss: 'https://issuer.example', sub: 'acc_x', exp: Math.floor(Date.now() / 1000) + 60 },
+      privateKey,
+    );
     const key = await importJWK(await exportJWK(publicKey), 'ES256');
     const { payload, protectedHeader } = await jwtVerify(token, key, { issuer: 'https://issuer.example', typ: 'at+jwt' });
     expect(payload.sub).toBe('acc_x');
@@ -26,7 +30,10 @@ describe('verifyEs256Jwt', () => {
   const token = signEs256Jwt({ typ: 'at+jwt', kid: 'k1' }, { iss: 'https://issuer.example', sub: 'acc_x' }, privateKey);
 
   it('returns the header and claims of a token signed by the key of its kid', () => {
-    expect(verifyEs256Jwt(token, keys)).toEqual({ header: { alg: 'ES256', typ: 'at+jwt', kid: 'k1' }, claims: { iss: 'https://issuer.example', sub: 'acc_x' } });
+    expect(verifyEs256Jwt(token, keys)).toEqual({
+      header: { alg: 'ES256', typ: 'at+jwt', kid: 'k1' },
+      claims: { iss: 'https://issuer.example', sub: 'acc_x' },
+    });
   });
 
   it('verifies what jose signs, so it is not merely the inverse of our own signer', async () => {
@@ -43,6 +50,7 @@ describe('verifyEs256Jwt', () => {
     expect(verifyEs256Jwt(signEs256Jwt({ kid: 'k9' }, { sub: 'x' }, privateKey), keys)).toBeNull();
     const none = Buffer.from(JSON.stringify({ alg: 'none', kid: 'k1' })).toString('base64url');
     expect(verifyEs256Jwt(`${none}.${token.split('.')[1]}.`, keys)).toBeNull();
-    for (const bad of ['', '.', '..', 'a.b.c', 'a.b.c.d', `${token}.x`, token.slice(0, -3), `${h}.bm90IGpzb24.${s}`, 'x'.repeat(9000)]) expect(verifyEs256Jwt(bad, keys)).toBeNull();
+    for (const bad of ['', '.', '..', 'a.b.c', 'a.b.c.d', `${token}.x`, token.slice(0, -3), `${h}.bm90IGpzb24.${s}`, 'x'.repeat(9000)])
+      expect(verifyEs256Jwt(bad, keys)).toBeNull();
   });
 });

@@ -21,7 +21,10 @@ function b64url(s: string): string {
  * claims, or null when it is not well formed or the signature does not verify under the key `keyFor`
  * returns for its kid. Claims (issuer, times) are the caller's to check.
  */
-export function verifyEs256Jwt(token: string, keyFor: (kid: string) => KeyObject | undefined): { header: Record<string, unknown>; claims: Record<string, unknown> } | null {
+export function verifyEs256Jwt(
+  token: string,
+  keyFor: (kid: string) => KeyObject | undefined,
+): { header: Record<string, unknown>; claims: Record<string, unknown> } | null {
   if (token.length > 8192) return null;
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');

@@ -81,8 +81,14 @@ export class OAuthEndpoints {
 
   private async run(req: FastifyRequest, reply: FastifyReply, env: string, fn: (e: Environment) => Promise<unknown>, form = false): Promise<void> {
     try {
-      if (env !== 'acceptance' && env !== 'production') throw new OAuthError(404, 'not_found', 'No such issuer; the issuers are /oauth/acceptance and /oauth/production.');
-      if (form && !String(req.headers['content-type'] ?? '').toLowerCase().startsWith(FORM)) {
+      if (env !== 'acceptance' && env !== 'production')
+        throw new OAuthError(404, 'not_found', 'No such issuer; the issuers are /oauth/acceptance and /oauth/production.');
+      if (
+        form &&
+        !String(req.headers['content-type'] ?? '')
+          .toLowerCase()
+          .startsWith(FORM)
+      ) {
         throw new OAuthError(400, 'invalid_request', `Send the parameters form-encoded (Content-Type: ${FORM}).`);
       }
       const body = await fn(env);
@@ -101,7 +107,13 @@ export class OAuthEndpoints {
     }
     this.logger.error({ err, route: req.routeOptions?.url, correlationId: correlationIdOf(req) }, 'oauth endpoint failed');
     if (isDatabaseUnavailable(err)) {
-      reply.status(503).header('retry-after', '2').send({ error: 'temporarily_unavailable', error_description: `The token service cannot reach its database right now; retry shortly (correlation id ${correlationIdOf(req)}).` });
+      reply
+        .status(503)
+        .header('retry-after', '2')
+        .send({
+          error: 'temporarily_unavailable',
+          error_description: `The token service cannot reach its database right now; retry shortly (correlation id ${correlationIdOf(req)}).`,
+        });
       return;
     }
     reply.status(500).send({ error: 'server_error', error_description: `Something went wrong on our side; quote correlation id ${correlationIdOf(req)}.` });

@@ -15,7 +15,7 @@ class ClientAuthForm {
 export class TokenRequestForm extends ClientAuthForm {
   @ApiProperty({ enum: ['client_credentials'] }) grant_type!: 'client_credentials';
   @ApiPropertyOptional({ description: 'Space-separated; default: every scope granted to the client (its API key)', example: 'business' }) scope?: string;
-  @ApiPropertyOptional({ description: 'RFC 8707: must be the audience of the client\'s API in this environment' }) resource?: string;
+  @ApiPropertyOptional({ description: "RFC 8707: must be the audience of the client's API in this environment" }) resource?: string;
   @ApiPropertyOptional({ description: 'Same as resource' }) audience?: string;
 }
 
@@ -27,7 +27,7 @@ export class TokenIntrospectionForm extends ClientAuthForm {
 export class TokenRevocationForm extends TokenIntrospectionForm {}
 
 export class TokenView {
-  @ApiProperty({ description: 'An RFC 9068 JWT (ES256), `aud` = the API\'s audience in this environment' }) access_token!: string;
+  @ApiProperty({ description: "An RFC 9068 JWT (ES256), `aud` = the API's audience in this environment" }) access_token!: string;
   @ApiProperty({ enum: ['Bearer'] }) token_type!: 'Bearer';
   @ApiProperty({ description: 'Seconds' }) expires_in!: number;
   @ApiProperty({ example: 'business' }) scope!: string;
@@ -106,7 +106,12 @@ export const TokenEndpointDocs = () =>
   );
 
 export const IntrospectionEndpointDocs = () =>
-  formEndpoint('RFC 7662 token introspection (client-authenticated)', TokenIntrospectionForm, { type: IntrospectionView }, 'invalid_request: token missing, not form-encoded');
+  formEndpoint(
+    'RFC 7662 token introspection (client-authenticated)',
+    TokenIntrospectionForm,
+    { type: IntrospectionView },
+    'invalid_request: token missing, not form-encoded',
+  );
 
 export const RevocationEndpointDocs = () =>
   applyDecorators(
@@ -120,7 +125,15 @@ export const RevocationEndpointDocs = () =>
   );
 
 export const MetadataDocs = (summary: string) =>
-  applyDecorators(ApiOperation({ summary }), ApiOkResponse({ type: AuthorizationServerMetadataView }), ApiOAuthErrors({ 404: UNKNOWN_ISSUER, 503: UNAVAILABLE }));
+  applyDecorators(
+    ApiOperation({ summary }),
+    ApiOkResponse({ type: AuthorizationServerMetadataView }),
+    ApiOAuthErrors({ 404: UNKNOWN_ISSUER, 503: UNAVAILABLE }),
+  );
 
 export const JwksDocs = () =>
-  applyDecorators(ApiOperation({ summary: 'The issuer\'s public signing keys (JWKS)' }), ApiOkResponse({ type: JwksView }), ApiOAuthErrors({ 404: UNKNOWN_ISSUER, 503: UNAVAILABLE }));
+  applyDecorators(
+    ApiOperation({ summary: "The issuer's public signing keys (JWKS)" }),
+    ApiOkResponse({ type: JwksView }),
+    ApiOAuthErrors({ 404: UNKNOWN_ISSUER, 503: UNAVAILABLE }),
+  );

@@ -23,12 +23,20 @@ export class SigningKeysRepository {
 
   /** A withdrawn key is left out by its mark, not only by the times the withdrawal set: another instance's clock may lag. */
   async currentSigner(db: Tx | PrismaService, environment: Environment, now: Date): Promise<SigningKeyRow | null> {
-    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, signUntil: { gt: now }, createdAt: { lte: now } }, orderBy: { createdAt: 'desc' }, select: COLUMNS });
+    const row = await db.oauthSigningKey.findFirst({
+      where: { environment, withdrawnAt: null, signUntil: { gt: now }, createdAt: { lte: now } },
+      orderBy: { createdAt: 'desc' },
+      select: COLUMNS,
+    });
     return row ? toRow(row) : null;
   }
 
   async successor(db: Tx | PrismaService, environment: Environment, from: Date): Promise<SigningKeyRow | null> {
-    const row = await db.oauthSigningKey.findFirst({ where: { environment, withdrawnAt: null, createdAt: { gte: from } }, orderBy: { createdAt: 'desc' }, select: COLUMNS });
+    const row = await db.oauthSigningKey.findFirst({
+      where: { environment, withdrawnAt: null, createdAt: { gte: from } },
+      orderBy: { createdAt: 'desc' },
+      select: COLUMNS,
+    });
     return row ? toRow(row) : null;
   }
 
@@ -37,7 +45,11 @@ export class SigningKeysRepository {
   }
 
   async published(environment: Environment, now: Date): Promise<SigningKeyRow[]> {
-    const rows = await this.prisma.oauthSigningKey.findMany({ where: { environment, withdrawnAt: null, publishUntil: { gt: now } }, orderBy: { createdAt: 'desc' }, select: COLUMNS });
+    const rows = await this.prisma.oauthSigningKey.findMany({
+      where: { environment, withdrawnAt: null, publishUntil: { gt: now } },
+      orderBy: { createdAt: 'desc' },
+      select: COLUMNS,
+    });
     return rows.map(toRow);
   }
 
@@ -73,7 +85,17 @@ export class SigningKeysRepository {
     return rows.map((r) => r.kid);
   }
 
-  async list(): Promise<Array<{ kid: string; environment: Environment; createdAt: Date; signUntil: Date; publishUntil: Date; withdrawnAt: Date | null; withdrawnReason: string | null }>> {
+  async list(): Promise<
+    Array<{
+      kid: string;
+      environment: Environment;
+      createdAt: Date;
+      signUntil: Date;
+      publishUntil: Date;
+      withdrawnAt: Date | null;
+      withdrawnReason: string | null;
+    }>
+  > {
     return this.prisma.oauthSigningKey.findMany({
       select: { kid: true, environment: true, createdAt: true, signUntil: true, publishUntil: true, withdrawnAt: true, withdrawnReason: true },
       orderBy: [{ environment: 'asc' }, { createdAt: 'desc' }],

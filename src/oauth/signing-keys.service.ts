@@ -39,7 +39,10 @@ export interface Signer {
 export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly signers = new Map<Environment, Signer>();
   private readonly pending = new Map<Environment, Promise<Signer>>();
-  private readonly verifySets = new Map<Environment, { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }>();
+  private readonly verifySets = new Map<
+    Environment,
+    { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }
+  >();
   /** jti -> when it was last found not revoked (monotonic ms); see isRevoked. */
   private readonly notRevoked = new Map<string, number>();
   /** Bumped by every revocation here, so an answer read before it is not cached after it. */
@@ -59,16 +62,22 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     for (const env of ENVIRONMENTS) await this.signer(env);
     for (const env of ENVIRONMENTS) await this.prepublishNext(env);
-    this.timer = setInterval(() => {
-      for (const env of ENVIRONMENTS) {
-        this.signer(env)
-          .then(() => this.prepublishNext(env))
-          .catch((err) => this.logger.error({ err, env }, 'signing key check failed'));
-      }
-      this.repo.purgeRevokedTokens(this.clock.now()).catch(() => undefined);
-    }, 60 * 60 * 1000);
+    this.timer = setInterval(
+      () => {
+        for (const env of ENVIRONMENTS) {
+          this.signer(env)
+            .then(() => this.prepublishNext(env))
+            .catch((err) => this.logger.error({ err, env }, 'signing key check failed'));
+        }
+        this.repo.purgeRevokedTokens(this.clock.now()).catch(() => undefined);
+      },
+      60 * 60 * 1000,
+    );
     this.timer.unref();
-    this.withdrawalTimer = setInterval(() => void this.dropWithdrawnSigners().catch((err) => this.logger.warn({ err }, 'signing key withdrawal check failed')), WITHDRAWAL_CHECK_MS);
+    this.withdrawalTimer = setInterval(
+      () => void this.dropWithdrawnSigners().catch((err) => this.logger.warn({ err }, 'signing key withdrawal check failed')),
+      WITHDRAWAL_CHECK_MS,
+    );
     this.withdrawalTimer.unref();
   }
 
@@ -88,7 +97,13 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     const withdrawn = await this.prisma.transaction(async (tx) => {
       const w = await this.repo.withdraw(tx, kid, this.clock.now(), why);
       if (!w) throw new NotFoundError('signing_key/not_found', 'No signing key with this kid that is not already withdrawn.');
-      await this.audit.record(tx, ctx, { action: 'oauth.signing_key_withdrawn', subjectType: 'oauth_signing_key', subjectId: kid, environment: w.environment, detail: { kid, reason: why } });
+      await this.audit.record(tx, ctx, {
+        action: 'oauth.signing_key_withdrawn',
+        subjectType: 'oauth_signing_key',
+        subjectId: kid,
+        environment: w.environment,
+        detail: { kid, reason: why },
+      });
       return w;
     });
     this.forget(withdrawn.environment);

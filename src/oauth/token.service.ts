@@ -37,7 +37,8 @@ function str(body: FormBody, name: string): string | undefined {
   const v = body[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new OAuthError(400, 'invalid_request', `Parameter ${name} must appear once, as a string.`);
-  if (CONTROL.test(v) && name !== 'client_id' && name !== 'client_secret') throw new OAuthError(400, 'invalid_request', `Parameter ${name} holds a control character.`);
+  if (CONTROL.test(v) && name !== 'client_id' && name !== 'client_secret')
+    throw new OAuthError(400, 'invalid_request', `Parameter ${name} holds a control character.`);
   return v;
 }
 
@@ -90,8 +91,18 @@ export class TokenService {
     const bodySecret = str(body, 'client_secret');
     if (authorization !== undefined) {
       const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization.trim());
-      if (!m) throw this.clientError('Use HTTP Basic authentication (client_secret_basic) or client_id and client_secret in the form body (client_secret_post).', true, 'malformed_auth');
-      if (bodySecret !== undefined) throw new OAuthError(400, 'invalid_request', 'Use one client authentication method: either the Authorization header or client_secret in the body, not both.');
+      if (!m)
+        throw this.clientError(
+          'Use HTTP Basic authentication (client_secret_basic) or client_id and client_secret in the form body (client_secret_post).',
+          true,
+          'malformed_auth',
+        );
+      if (bodySecret !== undefined)
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'Use one client authentication method: either the Authorization header or client_secret in the body, not both.',
+        );
       const decoded = Buffer.from(m[1], 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) throw this.clientError('The Basic credentials must be client_id:client_secret.', true, 'malformed_auth');
@@ -104,11 +115,16 @@ export class TokenService {
         throw this.clientError('The Basic credentials are not correctly form-encoded.', true, 'malformed_auth');
       }
       if (CONTROL.test(clientId) || CONTROL.test(clientSecret)) throw this.clientError(CONTROL_IN_CREDENTIALS, true, 'malformed_auth');
-      if (bodyId !== undefined && bodyId !== clientId) throw new OAuthError(400, 'invalid_request', 'client_id in the body does not match the Authorization header.');
+      if (bodyId !== undefined && bodyId !== clientId)
+        throw new OAuthError(400, 'invalid_request', 'client_id in the body does not match the Authorization header.');
       return { clientId, clientSecret, method: 'client_secret_basic' };
     }
     if (bodyId === undefined || bodySecret === undefined) {
-      throw this.clientError('Client authentication is required: send client_id and client_secret with HTTP Basic (client_secret_basic) or in the form body (client_secret_post).', true, 'no_client_auth');
+      throw this.clientError(
+        'Client authentication is required: send client_id and client_secret with HTTP Basic (client_secret_basic) or in the form body (client_secret_post).',
+        true,
+        'no_client_auth',
+      );
     }
     if (CONTROL.test(bodyId) || CONTROL.test(bodySecret)) throw this.clientError(CONTROL_IN_CREDENTIALS, false, 'malformed_auth');
     return { clientId: bodyId, clientSecret: bodySecret, method: 'client_secret_post' };
@@ -132,7 +148,13 @@ export class TokenService {
       if (err instanceof OAuthError && err.status === 401) {
         const wait = await this.limiter.recordFailure(presented.clientId, ip, err.reason ?? 'unknown');
         if (wait > 0) {
-          throw new OAuthError(429, 'invalid_client', `${err.description} Too many failed attempts from here; failures are refused for ${wait} seconds (the correct secret still works).`, { ...err.headers, 'retry-after': String(wait) }, err.reason);
+          throw new OAuthError(
+            429,
+            'invalid_client',
+            `${err.description} Too many failed attempts from here; failures are refused for ${wait} seconds (the correct secret still works).`,
+            { ...err.headers, 'retry-after': String(wait) },
+            err.reason,
+          );
         }
       }
       throw err;
@@ -162,14 +184,29 @@ export class TokenService {
     const now = this.clock.now();
     const day = (d: Date) => d.toISOString().slice(0, 10);
     if (record.state === 'revoked' || match.state === 'revoked') {
-      throw this.clientError(`This client was revoked${record.revokedAt ? ` on ${day(record.revokedAt)}` : ''}; its secrets no longer work. Contact the API team for new credentials.`, basic, 'revoked', environment);
+      throw this.clientError(
+        `This client was revoked${record.revokedAt ? ` on ${day(record.revokedAt)}` : ''}; its secrets no longer work. Contact the API team for new credentials.`,
+        basic,
+        'revoked',
+        environment,
+      );
     }
     if (match.state === 'pending_delivery') {
-      throw this.clientError('This client_secret has not been activated yet: open the delivery link and enter the SMS code to activate it.', basic, 'not_delivered', environment);
+      throw this.clientError(
+        'This client_secret has not been activated yet: open the delivery link and enter the SMS code to activate it.',
+        basic,
+        'not_delivered',
+        environment,
+      );
     }
     if (match.state === 'retired' || match.state === 'cancelled' || (match.retiresAt && match.retiresAt.getTime() <= now.getTime())) {
       const when = match.endedAt ?? match.retiresAt;
-      throw this.clientError(`This client_secret was replaced by a newer one and stopped working${when ? ` on ${day(when)}` : ''}. Use the new client_secret.`, basic, 'secret_replaced', environment);
+      throw this.clientError(
+        `This client_secret was replaced by a newer one and stopped working${when ? ` on ${day(when)}` : ''}. Use the new client_secret.`,
+        basic,
+        'secret_replaced',
+        environment,
+      );
     }
     if (match.expiresAt.getTime() <= now.getTime()) {
       throw this.clientError(`This client_secret expired on ${day(match.expiresAt)}. Ask for a rotation to get a new one.`, basic, 'expired', environment);
@@ -182,7 +219,8 @@ export class TokenService {
     const grantType = str(body, 'grant_type');
     if (!grantType) throw new OAuthError(400, 'invalid_request', 'grant_type is missing; this token endpoint supports grant_type=client_credentials.');
     const client = await this.authenticate(environment, this.presentedClient(authorization, body), ip);
-    if (grantType !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType.slice(0, 50)} is not supported; use client_credentials.`);
+    if (grantType !== 'client_credentials')
+      throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType.slice(0, 50)} is not supported; use client_credentials.`);
     const { record } = client;
 
     const scopeParam = str(body, 'scope');
@@ -190,13 +228,22 @@ export class TokenService {
     if (scopeParam !== undefined) {
       const asked = scopeParam.split(' ').filter(Boolean);
       const notGranted = asked.filter((s) => !record.scopes.includes(s));
-      if (notGranted.length) throw new OAuthError(400, 'invalid_scope', `Scope ${notGranted.join(' ').slice(0, 100)} is not granted to this client; granted: ${record.scopes.join(' ')}.`);
+      if (notGranted.length)
+        throw new OAuthError(
+          400,
+          'invalid_scope',
+          `Scope ${notGranted.join(' ').slice(0, 100)} is not granted to this client; granted: ${record.scopes.join(' ')}.`,
+        );
       if (asked.length) scopes = asked;
     }
     for (const name of ['resource', 'audience'] as const) {
       const asked = str(body, name);
       if (asked !== undefined && asked !== record.audience) {
-        throw new OAuthError(400, 'invalid_target', `The ${name} ${asked.slice(0, 200)} is not granted to this client; in ${environmentLabel(environment)} it may ask for ${record.audience} (${record.apiName}).`);
+        throw new OAuthError(
+          400,
+          'invalid_target',
+          `The ${name} ${asked.slice(0, 200)} is not granted to this client; in ${environmentLabel(environment)} it may ask for ${record.audience} (${record.apiName}).`,
+        );
       }
     }
 
@@ -206,7 +253,17 @@ export class TokenService {
     const scope = scopes.join(' ');
     const accessToken = signEs256Jwt(
       { typ: 'at+jwt', kid: signer.kid },
-      { iss: this.issuer(environment), sub: record.clientId, aud: record.audience, client_id: record.clientId, scope, iat: nowS, nbf: nowS, exp: nowS + ttl, jti: randomUUID() },
+      {
+        iss: this.issuer(environment),
+        sub: record.clientId,
+        aud: record.audience,
+        client_id: record.clientId,
+        scope,
+        iat: nowS,
+        nbf: nowS,
+        exp: nowS + ttl,
+        jti: randomUUID(),
+      },
       signer.key,
     );
     tokenCounts.add(record.apiKey, environment, nowS);

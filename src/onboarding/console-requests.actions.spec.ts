@@ -7,8 +7,19 @@ const OTHER = 'c0000000-0000-4000-8000-000000000002';
 
 function request(over: Partial<OnboardingRequestView> = {}): OnboardingRequestView {
   return {
-    id: 'r1', reference: 'OB-AAAA-BBBB', state: 'in_review', version: 2, purpose: 'p', language: 'en', createdAt: '', updatedAt: '',
-    createdByStaffId: CREATOR, lastEditedById: CREATOR, reviewStartedById: OTHER, decisionReason: null, withdrawnReason: null,
+    id: 'r1',
+    reference: 'OB-AAAA-BBBB',
+    state: 'in_review',
+    version: 2,
+    purpose: 'p',
+    language: 'en',
+    createdAt: '',
+    updatedAt: '',
+    createdByStaffId: CREATOR,
+    lastEditedById: CREATOR,
+    reviewStartedById: OTHER,
+    decisionReason: null,
+    withdrawnReason: null,
     partner: { id: 'p', legalName: 'P', registrationNumber: '1', country: 'NL', businessRepresentative: null },
     contact: { id: 'c', name: 'C', email: 'c@example.com', mobile: '+31612345678', language: 'en', attached: true },
     contactVouchedById: null,
@@ -21,7 +32,15 @@ function request(over: Partial<OnboardingRequestView> = {}): OnboardingRequestVi
     ...over,
   };
 }
-const approval = (environment: 'acceptance' | 'production', status: 'valid' | 'issued' | 'expired') => ({ environment, status, approvedById: OTHER, approvedByName: null, approvedAt: '', expiresAt: '', issuedAt: null });
+const approval = (environment: 'acceptance' | 'production', status: 'valid' | 'issued' | 'expired') => ({
+  environment,
+  status,
+  approvedById: OTHER,
+  approvedByName: null,
+  approvedAt: '',
+  expiresAt: '',
+  issuedAt: null,
+});
 
 describe('console actions offered', () => {
   it('offers nothing to a viewer', () => {
@@ -29,7 +48,10 @@ describe('console actions offered', () => {
   });
   it('offers Acceptance to a second reviewer, and Production only after it', () => {
     const a = actionsFor(request(), { staffId: OTHER, role: 'reviewer' });
-    expect(a.approvals).toEqual([{ environment: 'acceptance', blocked: null }, { environment: 'production', blocked: 'Approve Acceptance first.' }]);
+    expect(a.approvals).toEqual([
+      { environment: 'acceptance', blocked: null },
+      { environment: 'production', blocked: 'Approve Acceptance first.' },
+    ]);
     const b = actionsFor(request({ approvals: [approval('acceptance', 'issued')] }), { staffId: OTHER, role: 'admin' });
     expect(b.approvals).toEqual([{ environment: 'production', blocked: null }]);
   });
@@ -38,7 +60,10 @@ describe('console actions offered', () => {
     expect(a.approvals[0].blocked).toMatch(/four-eyes/);
   });
   it('offers renewal of a lapsed approval on an approved request', () => {
-    const a = actionsFor(request({ state: 'approved', approvals: [approval('acceptance', 'expired'), approval('production', 'valid')] }), { staffId: OTHER, role: 'reviewer' });
+    const a = actionsFor(request({ state: 'approved', approvals: [approval('acceptance', 'expired'), approval('production', 'valid')] }), {
+      staffId: OTHER,
+      role: 'reviewer',
+    });
     expect(a.approvals).toEqual([{ environment: 'acceptance', blocked: null }]);
     expect(a.reject).toBe(false);
   });
@@ -57,11 +82,16 @@ describe('console actions offered', () => {
     const vouched = request({ contact: { ...request().contact, attached: false }, contactVouchedById: OTHER });
     expect(actionsFor(vouched, { staffId: OTHER, role: 'reviewer' }).approvals[0].blocked).toMatch(/You confirmed the new technical contact/);
     const third = 'c0000000-0000-4000-8000-000000000003';
-    expect(actionsFor(vouched, { staffId: third, role: 'reviewer' })).toMatchObject({ confirmContact: false, approvals: [{ environment: 'acceptance', blocked: null }, expect.anything()] });
+    expect(actionsFor(vouched, { staffId: third, role: 'reviewer' })).toMatchObject({
+      confirmContact: false,
+      approvals: [{ environment: 'acceptance', blocked: null }, expect.anything()],
+    });
   });
   it('shows whoever approved Production why they cannot issue it', () => {
     const r = request({ state: 'approved', approvals: [approval('acceptance', 'issued'), approval('production', 'valid')] });
-    expect(actionsFor(r, { staffId: OTHER, role: 'reviewer' }).issues).toEqual([{ environment: 'production', blocked: expect.stringMatching(/another reviewer must issue/) }]);
+    expect(actionsFor(r, { staffId: OTHER, role: 'reviewer' }).issues).toEqual([
+      { environment: 'production', blocked: expect.stringMatching(/another reviewer must issue/) },
+    ]);
     expect(actionsFor(r, { staffId: CREATOR, role: 'reviewer' }).issues).toEqual([{ environment: 'production', blocked: null }]);
   });
 

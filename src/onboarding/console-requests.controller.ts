@@ -36,7 +36,7 @@ export class ConsoleRequestsController {
   @Get()
   @Roles('viewer')
   async queue(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 200) => (typeof query[k] === 'string' ? (query[k]).trim().slice(0, max) : '');
+    const str = (k: string, max = 200) => (typeof query[k] === 'string' ? query[k].trim().slice(0, max) : '');
     const catalogue = await this.onboarding.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {
@@ -98,28 +98,55 @@ export class ConsoleRequestsController {
 
   @Post(':id/start-review')
   @Roles('reviewer')
-  startReview(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
+  startReview(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+    @Param('id', RequestIdPipe) id: string,
+    @Body() body: unknown,
+  ) {
     return this.perform(req, reply, id, 'review_started', () => this.review.startReview(ctx, id, versionOf(body)));
   }
 
   @Post(':id/allow-contact-number')
   @Roles('reviewer')
-  async allowContactNumber(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
+  async allowContactNumber(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+    @Param('id', RequestIdPipe) id: string,
+    @Body() body: unknown,
+  ) {
     const reason = field(body, 'lineReason').trim();
-    if (reason.length < 5 || reason.length > 2000) return this.perform(req, reply, id, '', async () => ({ errors: { lineReason: 'Say how you confirmed the number receives text messages (at least 5 characters)' }, values: { lineReason: reason } }));
+    if (reason.length < 5 || reason.length > 2000)
+      return this.perform(req, reply, id, '', async () => ({
+        errors: { lineReason: 'Say how you confirmed the number receives text messages (at least 5 characters)' },
+        values: { lineReason: reason },
+      }));
     return this.perform(req, reply, id, 'number_allowed', async () => (await this.lines.override(ctx, id, reason), this.onboarding.get(id)));
   }
 
   @Post(':id/confirm-contact')
   @Roles('reviewer')
-  confirmContact(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
+  confirmContact(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+    @Param('id', RequestIdPipe) id: string,
+    @Body() body: unknown,
+  ) {
     return this.perform(req, reply, id, 'contact_confirmed', () => this.review.confirmContact(ctx, id, versionOf(body)));
   }
 
   /** Production access is confirmed on a page that says what it lets the partner do; the POST from there approves. */
   @Get(':id/approve')
   @Roles('reviewer')
-  async confirmApprove(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', RequestIdPipe) id: string, @Query() query: Record<string, unknown>) {
+  async confirmApprove(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Param('id', RequestIdPipe) id: string,
+    @Query() query: Record<string, unknown>,
+  ) {
     const r = await this.onboarding.get(id);
     const environment = query.environment === 'acceptance' ? 'acceptance' : 'production';
     const approval = actionsFor(r, req.staff!).approvals.find((a) => a.environment === environment && !a.blocked);
@@ -152,7 +179,8 @@ export class ConsoleRequestsController {
   @Roles('reviewer')
   approve(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
     const environment = field(body, 'environment');
-    if (environment !== 'acceptance' && environment !== 'production') return this.perform(req, reply, id, '', async () => ({ errors: { environment: 'Choose the environment to approve' } }));
+    if (environment !== 'acceptance' && environment !== 'production')
+      return this.perform(req, reply, id, '', async () => ({ errors: { environment: 'Choose the environment to approve' } }));
     return this.perform(req, reply, id, `approved_${environment}`, () => this.review.approve(ctx, id, environment, versionOf(body)));
   }
 
@@ -160,16 +188,28 @@ export class ConsoleRequestsController {
   @Roles('reviewer')
   reject(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
     const reason = field(body, 'reason').trim();
-    const error = reason.length < 5 ? 'Give a reason the partner will see (at least 5 characters)' : reason.length > 2000 ? 'Reason must be 2000 characters or fewer' : null;
+    const error =
+      reason.length < 5
+        ? 'Give a reason the partner will see (at least 5 characters)'
+        : reason.length > 2000
+          ? 'Reason must be 2000 characters or fewer'
+          : null;
     if (error) return this.perform(req, reply, id, '', async () => ({ errors: { reason: error }, values: { reason } }));
     return this.perform(req, reply, id, 'rejected', () => this.review.reject(ctx, id, reason, versionOf(body)));
   }
 
   @Post(':id/request-changes')
   @Roles('reviewer')
-  requestChanges(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
+  requestChanges(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Ctx() ctx: RequestContext,
+    @Param('id', RequestIdPipe) id: string,
+    @Body() body: unknown,
+  ) {
     const note = field(body, 'note').trim();
-    const error = note.length < 5 ? 'Say what the partner must change (at least 5 characters)' : note.length > 2000 ? 'Note must be 2000 characters or fewer' : null;
+    const error =
+      note.length < 5 ? 'Say what the partner must change (at least 5 characters)' : note.length > 2000 ? 'Note must be 2000 characters or fewer' : null;
     if (error) return this.perform(req, reply, id, '', async () => ({ errors: { note: error }, values: { note } }));
     return this.perform(req, reply, id, 'changes_requested', () => this.review.requestChanges(ctx, id, note, versionOf(body)));
   }
@@ -205,22 +245,54 @@ export class ConsoleRequestsController {
   }
 
   private async renderDetail(req: FastifyRequest, reply: FastifyReply, request: OnboardingRequestView, extra: Record<string, unknown>, status = 200) {
-    const [history, contacts, lineOverride] = await Promise.all([this.onboarding.history(request.id), this.onboarding.partnerContacts(request.partner.id), this.lines.overrideOf(request.id)]);
+    const [history, contacts, lineOverride] = await Promise.all([
+      this.onboarding.history(request.id),
+      this.onboarding.partnerContacts(request.partner.id),
+      this.lines.overrideOf(request.id),
+    ]);
     return renderPage(
       req,
       reply,
       'console/requests-detail.eta',
-      { title: `Request ${request.reference}`, nav: consoleNav(req, NAV), request, history, contacts, lineOverride, actions: actionsFor(request, req.staff!), errors: {}, values: {}, done: null, refusal: null, ...extra },
+      {
+        title: `Request ${request.reference}`,
+        nav: consoleNav(req, NAV),
+        request,
+        history,
+        contacts,
+        lineOverride,
+        actions: actionsFor(request, req.staff!),
+        errors: {},
+        values: {},
+        done: null,
+        refusal: null,
+        ...extra,
+      },
       status,
     );
   }
 
-  private async renderNew(req: FastifyRequest, reply: FastifyReply, values: ReturnType<typeof emptyIntake>, errors: Record<string, string>, status = 200, catalogue?: CatalogueEntry[]) {
+  private async renderNew(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    values: ReturnType<typeof emptyIntake>,
+    errors: Record<string, string>,
+    status = 200,
+    catalogue?: CatalogueEntry[],
+  ) {
     return renderPage(
       req,
       reply,
       'console/requests-new.eta',
-      { title: 'New request on behalf of a partner', nav: consoleNav(req, NAV), values, errors, t: APPLY_TEXT.en, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions() },
+      {
+        title: 'New request on behalf of a partner',
+        nav: consoleNav(req, NAV),
+        values,
+        errors,
+        t: APPLY_TEXT.en,
+        groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())),
+        countries: countryOptions(),
+      },
       status,
     );
   }
@@ -242,8 +314,11 @@ export function actionsFor(r: OnboardingRequestView, staff: { staffId: string; r
       let blocked: string | null = null;
       if (!canTransition(r.state, event)) blocked = 'not in review';
       else if (ownWork) blocked = 'You created or last edited this request: another reviewer must approve it (four-eyes).';
-      else if (!r.contact.attached && !r.contactVouchedById) blocked = 'This request names a new technical contact for a known partner: a reviewer must confirm the contact first, and another reviewer approves (four-eyes).';
-      else if (!r.contact.attached && r.contactVouchedById === staff.staffId) blocked = 'You confirmed the new technical contact: another reviewer must approve this request (four-eyes).';
+      else if (!r.contact.attached && !r.contactVouchedById)
+        blocked =
+          'This request names a new technical contact for a known partner: a reviewer must confirm the contact first, and another reviewer approves (four-eyes).';
+      else if (!r.contact.attached && r.contactVouchedById === staff.staffId)
+        blocked = 'You confirmed the new technical contact: another reviewer must approve this request (four-eyes).';
       else if (env === 'production' && requested.includes('acceptance') && !live('acceptance')) blocked = 'Approve Acceptance first.';
       return { environment: env, blocked };
     })
@@ -253,7 +328,10 @@ export function actionsFor(r: OnboardingRequestView, staff: { staffId: string; r
     .filter((a) => a.status === 'valid')
     .map((a) => ({
       environment: a.environment,
-      blocked: a.environment === 'production' && a.approvedById === staff.staffId ? 'You approved Production: another reviewer must issue its credentials (four-eyes).' : null,
+      blocked:
+        a.environment === 'production' && a.approvedById === staff.staffId
+          ? 'You approved Production: another reviewer must issue its credentials (four-eyes).'
+          : null,
     }));
   return {
     any: acts,

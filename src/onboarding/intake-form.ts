@@ -44,7 +44,7 @@ export const FORM_MOBILE_FORMAT = 'Enter a mobile phone number, like 06 12345678
 /** Reads a urlencoded form body into strings only; anything else (objects, arrays where a string belongs) becomes ''. */
 export function readIntakeForm(body: unknown): IntakeValues {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const str = (k: string) => (typeof b[k] === 'string' ? (b[k]).slice(0, MAX_FIELD + 1) : '');
+  const str = (k: string) => (typeof b[k] === 'string' ? b[k].slice(0, MAX_FIELD + 1) : '');
   const rawItems = Array.isArray(b.items) ? b.items : typeof b.items === 'string' ? [b.items] : [];
   return {
     legalName: str('legalName'),
@@ -61,7 +61,10 @@ export function readIntakeForm(body: unknown): IntakeValues {
 }
 
 /** Validates with the same DTO as the JSON API, and maps its messages onto the form's fields. */
-export async function validateIntake(values: IntakeValues, catalogue: CatalogueEntry[]): Promise<{ input?: SubmitInput; errors: Partial<Record<IntakeField, string>> }> {
+export async function validateIntake(
+  values: IntakeValues,
+  catalogue: CatalogueEntry[],
+): Promise<{ input?: SubmitInput; errors: Partial<Record<IntakeField, string>> }> {
   const errors: Partial<Record<IntakeField, string>> = {};
   const items = values.items.map((v) => {
     const [api, environment] = v.split(':');
@@ -75,7 +78,11 @@ export async function validateIntake(values: IntakeValues, catalogue: CatalogueE
       ...(values.businessRepresentative.trim() ? { businessRepresentative: values.businessRepresentative } : {}),
     },
     // People type their mobile number the national way; it is read in the form's country and kept as E.164.
-    contact: { name: values.contactName, email: values.contactEmail, mobile: nationalToE164(values.contactMobile, values.country || 'NL') ?? values.contactMobile },
+    contact: {
+      name: values.contactName,
+      email: values.contactEmail,
+      mobile: nationalToE164(values.contactMobile, values.country || 'NL') ?? values.contactMobile,
+    },
     language: values.language,
     purpose: values.purpose,
     items,
@@ -94,7 +101,12 @@ export async function validateIntake(values: IntakeValues, catalogue: CatalogueE
   return {
     errors: {},
     input: {
-      partner: { legalName: dto.partner.legalName, registrationNumber: dto.partner.registrationNumber, country: dto.partner.country, businessRepresentative: dto.partner.businessRepresentative ?? null },
+      partner: {
+        legalName: dto.partner.legalName,
+        registrationNumber: dto.partner.registrationNumber,
+        country: dto.partner.country,
+        businessRepresentative: dto.partner.businessRepresentative ?? null,
+      },
       contact: { name: dto.contact.name, email: dto.contact.email, mobile: dto.contact.mobile },
       language: dto.language,
       purpose: dto.purpose,
@@ -156,5 +168,16 @@ export function countryOptions(lang: Language = 'en'): Array<{ code: string; nam
 
 /** An empty form; the contact's language starts as the language the page is read in. */
 export function emptyIntake(language: Language = 'nl'): IntakeValues {
-  return { legalName: '', registrationNumber: '', country: 'NL', businessRepresentative: '', contactName: '', contactEmail: '', contactMobile: '', language, purpose: '', items: [] };
+  return {
+    legalName: '',
+    registrationNumber: '',
+    country: 'NL',
+    businessRepresentative: '',
+    contactName: '',
+    contactEmail: '',
+    contactMobile: '',
+    language,
+    purpose: '',
+    items: [],
+  };
 }

@@ -31,7 +31,11 @@ export class IntakeGuard {
     const windowStart = new Date(Math.floor(now / HOUR_MS) * HOUR_MS);
     const count = await this.repo.hitRateLimit(this.bucket(`intake-ip:${clientIp ?? 'unknown'}`), windowStart);
     if (count > this.config.onboarding.intakeRatePerHour) {
-      throw new RateLimitedError('intake/rate_limited', 'Too many applications from your network in the last hour. Please try again later.', (windowStart.getTime() + HOUR_MS - now) / 1000);
+      throw new RateLimitedError(
+        'intake/rate_limited',
+        'Too many applications from your network in the last hour. Please try again later.',
+        (windowStart.getTime() + HOUR_MS - now) / 1000,
+      );
     }
   }
 
@@ -42,7 +46,11 @@ export class IntakeGuard {
   async admit(tx: Tx, input: SubmitInput, form: { token: string; issuedAtMs: number }): Promise<void> {
     const now = this.clock.now();
     const used = await this.repo.useFormToken(tx, this.bucket(`intake-form:${form.token}`), new Date(form.issuedAtMs + DAY_MS), now);
-    if (!used) throw new InvalidInputError('intake/form_already_sent', 'This form was already sent. To send another application, start again from the application page.');
+    if (!used)
+      throw new InvalidInputError(
+        'intake/form_already_sent',
+        'This form was already sent. To send another application, start again from the application page.',
+      );
     const windowStart = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
     const retryAfter = (windowStart.getTime() + DAY_MS - now.getTime()) / 1000;
     const emailCount = await this.repo.hitRateLimit(this.bucket(`intake-email:${mailbox(input.contact.email)}`), windowStart, tx);
@@ -52,7 +60,11 @@ export class IntakeGuard {
     const registration = `${input.partner.country.trim().toUpperCase()}:${normaliseRegistrationNumber(input.partner.registrationNumber)}`;
     const registrationCount = await this.repo.hitRateLimit(this.bucket(`intake-registration:${registration}`), windowStart, tx);
     if (registrationCount > this.config.onboarding.intakePerRegistrationPerDay) {
-      throw new RateLimitedError('intake/registration_rate_limited', 'Too many applications for this registration number today. Please try again tomorrow.', retryAfter);
+      throw new RateLimitedError(
+        'intake/registration_rate_limited',
+        'Too many applications for this registration number today. Please try again tomorrow.',
+        retryAfter,
+      );
     }
   }
 

@@ -60,7 +60,8 @@ export class IntakeController {
       // The number as it will be stored (E.164): people type it the national way.
       await this.lines.assertReceivesCodes(input?.contact.mobile ?? values.contactMobile);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'invalid') return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), formIssuedAt, 400, catalogue);
+      if (err instanceof DomainError && err.kind === 'invalid')
+        return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), formIssuedAt, 400, catalogue);
       throw err;
     }
     return renderPage(req, reply, 'apply/check.eta', {
@@ -102,7 +103,8 @@ export class IntakeController {
       const { statusToken } = await this.onboarding.submitFromIntake({ ...ctx, actor: { type: 'partner_contact', id: null } }, input, form);
       return reply.status(303).header('cache-control', 'no-store').redirect(`/requests/${statusToken}/confirmation`, 303);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'invalid' && !hasErrorCode(err, 'intake/form_already_sent')) return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
+      if (err instanceof DomainError && err.kind === 'invalid' && !hasErrorCode(err, 'intake/form_already_sent'))
+        return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
       throw err;
     }
   }
@@ -112,7 +114,13 @@ export class IntakeController {
   async confirmation(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
     const request = await this.onboarding.getByStatusToken(token);
     const t = APPLY_TEXT[request.language];
-    return renderPage(req, reply, 'apply/confirmation.eta', { title: t.sentTitle, lang: request.language, t, request, statusUrl: this.onboarding.statusUrl(token) });
+    return renderPage(req, reply, 'apply/confirmation.eta', {
+      title: t.sentTitle,
+      lang: request.language,
+      t,
+      request,
+      statusUrl: this.onboarding.statusUrl(token),
+    });
   }
 
   @Get('requests/:token')
@@ -126,17 +134,30 @@ export class IntakeController {
   @Public()
   async confirmWithdraw(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
     const request = await this.onboarding.getByStatusToken(token);
-    return renderPage(req, reply, 'requests/withdraw.eta', { title: PARTNER_TEXT[request.language].withdrawTitle, lang: request.language, t: PARTNER_TEXT[request.language], request, token, errors: {} });
+    return renderPage(req, reply, 'requests/withdraw.eta', {
+      title: PARTNER_TEXT[request.language].withdrawTitle,
+      lang: request.language,
+      t: PARTNER_TEXT[request.language],
+      request,
+      token,
+      errors: {},
+    });
   }
 
   @Post('requests/:token/withdraw')
   @Public()
   async withdraw(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('token') token: string, @Body() body: unknown) {
-    const reason = typeof (body as Record<string, unknown>)?.reason === 'string' ? ((body as Record<string, string>).reason) : '';
+    const reason = typeof (body as Record<string, unknown>)?.reason === 'string' ? (body as Record<string, string>).reason : '';
     if (reason.length > 500) {
       const request = await this.onboarding.getByStatusToken(token);
       const t = PARTNER_TEXT[request.language];
-      return renderPage(req, reply, 'requests/withdraw.eta', { title: t.withdrawTitle, lang: request.language, t, request, token, reason, errors: { reason: t.errReasonLong } }, 400);
+      return renderPage(
+        req,
+        reply,
+        'requests/withdraw.eta',
+        { title: t.withdrawTitle, lang: request.language, t, request, token, reason, errors: { reason: t.errReasonLong } },
+        400,
+      );
     }
     await this.onboarding.withdrawByPartner(ctx, token, reason);
     return reply.status(303).redirect(`/requests/${token}?done=withdrawn`, 303);
@@ -167,7 +188,12 @@ export class IntakeController {
     if (!items.length) errors.items = t.errItemsNone;
     else if (items.some((i) => !i)) errors.items = t.errItemsUnknown;
     if (Object.keys(errors).length) return this.renderEdit(req, reply, token, request, { purpose: form.purpose, items: form.items }, errors, 400, catalogue);
-    await this.onboarding.resubmitByPartner(ctx, token, { purpose, items: items.map((i) => ({ api: i!.apiKey, environment: i!.environment })) }, Number.isInteger(version) ? version : undefined);
+    await this.onboarding.resubmitByPartner(
+      ctx,
+      token,
+      { purpose, items: items.map((i) => ({ api: i!.apiKey, environment: i!.environment })) },
+      Number.isInteger(version) ? version : undefined,
+    );
     return reply.status(303).redirect(`/requests/${token}?done=resubmitted`, 303);
   }
 
@@ -175,20 +201,62 @@ export class IntakeController {
     return signFormIssuedAt(this.config.secretHashKey, this.clock.now().getTime());
   }
 
-  private async renderForm(req: FastifyRequest, reply: FastifyReply, lang: Lang, values: IntakeValues, errors: Record<string, string>, formIssuedAt: string, status = 200, catalogue?: CatalogueEntry[]) {
+  private async renderForm(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    lang: Lang,
+    values: IntakeValues,
+    errors: Record<string, string>,
+    formIssuedAt: string,
+    status = 200,
+    catalogue?: CatalogueEntry[],
+  ) {
     const t = APPLY_TEXT[lang];
     return renderPage(
       req,
       reply,
       'apply/form.eta',
-      { title: Object.keys(errors).length ? t.errorTitle : t.title, lang, t, values, errors: translateErrors(errors, lang), formIssuedAt, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())), countries: countryOptions(lang) },
+      {
+        title: Object.keys(errors).length ? t.errorTitle : t.title,
+        lang,
+        t,
+        values,
+        errors: translateErrors(errors, lang),
+        formIssuedAt,
+        groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())),
+        countries: countryOptions(lang),
+      },
       status,
     );
   }
 
-  private async renderEdit(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView, values: { purpose: string; items: string[] }, errors: Record<string, string>, status = 200, catalogue?: CatalogueEntry[]) {
+  private async renderEdit(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    token: string,
+    request: OnboardingRequestView,
+    values: { purpose: string; items: string[] },
+    errors: Record<string, string>,
+    status = 200,
+    catalogue?: CatalogueEntry[],
+  ) {
     const t = PARTNER_TEXT[request.language];
-    return renderPage(req, reply, 'requests/edit.eta', { title: t.editTitle, lang: request.language, t, request, token, values, errors, groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())) }, status);
+    return renderPage(
+      req,
+      reply,
+      'requests/edit.eta',
+      {
+        title: t.editTitle,
+        lang: request.language,
+        t,
+        request,
+        token,
+        values,
+        errors,
+        groups: catalogueGroups(catalogue ?? (await this.onboarding.catalogue())),
+      },
+      status,
+    );
   }
 
   private renderStatus(req: FastifyRequest, reply: FastifyReply, token: string, request: OnboardingRequestView) {

@@ -45,12 +45,22 @@ export class OnboardingReviewService {
     return this.act(id, expectedVersion, async (tx, req) => {
       if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new ForbiddenError('onboarding/staff_only', 'Only staff confirm contacts.');
       if (!['submitted', 'in_review'].includes(req.state)) {
-        throw new ConflictError('onboarding/invalid_transition', `A request that is ${req.state.replace('_', ' ')} cannot have its contact confirmed.`, { state: req.state, event: 'confirm_contact' });
+        throw new ConflictError('onboarding/invalid_transition', `A request that is ${req.state.replace('_', ' ')} cannot have its contact confirmed.`, {
+          state: req.state,
+          event: 'confirm_contact',
+        });
       }
       const contact = await this.transitions.contactOf(tx, req);
-      if (contact.attached) throw new ConflictError('onboarding/contact_known', 'This technical contact is already one of the partner\'s contacts.');
+      if (contact.attached) throw new ConflictError('onboarding/contact_known', "This technical contact is already one of the partner's contacts.");
       if (req.contactVouchedById) throw new ConflictError('onboarding/contact_already_confirmed', 'Another reviewer already confirmed this contact.');
-      const version = await this.repo.changeState(tx, { id: req.id, from: req.state, to: req.state, version: req.version, now: this.clock.now(), set: { contactVouchedById: ctx.actor.id } });
+      const version = await this.repo.changeState(tx, {
+        id: req.id,
+        from: req.state,
+        to: req.state,
+        version: req.version,
+        now: this.clock.now(),
+        set: { contactVouchedById: ctx.actor.id },
+      });
       if (version === null) throw conflict();
       await this.audit.record(tx, ctx, {
         action: 'onboarding.contact_confirmed',
@@ -76,7 +86,10 @@ export class OnboardingReviewService {
       const contact = await this.transitions.contactOf(tx, req);
       if (!contact.attached) {
         if (!req.contactVouchedById) {
-          throw new ForbiddenError('onboarding/contact_unconfirmed', 'This request names a new technical contact for a known partner: a reviewer must confirm the contact first, and another reviewer approves.');
+          throw new ForbiddenError(
+            'onboarding/contact_unconfirmed',
+            'This request names a new technical contact for a known partner: a reviewer must confirm the contact first, and another reviewer approves.',
+          );
         }
         if (req.contactVouchedById === ctx.actor.id) {
           throw new ForbiddenError('onboarding/four_eyes', 'You confirmed the new technical contact, so another reviewer must approve this request.');
@@ -85,7 +98,9 @@ export class OnboardingReviewService {
       const items = await this.repo.itemsOf(req.id, tx);
       const requested = new Set(items.map((i) => i.environment));
       if (!requested.has(environment)) {
-        throw new InvalidInputError('onboarding/environment_not_requested', `This request does not ask for ${environment} access.`, { fields: { environment: ['Not requested'] } });
+        throw new InvalidInputError('onboarding/environment_not_requested', `This request does not ask for ${environment} access.`, {
+          fields: { environment: ['Not requested'] },
+        });
       }
       const now = this.clock.now();
       const approvals = await this.repo.approvals(req.id, tx);
@@ -102,7 +117,14 @@ export class OnboardingReviewService {
       }
       const event: OnboardingEvent = req.state === 'approved' ? 'renew_approval' : completes ? 'approve' : 'approve_partially';
       const expiresAt = new Date(now.getTime() + this.config.onboarding.approvalTtlDays * DAY_MS);
-      await this.transitions.move(tx, ctx, req, event, {}, { environment, extra: confirmsIssued ? { confirmsIssued: true } : { expiresAt: expiresAt.toISOString() } });
+      await this.transitions.move(
+        tx,
+        ctx,
+        req,
+        event,
+        {},
+        { environment, extra: confirmsIssued ? { confirmsIssued: true } : { expiresAt: expiresAt.toISOString() } },
+      );
       if (confirmsIssued) return;
       if (!(await this.repo.putApproval(tx, { requestId: req.id, environment, approvedById: ctx.actor.id, approvedAt: now, expiresAt }))) {
         throw new ConflictError('onboarding/conflict', 'Someone else changed this approval at the same time. Reload and try again.');
@@ -117,14 +139,24 @@ export class OnboardingReviewService {
   reject(ctx: RequestContext, id: string, reason: string, expectedVersion?: number): Promise<OnboardingRequestView> {
     return this.act(id, expectedVersion, async (tx, req) => {
       await this.transitions.move(tx, ctx, req, 'reject', { decisionReason: reason.trim() });
-      await this.notifier.rejected(tx, { ...(await this.transitions.mailBase(tx, req)), contact: await this.transitions.contactOf(tx, req), reason: reason.trim(), version: req.version + 1 });
+      await this.notifier.rejected(tx, {
+        ...(await this.transitions.mailBase(tx, req)),
+        contact: await this.transitions.contactOf(tx, req),
+        reason: reason.trim(),
+        version: req.version + 1,
+      });
     });
   }
 
   requestChanges(ctx: RequestContext, id: string, note: string, expectedVersion?: number): Promise<OnboardingRequestView> {
     return this.act(id, expectedVersion, async (tx, req) => {
       await this.transitions.move(tx, ctx, req, 'request_changes', { decisionReason: note.trim() });
-      await this.notifier.changesRequested(tx, { ...(await this.transitions.mailBase(tx, req)), contact: await this.transitions.contactOf(tx, req), note: note.trim(), version: req.version + 1 });
+      await this.notifier.changesRequested(tx, {
+        ...(await this.transitions.mailBase(tx, req)),
+        contact: await this.transitions.contactOf(tx, req),
+        note: note.trim(),
+        version: req.version + 1,
+      });
     });
   }
 
@@ -145,9 +177,15 @@ export class OnboardingReviewService {
       }
       if (approval.issuedAt) throw new ConflictError('onboarding/already_issued', `Credentials were already issued for ${label(environment)} on this request.`);
       if (environment === 'production' && approval.expiresAt > now) {
-        throw new ForbiddenError('onboarding/four_eyes_issue', 'You approved Production for this request: another reviewer must issue its credentials (four-eyes).');
+        throw new ForbiddenError(
+          'onboarding/four_eyes_issue',
+          'You approved Production for this request: another reviewer must issue its credentials (four-eyes).',
+        );
       }
-      throw new GoneError('onboarding/approval_expired', `The ${label(environment)} approval expired on ${approval.expiresAt.toISOString()}; it must be approved again.`);
+      throw new GoneError(
+        'onboarding/approval_expired',
+        `The ${label(environment)} approval expired on ${approval.expiresAt.toISOString()}; it must be approved again.`,
+      );
     }
     const req = (await this.repo.core(requestId, tx))!;
     const contact = await this.transitions.contactOf(tx, req);
@@ -165,7 +203,14 @@ export class OnboardingReviewService {
       reference: req.reference,
       partner: { id: partnerId, legalName },
       contact: { id: contact.id, name: contact.name, email: contact.email, mobile: contact.mobile, language: contact.language },
-      items: items.map((i) => ({ apiEnvironmentId: i.apiEnvironmentId, apiKey: i.apiKey, apiName: i.apiName, environment: i.environment, baseUrl: i.baseUrl, audience: i.audience })),
+      items: items.map((i) => ({
+        apiEnvironmentId: i.apiEnvironmentId,
+        apiKey: i.apiKey,
+        apiName: i.apiName,
+        environment: i.environment,
+        baseUrl: i.baseUrl,
+        audience: i.audience,
+      })),
     };
   }
 

@@ -50,7 +50,9 @@ export class OnboardingController {
   @ApiOkResponse({ type: OnboardingQueueView })
   @ApiErrors({ 400: INVALID })
   async list(@Query() q: ListOnboardingRequestsDto): Promise<OnboardingQueueView> {
-    return toOnboardingQueueView(await this.onboarding.list({ q: q.q || undefined, state: q.state, api: q.api, environment: q.environment, limit: q.limit ?? 50, offset: q.offset ?? 0 }));
+    return toOnboardingQueueView(
+      await this.onboarding.list({ q: q.q || undefined, state: q.state, api: q.api, environment: q.environment, limit: q.limit ?? 50, offset: q.offset ?? 0 }),
+    );
   }
 
   @Get('catalogue')
@@ -71,9 +73,11 @@ export class OnboardingController {
 
   @Post()
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Submit a request on a partner\'s behalf (the staff member counts as its creator for four-eyes)' })
+  @ApiOperation({ summary: "Submit a request on a partner's behalf (the staff member counts as its creator for four-eyes)" })
   @ApiCreatedResponse({ type: CreatedOnboardingRequestView })
-  @ApiErrors({ 400: `onboarding/unknown_api, onboarding/no_items, contact/line_type_refused (Twilio Lookup: not a line that receives codes reliably), ${INVALID}` })
+  @ApiErrors({
+    400: `onboarding/unknown_api, onboarding/no_items, contact/line_type_refused (Twilio Lookup: not a line that receives codes reliably), ${INVALID}`,
+  })
   async create(@Ctx() ctx: RequestContext, @Body() body: CreateOnboardingRequestDto): Promise<CreatedOnboardingRequestView> {
     const { id, reference, statusToken } = await this.onboarding.submit(ctx, body);
     return { id, reference, statusUrl: this.onboarding.statusUrl(statusToken) };
@@ -90,7 +94,7 @@ export class OnboardingController {
 
   @Get(':id/history')
   @Roles('viewer')
-  @ApiOperation({ summary: 'The request\'s audit events, newest first' })
+  @ApiOperation({ summary: "The request's audit events, newest first" })
   @ApiOkResponse({ type: [RequestHistoryEventView] })
   @ApiErrors({ 404: 'onboarding/not_found (a malformed id; an unknown one has no history)' })
   async history(@Param('id', RequestIdPipe) id: string): Promise<RequestHistoryEventView[]> {
@@ -119,10 +123,17 @@ export class OnboardingController {
   @Post(':id/contact-line-override')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Allow the request\'s technical contact number for SMS codes although Twilio Lookup calls it no mobile line (checked with the person; audited with the reason)' })
+  @ApiOperation({
+    summary:
+      "Allow the request's technical contact number for SMS codes although Twilio Lookup calls it no mobile line (checked with the person; audited with the reason)",
+  })
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request' })
   @ApiErrors({ 400: `contact/override_reason_required, ${INVALID}`, 404: NOT_FOUND })
-  async overrideContactLine(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: ContactLineOverrideDto): Promise<OnboardingRequestView> {
+  async overrideContactLine(
+    @Ctx() ctx: RequestContext,
+    @Param('id', RequestIdPipe) id: string,
+    @Body() body: ContactLineOverrideDto,
+  ): Promise<OnboardingRequestView> {
     await this.lines.override(ctx, id, body.reason);
     return this.onboarding.get(id);
   }
@@ -130,7 +141,10 @@ export class OnboardingController {
   @Post(':id/confirm-contact')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Confirm the new technical contact a request names for an already known partner (checked with the partner); a different reviewer then approves, which attaches the contact to the partner' })
+  @ApiOperation({
+    summary:
+      'Confirm the new technical contact a request names for an already known partner (checked with the partner); a different reviewer then approves, which attaches the contact to the partner',
+  })
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: `onboarding/contact_known, onboarding/contact_already_confirmed, ${TRANSITION}` })
   async confirmContact(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: VersionDto): Promise<OnboardingRequestView> {
@@ -140,11 +154,14 @@ export class OnboardingController {
   @Post(':id/approvals')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Approve one environment; the request is approved when every requested environment is. A new contact of a known partner needs a confirmation (confirm-contact) by another reviewer first' })
+  @ApiOperation({
+    summary:
+      'Approve one environment; the request is approved when every requested environment is. A new contact of a known partner needs a confirmation (confirm-contact) by another reviewer first',
+  })
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({
     400: `onboarding/environment_not_requested, ${INVALID}`,
-    403: 'onboarding/four_eyes: the request\'s creator, last editor or the reviewer who confirmed its new contact cannot approve it; onboarding/contact_unconfirmed: a new contact of a known partner must be confirmed by a reviewer first',
+    403: "onboarding/four_eyes: the request's creator, last editor or the reviewer who confirmed its new contact cannot approve it; onboarding/contact_unconfirmed: a new contact of a known partner must be confirmed by a reviewer first",
     404: NOT_FOUND,
     409: `onboarding/already_approved, onboarding/acceptance_first, ${TRANSITION}`,
   })
@@ -175,7 +192,7 @@ export class OnboardingController {
   @Post(':id/withdraw')
   @HttpCode(200)
   @Roles('reviewer')
-  @ApiOperation({ summary: 'Withdraw on the partner\'s behalf (submitted, in_review or changes_requested)' })
+  @ApiOperation({ summary: "Withdraw on the partner's behalf (submitted, in_review or changes_requested)" })
   @ApiOkResponse({ type: OnboardingRequestView, description: 'The request after the change' })
   @ApiErrors({ 400: INVALID, 404: NOT_FOUND, 409: TRANSITION })
   async withdraw(@Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: WithdrawDto): Promise<OnboardingRequestView> {

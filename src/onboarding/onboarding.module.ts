@@ -18,7 +18,17 @@ import { OnboardingTransitions } from './onboarding.transitions.js';
   // NotificationsModule is global (a leaf every feature writes to).
   imports: [PartnersModule],
   controllers: [OnboardingController, IntakeController, ConsoleRequestsController],
-  providers: [OnboardingRepository, IntakeGuard, ContactLineService, OnboardingTransitions, OnboardingService, OnboardingReviewService, OnboardingNotifier, OnboardingQueueRepository, OnboardingHome],
+  providers: [
+    OnboardingRepository,
+    IntakeGuard,
+    ContactLineService,
+    OnboardingTransitions,
+    OnboardingService,
+    OnboardingReviewService,
+    OnboardingNotifier,
+    OnboardingQueueRepository,
+    OnboardingHome,
+  ],
   exports: [OnboardingService, OnboardingReviewService],
 })
 export class OnboardingModule implements OnModuleInit {

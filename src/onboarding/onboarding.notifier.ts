@@ -45,7 +45,12 @@ export class OnboardingNotifier {
     return this.send(tx, 'onboarding-approved', m, {
       environment: m.environment,
       environmentLabel: ENV_LABEL[m.language][m.environment],
-      expiresOn: m.expiresAt.toLocaleDateString(m.language === 'nl' ? 'nl-NL' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Amsterdam' }),
+      expiresOn: m.expiresAt.toLocaleDateString(m.language === 'nl' ? 'nl-NL' : 'en-GB', {
+        day: 'numeric',
+        month: 'long',
+        year: 'numeric',
+        timeZone: 'Europe/Amsterdam',
+      }),
       approvedItems: this.items(m).filter((i) => i.environment === m.environment),
       environmentsUrl: `${this.config.publicBaseUrl}/environments?lang=${m.language}`,
     });
@@ -68,7 +73,13 @@ export class OnboardingNotifier {
       to: m.contact.email,
       template,
       language: m.language,
-      data: { reference: m.reference, ...(names ? { partnerName: m.partnerName, contactName: m.contactName } : {}), items: this.items(m), statusUrl: m.statusUrl ?? null, ...extra },
+      data: {
+        reference: m.reference,
+        ...(names ? { partnerName: m.partnerName, contactName: m.contactName } : {}),
+        items: this.items(m),
+        statusUrl: m.statusUrl ?? null,
+        ...extra,
+      },
       // The version makes each event its own message; a retried transaction still sends once.
       idempotencyKey: `onboarding:${m.id}:${template}:${m.version}`,
       subject: { type: 'onboarding_request', id: m.id },

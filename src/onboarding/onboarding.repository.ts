@@ -67,7 +67,14 @@ export class OnboardingRepository {
 
   async catalogue(tx: Tx = this.prisma): Promise<CatalogueEntry[]> {
     const rows = await tx.apiEnvironment.findMany({ include: { api: true }, orderBy: [{ api: { name: 'asc' } }, { environment: 'asc' }] });
-    return rows.map((r) => ({ apiEnvironmentId: r.id, apiKey: r.api.key, apiName: r.api.name, environment: r.environment, baseUrl: r.baseUrl, audience: r.audience }));
+    return rows.map((r) => ({
+      apiEnvironmentId: r.id,
+      apiKey: r.api.key,
+      apiName: r.api.name,
+      environment: r.environment,
+      baseUrl: r.baseUrl,
+      audience: r.audience,
+    }));
   }
 
   /** Inserts with a fresh reference; a collision (one in ~10^11) just draws again without aborting the transaction. */
@@ -119,7 +126,8 @@ export class OnboardingRepository {
 
   async rehashStatusToken(id: string, oldHashes: string[], currentHash: string): Promise<void> {
     // Raw, so updated_at (the partner's "last changed") stays as it was: nothing about the request changed.
-    await this.prisma.$executeRaw`UPDATE onboarding_request SET status_token_hash = ${currentHash} WHERE id = ${id}::uuid AND status_token_hash = ANY(${oldHashes}::text[])`;
+    await this.prisma
+      .$executeRaw`UPDATE onboarding_request SET status_token_hash = ${currentHash} WHERE id = ${id}::uuid AND status_token_hash = ANY(${oldHashes}::text[])`;
   }
 
   /** One hash per configured hash key: a status link from before a SECRET_HASH_KEY rotation still opens. */
@@ -265,7 +273,8 @@ export class OnboardingRepository {
   /** Marks a signed intake form as used, in one statement: true for exactly one of any number of callers. */
   async useFormToken(tx: Tx, tokenHash: string, expiresAt: Date, now: Date): Promise<boolean> {
     await tx.$executeRaw`DELETE FROM intake_form_token WHERE expires_at < ${now}`;
-    const n = await tx.$executeRaw`INSERT INTO intake_form_token (token_hash, expires_at) VALUES (${tokenHash}, ${expiresAt}) ON CONFLICT (token_hash) DO NOTHING`;
+    const n =
+      await tx.$executeRaw`INSERT INTO intake_form_token (token_hash, expires_at) VALUES (${tokenHash}, ${expiresAt}) ON CONFLICT (token_hash) DO NOTHING`;
     return n === 1;
   }
 }

@@ -60,7 +60,11 @@ export class OnboardingService {
   }
 
   /** The public intake: the same submission, admitted by the intake's limits and single-use form time in its transaction. */
-  async submitFromIntake(ctx: RequestContext, input: SubmitInput, form: { token: string; issuedAtMs: number }): Promise<{ id: string; reference: string; statusToken: string }> {
+  async submitFromIntake(
+    ctx: RequestContext,
+    input: SubmitInput,
+    form: { token: string; issuedAtMs: number },
+  ): Promise<{ id: string; reference: string; statusToken: string }> {
     // Lookup is a network call: before the transaction, never inside it.
     await this.lines.assertReceivesCodes(input.contact.mobile);
     return this.prisma.transaction(async (tx) => {
@@ -99,7 +103,11 @@ export class OnboardingService {
       },
       newReference,
     );
-    await this.repo.replaceItems(tx, id, items.map((i) => i.apiEnvironmentId));
+    await this.repo.replaceItems(
+      tx,
+      id,
+      items.map((i) => i.apiEnvironmentId),
+    );
     await this.audit.record(tx, ctx, {
       action: 'onboarding.submitted',
       subjectType: 'onboarding_request',
@@ -118,7 +126,17 @@ export class OnboardingService {
         items: items.map((i) => `${i.apiKey}:${i.environment}`),
       },
     });
-    await this.notifier.received(tx, { id, reference, version: 1, language: input.language, partnerName: applicant.legalName, contactName: applicant.contactName, contact, items, statusUrl: this.statusUrl(statusToken) });
+    await this.notifier.received(tx, {
+      id,
+      reference,
+      version: 1,
+      language: input.language,
+      partnerName: applicant.legalName,
+      contactName: applicant.contactName,
+      contact,
+      items,
+      statusUrl: this.statusUrl(statusToken),
+    });
     return { id, reference, statusToken };
   }
 
@@ -160,7 +178,10 @@ export class OnboardingService {
   edit(ctx: RequestContext, id: string, input: EditInput, expectedVersion?: number): Promise<OnboardingRequestView> {
     return this.act(id, expectedVersion, async (tx, req) => {
       if (!OPEN_STATES.includes(req.state)) {
-        throw new ConflictError('onboarding/invalid_transition', `A request that is ${req.state.replace('_', ' ')} can no longer be edited.`, { state: req.state, event: 'edit' });
+        throw new ConflictError('onboarding/invalid_transition', `A request that is ${req.state.replace('_', ' ')} can no longer be edited.`, {
+          state: req.state,
+          event: 'edit',
+        });
       }
       const items = input.items ? await this.resolveItems(tx, input.items) : null;
       const version = await this.repo.changeState(tx, {
@@ -173,14 +194,24 @@ export class OnboardingService {
       });
       if (version === null) throw conflict();
       if (items) {
-        await this.repo.replaceItems(tx, req.id, items.map((i) => i.apiEnvironmentId));
+        await this.repo.replaceItems(
+          tx,
+          req.id,
+          items.map((i) => i.apiEnvironmentId),
+        );
         await this.repo.deleteUnissuedApprovals(tx, req.id);
       }
       await this.audit.record(tx, ctx, {
         action: 'onboarding.edited',
         subjectType: 'onboarding_request',
         subjectId: req.id,
-        detail: { from: req.state, to: req.state, version, fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined), ...(items ? { items: items.map((i) => `${i.apiKey}:${i.environment}`) } : {}) },
+        detail: {
+          from: req.state,
+          to: req.state,
+          version,
+          fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
+          ...(items ? { items: items.map((i) => `${i.apiKey}:${i.environment}`) } : {}),
+        },
       });
     });
   }
@@ -205,16 +236,30 @@ export class OnboardingService {
    * mobile number is a second factor for secrets and is not changed through a link). Unissued
    * approvals are dropped: the changed request is reviewed again.
    */
-  async resubmitByPartner(ctx: RequestContext, token: string, input: { purpose: string; items: RequestedItem[] }, expectedVersion?: number): Promise<OnboardingRequestView> {
+  async resubmitByPartner(
+    ctx: RequestContext,
+    token: string,
+    input: { purpose: string; items: RequestedItem[] },
+    expectedVersion?: number,
+  ): Promise<OnboardingRequestView> {
     const req = await this.partnerRequest(token);
     const c = this.asContact(ctx, req);
     return this.act(req.id, expectedVersion, async (tx, current) => {
       const items = await this.resolveItems(tx, input.items);
       await this.transitions.move(tx, c, current, 'resubmit', { purpose: input.purpose.trim(), decisionReason: null });
-      await this.repo.replaceItems(tx, current.id, items.map((i) => i.apiEnvironmentId));
+      await this.repo.replaceItems(
+        tx,
+        current.id,
+        items.map((i) => i.apiEnvironmentId),
+      );
       await this.repo.deleteUnissuedApprovals(tx, current.id);
       const base = await this.transitions.mailBase(tx, current, items);
-      await this.notifier.received(tx, { ...base, contact: await this.transitions.contactOf(tx, current), version: current.version + 1, statusUrl: this.statusUrl(token) });
+      await this.notifier.received(tx, {
+        ...base,
+        contact: await this.transitions.contactOf(tx, current),
+        version: current.version + 1,
+        statusUrl: this.statusUrl(token),
+      });
     });
   }
 
@@ -263,7 +308,10 @@ export class OnboardingService {
         unknown,
       });
     }
-    if (!picked.size) throw new InvalidInputError('onboarding/no_items', 'Choose at least one API and environment.', { fields: { items: ['Choose at least one API and environment'] } });
+    if (!picked.size)
+      throw new InvalidInputError('onboarding/no_items', 'Choose at least one API and environment.', {
+        fields: { items: ['Choose at least one API and environment'] },
+      });
     return [...picked.values()];
   }
 
@@ -294,7 +342,14 @@ export class OnboardingService {
         country: row.partner.country,
         businessRepresentative: row.partner.businessRepresentative,
       },
-      contact: { id: contact!.id, name: contact!.name, email: contact!.email, mobile: contact!.mobile, language: contact!.language, attached: contact!.attached },
+      contact: {
+        id: contact!.id,
+        name: contact!.name,
+        email: contact!.email,
+        mobile: contact!.mobile,
+        language: contact!.language,
+        attached: contact!.attached,
+      },
       contactVouchedById: row.contactVouchedById,
       applicant: { legalName: row.applicantLegalName, contactName: row.applicantContactName },
       items: items.map((i) => ({ apiEnvironmentId: i.apiEnvironmentId, apiKey: i.apiKey, apiName: i.apiName, environment: i.environment })),

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { REFERENCE_PATTERN, STATUS_TOKEN_PATTERN, newReference, newStatusToken, signFormIssuedAt, statusTokenHash, verifyFormIssuedAt } from './onboarding.tokens.js';
+import {
+  REFERENCE_PATTERN,
+  STATUS_TOKEN_PATTERN,
+  newReference,
+  newStatusToken,
+  signFormIssuedAt,
+  statusTokenHash,
+  verifyFormIssuedAt,
+} from './onboarding.tokens.js';
 
 describe('onboarding references and tokens', () => {
   it('draws readable, distinct references', () => {

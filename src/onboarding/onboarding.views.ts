@@ -28,7 +28,7 @@ export function toRequestableApiView(e: CatalogueEntry): RequestableApiView {
 export class CreatedOnboardingRequestView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'OB-7K3M-Q9XA' }) reference!: string;
-  @ApiProperty({ description: 'The partner\'s private status page; returned only here and in the receipt email' }) statusUrl!: string;
+  @ApiProperty({ description: "The partner's private status page; returned only here and in the receipt email" }) statusUrl!: string;
 }
 
 export class RequestPartnerView {
@@ -45,7 +45,8 @@ export class RequestContactView {
   @ApiProperty() email!: string;
   @ApiProperty() mobile!: string;
   @ApiProperty({ enum: ['nl', 'en'] }) language!: Language;
-  @ApiProperty({ description: 'False while a new contact of a known partner waits for a second reviewer: it is not yet one of the partner\'s contacts' }) attached!: boolean;
+  @ApiProperty({ description: "False while a new contact of a known partner waits for a second reviewer: it is not yet one of the partner's contacts" })
+  attached!: boolean;
 }
 
 export class RequestApplicantView {
@@ -83,12 +84,14 @@ export class OnboardingRequestView {
   @ApiProperty(NULLABLE_ID) createdByStaffId!: string | null;
   @ApiProperty(NULLABLE_ID) lastEditedById!: string | null;
   @ApiProperty(NULLABLE_ID) reviewStartedById!: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'The rejection reason or the changes asked for, shown to the partner' }) decisionReason!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The rejection reason or the changes asked for, shown to the partner' }) decisionReason!:
+    string | null;
   @ApiProperty({ type: String, nullable: true }) withdrawnReason!: string | null;
   @ApiProperty({ type: RequestPartnerView }) partner!: RequestPartnerView;
   @ApiProperty({ type: RequestContactView }) contact!: RequestContactView;
-  @ApiProperty({ ...NULLABLE_ID, description: 'The reviewer who confirmed a new contact of a known partner; a different reviewer approves' }) contactVouchedById!: string | null;
-  @ApiProperty({ type: RequestApplicantView, description: 'What the partner\'s own pages and emails show' }) applicant!: RequestApplicantView;
+  @ApiProperty({ ...NULLABLE_ID, description: 'The reviewer who confirmed a new contact of a known partner; a different reviewer approves' })
+  contactVouchedById!: string | null;
+  @ApiProperty({ type: RequestApplicantView, description: "What the partner's own pages and emails show" }) applicant!: RequestApplicantView;
   @ApiProperty({ type: [RequestItemView] }) items!: RequestItemView[];
   @ApiProperty({ type: [ApprovalView] }) approvals!: ApprovalView[];
 }
@@ -162,7 +165,7 @@ export function toIssuableApprovalView(a: IssuableApproval): IssuableApprovalVie
 }
 
 export class RequestHistoryEventView extends AuditEventView {
-  @ApiProperty({ type: String, nullable: true, description: 'The staff member\'s name when the actor is staff' }) actorName!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The staff member's name when the actor is staff" }) actorName!: string | null;
 }
 
 export function toRequestHistoryEventView(e: AuditEvent & { actorName: string | null }): RequestHistoryEventView {

@@ -33,7 +33,9 @@ export function nationalToE164(value: string, country: string): string | null {
   if (!raw || raw.startsWith('+')) return null;
   const international = raw.startsWith('00') ? `+${raw.slice(2)}` : null;
   try {
-    const parsed = international ? parsePhoneNumberWithError(international) : parsePhoneNumberWithError(raw, (country.trim().toUpperCase() || 'NL') as CountryCode);
+    const parsed = international
+      ? parsePhoneNumberWithError(international)
+      : parsePhoneNumberWithError(raw, (country.trim().toUpperCase() || 'NL') as CountryCode);
     return parsed.isValid() ? parsed.number : null;
   } catch {
     return null;

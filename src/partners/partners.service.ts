@@ -24,7 +24,12 @@ export class PartnersService {
   async overrideLineType(tx: Tx, ctx: RequestContext, contact: ContactView, lineType: string | null, reason: string, now: Date): Promise<void> {
     if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new Error('only staff override a line type');
     await this.overrides.put(tx, { contactId: contact.id, lineType, reason, staffId: ctx.actor.id }, now);
-    await this.audit.record(tx, ctx, { action: 'technical_contact.line_type_overridden', subjectType: 'partner', subjectId: contact.partnerId, detail: { contactId: contact.id, lineType, reason } });
+    await this.audit.record(tx, ctx, {
+      action: 'technical_contact.line_type_overridden',
+      subjectType: 'partner',
+      subjectId: contact.partnerId,
+      detail: { contactId: contact.id, lineType, reason },
+    });
   }
 
   /**
@@ -56,7 +61,12 @@ export class PartnersService {
       created ? now : null,
     );
     if (contactCreated) {
-      await this.audit.record(tx, ctx, { action: 'technical_contact.created', subjectType: 'partner', subjectId: partner.id, detail: { contactId: contact.id } });
+      await this.audit.record(tx, ctx, {
+        action: 'technical_contact.created',
+        subjectType: 'partner',
+        subjectId: partner.id,
+        detail: { contactId: contact.id },
+      });
     }
     return { partner, contact, partnerCreated: created, contactCreated };
   }
@@ -64,7 +74,12 @@ export class PartnersService {
   /** A waiting contact becomes one of its partner's contacts (audited); false when it already was. */
   async attach(tx: Tx, ctx: RequestContext, contact: ContactView, now: Date, detail: Record<string, unknown>): Promise<boolean> {
     if (!(await this.repo.attachContact(tx, contact.id, now))) return false;
-    await this.audit.record(tx, ctx, { action: 'technical_contact.attached', subjectType: 'partner', subjectId: contact.partnerId, detail: { contactId: contact.id, ...detail } });
+    await this.audit.record(tx, ctx, {
+      action: 'technical_contact.attached',
+      subjectType: 'partner',
+      subjectId: contact.partnerId,
+      detail: { contactId: contact.id, ...detail },
+    });
     return true;
   }
 

@@ -77,7 +77,13 @@ export class AccountController {
     if (Object.keys(errors).length) return this.render(req, reply, { errors }, 400);
     try {
       const codes = await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, value.code);
-      return renderPage(req, reply, 'staff/recovery-codes.eta', { title: 'Your new recovery codes', nav: consoleNav(req, '/console/account'), codes, next: '/console/account', enrolled: false });
+      return renderPage(req, reply, 'staff/recovery-codes.eta', {
+        title: 'Your new recovery codes',
+        nav: consoleNav(req, '/console/account'),
+        codes,
+        next: '/console/account',
+        enrolled: false,
+      });
     } catch (err) {
       if (!hasErrorCode(err, 'auth/code_refused')) throw err;
       return this.render(req, reply, { errors: { code: err.message } }, 401);
@@ -131,7 +137,15 @@ export class AccountController {
       req,
       reply,
       'staff/account.eta',
-      { title: 'Your account', nav: consoleNav(req, '/console/account'), me, recoveryCodesLeft: left, recoveryCodesLow: left <= LOW_RECOVERY_CODES, errors: data.errors ?? {}, notice: data.notice },
+      {
+        title: 'Your account',
+        nav: consoleNav(req, '/console/account'),
+        me,
+        recoveryCodesLeft: left,
+        recoveryCodesLow: left <= LOW_RECOVERY_CODES,
+        errors: data.errors ?? {},
+        notice: data.notice,
+      },
       status,
     );
   }

@@ -55,7 +55,12 @@ export class DevAdminSeed implements OnApplicationBootstrap {
       await this.prisma.transaction(async (tx) => {
         const id = await this.repo.create(tx, { email: DEV_ADMIN_EMAIL, name: 'Demo Admin', role: 'admin', passwordHash, mustChangePassword: false, now });
         await this.repo.enrol(tx, id, { totpSecretEnc: this.config.masterKeys.seal(creds!.totpSecret, totpAad(id)), step: 0, now });
-        await this.audit.record(tx, systemContext(), { action: 'staff.created', subjectType: 'staff_account', subjectId: id, detail: { role: 'admin', via: 'development_seed' } });
+        await this.audit.record(tx, systemContext(), {
+          action: 'staff.created',
+          subjectType: 'staff_account',
+          subjectId: id,
+          detail: { role: 'admin', via: 'development_seed' },
+        });
       });
     }
     // The file may belong to another database (or be gone): only print what actually signs in.

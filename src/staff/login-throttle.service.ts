@@ -13,8 +13,7 @@ export interface AttemptKeys {
 }
 
 export type ChargeOutcome =
-  | { allowed: true; /** Locks this attempt set; they stand if it fails. */ newLocks: NewLock[] }
-  | { allowed: false; lockedScope: 'account' | 'ip' };
+  { allowed: true; /** Locks this attempt set; they stand if it fails. */ newLocks: NewLock[] } | { allowed: false; lockedScope: 'account' | 'ip' };
 
 /**
  * Every attempt is counted before the password or code is checked (so concurrent attempts cannot

@@ -18,10 +18,31 @@ const SELECT = { id: true, staffId: true, purpose: true, totpSecretEnc: true, at
 export class PendingLoginRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async create(tx: Tx, p: { tokenHash: string; staffId: string; purpose: StaffPendingPurpose; totpSecretEnc: string | null; expiresAt: Date; ip: string | null; now: Date; id?: string }): Promise<string> {
+  async create(
+    tx: Tx,
+    p: {
+      tokenHash: string;
+      staffId: string;
+      purpose: StaffPendingPurpose;
+      totpSecretEnc: string | null;
+      expiresAt: Date;
+      ip: string | null;
+      now: Date;
+      id?: string;
+    },
+  ): Promise<string> {
     const id = p.id ?? randomUUID();
     await tx.staffPendingLogin.create({
-      data: { id, tokenHash: p.tokenHash, staffId: p.staffId, purpose: p.purpose, totpSecretEnc: p.totpSecretEnc, expiresAt: p.expiresAt, ip: p.ip, createdAt: p.now },
+      data: {
+        id,
+        tokenHash: p.tokenHash,
+        staffId: p.staffId,
+        purpose: p.purpose,
+        totpSecretEnc: p.totpSecretEnc,
+        expiresAt: p.expiresAt,
+        ip: p.ip,
+        createdAt: p.now,
+      },
     });
     return id;
   }
@@ -33,7 +54,9 @@ export class PendingLoginRepository {
 
   /** Counts one attempt on a live record, in one conditional UPDATE; null when it is used up, expired or unknown. */
   async takeAttempt(tokenHash: string, now: Date, maxAttempts: number): Promise<PendingLogin | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: string; staff_id: string; purpose: StaffPendingPurpose; totp_secret_enc: string | null; attempts: number; expires_at: Date }>>`
+    const rows = await this.prisma.$queryRaw<
+      Array<{ id: string; staff_id: string; purpose: StaffPendingPurpose; totp_secret_enc: string | null; attempts: number; expires_at: Date }>
+    >`
       UPDATE staff_pending_login SET attempts = attempts + 1
        WHERE token_hash = ${tokenHash} AND consumed_at IS NULL AND expires_at > ${now} AND attempts < ${maxAttempts}
       RETURNING id::text, staff_id::text, purpose::text AS purpose, totp_secret_enc, attempts, expires_at`;

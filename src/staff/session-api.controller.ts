@@ -41,7 +41,12 @@ export class SessionApiController {
   @ApiOperation({ summary: 'Step 1: email and password; sets a short-lived pending cookie (not a session)' })
   @ApiOkResponse({ type: PasswordAcceptedView })
   @ApiErrors({ 400: INVALID, 401: 'auth/sign_in_failed: the same answer for every failure, lockouts and a body that is not JSON included' })
-  async password(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: SignInDto, @Ctx() ctx: RequestContext): Promise<PasswordAcceptedView> {
+  async password(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() body: SignInDto,
+    @Ctx() ctx: RequestContext,
+  ): Promise<PasswordAcceptedView> {
     requireJson(req);
     const r = await this.signIn.passwordStep(body.email, body.password, ctx, this.cookies.deviceCookie(req));
     this.cookies.setPending(reply, r.pendingToken);
@@ -55,7 +60,12 @@ export class SessionApiController {
   @ApiOperation({ summary: 'Step 2: a TOTP code or a recovery code; sets the session cookie and returns its CSRF token' })
   @ApiOkResponse({ type: SignedInView })
   @ApiErrors({ 400: INVALID, 401: 'auth/sign_in_failed: a wrong or used code, or no pending sign-in' })
-  async secondFactor(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: SecondFactorDto, @Ctx() ctx: RequestContext): Promise<SignedInView> {
+  async secondFactor(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() body: SecondFactorDto,
+    @Ctx() ctx: RequestContext,
+  ): Promise<SignedInView> {
     requireJson(req);
     const s = await this.signIn.secondFactor(this.cookies.pendingToken(req) ?? '', body.code, ctx, this.cookies.deviceCookie(req));
     this.cookies.clearPending(reply);

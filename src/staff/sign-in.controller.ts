@@ -106,12 +106,19 @@ export class SignInController {
     const { value, errors } = await validateForm(EnrolDto, body);
     const enrolment = await this.signIn.enrolmentFor(token ?? '');
     if (enrolment?.mustChangePassword) {
-      if (!value.newPassword && !errors.newPassword) errors.newPassword = `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`;
+      if (!value.newPassword && !errors.newPassword)
+        errors.newPassword = `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`;
       else if (value.newPassword !== value.confirmPassword) errors.confirmPassword = 'The two passwords are not the same';
     }
     if (Object.keys(errors).length) return this.renderEnrol(req, reply, { errors }, 400);
     try {
-      const s = await this.signIn.enrol(token ?? '', value.code, enrolment?.mustChangePassword ? value.newPassword : undefined, ctx, this.cookies.deviceCookie(req));
+      const s = await this.signIn.enrol(
+        token ?? '',
+        value.code,
+        enrolment?.mustChangePassword ? value.newPassword : undefined,
+        ctx,
+        this.cookies.deviceCookie(req),
+      );
       this.cookies.clearPending(reply);
       this.cookies.setDevice(reply, s.deviceCookie);
       this.cookies.setSession(reply, s.sessionToken);
@@ -133,11 +140,23 @@ export class SignInController {
   }
 
   private renderSignIn(req: FastifyRequest, reply: FastifyReply, data: { errors?: Record<string, string>; email?: string }, status = 200) {
-    return renderPage(req, reply, 'staff/sign-in.eta', { title: 'Sign in', loginCsrf: this.cookies.loginCsrfToken(req, reply), errors: data.errors ?? {}, email: data.email ?? '' }, status);
+    return renderPage(
+      req,
+      reply,
+      'staff/sign-in.eta',
+      { title: 'Sign in', loginCsrf: this.cookies.loginCsrfToken(req, reply), errors: data.errors ?? {}, email: data.email ?? '' },
+      status,
+    );
   }
 
   private renderSecondFactor(req: FastifyRequest, reply: FastifyReply, data: { errors?: Record<string, string> }, status = 200) {
-    return renderPage(req, reply, 'staff/second-factor.eta', { title: 'Enter your code', loginCsrf: this.cookies.loginCsrfToken(req, reply), errors: data.errors ?? {} }, status);
+    return renderPage(
+      req,
+      reply,
+      'staff/second-factor.eta',
+      { title: 'Enter your code', loginCsrf: this.cookies.loginCsrfToken(req, reply), errors: data.errors ?? {} },
+      status,
+    );
   }
 
   private async renderEnrol(req: FastifyRequest, reply: FastifyReply, data: { errors?: Record<string, string> }, status = 200) {

@@ -97,7 +97,12 @@ export class SignInService implements OnModuleInit {
         ip: ctx.clientIp,
         now,
       });
-      await this.audit.record(tx, this.asStaff(ctx, account.id), { action: 'staff.password_accepted', subjectType: 'staff_account', subjectId: account.id, detail: { next } });
+      await this.audit.record(tx, this.asStaff(ctx, account.id), {
+        action: 'staff.password_accepted',
+        subjectType: 'staff_account',
+        subjectId: account.id,
+        detail: { next },
+      });
     });
     return { next, pendingToken, expiresAt };
   }
@@ -150,7 +155,13 @@ export class SignInService implements OnModuleInit {
    * First sign-in (or after an admin reset the second factor): confirm the new seed with a code,
    * replace a one-time password if the account has one, and receive recovery codes, shown once.
    */
-  async enrol(pendingToken: string, codeRaw: string, newPassword: string | undefined, ctx: RequestContext, deviceCookie?: string): Promise<SignedIn & { recoveryCodes: string[] }> {
+  async enrol(
+    pendingToken: string,
+    codeRaw: string,
+    newPassword: string | undefined,
+    ctx: RequestContext,
+    deviceCookie?: string,
+  ): Promise<SignedIn & { recoveryCodes: string[] }> {
     const peek = await this.livePending(pendingToken, 'enrol');
     if (peek) {
       const account = await this.staff.findById(peek.staffId);
@@ -169,9 +180,18 @@ export class SignInService implements OnModuleInit {
     try {
       const signedIn = await this.prisma.transaction(async (tx) => {
         if (!(await this.pending.consume(tx, p.id, now))) throw new AttemptRejected();
-        const enrolled = await this.staff.enrol(tx, account.id, { totpSecretEnc: this.config.masterKeys.seal(secret, totpAad(account.id)), step, now, passwordHash });
+        const enrolled = await this.staff.enrol(tx, account.id, {
+          totpSecretEnc: this.config.masterKeys.seal(secret, totpAad(account.id)),
+          step,
+          now,
+          passwordHash,
+        });
         if (!enrolled) throw new AttemptRejected();
-        await this.staff.replaceRecoveryCodes(tx, account.id, recoveryCodes.map((c) => this.recoveryHash(c)));
+        await this.staff.replaceRecoveryCodes(
+          tx,
+          account.id,
+          recoveryCodes.map((c) => this.recoveryHash(c)),
+        );
         await this.audit.record(tx, this.asStaff(ctx, account.id), {
           action: 'staff.totp_enrolled',
           subjectType: 'staff_account',
@@ -204,7 +224,12 @@ export class SignInService implements OnModuleInit {
     const account = p && p.purpose === purpose ? await this.staff.findById(p.staffId) : null;
     if (!p || !account || account.disabledAt) {
       await this.prisma.transaction((tx) =>
-        this.audit.record(tx, ctx, { action: 'staff.sign_in_failed', subjectType: 'staff_account', subjectId: account?.id ?? null, detail: { step: purpose, reason: 'no_pending_sign_in' } }),
+        this.audit.record(tx, ctx, {
+          action: 'staff.sign_in_failed',
+          subjectType: 'staff_account',
+          subjectId: account?.id ?? null,
+          detail: { step: purpose, reason: 'no_pending_sign_in' },
+        }),
       );
       throw signInFailed();
     }
@@ -217,7 +242,12 @@ export class SignInService implements OnModuleInit {
     const outcome = await this.prisma.transaction(async (tx) => {
       const o = await this.throttle.charge(tx, keys, now);
       if (!o.allowed) {
-        await this.audit.record(tx, ctx, { action: 'staff.sign_in_refused', subjectType: 'staff_account', subjectId: account?.id ?? null, detail: { step, reason: 'locked', scope: o.lockedScope } });
+        await this.audit.record(tx, ctx, {
+          action: 'staff.sign_in_refused',
+          subjectType: 'staff_account',
+          subjectId: account?.id ?? null,
+          detail: { step, reason: 'locked', scope: o.lockedScope },
+        });
       }
       return o;
     });
@@ -227,18 +257,40 @@ export class SignInService implements OnModuleInit {
 
   private async failed(ctx: RequestContext, account: StaffAccountRecord | null, step: string, reason: string, newLocks: NewLock[]) {
     await this.prisma.transaction(async (tx) => {
-      await this.audit.record(tx, ctx, { action: 'staff.sign_in_failed', subjectType: 'staff_account', subjectId: account?.id ?? null, detail: { step, reason } });
+      await this.audit.record(tx, ctx, {
+        action: 'staff.sign_in_failed',
+        subjectType: 'staff_account',
+        subjectId: account?.id ?? null,
+        detail: { step, reason },
+      });
       for (const l of newLocks) {
-        await this.audit.record(tx, ctx, { action: 'staff.sign_in_locked', subjectType: 'staff_account', subjectId: account?.id ?? null, detail: { scope: l.scope, until: l.until.toISOString() } });
+        await this.audit.record(tx, ctx, {
+          action: 'staff.sign_in_locked',
+          subjectType: 'staff_account',
+          subjectId: account?.id ?? null,
+          detail: { scope: l.scope, until: l.until.toISOString() },
+        });
       }
     });
   }
 
-  private async completeSignIn(tx: Tx, account: StaffAccountRecord, keys: AttemptKeys, charged: NewLock[], ctx: RequestContext, detail: Record<string, unknown>): Promise<SignedIn> {
+  private async completeSignIn(
+    tx: Tx,
+    account: StaffAccountRecord,
+    keys: AttemptKeys,
+    charged: NewLock[],
+    ctx: RequestContext,
+    detail: Record<string, unknown>,
+  ): Promise<SignedIn> {
     await this.throttle.succeeded(tx, keys, charged);
     const s = await this.sessions.start(tx, account.id, ctx);
     const trustedDevice = keys.account.startsWith('device:');
-    await this.audit.record(tx, this.asStaff(ctx, account.id), { action: 'staff.signed_in', subjectType: 'staff_account', subjectId: account.id, detail: { ...detail, sessionId: s.sessionId, knownDevice: trustedDevice } });
+    await this.audit.record(tx, this.asStaff(ctx, account.id), {
+      action: 'staff.signed_in',
+      subjectType: 'staff_account',
+      subjectId: account.id,
+      detail: { ...detail, sessionId: s.sessionId, knownDevice: trustedDevice },
+    });
     return { sessionToken: s.token, sessionId: s.sessionId, expiresAt: s.expiresAt, staffId: account.id, deviceCookie: this.newDeviceCookie(account.id) };
   }
 

@@ -116,7 +116,12 @@ export class StaffAdminController {
   @Roles('admin')
   @ApiExcludeEndpoint()
   newPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return renderPage(req, reply, 'staff/staff-new.eta', { title: 'Add a staff member', nav: consoleNav(req, '/console/staff'), errors: {}, form: { role: 'viewer' } });
+    return renderPage(req, reply, 'staff/staff-new.eta', {
+      title: 'Add a staff member',
+      nav: consoleNav(req, '/console/staff'),
+      errors: {},
+      form: { role: 'viewer' },
+    });
   }
 
   @Post('console/staff')
@@ -172,7 +177,14 @@ export class StaffAdminController {
   @Post('console/staff/:id/:action')
   @Roles('admin')
   @ApiExcludeEndpoint()
-  async actionPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', ParseUUIDPipe) id: string, @Param('action') action: string, @Body() body: unknown, @Ctx() ctx: RequestContext) {
+  async actionPage(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('action') action: string,
+    @Body() body: unknown,
+    @Ctx() ctx: RequestContext,
+  ) {
     try {
       if (action === 'role') {
         const { value, errors } = await validateForm(ChangeRoleDto, body);
@@ -183,9 +195,13 @@ export class StaffAdminController {
       else if (action === 'reset-totp') await this.staff.resetTotp(ctx, id);
       else if (action === 'reset-sign-in') {
         const created = await this.staff.resetSignIn(ctx, id);
-        return renderPage(req, reply, 'staff/staff-created.eta', { title: 'New one-time password', nav: consoleNav(req, '/console/staff'), created, reset: true });
-      }
-      else return this.renderDetail(req, reply, id, { errors: { action: 'Unknown action.' } }, 404);
+        return renderPage(req, reply, 'staff/staff-created.eta', {
+          title: 'New one-time password',
+          nav: consoleNav(req, '/console/staff'),
+          created,
+          reset: true,
+        });
+      } else return this.renderDetail(req, reply, id, { errors: { action: 'Unknown action.' } }, 404);
     } catch (err) {
       if (hasErrorCode(err, 'staff/last_admin')) return this.renderDetail(req, reply, id, { errors: { role: err.message } }, 409);
       throw err;
@@ -199,7 +215,14 @@ export class StaffAdminController {
       req,
       reply,
       'staff/staff-detail.eta',
-      { title: member.name, nav: consoleNav(req, '/console/staff'), member, isSelf: member.id === req.staff!.staffId, errors: data.errors ?? {}, done: data.done },
+      {
+        title: member.name,
+        nav: consoleNav(req, '/console/staff'),
+        member,
+        isSelf: member.id === req.staff!.staffId,
+        errors: data.errors ?? {},
+        done: data.done,
+      },
       status,
     );
   }

@@ -9,11 +9,14 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 export class SignInDto {
   @ApiProperty({ example: 'j.jansen@example.com' })
-  @IsString({ message: 'Enter your email address' }) @Length(1, 320, { message: 'Enter your email address' }) @Transform(trim)
+  @IsString({ message: 'Enter your email address' })
+  @Length(1, 320, { message: 'Enter your email address' })
+  @Transform(trim)
   email!: string;
 
   @ApiProperty({ format: 'password' })
-  @IsString({ message: 'Enter your password' }) @Length(1, PASSWORD_MAX_LENGTH, { message: 'Enter your password' })
+  @IsString({ message: 'Enter your password' })
+  @Length(1, PASSWORD_MAX_LENGTH, { message: 'Enter your password' })
   password!: string;
 }
 
@@ -33,21 +36,29 @@ export class EnrolDto {
 
   @ApiPropertyOptional()
   @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
-  @IsOptional() @IsString() @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, { message: `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` })
+  @IsOptional()
+  @IsString()
+  @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, { message: `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` })
   newPassword?: string;
 
   @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
-  @IsOptional() @IsString() @MaxLength(PASSWORD_MAX_LENGTH)
+  @IsOptional()
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
   confirmPassword?: string;
 }
 
 export class CreateStaffDto {
   @ApiProperty({ example: 'Jan Jansen' })
-  @Transform(trim) @IsString({ message: 'Enter a name' }) @Length(1, 200, { message: 'Enter a name (up to 200 characters)' })
+  @Transform(trim)
+  @IsString({ message: 'Enter a name' })
+  @Length(1, 200, { message: 'Enter a name (up to 200 characters)' })
   name!: string;
 
   @ApiProperty({ example: 'j.jansen@example.com' })
-  @Transform(trim) @IsEmail({}, { message: 'Enter an email address like name@example.com' }) @MaxLength(320)
+  @Transform(trim)
+  @IsEmail({}, { message: 'Enter an email address like name@example.com' })
+  @MaxLength(320)
   email!: string;
 
   @ApiProperty({ enum: ROLES })
@@ -63,7 +74,9 @@ export class ChangeRoleDto {
 
 export class TotpCodeDto {
   @ApiProperty({ description: 'A current code from the authenticator app', example: '123456' })
-  @Transform(trim) @IsString() @Matches(/^[0-9]{6}$/, { message: 'Enter the 6-digit code from your authenticator app' })
+  @Transform(trim)
+  @IsString()
+  @Matches(/^[0-9]{6}$/, { message: 'Enter the 6-digit code from your authenticator app' })
   code!: string;
 }
 

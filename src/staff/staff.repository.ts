@@ -54,7 +54,16 @@ export class StaffRepository {
 
   async create(
     tx: Tx,
-    a: { email: string; name: string; role: StaffRole; passwordHash: string; mustChangePassword: boolean; passwordExpiresAt?: Date | null; now: Date; id?: string },
+    a: {
+      email: string;
+      name: string;
+      role: StaffRole;
+      passwordHash: string;
+      mustChangePassword: boolean;
+      passwordExpiresAt?: Date | null;
+      now: Date;
+      id?: string;
+    },
   ): Promise<string> {
     const id = a.id ?? randomUUID();
     await tx.staffAccount.create({

@@ -52,7 +52,8 @@ export function toView(a: StaffAccountRecord): StaffMemberView {
 /** How long an admin-issued one-time password works before the member must have used it. */
 export const ONE_TIME_PASSWORD_MS = 7 * 24 * 3600_000;
 
-const codeRefused = () => new UnauthenticatedError('auth/code_refused', 'That code is not right, or there have been too many attempts. Try again in a few minutes.');
+const codeRefused = () =>
+  new UnauthenticatedError('auth/code_refused', 'That code is not right, or there have been too many attempts. Try again in a few minutes.');
 const lastAdmin = () => new ConflictError('staff/last_admin', 'This would leave no enabled admin. Make someone else an admin first.');
 
 /** Staff management (admins) and a member's own account actions. */
@@ -116,9 +117,18 @@ export class StaffService {
       if (secret) {
         // The step before now: the first real code the member types is then still accepted.
         await this.repo.enrol(tx, id, { totpSecretEnc: this.config.masterKeys.seal(secret, totpAad(id)), step: Math.floor(now.getTime() / 30_000) - 2, now });
-        await this.repo.replaceRecoveryCodes(tx, id, recoveryCodes!.map((c) => this.signIn.recoveryHash(c)));
+        await this.repo.replaceRecoveryCodes(
+          tx,
+          id,
+          recoveryCodes!.map((c) => this.signIn.recoveryHash(c)),
+        );
       }
-      await this.audit.record(tx, ctx, { action: 'staff.created', subjectType: 'staff_account', subjectId: id, detail: { role: input.role, enrolled: !!secret, via: opts.enrolNow ? 'cli' : 'console' } });
+      await this.audit.record(tx, ctx, {
+        action: 'staff.created',
+        subjectType: 'staff_account',
+        subjectId: id,
+        detail: { role: input.role, enrolled: !!secret, via: opts.enrolNow ? 'cli' : 'console' },
+      });
       return id;
     });
     return {
@@ -209,7 +219,12 @@ export class StaffService {
   async signOutEverywhere(ctx: RequestContext, staffId: string): Promise<number> {
     return this.prisma.transaction(async (tx) => {
       const n = await this.sessions.endAll(tx, staffId);
-      await this.audit.record(tx, ctx, { action: 'staff.signed_out_everywhere', subjectType: 'staff_account', subjectId: staffId, detail: { sessionsEnded: n } });
+      await this.audit.record(tx, ctx, {
+        action: 'staff.signed_out_everywhere',
+        subjectType: 'staff_account',
+        subjectId: staffId,
+        detail: { sessionsEnded: n },
+      });
       return n;
     });
   }
@@ -233,8 +248,17 @@ export class StaffService {
     const ok = await this.prisma.transaction(async (tx) => {
       if (step === null || !(await this.repo.useTotpStep(tx, staffId, step))) return false;
       await this.throttle.succeeded(tx, keys, charged.newLocks);
-      await this.repo.replaceRecoveryCodes(tx, staffId, codes.map((c) => this.signIn.recoveryHash(c)));
-      await this.audit.record(tx, ctx, { action: 'staff.recovery_codes_regenerated', subjectType: 'staff_account', subjectId: staffId, detail: { issued: codes.length } });
+      await this.repo.replaceRecoveryCodes(
+        tx,
+        staffId,
+        codes.map((c) => this.signIn.recoveryHash(c)),
+      );
+      await this.audit.record(tx, ctx, {
+        action: 'staff.recovery_codes_regenerated',
+        subjectType: 'staff_account',
+        subjectId: staffId,
+        detail: { issued: codes.length },
+      });
       return true;
     });
     if (!ok) {
@@ -242,7 +266,12 @@ export class StaffService {
         await this.refused(tx, ctx, staffId, { reason: 'wrong_or_used_totp' });
         // The same lock records as a failed sign-in: this wrong code counted against the same throttle.
         for (const l of charged.newLocks) {
-          await this.audit.record(tx, ctx, { action: 'staff.sign_in_locked', subjectType: 'staff_account', subjectId: staffId, detail: { scope: l.scope, until: l.until.toISOString() } });
+          await this.audit.record(tx, ctx, {
+            action: 'staff.sign_in_locked',
+            subjectType: 'staff_account',
+            subjectId: staffId,
+            detail: { scope: l.scope, until: l.until.toISOString() },
+          });
         }
       });
       throw codeRefused();

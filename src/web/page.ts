@@ -12,7 +12,12 @@ export function consoleNav(req: FastifyRequest, current: string): NonNullable<Pa
     { href: '/console/leaks', label: 'Leaks' },
     { href: '/console/audit', label: 'Audit trail' },
     { href: '/console/overview', label: 'Overview' },
-    ...(role === 'admin' ? [{ href: '/console/staff', label: 'Staff' }, { href: '/console/catalogue', label: 'API catalogue' }] : []),
+    ...(role === 'admin'
+      ? [
+          { href: '/console/staff', label: 'Staff' },
+          { href: '/console/catalogue', label: 'API catalogue' },
+        ]
+      : []),
     { href: '/console/account', label: req.staff!.name },
   ];
   return items.map((i) => ({ ...i, current: current === i.href }));

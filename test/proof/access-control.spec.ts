@@ -255,7 +255,10 @@ describe('route table (every staff route is guarded)', () => {
   it('lists every registered route with its metadata', () => {
     const nest = table.filter((r) => r.source === 'nest');
     process.stdout.write(`[proof] route table: ${table.length} routes (${nest.length} controller routes, ${table.length - nest.length} plugin routes)\n`);
-    for (const r of table) process.stdout.write(`  ${routeKey(r).padEnd(52)} ${r.source === 'plugin' ? 'plugin/public' : r.isPublic ? 'public' : r.role ?? 'NO POLICY'} ${r.handler ?? ''}\n`);
+    for (const r of table)
+      process.stdout.write(
+        `  ${routeKey(r).padEnd(52)} ${r.source === 'plugin' ? 'plugin/public' : r.isPublic ? 'public' : (r.role ?? 'NO POLICY')} ${r.handler ?? ''}\n`,
+      );
     expect(nest.length).toBeGreaterThan(0);
   });
 
@@ -275,7 +278,11 @@ describe('route table (every staff route is guarded)', () => {
     }
     @Module({ controllers: [ProbeController] })
     class ProbeModule {}
-    const probe = await createTestingApp(t.config, { logger: createLogger('silent'), overrides: [{ provide: Clock, useValue: t.clock }], extraImports: [ProbeModule] });
+    const probe = await createTestingApp(t.config, {
+      logger: createLogger('silent'),
+      overrides: [{ provide: Clock, useValue: t.clock }],
+      extraImports: [ProbeModule],
+    });
     try {
       const admin = await createStaffWithSession(t, { role: 'admin' });
       for (const headers of [{}, admin.headers]) {
@@ -294,7 +301,9 @@ describe('route table (every staff route is guarded)', () => {
     const stale = Object.keys(POLICY).filter((k) => !keys.has(k));
     if (missing.length) {
       // Suggested rows from the decorators, for a person to review before pasting them into POLICY.
-      const suggest = table.filter((r) => missing.includes(routeKey(r))).map((r) => `  '${routeKey(r)}': '${r.source === 'plugin' || r.isPublic ? 'public' : r.role ?? 'NO POLICY'}',`);
+      const suggest = table
+        .filter((r) => missing.includes(routeKey(r)))
+        .map((r) => `  '${routeKey(r)}': '${r.source === 'plugin' || r.isPublic ? 'public' : (r.role ?? 'NO POLICY')}',`);
       process.stdout.write(`[proof] routes without a policy row (suggested from their decorators; review before adding):\n${suggest.join('\n')}\n`);
     }
     expect({ routesWithoutPolicyRow: missing, rowsWithoutRoute: stale }).toEqual({ routesWithoutPolicyRow: [], rowsWithoutRoute: [] });
@@ -352,10 +361,13 @@ describe('route table (every staff route is guarded)', () => {
         const fresh = await createStaffWithSession(t, { role: 'admin' }); // the calls above may have signed the admin out
         const out = await call(route, { cookie: fresh.headers.cookie });
         figures.calls++;
-        if (!(out.status === 403 && out.code === 'auth/csrf_failed')) problems.push(`${routeKey(route)} as admin without CSRF token: ${out.status} ${out.code ?? ''} (expected 403 auth/csrf_failed)`);
+        if (!(out.status === 403 && out.code === 'auth/csrf_failed'))
+          problems.push(`${routeKey(route)} as admin without CSRF token: ${out.status} ${out.code ?? ''} (expected 403 auth/csrf_failed)`);
       }
     }
-    process.stdout.write(`[proof] access control: ${table.length} routes, ${figures.calls} calls, ${figures.fiveXX} responses 5xx, ${problems.length} policy violations\n`);
+    process.stdout.write(
+      `[proof] access control: ${table.length} routes, ${figures.calls} calls, ${figures.fiveXX} responses 5xx, ${problems.length} policy violations\n`,
+    );
     expect(problems).toEqual([]);
   });
 });

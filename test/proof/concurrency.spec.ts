@@ -36,7 +36,13 @@ afterAll(async () => {
 });
 
 const post = (url: string, who: StaffLogin | null, body: unknown = {}, ip = '198.51.100.7') =>
-  t.inject({ method: 'POST', url, headers: { ...(who?.headers ?? {}), 'content-type': 'application/json', accept: 'application/json' }, payload: JSON.stringify(body), remoteAddress: ip });
+  t.inject({
+    method: 'POST',
+    url,
+    headers: { ...(who?.headers ?? {}), 'content-type': 'application/json', accept: 'application/json' },
+    payload: JSON.stringify(body),
+    remoteAddress: ip,
+  });
 
 async function activeSecrets(credentialId: string): Promise<number> {
   return t.prisma.credentialSecret.count({ where: { credentialId, state: 'active' } });
@@ -76,7 +82,11 @@ describe('concurrent rotations of one credential', () => {
 
     // 30 concurrent reveals, and meanwhile 10 more rotation starts and approvals: one reveal, no new rotation.
     const [reveals, laterStarts] = await Promise.all([
-      Promise.all(Array.from({ length: 30 }, (_, i) => t.inject({ method: 'POST', url: '/api/deliveries/reveal', payload: { token, code }, remoteAddress: `198.51.100.${100 + (i % 20)}` }))),
+      Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          t.inject({ method: 'POST', url: '/api/deliveries/reveal', payload: { token, code }, remoteAddress: `198.51.100.${100 + (i % 20)}` }),
+        ),
+      ),
       Promise.all(Array.from({ length: 10 }, () => post(`/api/credentials/${cred.credentialId}/rotations`, starter, {}))),
     ]);
     const revealed = reveals.filter((r) => r.statusCode === 200);

@@ -11,13 +11,31 @@ import { basic, FORM_HEADERS, issueCredential } from '../support/credentials.hel
  * and the service process killed with SIGKILL in the middle of issuing credentials.
  */
 const HALF_WRITTEN: Array<[string, string]> = [
-  ['credential without a secret', `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM credential_secret s WHERE s.credential_id = c.id)`],
-  ['credential without an audit event', `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = c.id::text)`],
+  [
+    'credential without a secret',
+    `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM credential_secret s WHERE s.credential_id = c.id)`,
+  ],
+  [
+    'credential without an audit event',
+    `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = c.id::text)`,
+  ],
   ['pending secret without a delivery', `SELECT count(*)::int AS n FROM credential_secret WHERE state = 'pending_delivery' AND delivery_id IS NULL`],
-  ['delivery without its link email', `SELECT count(*)::int AS n FROM delivery d WHERE NOT EXISTS (SELECT 1 FROM notification n WHERE n.subject_id = d.id::text OR n.idempotency_key LIKE '%' || d.id::text || '%')`],
-  ['approval marked issued without credentials', `SELECT count(*)::int AS n FROM onboarding_approval ap WHERE ap.issued_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM credential c WHERE c.onboarding_request_id = ap.request_id AND c.environment = ap.environment)`],
-  ['credentials of an approval not marked issued', `SELECT count(*)::int AS n FROM credential c JOIN onboarding_approval ap ON ap.request_id = c.onboarding_request_id AND ap.environment = c.environment WHERE ap.issued_at IS NULL`],
-  ['credential issued twice for one request and API', `SELECT count(*)::int AS n FROM (SELECT onboarding_request_id, api_environment_id FROM credential WHERE onboarding_request_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) x`],
+  [
+    'delivery without its link email',
+    `SELECT count(*)::int AS n FROM delivery d WHERE NOT EXISTS (SELECT 1 FROM notification n WHERE n.subject_id = d.id::text OR n.idempotency_key LIKE '%' || d.id::text || '%')`,
+  ],
+  [
+    'approval marked issued without credentials',
+    `SELECT count(*)::int AS n FROM onboarding_approval ap WHERE ap.issued_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM credential c WHERE c.onboarding_request_id = ap.request_id AND c.environment = ap.environment)`,
+  ],
+  [
+    'credentials of an approval not marked issued',
+    `SELECT count(*)::int AS n FROM credential c JOIN onboarding_approval ap ON ap.request_id = c.onboarding_request_id AND ap.environment = c.environment WHERE ap.issued_at IS NULL`,
+  ],
+  [
+    'credential issued twice for one request and API',
+    `SELECT count(*)::int AS n FROM (SELECT onboarding_request_id, api_environment_id FROM credential WHERE onboarding_request_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) x`,
+  ],
   ['unsealed audit event', `SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL OR hash IS NULL`],
 ];
 
@@ -54,7 +72,12 @@ describe('PostgreSQL connections killed under load', () => {
         const kind = i++ % 3;
         const res =
           kind === 0
-            ? await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) }, payload: 'grant_type=client_credentials' })
+            ? await t.inject({
+                method: 'POST',
+                url: '/oauth/acceptance/token',
+                headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) },
+                payload: 'grant_type=client_credentials',
+              })
             : kind === 1
               ? await t.inject({ method: 'GET', url: `/api/audit-events?limit=5`, headers: reviewer.headers })
               : await t.inject({ method: 'GET', url: `/api/credentials/${cred.credentialId}`, headers: reviewer.headers });
@@ -70,7 +93,9 @@ describe('PostgreSQL connections killed under load', () => {
     const chaosUntil = Date.now() + 5_000;
     while (Date.now() < chaosUntil) {
       await new Promise((r) => setTimeout(r, 400));
-      const r = await admin.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+      const r = await admin.query(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
       killed += r.rows[0].n as number;
     }
     running = false;
@@ -79,14 +104,21 @@ describe('PostgreSQL connections killed under load', () => {
     // Recovery: the very next requests succeed.
     const after: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const res = await t.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) }, payload: 'grant_type=client_credentials' });
+      const res = await t.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/token',
+        headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) },
+        payload: 'grant_type=client_credentials',
+      });
       after.push(res.statusCode);
     }
     const health = await t.inject({ method: 'GET', url: '/health' });
     await admin.end();
     const verify = await t.app.get(AuditService).verify();
     const total = Object.values(during).reduce((s, n) => s + n, 0);
-    const fiveXX = Object.entries(during).filter(([s]) => Number(s) >= 500).reduce((s, [, n]) => s + n, 0);
+    const fiveXX = Object.entries(during)
+      .filter(([s]) => Number(s) >= 500)
+      .reduce((s, [, n]) => s + n, 0);
     process.stdout.write(
       `[proof] faults: ${killed} PostgreSQL backends terminated during 5 s of load; ${total} requests, by status ${JSON.stringify(during)} (${fiveXX} 5xx while connections died); ` +
         `${outsideContract.length} outside the error contract; after: ${after.filter((s) => s === 200).length}/20 token requests 200, health ${health.statusCode}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
@@ -122,7 +154,10 @@ describe('the service killed with SIGKILL in the middle of issuing credentials',
 
   async function approvedRequests(n: number, creator: StaffLogin, approver: StaffLogin): Promise<string[]> {
     const json = (h: Record<string, string>) => ({ ...h, 'content-type': 'application/json', accept: 'application/json' });
-    const catalogue = (await helper.inject({ method: 'GET', url: '/api/onboarding-requests/catalogue', headers: approver.headers })).json() as Array<{ apiKey?: string; api?: string }>;
+    const catalogue = (await helper.inject({ method: 'GET', url: '/api/onboarding-requests/catalogue', headers: approver.headers })).json() as Array<{
+      apiKey?: string;
+      api?: string;
+    }>;
     const api = catalogue.map((c) => c.apiKey ?? c.api).find(Boolean) ?? 'business';
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
@@ -140,7 +175,12 @@ describe('the service killed with SIGKILL in the middle of issuing credentials',
       });
       const id = (created.json() as { id: string }).id;
       await helper.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/start-review`, headers: json(approver.headers), payload: {} });
-      const approved = await helper.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/approvals`, headers: json(approver.headers), payload: { environment: 'acceptance' } });
+      const approved = await helper.inject({
+        method: 'POST',
+        url: `/api/onboarding-requests/${id}/approvals`,
+        headers: json(approver.headers),
+        payload: { environment: 'acceptance' },
+      });
       expect(approved.statusCode, approved.body).toBeLessThan(300);
       ids.push(id);
     }
@@ -158,7 +198,10 @@ describe('the service killed with SIGKILL in the middle of issuing credentials',
         method: 'POST',
         headers: { ...approver.headers, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ environment: 'acceptance' }),
-      }).then((r) => r.status, () => 0);
+      }).then(
+        (r) => r.status,
+        () => 0,
+      );
     const inFlight = requests.map((id) => issue(instance!, id));
     // Kill while the issues are being processed: once a few have answered, long before all of them.
     let done = 0;

@@ -112,7 +112,10 @@ const hostileValue: fc.Arbitrary<Json> = fc.letrec<{ v: Json }>((tie) => ({
   v: fc.oneof(
     { weight: 6, arbitrary: hostileScalar },
     { weight: 1, arbitrary: fc.array(tie('v'), { maxLength: 4 }) },
-    { weight: 1, arbitrary: fc.dictionary(fc.oneof(fc.constantFrom('__proto__', 'constructor', '$where', 'a'), fc.string({ maxLength: 8 })), tie('v'), { maxKeys: 4 }) },
+    {
+      weight: 1,
+      arbitrary: fc.dictionary(fc.oneof(fc.constantFrom('__proto__', 'constructor', '$where', 'a'), fc.string({ maxLength: 8 })), tie('v'), { maxKeys: 4 }),
+    },
   ),
 })).v;
 
@@ -120,7 +123,10 @@ const hostileValue: fc.Arbitrary<Json> = fc.letrec<{ v: Json }>((tie) => ({
 function resolve(spec: Spec, s: Schema | undefined, depth = 0): Schema {
   if (!s || depth > 8) return {};
   if (s.$ref) return resolve(spec, spec.components?.schemas?.[s.$ref.split('/').pop()!], depth + 1);
-  if (s.allOf?.length) return s.allOf.map((x) => resolve(spec, x, depth + 1)).reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties }, required: [...(a.required ?? []), ...(b.required ?? [])] }), {});
+  if (s.allOf?.length)
+    return s.allOf
+      .map((x) => resolve(spec, x, depth + 1))
+      .reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties }, required: [...(a.required ?? []), ...(b.required ?? [])] }), {});
   if (s.oneOf?.length || s.anyOf?.length) return resolve(spec, (s.oneOf ?? s.anyOf)![0], depth + 1);
   return s;
 }
@@ -163,7 +169,11 @@ function mutatedObject(spec: Spec, schema: Schema | undefined): fc.Arbitrary<Jso
         fc.oneof(
           fc.record({ kind: fc.constant('drop' as const), key: keys.length ? fc.constantFrom(...keys) : fc.constant('x') }),
           fc.record({ kind: fc.constant('set' as const), key: keys.length ? fc.constantFrom(...keys) : fc.constant('x'), value: hostileValue }),
-          fc.record({ kind: fc.constant('extra' as const), key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'isAdmin', 'role', 'id', 'state'), fc.string({ maxLength: 12 })), value: hostileValue }),
+          fc.record({
+            kind: fc.constant('extra' as const),
+            key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'isAdmin', 'role', 'id', 'state'), fc.string({ maxLength: 12 })),
+            value: hostileValue,
+          }),
         ),
         { minLength: 0, maxLength: 4 },
       ),
@@ -179,9 +189,39 @@ function mutatedObject(spec: Spec, schema: Schema | undefined): fc.Arbitrary<Jso
 }
 
 const FIELD_NAMES = [
-  'email', 'password', 'code', 'totp', 'recoveryCode', 'name', 'legalName', 'registrationNumber', 'country', 'purpose', 'apis', 'environments',
-  'mobile', 'language', 'reason', 'role', 'token', 'secret', 'client_id', 'client_secret', 'grant_type', 'scope', 'token_type_hint', 'reference',
-  'contactName', 'contactEmail', 'contactMobile', 'formStartedAt', 'website', 'environment', 'api', 'credentialId', 'overlapHours',
+  'email',
+  'password',
+  'code',
+  'totp',
+  'recoveryCode',
+  'name',
+  'legalName',
+  'registrationNumber',
+  'country',
+  'purpose',
+  'apis',
+  'environments',
+  'mobile',
+  'language',
+  'reason',
+  'role',
+  'token',
+  'secret',
+  'client_id',
+  'client_secret',
+  'grant_type',
+  'scope',
+  'token_type_hint',
+  'reference',
+  'contactName',
+  'contactEmail',
+  'contactMobile',
+  'formStartedAt',
+  'website',
+  'environment',
+  'api',
+  'credentialId',
+  'overlapHours',
 ];
 const formLikeBody = fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 10 })), hostileValue, { maxKeys: 8 });
 
@@ -197,7 +237,11 @@ function pct(s: string): string {
   try {
     return encodeURIComponent(s);
   } catch {
-    return s.replace(/[\uD800-\uDFFF]/g, '%ED%A0%80').split('%ED%A0%80').map((p) => encodeURIComponent(p)).join('%ED%A0%80');
+    return s
+      .replace(/[\uD800-\uDFFF]/g, '%ED%A0%80')
+      .split('%ED%A0%80')
+      .map((p) => encodeURIComponent(p))
+      .join('%ED%A0%80');
   }
 }
 
@@ -221,8 +265,8 @@ const RAW_BODIES = [
   '=&=&&==',
   '%00=%00',
   '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
-  '[' .repeat(5000) + ']'.repeat(5000),
-  '{"a":' .repeat(3000) + '1' + '}'.repeat(3000),
+  '['.repeat(5000) + ']'.repeat(5000),
+  '{"a":'.repeat(3000) + '1' + '}'.repeat(3000),
 ];
 const CONTENT_TYPES = [
   'application/json',
@@ -238,10 +282,18 @@ const CONTENT_TYPES = [
   ';;;',
 ];
 const latin1 = (s: string) => s.replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
-const headerValue = fc.oneof(fc.constantFrom(...PAYLOADS).map(latin1), fc.string({ maxLength: 40 }).map(latin1), fc.integer({ min: 100, max: 8000 }).map((n) => 'h'.repeat(n)));
+const headerValue = fc.oneof(
+  fc.constantFrom(...PAYLOADS).map(latin1),
+  fc.string({ maxLength: 40 }).map(latin1),
+  fc.integer({ min: 100, max: 8000 }).map((n) => 'h'.repeat(n)),
+);
 
 // ---------------------------------------------------------------- the request generator
-function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.Arbitrary<Omit<FuzzRequest, 'headers'> & { headers: Record<string, string>; cookieKind: string; csrfKind: string }> {
+function requestArbitrary(
+  spec: Spec,
+  routes: RouteEntry[],
+  live: string[],
+): fc.Arbitrary<Omit<FuzzRequest, 'headers'> & { headers: Record<string, string>; cookieKind: string; csrfKind: string }> {
   const byKey = new Map<string, Operation>();
   for (const [p, ops] of Object.entries(spec.paths)) {
     for (const [m, op] of Object.entries(ops)) byKey.set(`${m.toUpperCase()} ${p.replace(/\{([^}]+)\}/g, ':$1')}`, op);
@@ -251,7 +303,23 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.
     { weight: 2, arbitrary: fc.uuid().map(pct) },
     { weight: 1, arbitrary: fc.constantFrom('acceptance', 'production', 'ACCEPTANCE', 'staging') },
     { weight: 4, arbitrary: hostileString.map(pct) },
-    { weight: 2, arbitrary: fc.constantFrom('..%2F..%2Fetc%2Fpasswd', '%2e%2e', '..', '%00', '%ZZ', '%ED%A0%80', '%C0%AE%C0%AE%2F', '%E2%80%AE', 'a%2Fb', '%25', '', '%20') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        '..%2F..%2Fetc%2Fpasswd',
+        '%2e%2e',
+        '..',
+        '%00',
+        '%ZZ',
+        '%ED%A0%80',
+        '%C0%AE%C0%AE%2F',
+        '%E2%80%AE',
+        'a%2Fb',
+        '%25',
+        '',
+        '%20',
+      ),
+    },
   );
   return fc
     .constantFrom(...routes)
@@ -263,16 +331,38 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.
       type Body = { contentType?: string; payload?: string };
       const noBody: fc.Arbitrary<Body> = fc.constant({});
       const bodyArb: fc.Arbitrary<Body> = fc.oneof(
-        { weight: 5, arbitrary: fc.tuple(jsonSchema ? mutatedObject(spec, jsonSchema) : formLikeBody, fc.constantFrom(...CONTENT_TYPES)).map(([b, ct]) => ({ contentType: ct, payload: ct.startsWith('application/x-www-form-urlencoded') && b && typeof b === 'object' && !Array.isArray(b) ? encodeForm(b) : JSON.stringify(b) })) },
-        { weight: 2, arbitrary: fc.tuple(formLikeBody, fc.constantFrom('application/x-www-form-urlencoded', 'application/json')).map(([b, ct]) => ({ contentType: ct, payload: ct === 'application/json' ? JSON.stringify(b) : encodeForm(b) })) },
-        { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES)).map(([p, ct]) => ({ contentType: ct, payload: p })) },
-        { weight: 1, arbitrary: fc.tuple(hostileValue, fc.constantFrom(...CONTENT_TYPES)).map(([v, ct]) => ({ contentType: ct, payload: JSON.stringify(v) ?? '' })) },
+        {
+          weight: 5,
+          arbitrary: fc
+            .tuple(jsonSchema ? mutatedObject(spec, jsonSchema) : formLikeBody, fc.constantFrom(...CONTENT_TYPES))
+            .map(([b, ct]) => ({
+              contentType: ct,
+              payload:
+                ct.startsWith('application/x-www-form-urlencoded') && b && typeof b === 'object' && !Array.isArray(b) ? encodeForm(b) : JSON.stringify(b),
+            })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .tuple(formLikeBody, fc.constantFrom('application/x-www-form-urlencoded', 'application/json'))
+            .map(([b, ct]) => ({ contentType: ct, payload: ct === 'application/json' ? JSON.stringify(b) : encodeForm(b) })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.tuple(fc.constantFrom(...RAW_BODIES), fc.constantFrom(...CONTENT_TYPES)).map(([p, ct]) => ({ contentType: ct, payload: p })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.tuple(hostileValue, fc.constantFrom(...CONTENT_TYPES)).map(([v, ct]) => ({ contentType: ct, payload: JSON.stringify(v) ?? '' })),
+        },
         { weight: 1, arbitrary: noBody },
       );
       const queryArb = fc
         .array(
           fc.tuple(
-            queryParams.length ? fc.oneof(fc.constantFrom(...queryParams.map((q) => q.name)), fc.string({ maxLength: 8 })) : fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 8 })),
+            queryParams.length
+              ? fc.oneof(fc.constantFrom(...queryParams.map((q) => q.name)), fc.string({ maxLength: 8 }))
+              : fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 8 })),
             fc.oneof(hostileString, fc.constantFrom('1', '-1', '0', '99999999999999999999', 'true', '2026-13-45', 'yesterday', '%', '%%%', '&&&', '=')),
           ),
           { maxLength: 4 },
@@ -280,7 +370,10 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.
         .map((pairs) => pairs.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&'));
       return fc.record({
         route: fc.constant(routeKey(route)),
-        method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS') }),
+        method: fc.oneof(
+          { weight: 9, arbitrary: fc.constant(route.method) },
+          { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS') },
+        ),
         url: fc.tuple(fc.array(pathParam, { minLength: 4, maxLength: 4 }), queryArb).map(([vals, q]) => {
           let i = 0;
           const p = route.path.replace(/:([A-Za-z0-9_]+)/g, () => vals[i++ % vals.length]).replace(/\*$/, () => vals[3]);
@@ -295,12 +388,37 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.
           { weight: 4, arbitrary: fc.constant(undefined) },
           { weight: 1, arbitrary: headerValue.map((v) => `Bearer ${v}`) },
           { weight: 1, arbitrary: headerValue.map((v) => `Basic ${Buffer.from(v, 'latin1').toString('base64')}`) },
-          { weight: 1, arbitrary: fc.constantFrom('Basic !!!not-base64!!!', 'Basic ', 'Bearer', 'Basic Og==', 'Basic OjpAOjo=', 'Digest x', 'bearer eyJhbGciOiJub25lIn0.e30.', `Basic ${Buffer.from('a'.repeat(5000) + ':' + 'b').toString('base64')}`) },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(
+              'Basic !!!not-base64!!!',
+              'Basic ',
+              'Bearer',
+              'Basic Og==',
+              'Basic OjpAOjo=',
+              'Digest x',
+              'bearer eyJhbGciOiJub25lIn0.e30.',
+              `Basic ${Buffer.from('a'.repeat(5000) + ':' + 'b').toString('base64')}`,
+            ),
+          },
           { weight: 1, arbitrary: headerValue },
           // Form-encoded Basic credentials that decode to NUL, control characters or broken Unicode.
-          { weight: 1, arbitrary: fc.tuple(fc.constantFrom('acc_', 'prd_', ''), hostileString, hostileString).map(([p, a, b]) => `Basic ${Buffer.from(`${p}${pct(a.slice(0, 200))}:${pct(b.slice(0, 200))}`).toString('base64')}`) },
+          {
+            weight: 1,
+            arbitrary: fc
+              .tuple(fc.constantFrom('acc_', 'prd_', ''), hostileString, hostileString)
+              .map(([p, a, b]) => `Basic ${Buffer.from(`${p}${pct(a.slice(0, 200))}:${pct(b.slice(0, 200))}`).toString('base64')}`),
+          },
         ),
-        accept: fc.constantFrom('application/json', 'application/json', 'text/html', '*/*', undefined, 'text/html;q=0.1, application/json', latin1('\u00ff/\u00ff')),
+        accept: fc.constantFrom(
+          'application/json',
+          'application/json',
+          'text/html',
+          '*/*',
+          undefined,
+          'text/html;q=0.1, application/json',
+          latin1('\u00ff/\u00ff'),
+        ),
         correlation: fc.option(headerValue, { nil: undefined }),
       });
     })
@@ -310,7 +428,17 @@ function requestArbitrary(spec: Spec, routes: RouteEntry[], live: string[]): fc.
       if (r.authorization) headers.authorization = r.authorization;
       if (r.accept) headers.accept = r.accept;
       if (r.correlation) headers['x-correlation-id'] = r.correlation;
-      return { route: r.route, method: r.method, url: r.url, headers, payload: r.body.payload, asAdmin: r.asAdmin, remoteAddress: r.remoteAddress, cookieKind: r.cookieKind, csrfKind: r.csrfKind };
+      return {
+        route: r.route,
+        method: r.method,
+        url: r.url,
+        headers,
+        payload: r.body.payload,
+        asAdmin: r.asAdmin,
+        remoteAddress: r.remoteAddress,
+        cookieKind: r.cookieKind,
+        csrfKind: r.csrfKind,
+      };
     });
 }
 
@@ -338,7 +466,11 @@ beforeAll(async () => {
 async function seedRealRows(): Promise<string[]> {
   const reviewer = await createStaffWithSession(t, { role: 'reviewer' });
   const json = (h: Record<string, string>) => ({ ...h, 'content-type': 'application/json', accept: 'application/json' });
-  const catalogue = (await t.inject({ method: 'GET', url: '/api/onboarding-requests/catalogue', headers: admin.headers })).json() as Array<{ apiKey?: string; api?: string; environment: string }>;
+  const catalogue = (await t.inject({ method: 'GET', url: '/api/onboarding-requests/catalogue', headers: admin.headers })).json() as Array<{
+    apiKey?: string;
+    api?: string;
+    environment: string;
+  }>;
   const api = catalogue.map((c) => c.apiKey ?? c.api).find(Boolean) ?? 'business';
   const ids: string[] = [];
   for (let i = 0; i < 2; i++) {
@@ -360,8 +492,13 @@ async function seedRealRows(): Promise<string[]> {
     await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/start-review`, headers: json(admin.headers), payload: {} });
     if (i === 0) {
       await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/approvals`, headers: json(admin.headers), payload: { environment: 'acceptance' } });
-      const issued = await t.inject({ method: 'POST', url: `/api/onboarding-requests/${id}/issue`, headers: json(admin.headers), payload: { environment: 'acceptance' } });
-      for (const c of ((issued.json() as { credentials?: Array<{ credentialId: string }> }).credentials ?? [])) ids.push(c.credentialId);
+      const issued = await t.inject({
+        method: 'POST',
+        url: `/api/onboarding-requests/${id}/issue`,
+        headers: json(admin.headers),
+        payload: { environment: 'acceptance' },
+      });
+      for (const c of (issued.json() as { credentials?: Array<{ credentialId: string }> }).credentials ?? []) ids.push(c.credentialId);
     }
   }
   const active = await issueCredential(t);
@@ -381,7 +518,8 @@ async function adminStillSignedIn(): Promise<boolean> {
 function contractProblem(req: FuzzRequest, status: number, contentType: string, body: string): string | null {
   if (status >= 500) return `${status} (server error)`;
   if (status < 400) return null;
-  if (/text\/html/.test(contentType)) return body.includes('<html') || body.includes('<!doctype') || body.includes('<!DOCTYPE') ? null : 'HTML error without a page';
+  if (/text\/html/.test(contentType))
+    return body.includes('<html') || body.includes('<!doctype') || body.includes('<!DOCTYPE') ? null : 'HTML error without a page';
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(body) as Record<string, unknown>;
@@ -399,7 +537,9 @@ function oauthCacheProblem(url: string, status: number, headers: Record<string, 
   // The test client resolves dot segments as a browser would: "/oauth/../revoke" never reaches /oauth/.
   const path = new URL(url, 'http://x').pathname;
   if (!path.startsWith('/oauth/') || (status < 400 && !/\/(token|introspect|revoke)$/.test(path))) return null;
-  return headers['cache-control'] === 'no-store' && headers.pragma === 'no-cache' ? null : `${status} under /oauth/ without Cache-Control: no-store and Pragma: no-cache`;
+  return headers['cache-control'] === 'no-store' && headers.pragma === 'no-cache'
+    ? null
+    : `${status} under /oauth/ without Cache-Control: no-store and Pragma: no-cache`;
 }
 
 describe('hostile input across every route', () => {
@@ -429,7 +569,15 @@ describe('hostile input across every route', () => {
           asAdmin++;
           const cookie = admin.headers.cookie;
           const [name, value] = cookie.split('=');
-          headers.cookie = { session: cookie, none: '', garbage: `${name}=${'x'.repeat(43)}`, huge: `${name}=${value}; pad=${'p'.repeat(7000)}`, malformed: `=;;=${value};${name}`, 'wrong-name': `session=${value}` }[r.cookieKind] ?? cookie;
+          headers.cookie =
+            {
+              session: cookie,
+              none: '',
+              garbage: `${name}=${'x'.repeat(43)}`,
+              huge: `${name}=${value}; pad=${'p'.repeat(7000)}`,
+              malformed: `=;;=${value};${name}`,
+              'wrong-name': `session=${value}`,
+            }[r.cookieKind] ?? cookie;
           if (!headers.cookie) delete headers.cookie;
           if (r.csrfKind === 'valid') headers['x-csrf-token'] = admin.headers['x-csrf-token'];
           else if (r.csrfKind === 'garbage') headers['x-csrf-token'] = 'f'.repeat(64);
@@ -447,10 +595,13 @@ describe('hostile input across every route', () => {
         sent++;
         byRoute.set(r.route, (byRoute.get(r.route) ?? 0) + 1);
         byClass[`${Math.floor(res.statusCode / 100)}xx`] = (byClass[`${Math.floor(res.statusCode / 100)}xx`] ?? 0) + 1;
-        const problem = contractProblem(r, res.statusCode, String(res.headers['content-type'] ?? ''), res.body) ?? oauthCacheProblem(r.url, res.statusCode, res.headers);
+        const problem =
+          contractProblem(r, res.statusCode, String(res.headers['content-type'] ?? ''), res.body) ?? oauthCacheProblem(r.url, res.statusCode, res.headers);
         if (problem && problems.length < 5000) {
           const body = r.payload === undefined ? '' : ` body ${JSON.stringify(String(r.payload).slice(0, 200))}`;
-          problems.push(`${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${String(res.headers['x-correlation-id'])})`);
+          problems.push(
+            `${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${String(res.headers['x-correlation-id'])})`,
+          );
         }
       }
     };
@@ -464,16 +615,20 @@ describe('hostile input across every route', () => {
       `[proof] hostile input: seed ${SEED}, ${sent} requests sent (${asAdmin} as signed-in admin, ${clientRefused} refused by the test client) over ${byRoute.size}/${routes.length} routes in ${seconds}s; ` +
         `by class ${JSON.stringify(byClass)}; 5xx: ${byClass['5xx']}; contract violations: ${problems.length}; crashes: ${crashes.length}\n`,
     );
-    const serverErrors = t.logs.filter((l) => l.includes('unhandled error')).map((l) => {
-      try {
-        const j = JSON.parse(l) as { err?: { message?: string; stack?: string; type?: string }; route?: string; correlationId?: string };
-        return `${j.route ?? '?'} ${j.correlationId ?? ''}: ${j.err?.type ?? ''} ${(j.err?.message ?? '').slice(0, 300)} | ${(j.err?.stack ?? '').split('\n').slice(1, 4).join(' | ')}`;
-      } catch {
-        return l.slice(0, 300);
-      }
-    });
-    if (serverErrors.length) process.stdout.write(`[proof] server errors logged (${serverErrors.length}):\n  ${[...new Set(serverErrors)].slice(0, 10).join('\n  ')}\n`);
-    if (problems.length) process.stdout.write(`[proof] first violations:\n  ${problems.slice(0, 25).join('\n  ')}\n  distinct: ${distinct.slice(0, 20).join(', ')}\n`);
+    const serverErrors = t.logs
+      .filter((l) => l.includes('unhandled error'))
+      .map((l) => {
+        try {
+          const j = JSON.parse(l) as { err?: { message?: string; stack?: string; type?: string }; route?: string; correlationId?: string };
+          return `${j.route ?? '?'} ${j.correlationId ?? ''}: ${j.err?.type ?? ''} ${(j.err?.message ?? '').slice(0, 300)} | ${(j.err?.stack ?? '').split('\n').slice(1, 4).join(' | ')}`;
+        } catch {
+          return l.slice(0, 300);
+        }
+      });
+    if (serverErrors.length)
+      process.stdout.write(`[proof] server errors logged (${serverErrors.length}):\n  ${[...new Set(serverErrors)].slice(0, 10).join('\n  ')}\n`);
+    if (problems.length)
+      process.stdout.write(`[proof] first violations:\n  ${problems.slice(0, 25).join('\n  ')}\n  distinct: ${distinct.slice(0, 20).join(', ')}\n`);
     expect(sent).toBeGreaterThanOrEqual(Math.min(RUNS, 10_000) * 0.98);
     expect(crashes).toEqual([]);
     expect(byClass['5xx']).toBe(0);
@@ -485,13 +640,37 @@ describe('hostile input across every route', () => {
     const fresh = await createStaffWithSession(t, { role: 'admin' }); // the run above may have signed the admin out
     const json = { ...fresh.headers, 'content-type': 'application/json', accept: 'application/json' };
     const cases: Array<{ what: string; method: 'POST' | 'GET'; url: string; headers: Record<string, string>; payload?: string }> = [
-      { what: 'a body nested 3,000 deep (class-transformer stack overflow)', method: 'POST', url: '/api/staff', headers: json, payload: '['.repeat(3000) + ']'.repeat(3000) },
-      { what: 'a nested "constructor" key (class-transformer crash)', method: 'POST', url: '/console/sign-in', headers: { 'content-type': 'application/json' }, payload: '{"email":{"constructor":"x"}}' },
-      { what: 'a lone surrogate in an email field (validator URIError)', method: 'POST', url: '/apply', headers: { 'content-type': 'application/json' }, payload: '{"contactEmail":"a\\ud83db"}' },
+      {
+        what: 'a body nested 3,000 deep (class-transformer stack overflow)',
+        method: 'POST',
+        url: '/api/staff',
+        headers: json,
+        payload: '['.repeat(3000) + ']'.repeat(3000),
+      },
+      {
+        what: 'a nested "constructor" key (class-transformer crash)',
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"email":{"constructor":"x"}}',
+      },
+      {
+        what: 'a lone surrogate in an email field (validator URIError)',
+        method: 'POST',
+        url: '/apply',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"contactEmail":"a\\ud83db"}',
+      },
       { what: 'a NUL character in a query', method: 'GET', url: '/api/audit-events?subjectId=%00', headers: fresh.headers },
       { what: 'a malformed percent-encoding in a plugin path', method: 'GET', url: '/assets/%ED%A0%80', headers: {} },
       { what: "Swagger UI's /docs/LICENSE (a 404 thrown outside Nest)", method: 'GET', url: '/docs/LICENSE', headers: {} },
-      { what: 'approving a rotation from the console without credentialId', method: 'POST', url: '/console/rotations/00000000-0000-4000-8000-000000000000/approve', headers: json, payload: '{}' },
+      {
+        what: 'approving a rotation from the console without credentialId',
+        method: 'POST',
+        url: '/console/rotations/00000000-0000-4000-8000-000000000000/approve',
+        headers: json,
+        payload: '{}',
+      },
     ];
     const failures: string[] = [];
     for (const c of cases) {
@@ -516,16 +695,25 @@ describe('hostile input across every route', () => {
       for (const bad of ['%00', '%01', '%0A', '%0D%0A', '%1F', '%7F', '%09']) {
         credentialCases.push(
           { what: `Basic client_id with ${bad}`, headers: { ...formCt, authorization: raw(`acc_${bad}AAAAAAAAAAAAAAAAAAA`, 'x') }, payload: params },
-          { what: `Basic secret with ${bad}`, headers: { ...formCt, authorization: raw(issued.clientId, `${encodeURIComponent(issued.secret)}${bad}`) }, payload: params },
+          {
+            what: `Basic secret with ${bad}`,
+            headers: { ...formCt, authorization: raw(issued.clientId, `${encodeURIComponent(issued.secret)}${bad}`) },
+            payload: params,
+          },
           { what: `post client_id with ${bad}`, headers: formCt, payload: `${params}&client_id=acc_${bad}AAAAAAAAAAAAAAAAAAA&client_secret=x` },
-          { what: `post secret with ${bad}`, headers: formCt, payload: `${params}&client_id=${issued.clientId}&client_secret=${encodeURIComponent(issued.secret)}${bad}` },
+          {
+            what: `post secret with ${bad}`,
+            headers: formCt,
+            payload: `${params}&client_id=${issued.clientId}&client_secret=${encodeURIComponent(issued.secret)}${bad}`,
+          },
         );
       }
       for (const c of credentialCases) {
         const res = await t.inject({ method: 'POST', url, headers: c.headers, payload: c.payload });
         sent++;
         const error = res.headers['content-type']?.toString().includes('json') ? (res.json() as { error?: string }).error : undefined;
-        if (res.statusCode !== 401 || error !== 'invalid_client' || res.headers['cache-control'] !== 'no-store') failures.push(`${ep} ${c.what}: ${res.statusCode} ${res.body.slice(0, 120)}`);
+        if (res.statusCode !== 401 || error !== 'invalid_client' || res.headers['cache-control'] !== 'no-store')
+          failures.push(`${ep} ${c.what}: ${res.statusCode} ${res.body.slice(0, 120)}`);
       }
       const auth = { authorization: raw(issued.clientId, encodeURIComponent(issued.secret)) };
       const bodyCases: Array<{ what: string; headers: Record<string, string>; payload: string }> = [
@@ -545,7 +733,8 @@ describe('hostile input across every route', () => {
         } catch {
           /* not JSON */
         }
-        if (res.statusCode >= 500 || !shaped || res.headers['cache-control'] !== 'no-store' || res.headers.pragma !== 'no-cache') failures.push(`${ep} ${c.what}: ${res.statusCode} ${res.headers['cache-control']} ${res.body.slice(0, 120)}`);
+        if (res.statusCode >= 500 || !shaped || res.headers['cache-control'] !== 'no-store' || res.headers.pragma !== 'no-cache')
+          failures.push(`${ep} ${c.what}: ${res.statusCode} ${res.headers['cache-control']} ${res.body.slice(0, 120)}`);
       }
     }
     process.stdout.write(`[proof] hostile OAuth credentials and bodies: ${sent} requests, ${failures.length} outside RFC 6749 shape, 401 or no-store\n`);
@@ -556,25 +745,53 @@ describe('hostile input across every route', () => {
     const admin = await t.db.admin();
     try {
       const checks: Array<[string, string]> = [
-        ['partner without a technical contact', `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM technical_contact c WHERE c.partner_id = p.id)`],
+        [
+          'partner without a technical contact',
+          `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM technical_contact c WHERE c.partner_id = p.id)`,
+        ],
         // The partner seeded straight through the credentials service (no request) is the one expected exception.
-        ['partner without an onboarding request', `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM onboarding_request r WHERE r.partner_id = p.id) AND p.id::text <> '${seededPartnerId}'`],
-        ['onboarding request without items', `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM onboarding_request_item i WHERE i.request_id = r.id)`],
-        ['onboarding request without an audit event', `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = r.id::text)`],
-        ['staff account created without an audit event', `SELECT count(*)::int AS n FROM staff_account s WHERE s.id NOT IN (SELECT staff_id FROM staff_session) AND NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = s.id::text)`],
+        [
+          'partner without an onboarding request',
+          `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM onboarding_request r WHERE r.partner_id = p.id) AND p.id::text <> '${seededPartnerId}'`,
+        ],
+        [
+          'onboarding request without items',
+          `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM onboarding_request_item i WHERE i.request_id = r.id)`,
+        ],
+        [
+          'onboarding request without an audit event',
+          `SELECT count(*)::int AS n FROM onboarding_request r WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = r.id::text)`,
+        ],
+        [
+          'staff account created without an audit event',
+          `SELECT count(*)::int AS n FROM staff_account s WHERE s.id NOT IN (SELECT staff_id FROM staff_session) AND NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = s.id::text)`,
+        ],
         ['unsealed audit event', `SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL OR hash IS NULL`],
-        ['credential without a secret', `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM credential_secret s WHERE s.credential_id = c.id)`],
-        ['credential without an audit event', `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = c.id::text)`],
-        ['credential with more than two active secrets', `SELECT count(*)::int AS n FROM (SELECT credential_id FROM credential_secret WHERE state = 'active' GROUP BY credential_id HAVING count(*) > 2) x`],
+        [
+          'credential without a secret',
+          `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM credential_secret s WHERE s.credential_id = c.id)`,
+        ],
+        [
+          'credential without an audit event',
+          `SELECT count(*)::int AS n FROM credential c WHERE NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = c.id::text)`,
+        ],
+        [
+          'credential with more than two active secrets',
+          `SELECT count(*)::int AS n FROM (SELECT credential_id FROM credential_secret WHERE state = 'active' GROUP BY credential_id HAVING count(*) > 2) x`,
+        ],
         ['pending secret without a delivery', `SELECT count(*)::int AS n FROM credential_secret WHERE state = 'pending_delivery' AND delivery_id IS NULL`],
       ];
       const counts: Record<string, number> = {};
       for (const [name, sql] of checks) counts[name] = (await admin.query<{ n: number }>(sql)).rows[0].n;
-      const totals = (await admin.query<Record<string, number>>(
-        `SELECT (SELECT count(*)::int FROM partner) AS partners, (SELECT count(*)::int FROM onboarding_request) AS requests, (SELECT count(*)::int FROM staff_account) AS staff, (SELECT count(*)::int FROM audit_event) AS events, (SELECT count(*)::int FROM credential) AS credentials, (SELECT count(*)::int FROM delivery) AS deliveries`,
-      )).rows[0];
+      const totals = (
+        await admin.query<Record<string, number>>(
+          `SELECT (SELECT count(*)::int FROM partner) AS partners, (SELECT count(*)::int FROM onboarding_request) AS requests, (SELECT count(*)::int FROM staff_account) AS staff, (SELECT count(*)::int FROM audit_event) AS events, (SELECT count(*)::int FROM credential) AS credentials, (SELECT count(*)::int FROM delivery) AS deliveries`,
+        )
+      ).rows[0];
       const verify = await t.app.get(AuditService).verify();
-      process.stdout.write(`[proof] hostile input aftermath: rows ${JSON.stringify(totals)}; half-written: ${JSON.stringify(counts)}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`);
+      process.stdout.write(
+        `[proof] hostile input aftermath: rows ${JSON.stringify(totals)}; half-written: ${JSON.stringify(counts)}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
+      );
       expect(counts).toEqual(Object.fromEntries(checks.map(([n]) => [n, 0])));
       expect(verify.ok).toBe(true);
     } finally {

@@ -100,7 +100,10 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
 async function token(env: string, clientId: string, secret: string) {
   const res = await fetch(`${base}/oauth/${env}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+    },
     body: 'grant_type=client_credentials',
   });
   const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
@@ -137,7 +140,17 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
 
   let a: Staff;
   let b: Staff;
-  const state: { credentialId?: string; newSecret?: string; statusToken?: string; requestId?: string; reference?: string; clientId?: string; secret?: string; linkToken?: string; smsCode?: string } = {};
+  const state: {
+    credentialId?: string;
+    newSecret?: string;
+    statusToken?: string;
+    requestId?: string;
+    reference?: string;
+    clientId?: string;
+    secret?: string;
+    linkToken?: string;
+    smsCode?: string;
+  } = {};
 
   it('partner applies through /apply and gets a reference and a status link', async () => {
     const partner = await browser.newContext();
@@ -209,7 +222,10 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     await signIn(pageB, b, 'reviewer-b');
     await pageB.goto(`${base}/console/requests/${state.requestId}`);
     await shots.shot(pageB, 'reviewer-b-request');
-    await pageB.getByRole('button', { name: /Approve/ }).first().click();
+    await pageB
+      .getByRole('button', { name: /Approve/ })
+      .first()
+      .click();
     await pageB.waitForLoadState();
     await shots.shot(pageB, 'reviewer-b-approved');
     const approval = await t.prisma.onboardingApproval.findFirst({ where: { requestId: state.requestId, environment: 'acceptance' } });
@@ -301,10 +317,14 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     expect(await pageA.textContent('body')).toMatch(/another reviewer must approve it \(four-eyes\)/);
     const startedRotation = await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: cred.id }, orderBy: { createdAt: 'desc' } });
     const csrfA = await pageA.locator('input[name="_csrf"]').first().inputValue();
-    const forcedRotation = await ctxA.request.post(`${base}/api/rotations/${startedRotation.id}/approve`, { headers: { 'x-csrf-token': csrfA, accept: 'application/json' } });
+    const forcedRotation = await ctxA.request.post(`${base}/api/rotations/${startedRotation.id}/approve`, {
+      headers: { 'x-csrf-token': csrfA, accept: 'application/json' },
+    });
     expect(forcedRotation.status()).toBe(403);
     expect(((await forcedRotation.json()) as { code: string }).code).toBe('rotation/four_eyes');
-    expect((await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: cred.id }, orderBy: { createdAt: 'desc' } })).state).toBe('awaiting_approval');
+    expect((await t.prisma.credentialRotation.findFirstOrThrow({ where: { credentialId: cred.id }, orderBy: { createdAt: 'desc' } })).state).toBe(
+      'awaiting_approval',
+    );
     await ctxA.close();
 
     clock.advance(31_000);
@@ -369,7 +389,9 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
 
     const oldAfter = await token('acceptance', state.clientId!, state.secret!);
     const newAfter = await token('acceptance', state.clientId!, state.newSecret);
-    process.stdout.write(`[proof] journey: rotation: during the overlap old ${oldDuring.status} / new ${newDuring.status}; after it ended old ${oldAfter.status} ${JSON.stringify(oldAfter.body)} / new ${newAfter.status}\n`);
+    process.stdout.write(
+      `[proof] journey: rotation: during the overlap old ${oldDuring.status} / new ${newDuring.status}; after it ended old ${oldAfter.status} ${JSON.stringify(oldAfter.body)} / new ${newAfter.status}\n`,
+    );
     expect(oldAfter.status).toBe(401);
     expect(oldAfter.body.error).toBe('invalid_client');
     expect(newAfter.status).toBe(200);
@@ -379,7 +401,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     const dump = execFileSync('/usr/bin/pg_dump', ['--no-owner', t.db.url], { maxBuffer: 512 * 1024 * 1024 }).toString('utf8');
     const audit = JSON.stringify(await t.prisma.auditEvent.findMany(), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
     const logs = t.logs.join('');
-    const sources: Record<string, string> = { 'pg_dump': dump, logs, 'audit trail': audit };
+    const sources: Record<string, string> = { pg_dump: dump, logs, 'audit trail': audit };
     const leaks: string[] = [];
     // Short numeric codes are searched as whole numbers (not inside timestamps, hashes or ids), so a
     // chance digit run such as a timestamp's microseconds is not mistaken for a leak.
@@ -391,7 +413,9 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
       for (const name of where) if (found(sources[name], value)) leaks.push(`${what} found in ${name}`);
     }
     const verify = await t.app.get(AuditService).verify();
-    process.stdout.write(`[proof] secrets stay secret: ${secrets.size} secret values searched in pg_dump (${(dump.length / 1024).toFixed(0)} KiB), ${t.logs.length} log lines and ${audit.length} chars of audit trail: ${leaks.length} found; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`);
+    process.stdout.write(
+      `[proof] secrets stay secret: ${secrets.size} secret values searched in pg_dump (${(dump.length / 1024).toFixed(0)} KiB), ${t.logs.length} log lines and ${audit.length} chars of audit trail: ${leaks.length} found; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
+    );
     process.stdout.write(`[proof] kinds searched: ${[...new Set(secrets.values())].join(', ')}\n`);
     expect(leaks).toEqual([]);
     expect(verify.ok).toBe(true);

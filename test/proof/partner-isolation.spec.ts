@@ -55,7 +55,13 @@ async function apply(name: string, ip: string): Promise<Applicant> {
     formIssuedAt,
     website: '',
   }).toString();
-  const res = await t.inject({ method: 'POST', url: '/apply/submit', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: body, remoteAddress: ip });
+  const res = await t.inject({
+    method: 'POST',
+    url: '/apply/submit',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    payload: body,
+    remoteAddress: ip,
+  });
   expect(res.statusCode, res.body.slice(0, 500)).toBe(303);
   const token = /\/requests\/([^/]+)\/confirmation/.exec(String(res.headers.location))![1];
   const page = await t.inject({ method: 'GET', url: `/requests/${token}`, headers: { accept: 'text/html' } });
@@ -88,7 +94,10 @@ describe('partner isolation', () => {
 
   it("a status link shows its own request and nothing of another partner's", async () => {
     let checked = 0;
-    for (const [own, other] of [[a, b], [b, a]] as const) {
+    for (const [own, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       for (const path of ['', '/confirmation', '/edit', '/withdraw']) {
         const res = await t.inject({ method: 'GET', url: `/requests/${own.token}${path}`, headers: { accept: 'text/html' } });
         checked++;
@@ -106,11 +115,18 @@ describe('partner isolation', () => {
     process.stdout.write(`[proof] partner isolation: ${checked} status-link pages checked for the other partner's data\n`);
   });
 
-  it("near misses of a status link reveal nothing and change nothing", async () => {
+  it('near misses of a status link reveal nothing and change nothing', async () => {
     let tried = 0;
     for (const p of [a, b]) {
       for (const wrong of nearMisses(p.token)) {
-        for (const [method, path] of [['GET', ''], ['GET', '/confirmation'], ['GET', '/edit'], ['GET', '/withdraw'], ['POST', '/withdraw'], ['POST', '/edit']] as const) {
+        for (const [method, path] of [
+          ['GET', ''],
+          ['GET', '/confirmation'],
+          ['GET', '/edit'],
+          ['GET', '/withdraw'],
+          ['POST', '/withdraw'],
+          ['POST', '/edit'],
+        ] as const) {
           const res = await t.inject({
             method,
             url: `/requests/${encodeURIComponent(wrong)}${path}`,
@@ -124,7 +140,10 @@ describe('partner isolation', () => {
         }
       }
     }
-    const states = await t.prisma.onboardingRequest.findMany({ where: { reference: { in: [a.reference, b.reference] } }, select: { state: true, version: true } });
+    const states = await t.prisma.onboardingRequest.findMany({
+      where: { reference: { in: [a.reference, b.reference] } },
+      select: { state: true, version: true },
+    });
     expect(states.map((s) => s.state)).toEqual(['submitted', 'submitted']);
     process.stdout.write(`[proof] partner isolation: ${tried} requests with near-miss status links, 0 leaks, both requests unchanged\n`);
   });
@@ -144,7 +163,9 @@ describe('partner isolation', () => {
     const attempts: Array<[string, string, string]> = [
       [dA.token, codeB, 'A link + B code'],
       [dB.token, codeA, 'B link + A code'],
-      ...nearMisses(dA.token).slice(0, 3).map((w): [string, string, string] => [w, codeA, 'near miss of A link + A code']),
+      ...nearMisses(dA.token)
+        .slice(0, 3)
+        .map((w): [string, string, string] => [w, codeA, 'near miss of A link + A code']),
     ];
     let tried = 0;
     for (const [token, code, what] of attempts) {

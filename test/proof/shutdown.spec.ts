@@ -99,7 +99,11 @@ describe('stopping the service', () => {
 
   it('on Ctrl-C during start-up with the embedded PostgreSQL: exit 0, no error line, and the database is not left running', async () => {
     const dataDir = resolve(import.meta.dirname, `../../.data/test-embedded-early-${process.pid}`);
-    const inst = await startInstance('shutdown-early', { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await sparePort()), ...sharedKeys() }, { waitHealthy: false });
+    const inst = await startInstance(
+      'shutdown-early',
+      { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await sparePort()), ...sharedKeys() },
+      { waitHealthy: false },
+    );
     try {
       // Between the migrations and the application's start: the database is up, the workers are starting.
       await waitForLog(inst, /migrations up to date/, 120_000);
@@ -107,7 +111,9 @@ describe('stopping the service', () => {
       const code = await inst.exited;
       const errors = jsonLogs(inst).filter((l) => l.level === 'error' || l.level === 'fatal');
       const leftRunning = existsSync(join(dataDir, 'postmaster.pid'));
-      process.stdout.write(`[proof] shutdown with the embedded database on Ctrl-C during start-up: exit code ${code}, ${errors.length} error lines, database left running: ${leftRunning}\n`);
+      process.stdout.write(
+        `[proof] shutdown with the embedded database on Ctrl-C during start-up: exit code ${code}, ${errors.length} error lines, database left running: ${leftRunning}\n`,
+      );
       expect(errors.map((e) => `${String(e.msg)} ${JSON.stringify(e.err ?? '')}`)).toEqual([]);
       expect(inst.logs.some((l) => /failed to start/.test(l))).toBe(false);
       expect(code).toBe(0);

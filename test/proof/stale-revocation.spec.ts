@@ -41,7 +41,11 @@ afterAll(async () => {
   await db?.drop();
 }, 60_000);
 
-const tokenRequest = (c: IssuedCredential) => ({ method: 'POST', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, body: 'grant_type=client_credentials' });
+const tokenRequest = (c: IssuedCredential) => ({
+  method: 'POST',
+  headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+  body: 'grant_type=client_credentials',
+});
 
 async function tokenAt(inst: Instance, c: IssuedCredential): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${inst.baseUrl}/oauth/acceptance/token`, tokenRequest(c));
@@ -50,7 +54,11 @@ async function tokenAt(inst: Instance, c: IssuedCredential): Promise<{ status: n
 
 /** Whether the owner's introspection of its own token (RFC 7662 §4) says active; a revoked owner is refused (401). */
 async function introspectAt(inst: Instance, owner: IssuedCredential, token: string): Promise<boolean> {
-  const res = await fetch(`${inst.baseUrl}/oauth/acceptance/introspect`, { method: 'POST', headers: { ...FORM_HEADERS, authorization: basic(owner.clientId, owner.secret) }, body: form({ token }) });
+  const res = await fetch(`${inst.baseUrl}/oauth/acceptance/introspect`, {
+    method: 'POST',
+    headers: { ...FORM_HEADERS, authorization: basic(owner.clientId, owner.secret) },
+    body: form({ token }),
+  });
   if (res.status === 401) return false;
   expect(res.status).toBe(200);
   return ((await res.json()) as { active: boolean }).active;
@@ -139,7 +147,9 @@ describe('revocation with the listener connection black-holed', () => {
     expect((await tokenAt(two, c)).status).toBe(200);
     const revokedAt = await revokeOnOne(c);
     const ms = await msUntil(revokedAt, 5000, async () => (await tokenAt(two, c)).status === 401);
-    process.stdout.write(`[proof] stale revocation: listener reconnected ${reconnectMs} ms after the network healed; the next revocation was refused by instance 2 after ${ms} ms\n`);
+    process.stdout.write(
+      `[proof] stale revocation: listener reconnected ${reconnectMs} ms after the network healed; the next revocation was refused by instance 2 after ${ms} ms\n`,
+    );
     expect(ms).toBeGreaterThanOrEqual(0);
     expect(ms).toBeLessThan(1000);
   }, 60_000);
@@ -156,7 +166,13 @@ describe('the maximum age alone', () => {
       env: { ...keys, DATABASE_LISTENER_URL: relay2.urlFor(db.url), CREDENTIAL_LISTENER_HEARTBEAT_MS: '60000', CLIENT_CACHE_MAX_AGE_SECONDS: '3' },
     });
     try {
-      const token = () => three.inject({ method: 'POST', url: '/oauth/acceptance/token', headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) }, payload: 'grant_type=client_credentials' });
+      const token = () =>
+        three.inject({
+          method: 'POST',
+          url: '/oauth/acceptance/token',
+          headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+          payload: 'grant_type=client_credentials',
+        });
       const cachedAt = Date.now();
       expect((await token()).statusCode).toBe(200);
       relay2.blackhole();

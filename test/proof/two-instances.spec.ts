@@ -56,15 +56,19 @@ describe('two instances on one PostgreSQL', () => {
   it('applies each migration exactly once when both start together on an empty database', async () => {
     const admin = await db.admin();
     try {
-      const rows = (await admin.query<{ migration_name: string; finished_at: Date | null; n: number }>(
-        `SELECT migration_name, max(finished_at) AS finished_at, count(*)::int AS n FROM _prisma_migrations GROUP BY migration_name ORDER BY migration_name`,
-      )).rows;
+      const rows = (
+        await admin.query<{ migration_name: string; finished_at: Date | null; n: number }>(
+          `SELECT migration_name, max(finished_at) AS finished_at, count(*)::int AS n FROM _prisma_migrations GROUP BY migration_name ORDER BY migration_name`,
+        )
+      ).rows;
       const appliedBy = [a, b].map((inst) => {
         const line = jsonLogs(inst).find((l) => l.msg === 'migrations up to date');
         return { name: inst.name, applied: (line?.applied as string[] | undefined)?.length ?? -1, alreadyApplied: line?.alreadyApplied };
       });
       const duplicates = rows.filter((r) => r.n !== 1).length;
-      process.stdout.write(`[proof] two instances: ${migrationFolders.length} migration folders, ${rows.length} rows in _prisma_migrations, ${duplicates} applied twice; by instance ${JSON.stringify(appliedBy)}\n`);
+      process.stdout.write(
+        `[proof] two instances: ${migrationFolders.length} migration folders, ${rows.length} rows in _prisma_migrations, ${duplicates} applied twice; by instance ${JSON.stringify(appliedBy)}\n`,
+      );
       expect(rows.map((r) => r.migration_name)).toEqual(migrationFolders);
       expect(rows.every((r) => r.n === 1 && r.finished_at)).toBe(true);
       expect(appliedBy.reduce((s, x) => s + x.applied, 0)).toBe(migrationFolders.length);
@@ -89,7 +93,11 @@ describe('two instances on one PostgreSQL', () => {
     const h = await helperApp();
     const cred = await issueCredential(h);
     const tokenAt = (inst: Instance) =>
-      fetch(`${inst.baseUrl}/oauth/acceptance/token`, { method: 'POST', headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) }, body: 'grant_type=client_credentials' });
+      fetch(`${inst.baseUrl}/oauth/acceptance/token`, {
+        method: 'POST',
+        headers: { ...FORM_HEADERS, authorization: basic(cred.clientId, cred.secret) },
+        body: 'grant_type=client_credentials',
+      });
     // Both instances have seen (and cached) the client.
     for (const inst of [a, b]) expect((await tokenAt(inst)).status, inst.name).toBe(200);
     const reviewer = await createStaffWithSession(h, { role: 'reviewer' });
@@ -134,8 +142,15 @@ describe('two instances on one PostgreSQL', () => {
     const deadline = Date.now() + 45_000;
     while (smtp.messages.length - before < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (smtp.messages.length - before < count) {
-      const notes = [a, b].flatMap((inst) => inst.logs.filter((l) => /notification|email|boss|job/i.test(l)).slice(-5).map((l) => `${inst.name}: ${l.slice(0, 300)}`));
-      process.stdout.write(`[proof] two instances: only ${smtp.messages.length - before} of ${count} emails arrived; last worker lines:\n  ${notes.join('\n  ')}\n`);
+      const notes = [a, b].flatMap((inst) =>
+        inst.logs
+          .filter((l) => /notification|email|boss|job/i.test(l))
+          .slice(-5)
+          .map((l) => `${inst.name}: ${l.slice(0, 300)}`),
+      );
+      process.stdout.write(
+        `[proof] two instances: only ${smtp.messages.length - before} of ${count} emails arrived; last worker lines:\n  ${notes.join('\n  ')}\n`,
+      );
     }
     await new Promise((r) => setTimeout(r, 2_000)); // room for a duplicate to show up
     const received = smtp.messages.slice(before).flatMap((m) => m.to);
@@ -143,7 +158,9 @@ describe('two instances on one PostgreSQL', () => {
     for (const to of received) perAddress.set(to, (perAddress.get(to) ?? 0) + 1);
     const duplicates = [...perAddress.values()].filter((n) => n > 1).length;
     const rows = await h.prisma.notification.groupBy({ by: ['status'], where: { idempotencyKey: { startsWith: 'proof:once:' } }, _count: true });
-    process.stdout.write(`[proof] two instances: ${count} emails queued, ${perAddress.size} distinct delivered, ${received.length} deliveries, ${duplicates} duplicates, ${count - perAddress.size} lost; notification rows by status ${JSON.stringify(rows.map((r) => [r.status, r._count]))}\n`);
+    process.stdout.write(
+      `[proof] two instances: ${count} emails queued, ${perAddress.size} distinct delivered, ${received.length} deliveries, ${duplicates} duplicates, ${count - perAddress.size} lost; notification rows by status ${JSON.stringify(rows.map((r) => [r.status, r._count]))}\n`,
+    );
     expect(perAddress.size).toBe(count);
     expect(duplicates).toBe(0);
   }, 90_000);

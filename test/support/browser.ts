@@ -7,7 +7,8 @@ const SCREENSHOTS = resolve(import.meta.dirname, '../../screenshots');
 
 /** Why browser tests cannot run here, or null when they can. Never downloads a browser. */
 export function browserUnavailableReason(): string | null {
-  if (!existsSync(CHROMIUM_PATH)) return `no Chromium at ${CHROMIUM_PATH} (install Debian's chromium with apt-get, or set CHROMIUM_PATH); browser tests skipped`;
+  if (!existsSync(CHROMIUM_PATH))
+    return `no Chromium at ${CHROMIUM_PATH} (install Debian's chromium with apt-get, or set CHROMIUM_PATH); browser tests skipped`;
   return null;
 }
 

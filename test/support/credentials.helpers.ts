@@ -11,8 +11,12 @@ export const API_ENV: Record<string, Record<Environment, string>> = {
 export async function createPartner(t: TestApp): Promise<{ partnerId: string; contactId: string }> {
   const partnerId = randomUUID();
   const contactId = randomUUID();
-  await t.prisma.partner.create({ data: { id: partnerId, legalName: `Partner ${partnerId.slice(0, 6)} B.V.`, registrationNumber: String(Math.floor(Math.random() * 1e8)), country: 'NL' } });
-  await t.prisma.technicalContact.create({ data: { id: contactId, partnerId, name: 'Jan Smit', email: `jan-${contactId.slice(0, 6)}@example.com`, mobile: '+31612345678', language: 'en' } });
+  await t.prisma.partner.create({
+    data: { id: partnerId, legalName: `Partner ${partnerId.slice(0, 6)} B.V.`, registrationNumber: String(Math.floor(Math.random() * 1e8)), country: 'NL' },
+  });
+  await t.prisma.technicalContact.create({
+    data: { id: contactId, partnerId, name: 'Jan Smit', email: `jan-${contactId.slice(0, 6)}@example.com`, mobile: '+31612345678', language: 'en' },
+  });
   return { partnerId, contactId };
 }
 
@@ -28,7 +32,10 @@ export interface IssuedCredential {
  * A credential through the credentials service's own issuing step; `activate` runs the same activation the
  * reveal handler runs inside delivery's reveal transaction (delivery itself is covered in credentials.spec).
  */
-export async function issueCredential(t: TestApp, opts: { environment?: Environment; activate?: boolean; partner?: { partnerId: string; contactId: string } } = {}): Promise<IssuedCredential> {
+export async function issueCredential(
+  t: TestApp,
+  opts: { environment?: Environment; activate?: boolean; partner?: { partnerId: string; contactId: string } } = {},
+): Promise<IssuedCredential> {
   const environment = opts.environment ?? 'acceptance';
   const svc = t.app.get(CredentialsService);
   const partner = opts.partner ?? (await createPartner(t));

@@ -50,7 +50,13 @@ export function deliveryInput(subjectType: string, over: Partial<TestDeliveryInp
   const input: TestDeliveryInput = {
     subjectType,
     subjectId: randomUUID(),
-    recipient: { contactId: randomUUID(), name: 'Jane Tester', email: `jane-${n}@partner.example`, mobile: `+3161234${String(n).padStart(4, '0')}`, language: 'en' },
+    recipient: {
+      contactId: randomUUID(),
+      name: 'Jane Tester',
+      email: `jane-${n}@partner.example`,
+      mobile: `+3161234${String(n).padStart(4, '0')}`,
+      language: 'en',
+    },
     secret: `cs_test_${randomUUID().replace(/-/g, '')}`,
     display: {
       partnerName: 'Acme Logistics BV',

@@ -23,7 +23,13 @@ export async function createStaffWithSession(t: TestApp, overrides: { role?: Sta
   const role = overrides.role ?? 'reviewer';
   const email = overrides.email ?? `staff-${staffId.slice(0, 8)}@example.com`;
   await t.prisma.staffAccount.create({
-    data: { id: staffId, email, name: overrides.name ?? `Staff ${role}`, role, passwordHash: await (unusedPasswordHash ??= hash('not-used-in-this-test', { timeCost: 2, memoryCost: 4096 })) },
+    data: {
+      id: staffId,
+      email,
+      name: overrides.name ?? `Staff ${role}`,
+      role,
+      passwordHash: await (unusedPasswordHash ??= hash('not-used-in-this-test', { timeCost: 2, memoryCost: 4096 })),
+    },
   });
   const sessions = t.app.get(SessionService);
   const { token, sessionId } = await t.prisma.transaction((tx) => sessions.start(tx, staffId, systemContext()));

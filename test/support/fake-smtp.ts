@@ -41,7 +41,9 @@ export class FakeSmtp {
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
       onRcptTo: (address, _session, cb) => {
-        const rejected = this.rejectRecipients.some((r) => (typeof r === 'string' ? r.toLowerCase() === address.address.toLowerCase() : r.test(address.address)));
+        const rejected = this.rejectRecipients.some((r) =>
+          typeof r === 'string' ? r.toLowerCase() === address.address.toLowerCase() : r.test(address.address),
+        );
         if (rejected) {
           const err = Object.assign(new Error('5.1.1 recipient rejected: no such user'), { responseCode: 550 });
           return cb(err);

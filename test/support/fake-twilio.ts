@@ -11,10 +11,7 @@ export interface TwilioMessage {
 }
 
 /** What the server does with one request: accept it (default), answer with an error, or never answer. */
-export type TwilioBehaviour =
-  | { kind: 'accept' }
-  | { kind: 'error'; status: number; code?: number; message?: string }
-  | { kind: 'hang' };
+export type TwilioBehaviour = { kind: 'accept' } | { kind: 'error'; status: number; code?: number; message?: string } | { kind: 'hang' };
 
 /** One number as the fake Lookup v2 describes it: its line type and, when set, the date of its last SIM change. */
 export interface LookupEntry {
@@ -121,7 +118,12 @@ export class FakeTwilio {
     }
     if (b.kind === 'error') {
       this.requests.push({ to, body, answered: b.status });
-      return json(res, b.status, { code: b.code ?? b.status * 100, message: b.message ?? 'error', more_info: `https://www.twilio.com/docs/errors/${b.code ?? ''}`, status: b.status });
+      return json(res, b.status, {
+        code: b.code ?? b.status * 100,
+        message: b.message ?? 'error',
+        more_info: `https://www.twilio.com/docs/errors/${b.code ?? ''}`,
+        status: b.status,
+      });
     }
     if (!to.startsWith('+') || !from || !body) {
       this.requests.push({ to, body, answered: 400 });
@@ -130,7 +132,18 @@ export class FakeTwilio {
     const sid = `SM${randomBytes(16).toString('hex')}`;
     this.requests.push({ to, body, answered: 201 });
     this.messages.push({ sid, accountSid: m[1], to, from, body });
-    json(res, 201, { sid, account_sid: m[1], to, from, body, status: 'queued', num_segments: '1', direction: 'outbound-api', date_created: new Date().toUTCString(), uri: `/2010-04-01/Accounts/${m[1]}/Messages/${sid}.json` });
+    json(res, 201, {
+      sid,
+      account_sid: m[1],
+      to,
+      from,
+      body,
+      status: 'queued',
+      num_segments: '1',
+      direction: 'outbound-api',
+      date_created: new Date().toUTCString(),
+      uri: `/2010-04-01/Accounts/${m[1]}/Messages/${sid}.json`,
+    });
   }
 }
 
@@ -148,7 +161,8 @@ function answerLookup(t: FakeTwilio, req: IncomingMessage, res: ServerResponse):
   t.lookups.push({ number, fields });
   const b = t.lookupBehaviour;
   if (b.kind === 'hang') return;
-  if (b.kind === 'error') return json(res, b.status, { code: 20500, message: 'Internal Server Error', more_info: 'https://www.twilio.com/docs/errors/20500', status: b.status });
+  if (b.kind === 'error')
+    return json(res, b.status, { code: 20500, message: 'Internal Server Error', more_info: 'https://www.twilio.com/docs/errors/20500', status: b.status });
   if (b.kind === 'malformed') {
     res.writeHead(200, { 'content-type': 'application/json' });
     return void res.end('{"line_type_intelligence": "mobile", "sim_swap": ');

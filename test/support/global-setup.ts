@@ -56,9 +56,11 @@ export default async function setup(project: TestProject) {
 
 /** Databases left by runs that were killed: older than a few hours, so a parallel run is never touched. */
 async function dropStale(admin: pg.Client) {
-  const rows = await admin.query<{ datname: string }>(
-    `SELECT d.datname FROM pg_database d WHERE d.datname LIKE 'cos\\_%' AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '3 hours'`,
-  ).catch(() => ({ rows: [] as { datname: string }[] }));
+  const rows = await admin
+    .query<{ datname: string }>(
+      `SELECT d.datname FROM pg_database d WHERE d.datname LIKE 'cos\\_%' AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '3 hours'`,
+    )
+    .catch(() => ({ rows: [] as { datname: string }[] }));
   for (const { datname } of rows.rows) {
     await admin.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`).catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
@@ -77,7 +79,6 @@ async function answers(url: string): Promise<boolean> {
     await c.end().catch(() => undefined);
   }
 }
-
 
 export function withDatabase(serverUrl: string, db: string): string {
   const u = new URL(serverUrl);

@@ -62,9 +62,13 @@ function build(): void {
     throw new Error(`building the service failed:\n${`${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n')}`);
   }
   // Type errors in a colleague's half-written file still emit JavaScript; say so rather than stop.
-  if (run.status !== 0) process.stdout.write(`[instances] tsc reported errors (JavaScript emitted anyway):\n${(run.stdout ?? '').split('\n').slice(0, 8).join('\n')}\n`);
+  if (run.status !== 0)
+    process.stdout.write(`[instances] tsc reported errors (JavaScript emitted anyway):\n${(run.stdout ?? '').split('\n').slice(0, 8).join('\n')}\n`);
   // The same assets nest-cli.json copies: templates and the public folder.
-  cpSync(join(ROOT, 'src'), tmp, { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.eta') || src.includes(`${join('web', 'public')}`) });
+  cpSync(join(ROOT, 'src'), tmp, {
+    recursive: true,
+    filter: (src) => statSync(src).isDirectory() || src.endsWith('.eta') || src.includes(`${join('web', 'public')}`),
+  });
   rmSync(BUILD, { recursive: true, force: true });
   renameSync(tmp, BUILD);
 }

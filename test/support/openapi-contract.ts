@@ -65,7 +65,10 @@ export class ContractRecorder {
     this.ajv = new Ajv({ allErrors: true, strict: false });
     const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => void;
     addFormats(this.ajv);
-    this.ajv.addSchema({ $id: 'oas', components: { schemas: Object.fromEntries(Object.entries(doc.components.schemas).map(([n, s]) => [n, toJsonSchema(s)])) } });
+    this.ajv.addSchema({
+      $id: 'oas',
+      components: { schemas: Object.fromEntries(Object.entries(doc.components.schemas).map(([n, s]) => [n, toJsonSchema(s)])) },
+    });
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const params = (path.match(/\{[^}]+\}/g) ?? []).length;
@@ -104,7 +107,8 @@ export class ContractRecorder {
     if (!route) return `${method} ${url} is not in the OpenAPI document`;
     this.checked += 1;
     this.seen.set(route.key, (this.seen.get(route.key) ?? new Set()).add(status));
-    if (!route.op.responses[String(status)]) return `${route.key} answered ${status}, which its documentation does not list (${Object.keys(route.op.responses).join(', ')}): ${body.slice(0, 300)}`;
+    if (!route.op.responses[String(status)])
+      return `${route.key} answered ${status}, which its documentation does not list (${Object.keys(route.op.responses).join(', ')}): ${body.slice(0, 300)}`;
     const validate = this.validator(route.key, status);
     if (!validate) return `${route.key} documents no JSON schema for ${status}`;
     let json: unknown;

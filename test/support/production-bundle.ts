@@ -27,7 +27,12 @@ export function buildProductionBundle(): { dir: string; installMs: number; insta
   for (const c of copies) cpSync(join(ROOT, c), join(dir, c), { recursive: true });
   cpSync(BUILD, join(dir, 'dist'), { recursive: true });
   const started = Date.now();
-  const run = spawnSync('npm', [...install, '--prefer-offline'], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, NODE_ENV: 'production' } });
+  const run = spawnSync('npm', [...install, '--prefer-offline'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   const installLog = `${run.stdout ?? ''}${run.stderr ?? ''}`;
   if (run.status !== 0) throw new Error(`npm ${install.join(' ')} failed in the bundle:\n${installLog.split('\n').slice(-30).join('\n')}`);
   return { dir, installMs: Date.now() - started, installLog };
@@ -38,7 +43,13 @@ export function duMegabytes(path: string): number {
   return Number(du.stdout.split(/\s+/)[0]);
 }
 
-type ComposeService = { environment?: Record<string, string | number>; command?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; profiles?: string[] };
+type ComposeService = {
+  environment?: Record<string, string | number>;
+  command?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  profiles?: string[];
+};
 
 export function composeServices(): Record<string, ComposeService> {
   return (parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> }).services;

@@ -45,7 +45,12 @@ export function recordFastifyRoutes(): void {
 }
 
 function joinPath(...parts: string[]): string {
-  const joined = '/' + parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+  const joined =
+    '/' +
+    parts
+      .map((p) => p.replace(/^\/+|\/+$/g, ''))
+      .filter(Boolean)
+      .join('/');
   return joined;
 }
 

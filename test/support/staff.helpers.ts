@@ -13,7 +13,9 @@ export class Browser {
   ) {}
 
   private cookieHeader(): string {
-    return Object.entries(this.jar).map(([k, v]) => `${k}=${v}`).join('; ');
+    return Object.entries(this.jar)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
   }
 
   private keep(res: { cookies: Array<{ name: string; value: string; maxAge?: number; expires?: Date }> }) {

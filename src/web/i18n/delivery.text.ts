@@ -187,7 +187,8 @@ export const DELIVERY_ERRORS_NL: Record<string, string> = {
     'Voor uw veiligheid is er geen code gestuurd: de simkaart van dit mobiele nummer is kort geleden vervangen. Neem contact op met uw contactpersoon bij Business Journeys; zodra die heeft bevestigd dat u het bent, kunt u hier weer een code aanvragen.',
   'delivery/number_not_mobile':
     'Er is geen code gestuurd: het mobiele nummer dat wij van u hebben is geen lijn die codes betrouwbaar ontvangt ({lineType}). Neem contact op met uw contactpersoon bij Business Journeys om uw nummer te bevestigen.',
-  'delivery/number_check_unavailable': 'We konden uw mobiele nummer nu niet controleren, dus er is geen code gestuurd. Probeer het over een paar minuten opnieuw.',
+  'delivery/number_check_unavailable':
+    'We konden uw mobiele nummer nu niet controleren, dus er is geen code gestuurd. Probeer het over een paar minuten opnieuw.',
   'delivery/not_revealed': 'Het secret kon niet worden opgehaald. Herlaad de pagina en probeer het opnieuw.',
 };
 

@@ -23,7 +23,9 @@
       var label = button.textContent;
       navigator.clipboard.writeText(el.textContent.trim()).then(function () {
         button.textContent = button.getAttribute('data-copied') || 'Copied';
-        setTimeout(function () { button.textContent = label; }, 2000);
+        setTimeout(function () {
+          button.textContent = label;
+        }, 2000);
       });
     });
   });
@@ -40,7 +42,9 @@
       document.body.appendChild(a);
       a.click();
       a.remove();
-      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      setTimeout(function () {
+        URL.revokeObjectURL(url);
+      }, 1000);
     });
   }
 })();
