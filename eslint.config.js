@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'src/generated/**', 'node_modules/**', 'test-results/**', 'coverage/**', 'screenshots/**', '.embedded-postgres/**'] },
+  { ignores: ['dist/**', 'src/generated/**', 'node_modules/**', 'test-results/**', 'coverage/**', 'screenshots/**', '.embedded-postgres/**', '.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
