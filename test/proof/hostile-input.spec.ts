@@ -333,13 +333,10 @@ function requestArbitrary(
       const bodyArb: fc.Arbitrary<Body> = fc.oneof(
         {
           weight: 5,
-          arbitrary: fc
-            .tuple(jsonSchema ? mutatedObject(spec, jsonSchema) : formLikeBody, fc.constantFrom(...CONTENT_TYPES))
-            .map(([b, ct]) => ({
-              contentType: ct,
-              payload:
-                ct.startsWith('application/x-www-form-urlencoded') && b && typeof b === 'object' && !Array.isArray(b) ? encodeForm(b) : JSON.stringify(b),
-            })),
+          arbitrary: fc.tuple(jsonSchema ? mutatedObject(spec, jsonSchema) : formLikeBody, fc.constantFrom(...CONTENT_TYPES)).map(([b, ct]) => ({
+            contentType: ct,
+            payload: ct.startsWith('application/x-www-form-urlencoded') && b && typeof b === 'object' && !Array.isArray(b) ? encodeForm(b) : JSON.stringify(b),
+          })),
         },
         {
           weight: 2,
