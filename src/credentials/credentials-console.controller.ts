@@ -23,6 +23,14 @@ function field(body: unknown, name: string, max = 500): string {
   return typeof v === 'string' ? v.trim().slice(0, max) : '';
 }
 
+/** The credential a rotation form came from: its page is where the answer goes. */
+function credentialIdFrom(body: unknown): string {
+  const id = field(body, 'credentialId', 40);
+  if (!UUID.test(id))
+    throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
+  return id;
+}
+
 function fieldErrors(err: DomainError, fallbackField: string): Record<string, string> {
   const fields = (err.details?.fields ?? {}) as Record<string, string[] | string>;
   const out: Record<string, string> = {};
@@ -212,9 +220,7 @@ export class CredentialsConsoleController {
     @Res() reply: FastifyReply,
     @Ctx() ctx: RequestContext,
   ) {
-    const id = field(body, 'credentialId', 40);
-    if (!UUID.test(id))
-      throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
+    const id = credentialIdFrom(body);
     return this.act(req, reply, id, 'rotation', 'rotation_cancelled', () => this.rotation.cancel(ctx, rotationId, field(body, 'reason')));
   }
 
@@ -233,9 +239,7 @@ export class CredentialsConsoleController {
     @Res() reply: FastifyReply,
     @Ctx() ctx: RequestContext,
   ) {
-    const id = field(body, 'credentialId', 40);
-    if (!UUID.test(id))
-      throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
+    const id = credentialIdFrom(body);
     return this.act(req, reply, id, 'rotation', 'rotation_approved', () => this.rotation.approve(ctx, rotationId));
   }
 

@@ -242,19 +242,26 @@ export class DeliveryService implements OnModuleInit {
       data: {
         event,
         explanation,
-        partnerName: d.display.partnerName,
-        apiName: d.display.apiName,
-        environment: envLabel(d.display.environment),
-        clientId: d.display.clientId,
-        recipient: maskEmail(d.recipientEmail),
-        deliveryId: d.id,
-        consoleUrl: `${this.config.publicBaseUrl}/console/credentials`,
+        ...staffAlertFacts(d, this.config.publicBaseUrl),
       },
     });
   }
 }
 
 /** The audit event's subject for a delivery row: the delivered subject and its environment. */
+/** What a staff alert about a delivery says of it: never the secret, the link or the full address. */
+export function staffAlertFacts(d: Pick<DeliveryRow, 'id' | 'display' | 'recipientEmail'>, publicBaseUrl: string) {
+  return {
+    partnerName: d.display.partnerName,
+    apiName: d.display.apiName,
+    environment: envLabel(d.display.environment),
+    clientId: d.display.clientId,
+    recipient: maskEmail(d.recipientEmail),
+    deliveryId: d.id,
+    consoleUrl: `${publicBaseUrl}/console/credentials`,
+  };
+}
+
 export function auditSubject(d: Pick<DeliveryRow, 'subjectType' | 'subjectId' | 'display'>) {
   return { subjectType: d.subjectType, subjectId: d.subjectId, environment: d.display.environment };
 }

@@ -14,7 +14,7 @@ import type { SimSwapVerdict } from '../notifications/phone-lookup.policy.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
-import { auditSubject, effectiveState, envLabel, formatTime } from './delivery.service.js';
+import { auditSubject, effectiveState, formatTime, staffAlertFacts } from './delivery.service.js';
 import { SimSwapRepository } from './sim-swap.repository.js';
 
 /** A delivery whose SMS codes are held after a SIM change, until staff verified the person. */
@@ -164,13 +164,7 @@ export class SmsChecks {
       subject: { type: d.subjectType, id: d.subjectId },
       data: {
         explanation,
-        partnerName: d.display.partnerName,
-        apiName: d.display.apiName,
-        environment: envLabel(d.display.environment),
-        clientId: d.display.clientId,
-        recipient: maskEmail(d.recipientEmail),
-        deliveryId: d.id,
-        consoleUrl: `${this.config.publicBaseUrl}/console/credentials`,
+        ...staffAlertFacts(d, this.config.publicBaseUrl),
       },
     });
   }
