@@ -39,9 +39,14 @@ export interface Signer {
 export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly signers = new Map<Environment, Signer>();
   private readonly pending = new Map<Environment, Promise<Signer>>();
+  /**
+   * The published keys per environment (the JWKS document and the verification keys): reloaded when a kid
+   * is unknown, after 60 s, once the clock reaches the first key's publishUntil, and when a key is made,
+   * rotated or withdrawn here (withdrawals elsewhere: within WITHDRAWAL_CHECK_MS, as for signers).
+   */
   private readonly verifySets = new Map<
     Environment,
-    { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }
+    { at: number; until: number; kids: Set<string>; jwks: JSONWebKeySet; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }
   >();
   /** jti -> when it was last found not revoked (monotonic ms); see isRevoked. */
   private readonly notRevoked = new Map<string, number>();
@@ -123,8 +128,11 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async dropWithdrawnSigners(): Promise<void> {
-    const withdrawn = new Set(await this.repo.withdrawnAmong([...this.signers.values()].map((s) => s.kid)));
+    const kids = new Set([...this.signers.values()].map((s) => s.kid));
+    for (const v of this.verifySets.values()) for (const kid of v.kids) kids.add(kid);
+    const withdrawn = new Set(await this.repo.withdrawnAmong([...kids]));
     for (const [env, s] of this.signers) if (withdrawn.has(s.kid)) this.forget(env);
+    for (const [env, v] of this.verifySets) if ([...v.kids].some((kid) => withdrawn.has(kid))) this.verifySets.delete(env);
   }
 
   /** The key to sign with now; synchronous on the hot path once loaded. */
@@ -189,6 +197,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     const key = createPrivateKey(this.config.masterKeys.open(row.privateKeyEnc, row.kid).toString('utf8'));
     const signer = { kid: row.kid, key, signUntil: row.signUntil };
     this.signers.set(environment, signer);
+    // A key made by another instance: publish it here at once too.
+    if (!this.verifySets.get(environment)?.kids.has(row.kid)) this.verifySets.delete(environment);
     return signer;
   }
 
@@ -209,8 +219,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   async jwks(environment: Environment): Promise<JSONWebKeySet> {
-    const rows = await this.repo.published(environment, this.clock.now());
-    return { keys: rows.map((r) => r.publicJwk as JWK) };
+    return (await this.verificationSet(environment, undefined)).jwks;
   }
 
   /** A key set for verifying our own tokens (introspection, revocation); reloaded when a kid is unknown. */
@@ -225,10 +234,13 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   private async verificationSet(environment: Environment, kid: string | undefined) {
     const cached = this.verifySets.get(environment);
-    if (cached && (!kid || cached.kids.has(kid)) && Date.now() - cached.at < 60_000) return cached;
-    const jwks = await this.jwks(environment);
+    const now = this.clock.now().getTime();
+    if (cached && (!kid || cached.kids.has(kid)) && Date.now() - cached.at < 60_000 && now < cached.until) return cached;
+    const rows = await this.repo.published(environment, new Date(now));
+    const jwks: JSONWebKeySet = { keys: rows.map((r) => r.publicJwk as JWK) };
     const byKid = new Map(jwks.keys.map((k) => [String(k.kid), createPublicKey({ key: k as JsonWebKey, format: 'jwk' })]));
-    const entry = { at: Date.now(), kids: new Set(byKid.keys()), set: createLocalJWKSet(jwks), byKid };
+    const until = Math.min(...rows.map((r) => r.publishUntil.getTime()));
+    const entry = { at: Date.now(), until, kids: new Set(byKid.keys()), jwks, set: createLocalJWKSet(jwks), byKid };
     this.verifySets.set(environment, entry);
     return entry;
   }
