@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module.js';
 import { OnboardingModule } from '../onboarding/onboarding.module.js';
 import { CatalogueController } from './catalogue.controller.js';
+import { CatalogueRepository } from './catalogue.repository.js';
 import { ClientRegistry } from './client-registry.js';
 import { CredentialsConfirmController } from './credentials-confirm.controller.js';
 import { CredentialsConsoleController } from './credentials-console.controller.js';
@@ -31,6 +32,7 @@ import { LeakService } from './leak.service.js';
   ],
   providers: [
     CredentialsRepository,
+    CatalogueRepository,
     RotationsRepository,
     CredentialsService,
     RotationService,

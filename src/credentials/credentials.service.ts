@@ -17,6 +17,7 @@ import type { IssuableApproval } from '../onboarding/onboarding.types.js';
 import { StartupHints } from '../common/startup-hints.js';
 import { ClientRegistry } from './client-registry.js';
 import { newClientId, newClientSecret, secretHint } from './credential-format.js';
+import { CatalogueRepository } from './catalogue.repository.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository } from './rotations.repository.js';
 import type { CatalogueEntry, CredentialDetail, CredentialFilter, CredentialListItem } from './credentials.types.js';
@@ -55,6 +56,7 @@ export class CredentialsService implements OnModuleInit {
     private readonly hints: StartupHints,
     private readonly prisma: PrismaService,
     private readonly repo: CredentialsRepository,
+    private readonly catalogueRepo: CatalogueRepository,
     private readonly rotations: RotationsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -92,7 +94,7 @@ export class CredentialsService implements OnModuleInit {
 
   // ---------------------------------------------------------------- catalogue
   catalogue(): Promise<CatalogueEntry[]> {
-    return this.repo.catalogue();
+    return this.catalogueRepo.catalogue();
   }
 
   async updateCatalogueEntry(ctx: RequestContext, apiEnvironmentId: string, input: { baseUrl: string; audience: string }): Promise<CatalogueEntry> {
@@ -103,14 +105,14 @@ export class CredentialsService implements OnModuleInit {
         fields: { audience: ['Give an audience identifier.'] },
       });
     return this.prisma.transaction(async (tx) => {
-      const before = await this.repo.catalogueEntry(tx, apiEnvironmentId);
+      const before = await this.catalogueRepo.catalogueEntry(tx, apiEnvironmentId);
       if (!before) throw new NotFoundError('catalogue/not_found', 'No such API environment.');
-      const clash = (await this.repo.catalogue(tx)).find((e) => e.audience === audience && e.apiEnvironmentId !== apiEnvironmentId);
+      const clash = (await this.catalogueRepo.catalogue(tx)).find((e) => e.audience === audience && e.apiEnvironmentId !== apiEnvironmentId);
       if (clash)
         throw new ConflictError('catalogue/audience_taken', `The audience is already used by ${clash.apiName} (${clash.environment}).`, {
           fields: { audience: ['Already used by another API environment.'] },
         });
-      await this.repo.updateCatalogueEntry(tx, apiEnvironmentId, { baseUrl, audience });
+      await this.catalogueRepo.updateCatalogueEntry(tx, apiEnvironmentId, { baseUrl, audience });
       await this.audit.record(tx, ctx, {
         action: 'catalogue.updated',
         subjectType: 'api_environment',
@@ -120,7 +122,7 @@ export class CredentialsService implements OnModuleInit {
       });
       // The audience is part of every cached client record.
       await this.repo.notifyChanged(tx, '*');
-      return (await this.repo.catalogueEntry(tx, apiEnvironmentId))!;
+      return (await this.catalogueRepo.catalogueEntry(tx, apiEnvironmentId))!;
     });
   }
 
@@ -174,7 +176,7 @@ export class CredentialsService implements OnModuleInit {
 
   /** What the partner is shown with the secret, the developer's next steps included (from the catalogue). */
   async display(tx: Tx, partnerName: string, clientId: string, apiEnvironmentId: string, reason: DeliveryDisplay['reason']): Promise<DeliveryDisplay> {
-    const e = await this.repo.catalogueEntry(tx, apiEnvironmentId);
+    const e = await this.catalogueRepo.catalogueEntry(tx, apiEnvironmentId);
     if (!e) throw new NotFoundError('catalogue/not_found', 'No such API environment.');
     const issuer = this.issuerUrl(e.environment);
     const developer = {
