@@ -3,6 +3,7 @@ import { DeliveryModule } from '../delivery/delivery.module.js';
 import { OnboardingModule } from '../onboarding/onboarding.module.js';
 import { CatalogueController } from './catalogue.controller.js';
 import { CatalogueRepository } from './catalogue.repository.js';
+import { CatalogueService } from './catalogue.service.js';
 import { ClientRegistry } from './client-registry.js';
 import { CredentialsConfirmController } from './credentials-confirm.controller.js';
 import { CredentialsConsoleController } from './credentials-console.controller.js';
@@ -35,6 +36,7 @@ import { LeakService } from './leak.service.js';
     CatalogueRepository,
     RotationsRepository,
     CredentialsService,
+    CatalogueService,
     RotationService,
     ClientRegistry,
     ExpiryReminders,
@@ -44,6 +46,6 @@ import { LeakService } from './leak.service.js';
     CredentialsQueueRepository,
     CredentialsHome,
   ],
-  exports: [CredentialsService, ClientRegistry, SecretHashes, LeakService],
+  exports: [CredentialsService, CatalogueService, ClientRegistry, SecretHashes, LeakService],
 })
 export class CredentialsModule {}

@@ -12,6 +12,7 @@ import { hmacSha256Hex, randomToken } from '../common/crypto.js';
 import { CLIENT_ID_PATTERN } from './credential-format.js';
 import { environmentName } from '../common/i18n.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
+import { CatalogueService } from './catalogue.service.js';
 import { ClientRegistry } from './client-registry.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository, type RotationRow } from './rotations.repository.js';
@@ -46,6 +47,7 @@ export class RotationService {
     private readonly repo: RotationsRepository,
     private readonly credentialsRepo: CredentialsRepository,
     private readonly credentials: CredentialsService,
+    private readonly catalogue: CatalogueService,
     private readonly delivery: DeliveryService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -320,7 +322,7 @@ export class RotationService {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: secretId,
       recipient: { contactId: c.contact.id, name: c.contact.name, email: c.contact.email, mobile: c.contact.mobile, language: c.contact.language },
-      display: await this.credentials.display(tx, c.partnerName, c.clientId, c.apiEnvironmentId, reason),
+      display: await this.catalogue.display(tx, c.partnerName, c.clientId, c.apiEnvironmentId, reason),
     });
     await this.credentialsRepo.setSecretDelivery(tx, secretId, deliveryId);
     await this.credentialsRepo.notifyChanged(tx, c.clientId);
