@@ -14,6 +14,7 @@ import { revokeConfirmation } from './credentials-confirm.controller.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CatalogueService } from './catalogue.service.js';
 import { CredentialsService } from './credentials.service.js';
+import { RotationOverlapService } from './rotation-overlap.service.js';
 import { RotationService } from './rotation.service.js';
 
 const NAV = '/console/credentials';
@@ -48,6 +49,7 @@ export class CredentialsConsoleController {
     private readonly credentials: CredentialsService,
     private readonly apiCatalogue: CatalogueService,
     private readonly rotation: RotationService,
+    private readonly overlap: RotationOverlapService,
     private readonly clock: Clock,
   ) {}
 
@@ -229,7 +231,7 @@ export class CredentialsConsoleController {
   @Post('credentials/:id/early-end-request')
   @Roles('reviewer')
   async requestEarlyEnd(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    return this.act(req, reply, id, 'overlap', 'early_end_requested', () => this.rotation.requestEarlyEnd(ctx, id));
+    return this.act(req, reply, id, 'overlap', 'early_end_requested', () => this.overlap.requestEarlyEnd(ctx, id));
   }
 
   @Post('rotations/:rotationId/approve')
@@ -248,7 +250,7 @@ export class CredentialsConsoleController {
   @Post('credentials/:id/end-overlap')
   @Roles('reviewer')
   async endOverlap(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    return this.act(req, reply, id, 'overlap', 'overlap_ended', () => this.rotation.endOverlap(ctx, id));
+    return this.act(req, reply, id, 'overlap', 'overlap_ended', () => this.overlap.endOverlap(ctx, id));
   }
 
   @Post('credentials/:id/redeliver')
@@ -281,10 +283,10 @@ export class CredentialsConsoleController {
         c,
         deliveries: Object.fromEntries(deliveries.map((d) => [d.subjectId, d])),
         issuer: this.apiCatalogue.issuerUrl(c.environment),
-        overlap: this.rotation.overlapOf(c, rotations),
+        overlap: this.overlap.overlapOf(c, rotations),
         rotations,
         defaultOverlapDays: this.credentials.defaultOverlapDays,
-        quietHours: this.rotation.quietHours,
+        quietHours: this.overlap.quietHours,
         canAct: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
         errors: {},
         ...extra,

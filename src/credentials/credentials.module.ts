@@ -10,6 +10,8 @@ import { CredentialsConsoleController } from './credentials-console.controller.j
 import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository } from './rotations.repository.js';
+import { RotationOverlapService } from './rotation-overlap.service.js';
+import { RotationRequestService } from './rotation-request.service.js';
 import { RotationService } from './rotation.service.js';
 import { EnvironmentsPageController } from './environments-page.controller.js';
 import { ExpiryReminders } from './expiry-reminders.js';
@@ -38,6 +40,8 @@ import { LeakService } from './leak.service.js';
     CredentialsService,
     CatalogueService,
     RotationService,
+    RotationRequestService,
+    RotationOverlapService,
     ClientRegistry,
     ExpiryReminders,
     SecretHashes,
