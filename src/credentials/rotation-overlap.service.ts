@@ -117,6 +117,7 @@ export class RotationOverlapService {
       return { credentialId, rotationId: rot.id, requestedById: ctx.actor.id, requestedAt: now.toISOString() };
     });
   }
+
   overlapOf(c: CredentialDetail, rotations: RotationRow[] = []): OverlapView {
     const now = this.clock.now().getTime();
     const active = c.secrets.filter((s) => s.state === 'active' && (!s.retiresAt || s.retiresAt.getTime() > now));
