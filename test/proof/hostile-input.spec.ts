@@ -597,8 +597,7 @@ describe('hostile input across every route', () => {
         if (problem && problems.length < 5000) {
           const body = r.payload === undefined ? '' : ` body ${JSON.stringify(String(r.payload).slice(0, 200))}`;
           problems.push(
-            `${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ` +
-              `${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${String(res.headers['x-correlation-id'])})`,
+            `${r.method} ${r.url.slice(0, 160)} [${r.asAdmin ? `admin, cookie ${r.cookieKind}, csrf ${r.csrfKind}` : 'anonymous'}, ${headers['content-type'] ?? 'no content-type'}]${body} -> ${problem} (correlation ${String(res.headers['x-correlation-id'])})`,
           );
         }
       }
@@ -610,8 +609,7 @@ describe('hostile input across every route', () => {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const distinct = [...new Set(problems.map((p) => p.replace(/^(\S+) (\S+?)(\?\S*)? .*-> (\d{3}).*$/, '$1 $4')))];
     process.stdout.write(
-      `[proof] hostile input: seed ${SEED}, ${sent} requests sent (${asAdmin} as signed-in admin, ${clientRefused} refused by the test client) over ` +
-        `${byRoute.size}/${routes.length} routes in ${seconds}s; ` +
+      `[proof] hostile input: seed ${SEED}, ${sent} requests sent (${asAdmin} as signed-in admin, ${clientRefused} refused by the test client) over ${byRoute.size}/${routes.length} routes in ${seconds}s; ` +
         `by class ${JSON.stringify(byClass)}; 5xx: ${byClass['5xx']}; contract violations: ${problems.length}; crashes: ${crashes.length}\n`,
     );
     const serverErrors = t.logs
@@ -619,10 +617,7 @@ describe('hostile input across every route', () => {
       .map((l) => {
         try {
           const j = JSON.parse(l) as { err?: { message?: string; stack?: string; type?: string }; route?: string; correlationId?: string };
-          return (
-            `${j.route ?? '?'} ${j.correlationId ?? ''}: ${j.err?.type ?? ''} ${(j.err?.message ?? '').slice(0, 300)} | ` +
-            `${(j.err?.stack ?? '').split('\n').slice(1, 4).join(' | ')}`
-          );
+          return `${j.route ?? '?'} ${j.correlationId ?? ''}: ${j.err?.type ?? ''} ${(j.err?.message ?? '').slice(0, 300)} | ${(j.err?.stack ?? '').split('\n').slice(1, 4).join(' | ')}`;
         } catch {
           return l.slice(0, 300);
         }
@@ -754,8 +749,7 @@ describe('hostile input across every route', () => {
         // The partner seeded straight through the credentials service (no request) is the one expected exception.
         [
           'partner without an onboarding request',
-          `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM onboarding_request r WHERE r.partner_id = p.id) AND p.id::text <> ` +
-            `'${seededPartnerId}'`,
+          `SELECT count(*)::int AS n FROM partner p WHERE NOT EXISTS (SELECT 1 FROM onboarding_request r WHERE r.partner_id = p.id) AND p.id::text <> '${seededPartnerId}'`,
         ],
         [
           'onboarding request without items',
@@ -767,8 +761,7 @@ describe('hostile input across every route', () => {
         ],
         [
           'staff account created without an audit event',
-          `SELECT count(*)::int AS n FROM staff_account s WHERE s.id NOT IN (SELECT staff_id FROM staff_session) AND NOT EXISTS (SELECT 1 FROM ` +
-            `audit_event a WHERE a.subject_id = s.id::text)`,
+          `SELECT count(*)::int AS n FROM staff_account s WHERE s.id NOT IN (SELECT staff_id FROM staff_session) AND NOT EXISTS (SELECT 1 FROM audit_event a WHERE a.subject_id = s.id::text)`,
         ],
         ['unsealed audit event', `SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL OR hash IS NULL`],
         [
@@ -789,15 +782,12 @@ describe('hostile input across every route', () => {
       for (const [name, sql] of checks) counts[name] = (await admin.query<{ n: number }>(sql)).rows[0].n;
       const totals = (
         await admin.query<Record<string, number>>(
-          `SELECT (SELECT count(*)::int FROM partner) AS partners, (SELECT count(*)::int FROM onboarding_request) AS requests, (SELECT count(*)::int ` +
-            `FROM staff_account) AS staff, (SELECT count(*)::int FROM audit_event) AS events, (SELECT count(*)::int FROM credential) AS credentials, ` +
-            `(SELECT count(*)::int FROM delivery) AS deliveries`,
+          `SELECT (SELECT count(*)::int FROM partner) AS partners, (SELECT count(*)::int FROM onboarding_request) AS requests, (SELECT count(*)::int FROM staff_account) AS staff, (SELECT count(*)::int FROM audit_event) AS events, (SELECT count(*)::int FROM credential) AS credentials, (SELECT count(*)::int FROM delivery) AS deliveries`,
         )
       ).rows[0];
       const verify = await t.app.get(AuditService).verify();
       process.stdout.write(
-        `[proof] hostile input aftermath: rows ${JSON.stringify(totals)}; half-written: ${JSON.stringify(counts)}; audit verify ` +
-          `${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
+        `[proof] hostile input aftermath: rows ${JSON.stringify(totals)}; half-written: ${JSON.stringify(counts)}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
       );
       expect(counts).toEqual(Object.fromEntries(checks.map(([n]) => [n, 0])));
       expect(verify.ok).toBe(true);
