@@ -60,7 +60,8 @@ async function copyOfDatabase(): Promise<Array<{ table: string; row: Record<stri
   try {
     const tables = (
       await admin.query(
-        `SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+        `SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', ` +
+          `'information_schema')`,
       )
     ).rows as Array<{ table_schema: string; table_name: string }>;
     const out: Array<{ table: string; row: Record<string, unknown> }> = [];

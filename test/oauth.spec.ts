@@ -223,7 +223,8 @@ describe('token endpoint', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json().error).toBe('invalid_client');
     expect(res.json().error_description).toBe(
-      `This client_id is for the Production environment, but this is the Acceptance issuer. Use issuer ${base}/oauth/production (token endpoint ${base}/oauth/production/token).`,
+      `This client_id is for the Production environment, but this is the Acceptance issuer. Use issuer ${base}/oauth/production (token endpoint ` +
+        `${base}/oauth/production/token).`,
     );
     const back = await tokenReq('production', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) });
     expect(back.json().error_description).toMatch(/for the Acceptance environment.*oauth\/acceptance\/token/);

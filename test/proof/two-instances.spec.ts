@@ -67,7 +67,8 @@ describe('two instances on one PostgreSQL', () => {
       });
       const duplicates = rows.filter((r) => r.n !== 1).length;
       process.stdout.write(
-        `[proof] two instances: ${migrationFolders.length} migration folders, ${rows.length} rows in _prisma_migrations, ${duplicates} applied twice; by instance ${JSON.stringify(appliedBy)}\n`,
+        `[proof] two instances: ${migrationFolders.length} migration folders, ${rows.length} rows in _prisma_migrations, ${duplicates} applied twice; ` +
+          `by instance ${JSON.stringify(appliedBy)}\n`,
       );
       expect(rows.map((r) => r.migration_name)).toEqual(migrationFolders);
       expect(rows.every((r) => r.n === 1 && r.finished_at)).toBe(true);
@@ -159,7 +160,8 @@ describe('two instances on one PostgreSQL', () => {
     const duplicates = [...perAddress.values()].filter((n) => n > 1).length;
     const rows = await h.prisma.notification.groupBy({ by: ['status'], where: { idempotencyKey: { startsWith: 'proof:once:' } }, _count: true });
     process.stdout.write(
-      `[proof] two instances: ${count} emails queued, ${perAddress.size} distinct delivered, ${received.length} deliveries, ${duplicates} duplicates, ${count - perAddress.size} lost; notification rows by status ${JSON.stringify(rows.map((r) => [r.status, r._count]))}\n`,
+      `[proof] two instances: ${count} emails queued, ${perAddress.size} distinct delivered, ${received.length} deliveries, ${duplicates} duplicates, ` +
+        `${count - perAddress.size} lost; notification rows by status ${JSON.stringify(rows.map((r) => [r.status, r._count]))}\n`,
     );
     expect(perAddress.size).toBe(count);
     expect(duplicates).toBe(0);
