@@ -70,8 +70,10 @@ function toFieldErrors(messages: Record<string, string[]>, options: FormOptions)
   const out: FieldErrors = {};
   for (const [path, list] of Object.entries(messages)) {
     const id = options.fieldIds ? options.fieldIds(path) : path;
-    if (!id || out[id] || !list[0]) continue;
-    out[id] = options.translate ? options.translate(list[0]) : list[0];
+    // class-validator lists a property's failures from its last decorator up: the rule written first comes last.
+    const first = list.at(-1);
+    if (!id || out[id] || !first) continue;
+    out[id] = options.translate ? options.translate(first) : first;
   }
   return out;
 }
