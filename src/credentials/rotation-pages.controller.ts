@@ -12,7 +12,7 @@ import { renderPage } from '../web/page.js';
 import { formText, readForm } from '../common/form.js';
 import { RotationConfirmDto, RotationRequestDto } from './credentials.dto.js';
 import { RotationConfirmedView, RotationRequestedView } from './credentials.views.js';
-import { RotationService } from './rotation.service.js';
+import { RotationRequestService } from './rotation-request.service.js';
 
 const SAME_ANSWER = ROTATION_TEXT.en.sameAnswer;
 /** The page's language travels with its forms. */
@@ -27,7 +27,7 @@ function page(lang: Lang) {
 @Controller()
 @Public()
 export class RotationPagesController {
-  constructor(private readonly rotation: RotationService) {}
+  constructor(private readonly rotationRequests: RotationRequestService) {}
 
   @Get('rotate')
   @ApiExcludeEndpoint()
@@ -48,7 +48,7 @@ export class RotationPagesController {
     const form = await readForm(RotationRequestDto, body, { pageFields: PAGE_FIELDS, translate });
     if (!form.ok) return again(form.errors, 400);
     try {
-      await this.rotation.requestByPartner(ctx, form.value.clientId);
+      await this.rotationRequests.requestByPartner(ctx, form.value.clientId);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return again({ clientId: rotationErrorText(lang, err.code, err.message) }, STATUS_BY_KIND[err.kind]);
@@ -77,7 +77,7 @@ export class RotationPagesController {
     try {
       const form = await readForm(RotationConfirmDto, body, { pageFields: PAGE_FIELDS });
       // A token too long to be ours is a link that is not valid, like any other unknown one.
-      await this.rotation.confirmByPartner(ctx, form.ok ? form.value.token : '');
+      await this.rotationRequests.confirmByPartner(ctx, form.ok ? form.value.token : '');
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return renderPage(
@@ -97,7 +97,7 @@ export class RotationPagesController {
   @ApiAcceptedResponse({ type: RotationRequestedView })
   @ApiErrors({ 400: `rotation/invalid_client_id, ${INVALID}` })
   async requestJson(@Body() body: RotationRequestDto, @Ctx() ctx: RequestContext): Promise<RotationRequestedView> {
-    await this.rotation.requestByPartner(ctx, body.clientId);
+    await this.rotationRequests.requestByPartner(ctx, body.clientId);
     return { message: SAME_ANSWER };
   }
 
@@ -107,7 +107,7 @@ export class RotationPagesController {
   @ApiOkResponse({ type: RotationConfirmedView })
   @ApiErrors({ 400: INVALID, 404: 'rotation/link_invalid: unknown, used or expired' })
   async confirmJson(@Body() body: RotationConfirmDto, @Ctx() ctx: RequestContext): Promise<RotationConfirmedView> {
-    await this.rotation.confirmByPartner(ctx, body.token);
+    await this.rotationRequests.confirmByPartner(ctx, body.token);
     return { confirmed: true };
   }
 }

@@ -11,6 +11,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ENVIRONMENTS } from '../credentials/credential-format.js';
 import type { Environment } from '../generated/prisma/enums.js';
+import { JobQueue } from '../notifications/job-queue.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { SigningKeysRepository, type SigningKeyRow } from './signing-keys.repository.js';
 
@@ -21,6 +22,7 @@ const PREPUBLISH_MS = DAY_MS;
 /** How often an instance asks whether a key it signs with was withdrawn elsewhere. */
 const WITHDRAWAL_CHECK_MS = 5_000;
 const REVOCATION_RECHECK_MS = 500;
+export const SIGNING_KEYS_QUEUE = 'oauth-signing-keys';
 
 export interface Signer {
   kid: string;
@@ -33,7 +35,7 @@ export interface Signer {
  * ES256 signing keys, one series per environment (each environment is its own issuer). Keys are made
  * by the service, the private half sealed with the master key (AAD = kid). A key signs for
  * `signingKeyRotationDays`; its public half stays in the JWKS until every token it signed has expired.
- * Rotation happens on first use after a key's time is up and from an hourly check, whichever comes first.
+ * Rotation happens on first use after a key's time is up and from an hourly job, whichever comes first.
  */
 @Injectable()
 export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
@@ -47,7 +49,6 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly notRevoked = new Map<string, number>();
   /** Bumped by every revocation here, so an answer read before it is not cached after it. */
   private revocations = 0;
-  private timer: NodeJS.Timeout | null = null;
   private withdrawalTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -55,6 +56,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     private readonly repo: SigningKeysRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly queue: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -62,18 +64,9 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     for (const env of ENVIRONMENTS) await this.signer(env);
     for (const env of ENVIRONMENTS) await this.prepublishNext(env);
-    this.timer = setInterval(
-      () => {
-        for (const env of ENVIRONMENTS) {
-          this.signer(env)
-            .then(() => this.prepublishNext(env))
-            .catch((err) => this.logger.error({ err, env }, 'signing key check failed'));
-        }
-        this.repo.purgeRevokedTokens(this.clock.now()).catch(() => undefined);
-      },
-      60 * 60 * 1000,
-    );
-    this.timer.unref();
+    // Shared rows (keys, revoked tokens): hourly on one instance. Each instance still rotates on first use.
+    this.queue.register(SIGNING_KEYS_QUEUE, { policy: 'stately', retryLimit: 2, retryDelay: 60, expireInSeconds: 300 }, () => this.maintain(), '17 * * * *');
+    // Per instance: whether a key this process signs with was withdrawn elsewhere (its own cache).
     this.withdrawalTimer = setInterval(
       () => void this.dropWithdrawnSigners().catch((err) => this.logger.warn({ err }, 'signing key withdrawal check failed')),
       WITHDRAWAL_CHECK_MS,
@@ -82,7 +75,6 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
     if (this.withdrawalTimer) clearInterval(this.withdrawalTimer);
   }
 
@@ -111,6 +103,15 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     this.notRevoked.clear();
     const next = await this.signer(withdrawn.environment);
     return { kid, environment: withdrawn.environment, signingKid: next.kid };
+  }
+
+  /** The hourly job: rotates a key whose time is up, prepublishes successors, forgets expired revocations. */
+  async maintain(): Promise<void> {
+    for (const env of ENVIRONMENTS) {
+      await this.signer(env);
+      await this.prepublishNext(env);
+    }
+    await this.repo.purgeRevokedTokens(this.clock.now());
   }
 
   listKeys() {

@@ -164,4 +164,32 @@ describe('two instances on one PostgreSQL', () => {
     expect(perAddress.size).toBe(count);
     expect(duplicates).toBe(0);
   }, 90_000);
+
+  it('runs a minutely pg-boss schedule once per minute between them, not once per instance', async () => {
+    const admin = await db.admin();
+    const count = async () =>
+      (
+        await admin.query<{ jobs: number; done: number; slots: number }>(
+          `SELECT (SELECT count(*) FROM pgboss.job WHERE name = $1)::int AS jobs,
+                  (SELECT count(*) FROM pgboss.job WHERE name = $1 AND state = 'completed')::int AS done,
+                  (SELECT count(DISTINCT data->>'slot') FROM pgboss.job
+                    WHERE name = '__pgboss__send-it' AND data->>'name' = $1 AND state IN ('active', 'completed'))::int AS slots`,
+          ['oauth-token-failure-summary'],
+        )
+      ).rows[0];
+    try {
+      const deadline = Date.now() + 150_000;
+      let n = await count();
+      while (n.done < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 2000));
+        n = await count();
+      }
+      // Both instances run the cron pass and a worker; each minute's occurrence must still become one job.
+      process.stdout.write(`[proof] two instances: token failure summary ${JSON.stringify(n)} (jobs, completed, minute slots)\n`);
+      expect(n.done).toBeGreaterThanOrEqual(2);
+      expect(n.jobs).toBe(n.slots);
+    } finally {
+      await admin.end();
+    }
+  }, 180_000);
 });
