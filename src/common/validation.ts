@@ -1,20 +1,22 @@
 import { ValidationPipe } from '@nestjs/common';
-import type { ValidationError } from 'class-validator';
+import type { ValidationError, ValidatorOptions } from 'class-validator';
 import { InvalidInputError } from './domain-error.js';
 
-/** The global DTO validation: unknown fields refused, every failing field named in `details.fields`. */
+/** What the JSON API and the page forms (common/form.ts) both validate with: unknown fields refused, every failing field named. */
+export const VALIDATION_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: false } as const satisfies ValidatorOptions;
+
+/** The global DTO validation: every failing field named in `details.fields`. */
 export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
+    ...VALIDATION_OPTIONS,
     transform: true,
-    stopAtFirstError: false,
     exceptionFactory: (errors) =>
       new InvalidInputError('request/validation_failed', 'Some fields are missing or not valid.', { fields: fieldMessages(errors) }),
   });
 }
 
-function fieldMessages(errors: ValidationError[], prefix = ''): Record<string, string[]> {
+/** Validation errors by property path (`contact.mobile`, `items.0.api`), every message of each. */
+export function fieldMessages(errors: ValidationError[], prefix = ''): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const e of errors) {
     const path = prefix ? `${prefix}.${e.property}` : e.property;

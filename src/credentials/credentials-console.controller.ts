@@ -12,6 +12,8 @@ import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { revokeConfirmation } from './credentials-confirm.controller.js';
 import { UuidPipe } from './credential-id.pipe.js';
+import { fieldErrorsOf, formText, readForm } from '../common/form.js';
+import { CancelRotationDto, RevokeDto, UpdateCatalogueEntryDto } from './credentials.dto.js';
 import { CatalogueService } from './catalogue.service.js';
 import { CredentialsService } from './credentials.service.js';
 import { RotationOverlapService } from './rotation-overlap.service.js';
@@ -20,26 +22,15 @@ import { RotationService } from './rotation.service.js';
 const NAV = '/console/credentials';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function field(body: unknown, name: string, max = 500): string {
-  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof v === 'string' ? v.trim().slice(0, max) : '';
-}
-
 /** The credential a rotation form came from: its page is where the answer goes. */
 function credentialIdFrom(body: unknown): string {
-  const id = field(body, 'credentialId', 40);
+  const id = formText(body, 'credentialId', 40);
   if (!UUID.test(id))
     throw new InvalidInputError('request/validation_failed', 'credentialId is missing.', { fields: { credentialId: ['credentialId must be a UUID'] } });
   return id;
 }
 
-function fieldErrors(err: DomainError, fallbackField: string): Record<string, string> {
-  const fields = (err.details?.fields ?? {}) as Record<string, string[] | string>;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = Array.isArray(v) ? v[0] : String(v);
-  if (!Object.keys(out).length) out[fallbackField] = err.message;
-  return out;
-}
+const fieldErrors = (err: DomainError, fallback: string) => fieldErrorsOf(err, { fallback });
 
 /** The staff pages for credentials and the API catalogue; every action is also under /api. */
 @ApiExcludeController()
@@ -69,17 +60,15 @@ export class CredentialsConsoleController {
     @Res() reply: FastifyReply,
     @Ctx() ctx: RequestContext,
   ) {
+    const values = { baseUrl: formText(body, 'baseUrl', 300), audience: formText(body, 'audience', 300) };
+    const form = await readForm(UpdateCatalogueEntryDto, body);
+    if (!form.ok) return this.renderCatalogue(req, reply, { editing: id, errors: form.errors, values }, 400);
     try {
-      await this.apiCatalogue.updateCatalogueEntry(ctx, id, { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) });
+      await this.apiCatalogue.updateCatalogueEntry(ctx, id, form.value);
       return reply.status(303).redirect('/console/catalogue?saved=1');
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind === 'not_found') throw err;
-      return this.renderCatalogue(
-        req,
-        reply,
-        { editing: id, errors: fieldErrors(err, 'baseUrl'), values: { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) } },
-        STATUS_BY_KIND[err.kind],
-      );
+      return this.renderCatalogue(req, reply, { editing: id, errors: fieldErrors(err, 'baseUrl'), values }, STATUS_BY_KIND[err.kind]);
     }
   }
 
@@ -105,7 +94,7 @@ export class CredentialsConsoleController {
   @Get('credentials')
   @Roles('viewer')
   async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 100) => (typeof query[k] === 'string' ? query[k].trim().slice(0, max) : '');
+    const str = (k: string, max = 100) => formText(query, k, max);
     const catalogue = await this.apiCatalogue.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {
@@ -139,9 +128,9 @@ export class CredentialsConsoleController {
     @Res() reply: FastifyReply,
     @Ctx() ctx: RequestContext,
   ) {
-    const reason = field(body, 'reason');
-    if (reason.length < 3) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&error=reason`);
-    const { revoked } = await this.credentials.revokeAllOfPartner(ctx, partnerId, reason);
+    const form = await readForm(RevokeDto, body);
+    if (!form.ok) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&error=reason`);
+    const { revoked } = await this.credentials.revokeAllOfPartner(ctx, partnerId, form.value.reason);
     return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&revoked=${revoked.length}`);
   }
 
@@ -154,8 +143,8 @@ export class CredentialsConsoleController {
   @Post('credentials/issue')
   @Roles('reviewer')
   async issue(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    const requestId = field(body, 'requestId', 40);
-    const environment = field(body, 'environment', 20);
+    const requestId = formText(body, 'requestId', 40);
+    const environment = formText(body, 'environment', 20);
     if (!UUID.test(requestId) || !['acceptance', 'production'].includes(environment)) {
       return this.renderIssue(req, reply, { issue: 'Choose an approval to issue credentials for.' }, 400);
     }
@@ -187,13 +176,14 @@ export class CredentialsConsoleController {
   @Post('credentials/:id/revoke')
   @Roles('reviewer')
   async revoke(@Param('id', UuidPipe) id: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    const reason = field(body, 'reason');
+    const reason = formText(body, 'reason');
     // A refusal goes back to the confirmation page the POST came from, with the reason kept.
     const again = async (message: string, status: number) =>
       renderConfirmPage(req, reply, consoleNav(req, NAV), revokeConfirmation(await this.credentials.detail(id), reason), { reason: message }, status);
-    if (reason.length < 3) return again('Say why you revoke (at least 3 characters)', 400);
+    const form = await readForm(RevokeDto, body);
+    if (!form.ok) return again(form.errors.reason ?? Object.values(form.errors)[0], 400);
     try {
-      await this.credentials.revoke(ctx, id, reason);
+      await this.credentials.revoke(ctx, id, form.value.reason);
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind === 'not_found') throw err;
       return again(err.message, STATUS_BY_KIND[err.kind]);
@@ -210,8 +200,8 @@ export class CredentialsConsoleController {
     @Res() reply: FastifyReply,
     @Ctx() ctx: RequestContext,
   ) {
-    const raw = field(body, 'overlapDays', 5);
-    const supersede = field(body, 'supersede', 5) === '1';
+    const raw = formText(body, 'overlapDays', 5);
+    const supersede = formText(body, 'supersede', 5) === '1';
     return this.act(req, reply, id, 'overlapDays', 'rotation_started', () => this.rotation.start(ctx, id, raw === '' ? undefined : Number(raw), supersede));
   }
 
@@ -225,7 +215,9 @@ export class CredentialsConsoleController {
     @Ctx() ctx: RequestContext,
   ) {
     const id = credentialIdFrom(body);
-    return this.act(req, reply, id, 'rotation', 'rotation_cancelled', () => this.rotation.cancel(ctx, rotationId, field(body, 'reason')));
+    const form = await readForm(CancelRotationDto, body, { pageFields: ['credentialId'] });
+    if (!form.ok) return this.renderDetail(req, reply, id, { errors: { rotation: Object.values(form.errors)[0] } }, 400);
+    return this.act(req, reply, id, 'rotation', 'rotation_cancelled', () => this.rotation.cancel(ctx, rotationId, form.value.reason ?? ''));
   }
 
   @Post('credentials/:id/early-end-request')

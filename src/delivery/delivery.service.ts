@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
+import { isE164 } from '../common/phone.js';
 import { Clock } from '../common/clock.js';
 import { DomainError, InvalidInputError, NotFoundError, UnavailableError } from '../common/domain-error.js';
 import { environmentName, formatTimeIn, type Lang } from '../common/i18n.js';
@@ -29,7 +30,6 @@ import type {
 
 export const EXPIRY_QUEUE = 'delivery-expire';
 const LINK_TEMPLATE = 'delivery-link';
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
  * Two-channel secret delivery: a one-time link by email (the secret is made when the email is sent and
@@ -85,7 +85,7 @@ export class DeliveryService implements OnModuleInit {
    * while the email waits (an SMTP outage) nothing in the database or the configuration can open the secret.
    */
   async create(tx: Tx, ctx: RequestContext, input: CreateDeliveryInput): Promise<CreatedDelivery> {
-    if (!E164.test(input.recipient.mobile))
+    if (!isE164(input.recipient.mobile))
       throw new InvalidInputError('delivery/invalid_mobile', 'The technical contact needs a mobile number in international format (e.g. +31612345678).');
     if (!this.issuers.has(input.subjectType)) throw new Error(`no secret issuer for "${input.subjectType}"`);
     const now = this.clock.now();

@@ -4,21 +4,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import { RateLimitedError, STATUS_BY_KIND } from '../common/domain-error.js';
 import { clientIpOf } from '../common/http-context.js';
-import { ENVIRONMENTS } from '../credentials/credential-format.js';
-import type { Environment } from '../generated/prisma/enums.js';
 import { Public } from '../common/auth.decorators.js';
 import { renderPage } from '../web/page.js';
+import { formText, readForm } from '../common/form.js';
 import { ExplainRateLimit } from './explain-rate-limit.js';
 import { ExplainTokenDto, toTokenExplanationView, TokenExplanationView } from './token-explain.dto.js';
 import { TokenExplainService } from './token-explain.service.js';
 
 const TITLE = 'Why was my token refused?';
-const MAX_TOKEN = 10_000;
-
-function field(body: unknown, name: string, max: number): string {
-  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof v === 'string' ? v.trim().slice(0, max + 1) : '';
-}
 
 /**
  * The public token explainer, as a page and as JSON. The token is read from the request body only (never
@@ -55,10 +48,7 @@ export class TokenExplainController {
   @Post('token-explain')
   @ApiExcludeEndpoint()
   async submit(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const token = field(body, 'token', MAX_TOKEN);
-    const api = field(body, 'api', 40);
-    const env = field(body, 'environment', 20);
-    const values = { api, environment: env };
+    const values = { api: formText(body, 'api', 40), environment: formText(body, 'environment', 20) };
     try {
       await this.limit.hit(clientIpOf(req));
     } catch (err) {
@@ -66,12 +56,13 @@ export class TokenExplainController {
       reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
       return this.render(req, reply, { values, errors: { token: err.message } }, STATUS_BY_KIND[err.kind]);
     }
-    if (!token) return this.render(req, reply, { values, errors: { token: 'Paste the access token' } }, 400);
-    if (token.length > MAX_TOKEN) return this.render(req, reply, { values, errors: { token: 'An access token from us is well under 10,000 characters' } }, 400);
+    const form = await readForm(ExplainTokenDto, body);
+    if (!form.ok) return this.render(req, reply, { values, errors: form.errors }, 400);
+    const { token, api, environment } = form.value;
     const choices = await this.explainer.choices();
-    const environment = (ENVIRONMENTS as string[]).includes(env) ? (env as Environment) : undefined;
+    // An API not in the catalogue (any more) is left out of the checks, not refused.
     const apiKey = choices.some((c) => c.apiKey === api) ? api : undefined;
-    const result = toTokenExplanationView(await this.explainer.explain({ token, api: apiKey, environment }));
+    const result = toTokenExplanationView(await this.explainer.explain({ token: token.trim(), api: apiKey, environment }));
     return this.render(req, reply, { values, result, choices });
   }
 

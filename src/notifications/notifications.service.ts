@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
+import { isE164 } from '../common/phone.js';
 import { Clock } from '../common/clock.js';
 import { InvalidInputError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.module.js';
@@ -50,7 +51,6 @@ export interface NotificationView {
 export type LateData = (data: Record<string, unknown>) => Promise<Record<string, unknown> | null>;
 
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
  * Email and SMS, enqueued in the caller's transaction (the job and the notification row commit or roll back
@@ -100,7 +100,7 @@ export class NotificationsService implements OnModuleInit {
   }
 
   async enqueueSms(tx: Tx, m: SmsMessage): Promise<void> {
-    if (!E164.test(m.to)) throw new InvalidInputError('notification/invalid_mobile', 'The mobile number must be in international format, e.g. +31612345678.');
+    if (!isE164(m.to)) throw new InvalidInputError('notification/invalid_mobile', 'The mobile number must be in international format, e.g. +31612345678.');
     if (!this.templates.exists(m.template, 'sms')) throw new Error(`no SMS template "${m.template}"`);
     await this.enqueue(tx, 'sms', m, maskPhone(m.to), SMS_QUEUE);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor } from './console-requests.controller.js';
+import { actionsFor } from './console-requests.actions.js';
 import type { OnboardingRequestView } from './onboarding.types.js';
 
 const CREATOR = 'c0000000-0000-4000-8000-000000000001';

@@ -12,12 +12,16 @@ import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { APPLY_TEXT } from '../web/i18n/apply.text.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake } from './intake-form.js';
-import { ONBOARDING_STATES, canTransition } from './onboarding-request.state.js';
+import { ONBOARDING_STATES } from './onboarding-request.state.js';
 import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
 import { ContactLineService } from './contact-line.service.js';
 import type { CatalogueEntry, OnboardingRequestView } from './onboarding.types.js';
+import { actionsFor } from './console-requests.actions.js';
 import { RequestIdPipe } from './request-id.pipe.js';
+import { ApproveDto, ContactLineOverrideDto, RejectDto, RequestChangesDto, VersionDto, WithdrawDto } from './onboarding.dto.js';
+import { fieldErrorsOf, formText, readForm } from '../common/form.js';
+import type { ClassConstructor } from 'class-transformer';
 
 const PAGE_SIZE = 50;
 const NAV = '/console/requests';
@@ -36,7 +40,7 @@ export class ConsoleRequestsController {
   @Get()
   @Roles('viewer')
   async queue(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
-    const str = (k: string, max = 200) => (typeof query[k] === 'string' ? query[k].trim().slice(0, max) : '');
+    const str = (k: string, max = 200) => formText(query, k, max);
     const catalogue = await this.onboarding.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {
@@ -84,7 +88,7 @@ export class ConsoleRequestsController {
       const { id } = await this.onboarding.submit(ctx, input);
       return reply.status(303).redirect(`/console/requests/${id}?done=created`, 303);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === 'invalid') return this.renderNew(req, reply, values, fieldErrorsFrom(err.details), 400);
+      if (err instanceof DomainError && err.kind === 'invalid') return this.renderNew(req, reply, values, fieldErrorsFrom(err), 400);
       throw err;
     }
   }
@@ -105,7 +109,7 @@ export class ConsoleRequestsController {
     @Param('id', RequestIdPipe) id: string,
     @Body() body: unknown,
   ) {
-    return this.perform(req, reply, id, 'review_started', () => this.review.startReview(ctx, id, versionOf(body)));
+    return this.perform(req, reply, id, 'review_started', VersionDto, { body }, (f) => this.review.startReview(ctx, id, f.version));
   }
 
   @Post(':id/allow-contact-number')
@@ -117,13 +121,18 @@ export class ConsoleRequestsController {
     @Param('id', RequestIdPipe) id: string,
     @Body() body: unknown,
   ) {
-    const reason = field(body, 'lineReason').trim();
-    if (reason.length < 5 || reason.length > 2000)
-      return this.perform(req, reply, id, '', async () => ({
-        errors: { lineReason: 'Say how you confirmed the number receives text messages (at least 5 characters)' },
-        values: { lineReason: reason },
-      }));
-    return this.perform(req, reply, id, 'number_allowed', async () => (await this.lines.override(ctx, id, reason), this.onboarding.get(id)));
+    // The service holds the rule (5 to 2000 characters); its refusal names the page's field.
+    const reason = formText(body, 'lineReason', 2001);
+    const form = { body: { reason, version: formText(body, 'version', 12) || undefined }, fieldIds: LINE_REASON_FIELD, values: { lineReason: reason } };
+    return this.perform(
+      req,
+      reply,
+      id,
+      'number_allowed',
+      ContactLineOverrideDto,
+      form,
+      async (f) => (await this.lines.override(ctx, id, f.reason), this.onboarding.get(id)),
+    );
   }
 
   @Post(':id/confirm-contact')
@@ -135,7 +144,7 @@ export class ConsoleRequestsController {
     @Param('id', RequestIdPipe) id: string,
     @Body() body: unknown,
   ) {
-    return this.perform(req, reply, id, 'contact_confirmed', () => this.review.confirmContact(ctx, id, versionOf(body)));
+    return this.perform(req, reply, id, 'contact_confirmed', VersionDto, { body }, (f) => this.review.confirmContact(ctx, id, f.version));
   }
 
   /** Production access is confirmed on a page that says what it lets the partner do; the POST from there approves. */
@@ -169,7 +178,7 @@ export class ConsoleRequestsController {
       destructive: environment === 'production',
       warningText: 'An approval for Production can be withdrawn only by revoking the credentials issued from it.',
       action: `/console/requests/${id}/approve`,
-      hidden: { environment, version: String(versionOf(query) ?? r.version) },
+      hidden: { environment, version: formText(query, 'version', 12) || String(r.version) },
       confirmLabel: `Yes, approve ${envName}`,
       cancelHref: `/console/requests/${id}`,
     });
@@ -178,24 +187,23 @@ export class ConsoleRequestsController {
   @Post(':id/approve')
   @Roles('reviewer')
   approve(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
-    const environment = field(body, 'environment');
-    if (environment !== 'acceptance' && environment !== 'production')
-      return this.perform(req, reply, id, '', async () => ({ errors: { environment: 'Choose the environment to approve' } }));
-    return this.perform(req, reply, id, `approved_${environment}`, () => this.review.approve(ctx, id, environment, versionOf(body)));
+    return this.perform(
+      req,
+      reply,
+      id,
+      (f) => `approved_${f.environment}`,
+      ApproveDto,
+      { body },
+      (f) => this.review.approve(ctx, id, f.environment, f.version),
+    );
   }
 
   @Post(':id/reject')
   @Roles('reviewer')
   reject(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
-    const reason = field(body, 'reason').trim();
-    const error =
-      reason.length < 5
-        ? 'Give a reason the partner will see (at least 5 characters)'
-        : reason.length > 2000
-          ? 'Reason must be 2000 characters or fewer'
-          : null;
-    if (error) return this.perform(req, reply, id, '', async () => ({ errors: { reason: error }, values: { reason } }));
-    return this.perform(req, reply, id, 'rejected', () => this.review.reject(ctx, id, reason, versionOf(body)));
+    return this.perform(req, reply, id, 'rejected', RejectDto, { body, values: { reason: formText(body, 'reason', 2000) } }, (f) =>
+      this.review.reject(ctx, id, f.reason, f.version),
+    );
   }
 
   @Post(':id/request-changes')
@@ -207,36 +215,40 @@ export class ConsoleRequestsController {
     @Param('id', RequestIdPipe) id: string,
     @Body() body: unknown,
   ) {
-    const note = field(body, 'note').trim();
-    const error =
-      note.length < 5 ? 'Say what the partner must change (at least 5 characters)' : note.length > 2000 ? 'Note must be 2000 characters or fewer' : null;
-    if (error) return this.perform(req, reply, id, '', async () => ({ errors: { note: error }, values: { note } }));
-    return this.perform(req, reply, id, 'changes_requested', () => this.review.requestChanges(ctx, id, note, versionOf(body)));
+    return this.perform(req, reply, id, 'changes_requested', RequestChangesDto, { body, values: { note: formText(body, 'note', 2000) } }, (f) =>
+      this.review.requestChanges(ctx, id, f.note, f.version),
+    );
   }
 
   @Post(':id/withdraw')
   @Roles('reviewer')
   withdraw(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('id', RequestIdPipe) id: string, @Body() body: unknown) {
-    const reason = field(body, 'reason').trim().slice(0, 500);
-    return this.perform(req, reply, id, 'withdrawn', () => this.onboarding.withdraw(ctx, id, reason || undefined, versionOf(body)));
+    const form = { body, fieldIds: WITHDRAW_REASON_FIELD };
+    return this.perform(req, reply, id, 'withdrawn', WithdrawDto, form, (f) => this.onboarding.withdraw(ctx, id, f.reason || undefined, f.version));
   }
 
   /**
    * Runs an action and goes back to the request (303). Refusals a reviewer can act on (four-eyes,
    * someone else was first, a missing reason) are shown on the request page itself, with their code.
    */
-  private async perform(
+  private async perform<T extends object>(
     req: FastifyRequest,
     reply: FastifyReply,
     id: string,
-    done: string,
-    action: () => Promise<OnboardingRequestView | { errors: Record<string, string>; values?: Record<string, string> }>,
+    done: string | ((form: T) => string),
+    dto: ClassConstructor<T>,
+    { body, fieldIds, values = {} }: PageForm,
+    action: (form: T) => Promise<unknown>,
   ) {
+    const read = await readForm(dto, body, { fieldIds });
+    if (!read.ok) return this.renderDetail(req, reply, await this.onboarding.get(id), { errors: read.errors, values }, 400);
     try {
-      const result = await action();
-      if ('errors' in result) return this.renderDetail(req, reply, await this.onboarding.get(id), { errors: result.errors, values: result.values ?? {} }, 400);
-      return reply.status(303).redirect(`/console/requests/${id}?done=${done}`, 303);
+      await action(read.value);
+      return reply.status(303).redirect(`/console/requests/${id}?done=${typeof done === 'string' ? done : done(read.value)}`, 303);
     } catch (err) {
+      if (err instanceof DomainError && err.kind === 'invalid' && err.details?.fields) {
+        return this.renderDetail(req, reply, await this.onboarding.get(id), { errors: fieldErrorsOf(err, { fieldIds }), values }, 400);
+      }
       if (err instanceof DomainError && ['conflict', 'forbidden', 'invalid', 'gone'].includes(err.kind) && err.code.startsWith('onboarding/')) {
         return this.renderDetail(req, reply, await this.onboarding.get(id), { refusal: { code: err.code, message: err.message } }, STATUS_BY_KIND[err.kind]);
       }
@@ -298,59 +310,12 @@ export class ConsoleRequestsController {
   }
 }
 
-/** What the signed-in staff member may do now, with the reason when an approval is not theirs to give. */
-export function actionsFor(r: OnboardingRequestView, staff: { staffId: string; role: 'viewer' | 'reviewer' | 'admin' }) {
-  const acts = ROLE_RANK[staff.role] >= ROLE_RANK.reviewer;
-  const requested = [...new Set(r.items.map((i) => i.environment))].sort();
-  const live = (env: Environment) => r.approvals.some((a) => a.environment === env && a.status !== 'expired');
-  const ownWork = staff.staffId === r.createdByStaffId || staff.staffId === r.lastEditedById;
-  // An environment issued before a resubmission may be confirmed when it is the last decision missing.
-  const confirmable = (env: Environment) =>
-    r.state === 'in_review' && r.approvals.some((a) => a.environment === env && a.status === 'issued') && requested.every((e) => e === env || live(e));
-  const approvals = requested
-    .filter((env) => !live(env) || confirmable(env))
-    .map((env) => {
-      const event = r.state === 'approved' ? 'renew_approval' : 'approve';
-      let blocked: string | null = null;
-      if (!canTransition(r.state, event)) blocked = 'not in review';
-      else if (ownWork) blocked = 'You created or last edited this request: another reviewer must approve it (four-eyes).';
-      else if (!r.contact.attached && !r.contactVouchedById)
-        blocked =
-          'This request names a new technical contact for a known partner: a reviewer must confirm the contact first, and another reviewer approves (four-eyes).';
-      else if (!r.contact.attached && r.contactVouchedById === staff.staffId)
-        blocked = 'You confirmed the new technical contact: another reviewer must approve this request (four-eyes).';
-      else if (env === 'production' && requested.includes('acceptance') && !live('acceptance')) blocked = 'Approve Acceptance first.';
-      return { environment: env, blocked };
-    })
-    .filter((a) => a.blocked !== 'not in review');
-  // Production access takes two different staff: whoever approved Production does not issue it.
-  const issues = r.approvals
-    .filter((a) => a.status === 'valid')
-    .map((a) => ({
-      environment: a.environment,
-      blocked:
-        a.environment === 'production' && a.approvedById === staff.staffId
-          ? 'You approved Production: another reviewer must issue its credentials (four-eyes).'
-          : null,
-    }));
-  return {
-    any: acts,
-    startReview: acts && canTransition(r.state, 'start_review'),
-    confirmContact: acts && !r.contact.attached && !r.contactVouchedById && (r.state === 'submitted' || r.state === 'in_review'),
-    issues: acts ? issues : [],
-    approvals: acts ? approvals : [],
-    reject: acts && canTransition(r.state, 'reject'),
-    requestChanges: acts && canTransition(r.state, 'request_changes'),
-    withdraw: acts && canTransition(r.state, 'withdraw'),
-  };
+/** A posted form, the page's ids of fields the DTO names otherwise, and the text shown back after a refusal. */
+interface PageForm {
+  body: unknown;
+  fieldIds?: (path: string) => string;
+  values?: Record<string, string>;
 }
 
-function field(body: unknown, name: string): string {
-  const v = (body as Record<string, unknown> | undefined)?.[name];
-  return typeof v === 'string' ? v : '';
-}
-
-function versionOf(body: unknown): number | undefined {
-  const v = Number(field(body, 'version'));
-  return Number.isInteger(v) && v > 0 ? v : undefined;
-}
+const LINE_REASON_FIELD = (path: string) => (path === 'reason' ? 'lineReason' : path);
+const WITHDRAW_REASON_FIELD = (path: string) => (path === 'reason' ? 'withdraw-reason' : path);

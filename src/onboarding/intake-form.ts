@@ -1,6 +1,7 @@
-import { plainToInstance } from 'class-transformer';
-import { isISO31661Alpha2, validate, type ValidationError } from 'class-validator';
+import { isISO31661Alpha2 } from 'class-validator';
 import { getCountries } from 'libphonenumber-js/max';
+import { fieldErrorsOf, formText, validateForm, type FieldErrors } from '../common/form.js';
+import type { DomainError } from '../common/domain-error.js';
 import type { Environment, Language } from '../generated/prisma/enums.js';
 import { nationalToE164 } from '../partners/partner.validation.js';
 import { CreateOnboardingRequestDto } from './onboarding.dto.js';
@@ -44,12 +45,12 @@ export const FORM_MOBILE_FORMAT = 'Enter a mobile phone number, like 06 12345678
 /** Reads a urlencoded form body into strings only; anything else (objects, arrays where a string belongs) becomes ''. */
 export function readIntakeForm(body: unknown): IntakeValues {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const str = (k: string) => (typeof b[k] === 'string' ? b[k].slice(0, MAX_FIELD + 1) : '');
+  const str = (k: string) => formText(b, k, MAX_FIELD + 1);
   const rawItems = Array.isArray(b.items) ? b.items : typeof b.items === 'string' ? [b.items] : [];
   return {
     legalName: str('legalName'),
     registrationNumber: str('registrationNumber'),
-    country: str('country') || '',
+    country: str('country'),
     businessRepresentative: str('businessRepresentative'),
     contactName: str('contactName'),
     contactEmail: str('contactEmail'),
@@ -65,7 +66,6 @@ export async function validateIntake(
   values: IntakeValues,
   catalogue: CatalogueEntry[],
 ): Promise<{ input?: SubmitInput; errors: Partial<Record<IntakeField, string>> }> {
-  const errors: Partial<Record<IntakeField, string>> = {};
   const items = values.items.map((v) => {
     const [api, environment] = v.split(':');
     return { api: api ?? '', environment: (environment ?? '') as Environment };
@@ -87,17 +87,15 @@ export async function validateIntake(
     purpose: values.purpose,
     items,
   };
-  const dto = plainToInstance(CreateOnboardingRequestDto, plain);
-  for (const [path, messages] of Object.entries(flatten(await validate(dto, { forbidUnknownValues: true })))) {
-    const field = DTO_PATH_TO_FIELD[path] ?? (path.startsWith('items') ? 'items' : undefined);
-    if (field && !errors[field]) errors[field] = messages[0];
-  }
+  const form = await validateForm(CreateOnboardingRequestDto, plain, { fieldIds: intakeFieldOf });
+  const errors: Partial<Record<IntakeField, string>> = form.ok ? {} : { ...form.errors };
   if (errors.contactMobile?.startsWith('Enter the mobile number in international format')) errors.contactMobile = FORM_MOBILE_FORMAT;
   if (!errors.items && items.some((i) => !catalogue.some((c) => c.apiKey === i.api && c.environment === i.environment))) {
     errors.items = 'Choose APIs and environments from the list';
   }
   if (!items.length) errors.items = 'Choose at least one API and environment';
-  if (Object.keys(errors).length) return { errors: ordered(errors) };
+  if (!form.ok || Object.keys(errors).length) return { errors: ordered(errors) };
+  const dto = form.value;
   return {
     errors: {},
     input: {
@@ -116,28 +114,16 @@ export async function validateIntake(
 }
 
 /** Service-side field errors (e.g. `onboarding/unknown_api`) onto the form. */
-export function fieldErrorsFrom(details: Record<string, unknown> | undefined): Partial<Record<IntakeField, string>> {
-  const fields = (details?.fields ?? {}) as Record<string, string[]>;
-  const out: Partial<Record<IntakeField, string>> = {};
-  for (const [path, messages] of Object.entries(fields)) {
-    const field = DTO_PATH_TO_FIELD[path] ?? (path.startsWith('items') ? 'items' : undefined);
-    if (field) out[field] = messages[0];
-  }
-  return out;
+export function fieldErrorsFrom(err: DomainError): FieldErrors {
+  return fieldErrorsOf(err, { fieldIds: intakeFieldOf });
+}
+
+function intakeFieldOf(path: string): IntakeField | undefined {
+  return DTO_PATH_TO_FIELD[path] ?? (path.startsWith('items') ? 'items' : undefined);
 }
 
 function ordered(errors: Partial<Record<IntakeField, string>>): Partial<Record<IntakeField, string>> {
   return Object.fromEntries(INTAKE_FIELDS.filter((f) => errors[f]).map((f) => [f, errors[f]]));
-}
-
-function flatten(errors: ValidationError[], prefix = ''): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const e of errors) {
-    const path = prefix ? `${prefix}.${e.property}` : e.property;
-    if (e.constraints) out[path] = Object.values(e.constraints);
-    if (e.children?.length) Object.assign(out, flatten(e.children, path));
-  }
-  return out;
 }
 
 /** API catalogue grouped for checkboxes: one fieldset per API, one box per environment. */

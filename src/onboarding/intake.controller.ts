@@ -11,6 +11,8 @@ import { Public } from '../common/auth.decorators.js';
 import { langOr, pageLang, type Lang } from '../common/i18n.js';
 import { APPLY_TEXT, translateErrors } from '../web/i18n/apply.text.js';
 import { renderPage } from '../web/page.js';
+import { formText, readForm, validateForm } from '../common/form.js';
+import { EditOnboardingRequestDto, WithdrawDto } from './onboarding.dto.js';
 import { catalogueGroups, countryOptions, emptyIntake, fieldErrorsFrom, readIntakeForm, validateIntake, type IntakeValues } from './intake-form.js';
 import { OPEN_STATES } from './onboarding-request.state.js';
 import { ContactLineService } from './contact-line.service.js';
@@ -61,7 +63,7 @@ export class IntakeController {
       await this.lines.assertReceivesCodes(input?.contact.mobile ?? values.contactMobile);
     } catch (err) {
       if (err instanceof DomainError && err.kind === 'invalid')
-        return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), formIssuedAt, 400, catalogue);
+        return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err), formIssuedAt, 400, catalogue);
       throw err;
     }
     return renderPage(req, reply, 'apply/check.eta', {
@@ -104,7 +106,7 @@ export class IntakeController {
       return reply.status(303).header('cache-control', 'no-store').redirect(`/requests/${statusToken}/confirmation`, 303);
     } catch (err) {
       if (err instanceof DomainError && err.kind === 'invalid' && !hasErrorCode(err, 'intake/form_already_sent'))
-        return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err.details), String(b.formIssuedAt), 400);
+        return this.renderForm(req, reply, lang, values, fieldErrorsFrom(err), String(b.formIssuedAt), 400);
       throw err;
     }
   }
@@ -147,19 +149,15 @@ export class IntakeController {
   @Post('requests/:token/withdraw')
   @Public()
   async withdraw(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('token') token: string, @Body() body: unknown) {
-    const reason = typeof (body as Record<string, unknown>)?.reason === 'string' ? (body as Record<string, string>).reason : '';
-    if (reason.length > 500) {
+    const form = await readForm(WithdrawDto, body);
+    if (!form.ok) {
       const request = await this.onboarding.getByStatusToken(token);
       const t = PARTNER_TEXT[request.language];
-      return renderPage(
-        req,
-        reply,
-        'requests/withdraw.eta',
-        { title: t.withdrawTitle, lang: request.language, t, request, token, reason, errors: { reason: t.errReasonLong } },
-        400,
-      );
+      const errors = translateErrors(form.errors, request.language);
+      const reason = formText(body, 'reason', 600);
+      return renderPage(req, reply, 'requests/withdraw.eta', { title: t.withdrawTitle, lang: request.language, t, request, token, reason, errors }, 400);
     }
-    await this.onboarding.withdrawByPartner(ctx, token, reason);
+    await this.onboarding.withdrawByPartner(ctx, token, form.value.reason ?? '');
     return reply.status(303).redirect(`/requests/${token}?done=withdrawn`, 303);
   }
 
@@ -177,23 +175,31 @@ export class IntakeController {
   async resubmit(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext, @Param('token') token: string, @Body() body: unknown) {
     const request = await this.onboarding.getByStatusToken(token);
     const form = readIntakeForm(body);
-    const version = Number((body as Record<string, unknown>)?.version);
-    const errors: Record<string, string> = {};
-    const t = PARTNER_TEXT[request.language];
-    const purpose = form.purpose.trim();
-    if (purpose.length < 20) errors.purpose = t.errPurposeShort;
-    else if (purpose.length > 2000) errors.purpose = t.errPurposeLong;
+    const version = Number(formText(body, 'version', 12));
     const catalogue = await this.onboarding.catalogue();
     const items = form.items.map((v) => catalogue.find((c) => `${c.apiKey}:${c.environment}` === v));
-    if (!items.length) errors.items = t.errItemsNone;
-    else if (items.some((i) => !i)) errors.items = t.errItemsUnknown;
-    if (Object.keys(errors).length) return this.renderEdit(req, reply, token, request, { purpose: form.purpose, items: form.items }, errors, 400, catalogue);
-    await this.onboarding.resubmitByPartner(
-      ctx,
-      token,
-      { purpose, items: items.map((i) => ({ api: i!.apiKey, environment: i!.environment })) },
-      Number.isInteger(version) ? version : undefined,
+    const known = items.filter((i) => !!i).map((i) => ({ api: i.apiKey, environment: i.environment }));
+    const edit = await validateForm(
+      EditOnboardingRequestDto,
+      { purpose: form.purpose, items: known, ...(Number.isInteger(version) && version > 0 ? { version } : {}) },
+      { fieldIds: (path) => (path.startsWith('items') ? 'items' : path) },
     );
+    const errors = edit.ok ? {} : { ...edit.errors };
+    if (items.some((i) => !i)) errors.items = 'Choose APIs and environments from the list';
+    if (!edit.ok || Object.keys(errors).length) {
+      return this.renderEdit(
+        req,
+        reply,
+        token,
+        request,
+        { purpose: form.purpose, items: form.items },
+        translateErrors(errors, request.language),
+        400,
+        catalogue,
+      );
+    }
+    const { purpose = form.purpose, version: read } = edit.value;
+    await this.onboarding.resubmitByPartner(ctx, token, { purpose, items: known }, read);
     return reply.status(303).redirect(`/requests/${token}?done=resubmitted`, 303);
   }
 

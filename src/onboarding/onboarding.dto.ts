@@ -119,7 +119,7 @@ export class EditOnboardingRequestDto {
   @IsOptional()
   @Transform(trim)
   @IsString()
-  @MinLength(20, { message: 'Purpose must be at least 20 characters' })
+  @MinLength(20, { message: 'Describe what you will use the APIs for (at least 20 characters)' })
   @MaxLength(2000, { message: 'Purpose must be 2000 characters or fewer' })
   purpose?: string;
 

@@ -1,5 +1,6 @@
-import { parsePhoneNumberWithError, type CountryCode, type NumberType } from 'libphonenumber-js/max';
+import type { NumberType } from 'libphonenumber-js/max';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { phoneToE164, readPhoneNumber } from '../common/phone.js';
 
 // SMS is the second channel for secrets: the number must be a real mobile line. VoIP numbers are refused
 // where the metadata can tell (NIST SP 800-63B 5.1.3.3); so are lines that cannot receive SMS.
@@ -8,16 +9,10 @@ const ACCEPTED_TYPES = new Set<NumberType | undefined>(['MOBILE', 'FIXED_LINE_OR
 /** null when `value` is a usable E.164 mobile number, else a message for the person filling in the form. */
 export function mobileNumberProblem(value: unknown): string | null {
   if (typeof value !== 'string' || !value.trim()) return 'Enter a mobile phone number';
-  const raw = value.replace(/[\s().-]/g, '');
-  if (!/^\+[1-9][0-9]{6,14}$/.test(raw)) return 'Enter the mobile number in international format, starting with + and the country code, like +31 6 12345678';
-  let type: NumberType | undefined;
-  try {
-    const parsed = parsePhoneNumberWithError(raw);
-    if (!parsed.isValid()) return 'Enter a valid mobile phone number';
-    type = parsed.getType();
-  } catch {
-    return 'Enter a valid mobile phone number';
-  }
+  const parsed = readPhoneNumber(value);
+  if (!parsed?.isPossible()) return 'Enter the mobile number in international format, starting with + and the country code, like +31 6 12345678';
+  if (!parsed.isValid()) return 'Enter a valid mobile phone number';
+  const type: NumberType | undefined = parsed.getType();
   if (type === 'VOIP') return 'Internet (VoIP) numbers cannot be used: enter a mobile phone number that can receive SMS';
   if (!ACCEPTED_TYPES.has(type)) return 'Enter a mobile phone number that can receive SMS, not a landline or service number';
   return null;
@@ -29,22 +24,13 @@ export function mobileNumberProblem(value: unknown): string | null {
  * so the VoIP and landline refusals above apply to it either way).
  */
 export function nationalToE164(value: string, country: string): string | null {
-  const raw = value.replace(/[\s().-]/g, '');
-  if (!raw || raw.startsWith('+')) return null;
-  const international = raw.startsWith('00') ? `+${raw.slice(2)}` : null;
-  try {
-    const parsed = international
-      ? parsePhoneNumberWithError(international)
-      : parsePhoneNumberWithError(raw, (country.trim().toUpperCase() || 'NL') as CountryCode);
-    return parsed.isValid() ? parsed.number : null;
-  } catch {
-    return null;
-  }
+  if (value.trim().startsWith('+')) return null;
+  return phoneToE164(value, country.trim() || 'NL');
 }
 
 /** E.164 form of a number that passed `mobileNumberProblem`. */
 export function normaliseMobile(value: string): string {
-  return parsePhoneNumberWithError(value.replace(/[\s().-]/g, '')).number;
+  return readPhoneNumber(value)!.number;
 }
 
 /** Chamber-of-commerce and similar numbers are compared without spaces, dots or dashes, upper case. */

@@ -4,7 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx } from '../common/ctx.decorator.js';
 import { DomainError, STATUS_BY_KIND } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
-import { LeakService, SECRET_SHAPE } from '../credentials/leak.service.js';
+import { LeakService } from '../credentials/leak.service.js';
+import { formText, readForm } from '../common/form.js';
+import { ReportLeakDto } from './leak-report.dto.js';
 import { Public, Roles } from '../common/auth.decorators.js';
 import { consoleNav, renderPage } from '../web/page.js';
 
@@ -15,12 +17,13 @@ import { consoleNav, renderPage } from '../web/page.js';
  */
 const SAME_ANSWER =
   'Thank you. If what you entered is one of our client secrets, it no longer works from this moment, and the organisation it belongs to has been told. We do not reply to reports.';
-const SHAPE_HINT = 'Our client secrets start with cbsk_acc_ or cbsk_prd_ followed by 43 characters. Paste the whole secret.';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function field(body: unknown, name: string, max: number): string {
-  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
-  return typeof v === 'string' ? v.trim().slice(0, max) : '';
+/** A blank secret is asked for in the page's own words; any other problem is the DTO's. */
+async function readReport(body: unknown, blank: string) {
+  const form = await readForm(ReportLeakDto, body);
+  if (!form.ok && !formText(body, 'secret')) form.errors.secret = blank;
+  return form;
 }
 
 interface FormValues {
@@ -43,18 +46,19 @@ export class LeakPagesController {
   @Post('report-leak')
   @Public()
   async submit(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    const secret = field(body, 'secret', 200);
-    const values: FormValues = { url: field(body, 'url', 2000), source: field(body, 'source', 300) };
+    const values: FormValues = { url: formText(body, 'url', 2000), source: formText(body, 'source', 300) };
     const again = (errors: Record<string, string>, status: number) =>
       renderPage(req, reply, 'leaks/report.eta', { title: 'Report a leaked client secret', errors, values }, status);
-    if (!SECRET_SHAPE.test(secret)) return again({ secret: secret ? SHAPE_HINT : 'Paste the secret you found.' }, 400);
+    const form = await readReport(body, 'Paste the secret you found.');
+    if (!form.ok) return again(form.errors, 400);
+    const { secret, url = '', source = '' } = form.value;
     try {
       await this.leaks.countPublicReport(ctx.clientIp);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return again({ secret: err.message }, STATUS_BY_KIND[err.kind]);
     }
-    await this.leaks.report(ctx, 'partner_form', [{ token: secret, url: values.url, source: values.source }]);
+    await this.leaks.report(ctx, 'partner_form', [{ token: secret, url, source }]);
     return renderPage(req, reply, 'leaks/reported.eta', { title: 'Report received', message: SAME_ANSWER });
   }
 
@@ -87,8 +91,7 @@ export class LeakPagesController {
   @Post('console/leaks/report')
   @Roles('reviewer')
   async staffSubmit(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    const secret = field(body, 'secret', 200);
-    const values: FormValues = { url: field(body, 'url', 2000), source: field(body, 'source', 300) };
+    const values: FormValues = { url: formText(body, 'url', 2000), source: formText(body, 'source', 300) };
     const page = (data: Record<string, unknown>, status = 200) =>
       renderPage(
         req,
@@ -97,8 +100,10 @@ export class LeakPagesController {
         { title: 'Report a leaked secret', nav: consoleNav(req, '/console/leaks'), errors: {}, values, result: null, ...data },
         status,
       );
-    if (!SECRET_SHAPE.test(secret)) return page({ errors: { secret: secret ? SHAPE_HINT : 'Paste the secret that leaked.' } }, 400);
-    const [verdict] = await this.leaks.report(ctx, 'staff', [{ token: secret, url: values.url, source: values.source }]);
+    const form = await readReport(body, 'Paste the secret that leaked.');
+    if (!form.ok) return page({ errors: form.errors }, 400);
+    const { secret, url = '', source = '' } = form.value;
+    const [verdict] = await this.leaks.report(ctx, 'staff', [{ token: secret, url, source }]);
     return page({ values: { url: '', source: '' }, result: verdict });
   }
 }

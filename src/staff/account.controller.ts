@@ -7,10 +7,10 @@ import { DomainError, STATUS_BY_KIND, hasErrorCode } from '../common/domain-erro
 import type { RequestContext } from '../common/request-context.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from '../common/auth.decorators.js';
-import { validateForm } from './form.js';
+import { fieldErrorsOf, readForm } from '../common/form.js';
 import { PasswordChangeService } from './password-change.service.js';
 import { StaffCookies } from './staff-cookies.js';
-import { RecoveryCodesView, SignedOutView, StaffMemberView, TotpCodeDto } from './staff.dto.js';
+import { ChangePasswordDto, RecoveryCodesView, SignedOutView, StaffMemberView, TotpCodeDto } from './staff.dto.js';
 import { StaffService } from './staff.service.js';
 
 /** At or below this many unused recovery codes the account page warns and offers new ones. */
@@ -39,23 +39,20 @@ export class AccountController {
   @Roles('viewer')
   @ApiExcludeEndpoint()
   async changePasswordPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown, @Ctx() ctx: RequestContext) {
-    const f = (k: string) => {
-      const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[k] : undefined;
-      return typeof v === 'string' ? v.slice(0, 200) : '';
-    };
+    const form = await readForm(ChangePasswordDto, body);
+    if (!form.ok) return this.render(req, reply, { errors: form.errors }, 400);
+    const { currentPassword, passwordCode: code, newPassword, confirmPassword } = form.value;
     try {
       const { otherSessionsEnded } = await this.passwords.change(ctx, req.staff!.staffId, req.staff!.id, {
-        currentPassword: f('currentPassword'),
-        code: f('passwordCode'),
-        newPassword: f('newPassword'),
-        confirmPassword: f('confirmPassword'),
+        currentPassword,
+        code,
+        newPassword,
+        confirmPassword,
       });
       return reply.redirect(`/console/account?done=password&ended=${otherSessionsEnded}`, 303);
     } catch (err) {
       if (!(err instanceof DomainError) || !['invalid', 'unauthenticated'].includes(err.kind)) throw err;
-      const fields = (err.details?.fields ?? {}) as Record<string, string[]>;
-      // The page's code field is named passwordCode: the recovery-code form on the same page has its own "code".
-      const errors = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k === 'code' ? 'passwordCode' : k, v[0]]));
+      const errors = fieldErrorsOf(err, { fieldIds: (k) => (k === 'code' ? 'passwordCode' : k) });
       return this.render(req, reply, { errors }, STATUS_BY_KIND[err.kind]);
     }
   }
@@ -73,10 +70,10 @@ export class AccountController {
   @Roles('viewer')
   @ApiExcludeEndpoint()
   async regeneratePage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown, @Ctx() ctx: RequestContext) {
-    const { value, errors } = await validateForm(TotpCodeDto, body);
-    if (Object.keys(errors).length) return this.render(req, reply, { errors }, 400);
+    const form = await readForm(TotpCodeDto, body);
+    if (!form.ok) return this.render(req, reply, { errors: form.errors }, 400);
     try {
-      const codes = await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, value.code);
+      const codes = await this.staff.regenerateRecoveryCodes(ctx, req.staff!.staffId, form.value.code);
       return renderPage(req, reply, 'staff/recovery-codes.eta', {
         title: 'Your new recovery codes',
         nav: consoleNav(req, '/console/account'),

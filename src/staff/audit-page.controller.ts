@@ -8,7 +8,7 @@ import { PartnersService } from '../partners/partners.service.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { auditRows, type ActorNames } from './audit-rows.js';
 import { Roles } from '../common/auth.decorators.js';
-import { validateForm } from './form.js';
+import { validateForm } from '../common/form.js';
 import { StaffService } from './staff.service.js';
 
 const PAGE = 50;
@@ -57,12 +57,12 @@ export class AuditPageController {
       before: raw.before,
     };
     const checked = await validateForm(AuditQueryDto, Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined)));
-    for (const [k, v] of Object.entries(friendly(checked.errors))) errors[k] = errors[k] ?? v;
+    if (!checked.ok) for (const [k, v] of Object.entries(friendly(checked.errors))) errors[k] = errors[k] ?? v;
 
     const members = await this.staff.list();
     let rows: ReturnType<typeof auditRows> = [];
     let older: string | null = null;
-    if (!Object.keys(errors).length) {
+    if (checked.ok && !Object.keys(errors).length) {
       const page = await this.audit.search(checked.value, PAGE, { actions: form.category ? actionsIn(form.category) : undefined, actorType: actor?.type });
       rows = auditRows(page.events, await this.actorNames(page.events, members));
       if (page.nextBefore) {

@@ -7,7 +7,7 @@ import { hasErrorCode } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { renderPage } from '../web/page.js';
 import { Public, Roles, SkipCsrf } from '../common/auth.decorators.js';
-import { validateForm } from './form.js';
+import { formText, readForm } from '../common/form.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password.js';
 import { SIGN_IN_FAILED, SignInService } from './sign-in.service.js';
 import { StaffCookies } from './staff-cookies.js';
@@ -43,18 +43,20 @@ export class SignInController {
   @Public()
   @SkipCsrf()
   async signInPost(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown, @Ctx() ctx: RequestContext) {
-    const { value, errors } = await validateForm(SignInDto, body);
+    const email = formText(body, 'email', 320);
     if (!this.cookies.checkLoginCsrf(req, (body as Record<string, unknown> | undefined)?._csrf)) {
-      return this.renderSignIn(req, reply, { errors: { email: FORM_EXPIRED }, email: value.email }, 403);
+      return this.renderSignIn(req, reply, { errors: { email: FORM_EXPIRED }, email }, 403);
     }
-    if (Object.keys(errors).length) return this.renderSignIn(req, reply, { errors, email: value.email }, 400);
+    const form = await readForm(SignInDto, body);
+    if (!form.ok) return this.renderSignIn(req, reply, { errors: form.errors, email }, 400);
+    const { value } = form;
     try {
       const r = await this.signIn.passwordStep(value.email, value.password, ctx, this.cookies.deviceCookie(req));
       this.cookies.setPending(reply, r.pendingToken);
       return reply.redirect(r.next === 'enrol' ? '/console/enrol' : '/console/sign-in/second-factor', 303);
     } catch (err) {
       if (!isSignInFailure(err)) throw err;
-      return this.renderSignIn(req, reply, { errors: { email: SIGN_IN_FAILED }, email: value.email }, 401);
+      return this.renderSignIn(req, reply, { errors: { email: SIGN_IN_FAILED }, email }, 401);
     }
   }
 
@@ -73,10 +75,10 @@ export class SignInController {
     if (!this.cookies.checkLoginCsrf(req, (body as Record<string, unknown> | undefined)?._csrf)) {
       return this.renderSecondFactor(req, reply, { errors: { code: FORM_EXPIRED } }, 403);
     }
-    const { value, errors } = await validateForm(SecondFactorDto, body);
-    if (Object.keys(errors).length) return this.renderSecondFactor(req, reply, { errors }, 400);
+    const form = await readForm(SecondFactorDto, body);
+    if (!form.ok) return this.renderSecondFactor(req, reply, { errors: form.errors }, 400);
     try {
-      const s = await this.signIn.secondFactor(token ?? '', value.code, ctx, this.cookies.deviceCookie(req));
+      const s = await this.signIn.secondFactor(token ?? '', form.value.code, ctx, this.cookies.deviceCookie(req));
       this.cookies.clearPending(reply);
       this.cookies.setDevice(reply, s.deviceCookie);
       this.cookies.setSession(reply, s.sessionToken);
@@ -103,9 +105,11 @@ export class SignInController {
     if (!this.cookies.checkLoginCsrf(req, (body as Record<string, unknown> | undefined)?._csrf)) {
       return this.renderEnrol(req, reply, { errors: { code: FORM_EXPIRED } }, 403);
     }
-    const { value, errors } = await validateForm(EnrolDto, body);
+    const form = await readForm(EnrolDto, body);
+    const { value = new EnrolDto(), errors = {} } = form;
     const enrolment = await this.signIn.enrolmentFor(token ?? '');
-    if (enrolment?.mustChangePassword) {
+    // The new password is required only of a member who must change it; checked once the form reads.
+    if (form.ok && enrolment?.mustChangePassword) {
       if (!value.newPassword && !errors.newPassword)
         errors.newPassword = `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`;
       else if (value.newPassword !== value.confirmPassword) errors.confirmPassword = 'The two passwords are not the same';

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, INVALID } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -8,7 +8,8 @@ import type { RequestContext } from '../common/request-context.js';
 import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { Roles } from '../common/auth.decorators.js';
-import { validateForm } from './form.js';
+import { formText, readForm } from '../common/form.js';
+import { uuidParamOrBadRequest } from '../common/uuid-param.js';
 import { ChangeRoleDto, CreatedStaffMemberView, CreateStaffDto, StaffMemberView } from './staff.dto.js';
 import { StaffService } from './staff.service.js';
 
@@ -18,6 +19,9 @@ const DONE: Record<string, string> = {
   enable: 'The account was enabled again.',
   'reset-totp': 'The second factor was reset: at next sign-in they set up their authenticator app again. Their sessions and recovery codes were ended.',
 };
+
+/** A staff id that is not a UUID is a malformed request (400 request/bad_request). */
+const StaffIdPipe = uuidParamOrBadRequest();
 
 /** Staff management for admins: console pages and the same actions as JSON. */
 @ApiTags('staff')
@@ -50,7 +54,7 @@ export class StaffAdminController {
   @ApiOperation({ summary: 'One staff member' })
   @ApiOkResponse({ type: StaffMemberView })
   @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
-  get(@Param('id', ParseUUIDPipe) id: string) {
+  get(@Param('id', StaffIdPipe) id: string) {
     return this.staff.get(id);
   }
 
@@ -59,7 +63,7 @@ export class StaffAdminController {
   @ApiOperation({ summary: 'Change the role (refused with 409 staff/last_admin if no enabled admin would remain)' })
   @ApiOkResponse({ type: StaffMemberView })
   @ApiErrors({ 400: `request/bad_request: the id is not a UUID, ${INVALID}`, 404: 'staff/not_found', 409: 'staff/last_admin' })
-  changeRole(@Param('id', ParseUUIDPipe) id: string, @Body() body: ChangeRoleDto, @Ctx() ctx: RequestContext) {
+  changeRole(@Param('id', StaffIdPipe) id: string, @Body() body: ChangeRoleDto, @Ctx() ctx: RequestContext) {
     return this.staff.changeRole(ctx, id, body.role);
   }
 
@@ -69,7 +73,7 @@ export class StaffAdminController {
   @ApiOperation({ summary: 'Disable the account and end its sessions (409 staff/last_admin for the last enabled admin)' })
   @ApiOkResponse({ type: StaffMemberView })
   @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found', 409: 'staff/last_admin' })
-  disable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
+  disable(@Param('id', StaffIdPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.disable(ctx, id);
   }
 
@@ -79,7 +83,7 @@ export class StaffAdminController {
   @ApiOperation({ summary: 'Enable a disabled account' })
   @ApiOkResponse({ type: StaffMemberView })
   @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
-  enable(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
+  enable(@Param('id', StaffIdPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.enable(ctx, id);
   }
 
@@ -89,7 +93,7 @@ export class StaffAdminController {
   @ApiOperation({ summary: 'Remove the second factor and recovery codes and end sessions; the member enrols again at next sign-in' })
   @ApiOkResponse({ type: StaffMemberView })
   @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
-  resetTotp(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext) {
+  resetTotp(@Param('id', StaffIdPipe) id: string, @Ctx() ctx: RequestContext) {
     return this.staff.resetTotp(ctx, id);
   }
 
@@ -99,7 +103,7 @@ export class StaffAdminController {
   @ApiOperation({ summary: 'Forgotten password: a new one-time password (returned once, valid 7 days), second factor removed, sessions ended' })
   @ApiOkResponse({ type: CreatedStaffMemberView })
   @ApiErrors({ 400: 'request/bad_request: the id is not a UUID', 404: 'staff/not_found' })
-  async resetSignIn(@Param('id', ParseUUIDPipe) id: string, @Ctx() ctx: RequestContext): Promise<CreatedStaffMemberView> {
+  async resetSignIn(@Param('id', StaffIdPipe) id: string, @Ctx() ctx: RequestContext): Promise<CreatedStaffMemberView> {
     const { member, oneTimePassword } = await this.staff.resetSignIn(ctx, id);
     return { member, oneTimePassword };
   }
@@ -128,12 +132,19 @@ export class StaffAdminController {
   @Roles('admin')
   @ApiExcludeEndpoint()
   async createPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Body() body: unknown, @Ctx() ctx: RequestContext) {
-    const { value, errors } = await validateForm(CreateStaffDto, body);
+    const form = await readForm(CreateStaffDto, body);
+    const values = { name: formText(body, 'name', 200), email: formText(body, 'email', 320), role: formText(body, 'role', 20) };
     const again = (errs: Record<string, string>, status: number) =>
-      renderPage(req, reply, 'staff/staff-new.eta', { title: 'Add a staff member', nav: consoleNav(req, '/console/staff'), errors: errs, form: value }, status);
-    if (Object.keys(errors).length) return again(errors, 400);
+      renderPage(
+        req,
+        reply,
+        'staff/staff-new.eta',
+        { title: 'Add a staff member', nav: consoleNav(req, '/console/staff'), errors: errs, form: values },
+        status,
+      );
+    if (!form.ok) return again(form.errors, 400);
     try {
-      const created = await this.staff.create(ctx, value);
+      const created = await this.staff.create(ctx, form.value);
       return renderPage(req, reply, 'staff/staff-created.eta', { title: 'Staff member added', nav: consoleNav(req, '/console/staff'), created });
     } catch (err) {
       if (hasErrorCode(err, 'staff/email_taken')) return again({ email: err.message }, 409);
@@ -144,14 +155,14 @@ export class StaffAdminController {
   @Get('console/staff/:id')
   @Roles('admin')
   @ApiExcludeEndpoint()
-  async detailPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', ParseUUIDPipe) id: string, @Query('done') done?: string) {
+  async detailPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', StaffIdPipe) id: string, @Query('done') done?: string) {
     return this.renderDetail(req, reply, id, { done: done && DONE[done] ? DONE[done] : undefined });
   }
 
   @Get('console/staff/:id/disable')
   @Roles('admin')
   @ApiExcludeEndpoint()
-  async confirmDisablePage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', ParseUUIDPipe) id: string) {
+  async confirmDisablePage(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('id', StaffIdPipe) id: string) {
     const member = await this.staff.get(id);
     if (member.disabled) return reply.redirect(`/console/staff/${id}`, 303);
     const self = member.id === req.staff!.staffId;
@@ -180,16 +191,16 @@ export class StaffAdminController {
   async actionPage(
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', StaffIdPipe) id: string,
     @Param('action') action: string,
     @Body() body: unknown,
     @Ctx() ctx: RequestContext,
   ) {
     try {
       if (action === 'role') {
-        const { value, errors } = await validateForm(ChangeRoleDto, body);
-        if (Object.keys(errors).length) return this.renderDetail(req, reply, id, { errors }, 400);
-        await this.staff.changeRole(ctx, id, value.role);
+        const form = await readForm(ChangeRoleDto, body);
+        if (!form.ok) return this.renderDetail(req, reply, id, { errors: form.errors }, 400);
+        await this.staff.changeRole(ctx, id, form.value.role);
       } else if (action === 'disable') await this.staff.disable(ctx, id);
       else if (action === 'enable') await this.staff.enable(ctx, id);
       else if (action === 'reset-totp') await this.staff.resetTotp(ctx, id);

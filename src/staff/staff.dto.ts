@@ -80,6 +80,25 @@ export class TotpCodeDto {
   code!: string;
 }
 
+/** The account page's password form (its code field is passwordCode: the recovery-code form there has its own "code"). */
+export class ChangePasswordDto {
+  @IsString({ message: 'Enter your current password' })
+  @MaxLength(PASSWORD_MAX_LENGTH, { message: 'Your current password or the code is not right' })
+  currentPassword!: string;
+
+  @IsString({ message: 'Enter the 6-digit code from your authenticator app' })
+  @MaxLength(20, { message: 'Enter the 6-digit code from your authenticator app' })
+  passwordCode!: string;
+
+  @IsString({ message: `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` })
+  @MaxLength(PASSWORD_MAX_LENGTH, { message: `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` })
+  newPassword!: string;
+
+  @IsString({ message: 'Confirm your new password' })
+  @MaxLength(PASSWORD_MAX_LENGTH, { message: 'The two new passwords do not match' })
+  confirmPassword!: string;
+}
+
 export class StaffMemberView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() email!: string;

@@ -153,6 +153,7 @@ export const APPLY_ERRORS_NL: Record<string, string> = {
   'Describe what you will use the APIs for': "Beschrijf waarvoor u de API's gebruikt",
   'Describe what you will use the APIs for (at least 20 characters)': "Beschrijf waarvoor u de API's gebruikt (minstens 20 tekens)",
   'Purpose must be 2000 characters or fewer': 'Het doel mag hoogstens 2000 tekens lang zijn',
+  'Reason must be 500 characters or fewer': 'De reden mag hoogstens 500 tekens lang zijn',
   'Choose at least one API and environment': 'Kies minstens één API en omgeving',
   'Choose APIs and environments from the list': "Kies API's en omgevingen uit de lijst",
   'Choose an API': 'Kies een API',
