@@ -91,9 +91,9 @@ export class AuditRepository implements OnModuleDestroy {
     // An idle connection the server ends (restart, failover, dropped database) must not crash the process:
     // the pool discards it and the next query opens a new one.
     // Name and message only: pg hangs the whole client (its backend cancel key included) on this error.
-    this.pool.on('error', (err) =>
-      logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened'),
-    );
+    const closed = (err: Error) => logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened');
+    this.pool.on('error', closed);
+    this.sealPool.on('error', closed);
   }
 
   async onModuleDestroy(): Promise<void> {
