@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isOAuthPath, sendError } from './common/error.filter.js';
 import { contextFromRequest } from './common/http-context.js';
+import { createAccessLog } from './common/logger.js';
 import { inputShapeError } from './common/input-shape.js';
 import { requestContextStorage } from './common/request-context.js';
 import type { AppConfig } from './config/config.js';
@@ -15,7 +16,10 @@ export function installHooks(app: NestFastifyApplication, config: AppConfig, log
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorate('deploymentName', config.nodeEnv);
   // The OAuth POST endpoints skip Nest's per-request pipeline: Fastify calls their handlers directly.
-  const oauthRoutes = app.get(OAuthEndpoints).fastRoutes();
+  const oauth = app.get(OAuthEndpoints);
+  const oauthRoutes = oauth.fastRoutes();
+  const bodyLimit = fastify.initialConfig.bodyLimit ?? 1024 * 1024;
+  const accessLog = createAccessLog(logger);
   fastify.addHook('onRoute', (route) => {
     const direct = typeof route.method === 'string' ? oauthRoutes.get(`${route.method} ${route.url}`) : undefined;
     if (direct) route.handler = direct;
@@ -27,9 +31,13 @@ export function installHooks(app: NestFastifyApplication, config: AppConfig, log
   fastify.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => sendError(err, req, reply, logger));
 
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    req.ctx = contextFromRequest(req);
-    reply.header('x-correlation-id', req.ctx.correlationId);
-    requestContextStorage.run(req.ctx, done);
+    const ctx = (req.ctx = contextFromRequest(req));
+    requestContextStorage.run(ctx, () => {
+      // The OAuth POST endpoints answer a plain form request from here, their own correlation id header included.
+      if (oauth.serveDirect(req, reply, ctx.correlationId, bodyLimit)) return;
+      reply.header('x-correlation-id', ctx.correlationId);
+      done();
+    });
   });
   fastify.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void) => {
     relaxDocsCsp(req, reply);
@@ -44,11 +52,9 @@ export function installHooks(app: NestFastifyApplication, config: AppConfig, log
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     // The route template, never the raw URL: paths and queries may carry one-time tokens.
     const route = req.routeOptions?.url ?? 'unmatched';
-    metrics.http.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    logger.info(
-      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), correlationId: req.ctx?.correlationId, ip: req.ctx?.clientIp },
-      'request',
-    );
+    const ms = reply.elapsedTime;
+    metrics.http.observe(req.method, route, reply.statusCode, ms / 1000);
+    accessLog({ method: req.method, route, status: reply.statusCode, ms: Math.round(ms), correlationId: req.ctx?.correlationId, ip: req.ctx?.clientIp });
     done();
   });
 }

@@ -216,7 +216,8 @@ describe('the audit trail against an insider', () => {
     const admin = await t.db.admin();
     await admin.query(`SET session_replication_role = replica`);
     await admin.query(
-      `INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'test.never_sealed', 'thing', now() - interval '6 minutes')`,
+      `INSERT INTO audit_event (id, actor_type, action, subject_type, occurred_at) VALUES (gen_random_uuid(), 'system', 'test.never_sealed', 'thing', ` +
+        `now() - interval '6 minutes')`,
     );
     await admin.query(`INSERT INTO audit_event (id, actor_type, action, subject_type) VALUES (gen_random_uuid(), 'system', 'test.just_committed', 'thing')`);
     await admin.end();
@@ -268,7 +269,8 @@ describe('an audit trail sealed before the chain was keyed', () => {
     await admin.query(`
       DO $$ DECLARE prev CHAR(64) := repeat('0', 64); r audit_event; h CHAR(64); BEGIN
         FOR i IN 1..3 LOOP
-          INSERT INTO audit_event (id, actor_type, action, subject_type, detail) VALUES (gen_random_uuid(), 'system', 'legacy.event', 'thing', jsonb_build_object('i', i)) RETURNING * INTO r;
+          INSERT INTO audit_event (id, actor_type, action, subject_type, detail)
+            VALUES (gen_random_uuid(), 'system', 'legacy.event', 'thing', jsonb_build_object('i', i)) RETURNING * INTO r;
           h := encode(sha256(convert_to(prev || audit_event_canonical(r, i), 'UTF8')), 'hex');
           UPDATE audit_event SET seq = i, prev_hash = prev, hash = h WHERE id = r.id;
           prev := h;

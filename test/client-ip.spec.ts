@@ -148,7 +148,8 @@ describe('without TRUST_PROXY', () => {
     expect(again.statusCode, again.body.slice(0, 300)).toBe(303);
     expect(again.headers.location).toBe('/console');
     process.stdout.write(
-      `[proof] client ip: ${failed.length} failed sign-ins from one proxy address locked it (${ipLocks} lock events); a browser that signed in before still signed in\n`,
+      `[proof] client ip: ${failed.length} failed sign-ins from one proxy address locked it (${ipLocks} lock events); a browser that signed in before ` +
+        `still signed in\n`,
     );
   });
 });

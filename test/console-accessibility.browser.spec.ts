@@ -1,18 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { randomUUID } from 'node:crypto';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { OnboardingService } from '../src/onboarding/onboarding.service.js';
 import type { SubmitInput } from '../src/onboarding/onboarding.types.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
 import { codeFrom } from './support/delivery-harness.js';
-import { sparePort } from './support/net.js';
 import { issueCredential, type IssuedCredential } from './support/credentials.helpers.js';
 
 const skip = reportBrowserSkip('console accessibility');
@@ -21,7 +21,7 @@ const DOCS = process.env.DOCS_SCREENSHOTS === '1' ? resolve(import.meta.dirname,
 let t: TestApp;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
-let browser: Browser;
+let b: BrowserApp;
 let base: string;
 let admin: StaffLogin;
 let reviewer: StaffLogin;
@@ -33,11 +33,8 @@ beforeAll(async () => {
   if (skip) return;
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
-  const port = await sparePort();
-  base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, SMTP_URL: smtp.url, ...twilio.env() } });
-  await t.app.listen({ port, host: '127.0.0.1' });
-  browser = await launchBrowser();
+  b = await startBrowserApp({ env: { SMTP_URL: smtp.url, ...twilio.env() } });
+  ({ t, base } = b);
   [admin, reviewer, viewer] = await Promise.all([
     createStaffWithSession(t, { role: 'admin', name: 'Ada Admin' }),
     createStaffWithSession(t, { role: 'reviewer', name: 'Rik Reviewer' }),
@@ -45,17 +42,13 @@ beforeAll(async () => {
   ]);
 }, 120_000);
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
   await smtp?.stop();
   await twilio?.stop();
 });
 
 async function contextAs(who: StaffLogin): Promise<{ ctx: BrowserContext; page: Page }> {
-  // bypassCSP: axe is injected as a script, which the site's CSP rightly refuses.
-  const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-  const [name, value] = who.headers.cookie.split('=');
-  await ctx.addCookies([{ name, value, url: base }]);
+  const ctx = await b.staffContext(who, { viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
   problems.push(watchPage(page));
   return { ctx, page };
@@ -101,7 +94,7 @@ async function revealInBrowser(c: IssuedCredential): Promise<void> {
     .filter((m) => m.text.includes('/delivery#'))
     .at(-1)!;
   const link = /(https?:\/\/\S+\/delivery#[A-Za-z0-9_-]{43})/.exec(mail.text)![1];
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const ctx = await b.context({ bypassCSP: false, viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
   await page.goto(link);
   await page.getByRole('button', { name: 'Send me the code' }).click();
@@ -212,13 +205,14 @@ describe.skipIf(skip)('every console page state is accessible and reflows at 375
     await asViewer.ctx.close();
 
     // The partner's rotation pages share the layout.
-    const partner = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+    const partner = await b.context({ viewport: { width: 1280, height: 800 } });
     const ppage = await partner.newPage();
     await visit(ppage, '/rotate', 'rotate-request');
     await partner.close();
 
     process.stdout.write(
-      `[a11y] ${results.length} page states:\n${results.map((r) => `  ${r.name}: width ${r.widthAt375}${r.violations.length ? ` VIOLATIONS ${r.violations.join('; ')}` : ''}`).join('\n')}\n`,
+      `[a11y] ${results.length} page states:\n` +
+        `${results.map((r) => `  ${r.name}: width ${r.widthAt375}${r.violations.length ? ` VIOLATIONS ${r.violations.join('; ')}` : ''}`).join('\n')}\n`,
     );
     expect(results.length).toBeGreaterThanOrEqual(30);
     expect(results.filter((r) => r.violations.length)).toEqual([]);

@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { systemContext } from '../src/common/request-context.js';
 import { CREDENTIAL_SECRET_SUBJECT } from '../src/credentials/credentials.service.js';
 import { TokenFailureLog } from '../src/oauth/token-failure-log.js';
 import { OnboardingService } from '../src/onboarding/onboarding.service.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { basic, FORM_HEADERS, form, issueCredential } from './support/credentials.helpers.js';
 import { DeliveryDriver, deliveryInput, linkTokenFrom } from './support/delivery-harness.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
-import { sparePort } from './support/net.js';
 
 /** Console pages of the leak response, the token-failure search and the SMS line checks, at 1280 and 375 px. */
 const skip = reportBrowserSkip('console extras');
 let t: TestApp;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
-let browser: Browser;
+let b: BrowserApp;
 let base: string;
 let reviewer: StaffLogin;
 const results: Array<{ name: string; violations: string[]; widthAt375: number }> = [];
@@ -29,25 +29,18 @@ beforeAll(async () => {
   if (skip) return;
   smtp = await FakeSmtp.start();
   twilio = await FakeTwilio.start();
-  const port = await sparePort();
-  base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, SMTP_URL: smtp.url, ...twilio.env() } });
-  await t.app.listen({ port, host: '127.0.0.1' });
-  browser = await launchBrowser();
+  b = await startBrowserApp({ env: { SMTP_URL: smtp.url, ...twilio.env() } });
+  ({ t, base } = b);
   reviewer = await createStaffWithSession(t, { role: 'reviewer', name: 'Rik Reviewer' });
 }, 120_000);
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
   await smtp?.stop();
   await twilio?.stop();
 });
 
 async function staffPage(): Promise<Page> {
-  // bypassCSP: axe is injected as a script, which the site's CSP rightly refuses.
-  const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-  const [name, value] = reviewer.headers.cookie.split('=');
-  await ctx.addCookies([{ name, value, url: base }]);
+  const ctx = await b.staffContext(reviewer, { viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
   problems.push(watchPage(page));
   return page;

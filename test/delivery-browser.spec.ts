@@ -1,32 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
 import { systemContext } from '../src/common/request-context.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { launchBrowser, reportBrowserSkip, screenshotter, watchPage } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { reportBrowserSkip, screenshotter, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { deliveryInput, useTestSecrets } from './support/delivery-harness.js';
-import { sparePort } from './support/net.js';
 
 const skip = reportBrowserSkip('delivery');
 let t: TestApp;
-let browser: Browser;
+let b: BrowserApp;
 let base: string;
 const revealedSecrets: string[] = [];
 
 beforeAll(async () => {
   if (skip) return;
-  const port = await sparePort();
-  base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { DEV_OUTBOX: 'true', PUBLIC_BASE_URL: base } });
+  b = await startBrowserApp({ env: { DEV_OUTBOX: 'true' } });
+  ({ t, base } = b);
   useTestSecrets(t.app.get(DeliveryService), 'browser-test');
   t.app.get(DeliveryService).registerRevealHandler('browser-test', async (_tx, _ctx, r) => void revealedSecrets.push(r.secret));
-  await t.app.listen({ port, host: '127.0.0.1' });
-  browser = await launchBrowser();
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
 });
 
 describe.skipIf(skip)('delivery in a real browser (dev outbox)', { timeout: 120_000 }, () => {
@@ -36,7 +31,7 @@ describe.skipIf(skip)('delivery in a real browser (dev outbox)', { timeout: 120_
     await t.prisma.transaction((tx) => t.app.get(DeliveryService).create(tx, systemContext(), input));
     await notifications.drain();
 
-    const context = await browser.newContext({ baseURL: base, permissions: ['clipboard-read', 'clipboard-write'] });
+    const context = await b.context({ bypassCSP: false, permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     const problems = watchPage(page);
     const shots = screenshotter('delivery');

@@ -171,7 +171,8 @@ describe('MASTER_KEY rotation', () => {
     expect(m[2]).toBe(keyId(k2));
     expect(Number(m[3])).toBeGreaterThan(before.length / 500);
     process.stdout.write(
-      `[proof] key rotation: re-sealed ${m[1]} values in ${m[3]} batches of <= 500 in ${m[4]} ms (${m[5]} values/s) while ${served} token requests were served, 0 failed\n`,
+      `[proof] key rotation: re-sealed ${m[1]} values in ${m[3]} batches of <= 500 in ${m[4]} ms (${m[5]} values/s) while ${served} token requests were ` +
+        `served, 0 failed\n`,
     );
 
     const after = await sealedValues(b);
@@ -314,7 +315,7 @@ describe('SECRET_HASH_KEY rotation', () => {
 });
 
 describe('SECRET_HASH_KEY rotation: links and codes made before it', () => {
-  it('delivery links, application status links and staff recovery codes made under the old key work while it is kept; a status link is re-hashed on use', async () => {
+  it('delivery links, status links and recovery codes made under the old key work while it is kept; a status link is re-hashed on use', async () => {
     const master = b64(randomBytes(32));
     const h1 = randomBytes(32);
     const h2 = randomBytes(32);
@@ -419,7 +420,8 @@ describe('withdrawing a signing key', () => {
     const took = Date.now() - withdrawnAt;
     expect(kidOnB).not.toBe(kid);
     process.stdout.write(
-      `[proof] signing key withdrawal: gone from the JWKS and inactive at introspection at once; the second instance stopped signing with it after ${took} ms\n`,
+      `[proof] signing key withdrawal: gone from the JWKS and inactive at introspection at once; the second instance stopped signing with it after ` +
+        `${took} ms\n`,
     );
     const audit = await a.prisma.auditEvent.findFirstOrThrow({ where: { action: 'oauth.signing_key_withdrawn', subjectId: kid } });
     expect(audit.actorId).toBe(admin.staffId);

@@ -83,7 +83,8 @@ describe('migrations', () => {
     ).rows;
     const enums = (
       await c.query<{ typname: string; labels: string[] }>(
-        `SELECT t.typname::text AS typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
+        `SELECT t.typname::text AS typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels FROM pg_type t JOIN pg_enum e ON ` +
+          `e.enumtypid = t.oid GROUP BY t.typname`,
       )
     ).rows;
     const uniques = (

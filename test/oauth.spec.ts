@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
@@ -88,6 +89,34 @@ describe('token endpoint', () => {
     const metrics = await t.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/http_requests_total\{method="POST",route="\/oauth\/:env\/token",status="200"\}/);
     expect(metrics.body).toMatch(/http_requests_total\{method="POST",route="\/oauth\/:env\/introspect",status="401"\}/);
+  });
+
+  it('answers a plain form request from the request hook exactly as the Fastify route answers a streamed one', async () => {
+    // A body with a declared length is read by the endpoints themselves; a streamed one goes through Fastify's parser.
+    const send = (streamed: boolean, payload: string, authorization: string) =>
+      t.inject({
+        method: 'POST',
+        url: '/oauth/acceptance/token',
+        headers: { ...FORM_HEADERS, authorization, 'x-correlation-id': `oauth-paths-${streamed}` },
+        payload: streamed ? Readable.from([Buffer.from(payload)]) : payload,
+      });
+    const shape = (r: Awaited<ReturnType<typeof send>>) => {
+      const { date: _d, 'x-correlation-id': id, 'content-length': _l, 'transfer-encoding': _t, connection: _c, 'keep-alive': _k, ...headers } = r.headers;
+      const body = r.json() as Record<string, unknown>;
+      return { status: r.statusCode, id: String(id).replace(/true|false/, ''), headers, body: { ...body, access_token: typeof body.access_token } };
+    };
+    const ok = form({ grant_type: 'client_credentials', scope: 'business' });
+    for (const [payload, auth] of [
+      [ok, basic(acc.clientId, acc.secret)],
+      [ok, basic(acc.clientId, 'wrong')],
+      [form({ grant_type: 'password' }), basic(acc.clientId, acc.secret)],
+      ['grant_type=client_credentials&scope=a&scope=b', basic(acc.clientId, acc.secret)],
+      ['__proto__=x&grant_type=client_credentials', basic(acc.clientId, acc.secret)],
+    ]) {
+      const direct = await send(false, payload, auth);
+      const streamed = await send(true, payload, auth);
+      expect(shape(direct), payload).toEqual(shape(streamed));
+    }
   });
 
   it('issues an RFC 9068 JWT with client_secret_basic, verifiable against the JWKS of the listening app', async () => {
@@ -194,7 +223,8 @@ describe('token endpoint', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json().error).toBe('invalid_client');
     expect(res.json().error_description).toBe(
-      `This client_id is for the Production environment, but this is the Acceptance issuer. Use issuer ${base}/oauth/production (token endpoint ${base}/oauth/production/token).`,
+      `This client_id is for the Production environment, but this is the Acceptance issuer. Use issuer ${base}/oauth/production (token endpoint ` +
+        `${base}/oauth/production/token).`,
     );
     const back = await tokenReq('production', { grant_type: 'client_credentials' }, { authorization: basic(acc.clientId, acc.secret) });
     expect(back.json().error_description).toMatch(/for the Acceptance environment.*oauth\/acceptance\/token/);

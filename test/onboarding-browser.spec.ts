@@ -1,30 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { startTestApp, type TestApp } from './support/app.js';
+import type { TestApp } from './support/app.js';
 import { createStaffWithSession } from './support/factories.js';
-import { launchBrowser, reportBrowserSkip, screenshotter, watchPage } from './support/browser.js';
+import { reportBrowserSkip, screenshotter, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 
 const skip = reportBrowserSkip('onboarding');
 let t: TestApp;
-let browser: Browser;
+let b: BrowserApp;
 let base: string;
 
 beforeAll(async () => {
   if (skip) return;
-  t = await startTestApp();
-  await t.app.listen(0, '127.0.0.1');
-  base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
-  browser = await launchBrowser();
+  b = await startBrowserApp();
+  ({ t, base } = b);
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
 });
 
 describe.skipIf(skip)('onboarding in a real browser', { timeout: 120_000 }, () => {
   it('a partner applies (errors, check answers, confirmation, status page) and a second reviewer approves in the console', async () => {
     const shots = screenshotter('onboarding');
-    const partner = await browser.newContext();
+    const partner = await b.context({ bypassCSP: false });
     const page = await partner.newPage();
     const problems = watchPage(page);
 
@@ -69,9 +66,7 @@ describe.skipIf(skip)('onboarding in a real browser', { timeout: 120_000 }, () =
     const statusPath = new URL((await page.getByTestId('status-link').getAttribute('href'))!).pathname;
 
     const staff = await createStaffWithSession(t, { role: 'reviewer', name: 'Browser Reviewer' });
-    const console = await browser.newContext();
-    const [name, value] = staff.headers.cookie.split('=');
-    await console.addCookies([{ name, value, url: base }]);
+    const console = await b.staffContext(staff, { bypassCSP: false });
     const cpage = await console.newPage();
     problems.push(...watchPage(cpage));
     await cpage.goto(`${base}/console/requests?q=${reference}`);

@@ -497,7 +497,8 @@ describe('coverage', () => {
     expect(missing).toEqual([]);
     const statuses = [...api.seen.values()].reduce((n, s) => n + s.size, 0);
     process.stdout.write(
-      `[proof] API contract: ${api.operations().length} operations, ${statuses} (operation, status) pairs, ${api.checked} answers validated against the document\n`,
+      `[proof] API contract: ${api.operations().length} operations, ${statuses} (operation, status) pairs, ${api.checked} answers validated against the ` +
+        `document\n`,
     );
   });
 });

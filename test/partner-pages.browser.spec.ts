@@ -1,31 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
 import { issueCredential } from './support/credentials.helpers.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
-import { sparePort } from './support/net.js';
 
 const skip = reportBrowserSkip('partner-pages');
 let t: TestApp;
-let browser: Browser;
+let b: BrowserApp;
 let base: string;
 let one: StaffLogin;
 let two: StaffLogin;
 
 beforeAll(async () => {
   if (skip) return;
-  const port = await sparePort();
-  base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { DEV_OUTBOX: 'true', PUBLIC_BASE_URL: base } });
-  await t.app.listen({ port, host: '127.0.0.1' });
+  b = await startBrowserApp({ env: { DEV_OUTBOX: 'true' } });
+  ({ t, base } = b);
   [one, two] = await Promise.all([createStaffWithSession(t, { role: 'reviewer' }), createStaffWithSession(t, { role: 'reviewer' })]);
-  browser = await launchBrowser();
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
 });
 
 type Message = { channel: string; to: string; text: string };
@@ -80,7 +76,7 @@ describe.skipIf(skip)('every partner page state, in Dutch and English', () => {
     'passes the accessibility and reflow bar in %s',
     async (lang) => {
       const w = WORDS[lang];
-      const context = await browser.newContext({ bypassCSP: true, baseURL: base, locale: lang === 'nl' ? 'nl-NL' : 'en-GB' });
+      const context = await b.context({ locale: lang === 'nl' ? 'nl-NL' : 'en-GB' });
       const page = await context.newPage();
       const problems = watchPage(page);
       const n = lang === 'nl' ? 1 : 2;

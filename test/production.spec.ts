@@ -88,7 +88,8 @@ beforeAll(async () => {
   const built = buildProductionBundle();
   bundle = built.dir;
   process.stdout.write(
-    `[prod] runtime bundle: npm ${runtimeStage().install.join(' ')} in ${(built.installMs / 1000).toFixed(1)} s, node_modules ${duMegabytes(join(bundle, 'node_modules'))} MB\n`,
+    `[prod] runtime bundle: npm ${runtimeStage().install.join(' ')} in ${(built.installMs / 1000).toFixed(1)} s, node_modules ` +
+      `${duMegabytes(join(bundle, 'node_modules'))} MB\n`,
   );
   [smtp, twilio] = await Promise.all([FakeSmtp.start(), FakeTwilio.start()]);
   await asSuperuser(async (c) => {

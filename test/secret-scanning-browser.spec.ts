@@ -1,28 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { createStaffWithSession } from './support/factories.js';
-import { sparePort } from './support/net.js';
 import { issueCredential } from './support/credentials.helpers.js';
 
 const skip = reportBrowserSkip('secret-scanning');
 let t: TestApp;
-let browser: Browser;
-let base: string;
+let b: BrowserApp;
 
 beforeAll(async () => {
   if (skip) return;
-  const port = await sparePort();
-  base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { PUBLIC_BASE_URL: base } });
-  await t.app.listen({ port, host: '127.0.0.1' });
-  browser = await launchBrowser();
+  b = await startBrowserApp();
+  ({ t } = b);
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
 });
 
 async function passes(page: Page, name: string): Promise<void> {
@@ -34,7 +29,7 @@ async function passes(page: Page, name: string): Promise<void> {
 describe.skipIf(skip)('leak report pages in a real browser', { timeout: 120_000 }, () => {
   it('the public form, its error and its answer; the staff list, form and outcome', async () => {
     const cred = await issueCredential(t);
-    const context = await browser.newContext({ baseURL: base, bypassCSP: true });
+    const context = await b.context();
     const page = await context.newPage();
     const problems = watchPage(page);
     await page.goto('/report-leak');
@@ -53,9 +48,7 @@ describe.skipIf(skip)('leak report pages in a real browser', { timeout: 120_000 
     expect((await t.prisma.credentialSecret.findUniqueOrThrow({ where: { id: cred.secretId } })).state).toBe('revoked');
 
     const staff = await createStaffWithSession(t, { role: 'reviewer', name: 'Leak Reviewer' });
-    const console = await browser.newContext({ baseURL: base, bypassCSP: true });
-    const [name, value] = staff.headers.cookie.split('=');
-    await console.addCookies([{ name, value, url: base }]);
+    const console = await b.staffContext(staff);
     const cpage = await console.newPage();
     problems.push(...watchPage(cpage));
     await cpage.goto('/console/leaks');

@@ -1,34 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
 import { systemContext } from '../src/common/request-context.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { deliveryInput, linkTokenFrom, useTestSecrets } from './support/delivery-harness.js';
 import { FakeTwilio } from './support/fake-twilio.js';
-import { sparePort } from './support/net.js';
 
 const skip = reportBrowserSkip('sim-swap');
 let t: TestApp;
 let twilio: FakeTwilio;
-let browser: Browser;
-let base: string;
+let b: BrowserApp;
 
 beforeAll(async () => {
   if (skip) return;
-  const port = await sparePort();
-  base = `http://127.0.0.1:${port}`;
   twilio = await FakeTwilio.start();
   // Mail is captured by the dev outbox; Lookup answers from the fake Twilio.
-  t = await startTestApp({ env: { DEV_OUTBOX: 'true', PUBLIC_BASE_URL: base, ...twilio.env() } });
+  b = await startBrowserApp({ env: { DEV_OUTBOX: 'true', ...twilio.env() } });
+  ({ t } = b);
   useTestSecrets(t.app.get(DeliveryService), 'browser-sim-swap');
-  await t.app.listen({ port, host: '127.0.0.1' });
-  browser = await launchBrowser();
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
   await twilio?.stop();
 });
 
@@ -41,7 +35,7 @@ describe.skipIf(skip)('a held SMS code in a real browser', { timeout: 120_000 },
     const outbox = (await t.inject({ method: 'GET', url: '/dev/outbox.json' })).json().messages as Array<{ to: string; text: string }>;
     const token = linkTokenFrom(outbox.find((m) => m.to === input.recipient.email)!.text);
 
-    const context = await browser.newContext({ baseURL: base, bypassCSP: true });
+    const context = await b.context();
     const page = await context.newPage();
     await page.goto(`/delivery#${token}`);
     await page.getByRole('button', { name: 'Send me the code' }).click();

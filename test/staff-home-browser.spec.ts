@@ -1,28 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { TokenCountsFlusher, tokenCounts } from '../src/oauth/token-counts.js';
 import { OnboardingService } from '../src/onboarding/onboarding.service.js';
 import { issueCredential } from './support/credentials.helpers.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { createStaffWithSession } from './support/factories.js';
 
 const skip = reportBrowserSkip('staff-home');
 let t: TestApp;
-let browser: Browser;
+let b: BrowserApp;
 let base: string;
 
 beforeAll(async () => {
   if (skip) return;
-  t = await startTestApp({ env: { SECRET_LIFETIME_DAYS: '20' } });
-  await t.app.listen(0, '127.0.0.1');
-  base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
-  browser = await launchBrowser();
+  b = await startBrowserApp({ env: { SECRET_LIFETIME_DAYS: '20' } });
+  ({ t, base } = b);
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
 });
 
 /**
@@ -34,7 +32,10 @@ async function mainWidthAt375(page: Page): Promise<number> {
   await page.setViewportSize({ width: 375, height: 740 });
   const width = (await page.evaluate(`(() => {
     const m = document.querySelector('#main');
-    const scrolls = (el) => { for (let p = el.parentElement; p && p !== m; p = p.parentElement) { if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+    const scrolls = (el) => {
+      for (let p = el.parentElement; p && p !== m; p = p.parentElement) if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true;
+      return false;
+    };
     let w = m.getBoundingClientRect().right;
     for (const el of m.querySelectorAll('*')) if (!scrolls(el)) w = Math.max(w, el.getBoundingClientRect().right);
     return Math.ceil(w);
@@ -61,9 +62,7 @@ describe.skipIf(skip)('staff home and overview in a real browser', { timeout: 12
     await t.app.get(TokenCountsFlusher).flush();
 
     const staff = await createStaffWithSession(t, { role: 'reviewer', name: 'Browser Reviewer' });
-    const context = await browser.newContext({ bypassCSP: true });
-    const [name, value] = staff.headers.cookie.split('=');
-    await context.addCookies([{ name, value, url: base }]);
+    const context = await b.staffContext(staff);
     const page = await context.newPage();
     const problems = watchPage(page);
 

@@ -437,7 +437,8 @@ describe('secrets stay secret', () => {
     const admin = await t.db.admin();
     const rows = (
       await admin.query(
-        `SELECT detail::text AS t FROM audit_event UNION ALL SELECT password_hash || coalesce(totp_secret_enc, '') FROM staff_account UNION ALL SELECT code_hash FROM staff_recovery_code UNION ALL SELECT coalesce(totp_secret_enc, '') FROM staff_pending_login`,
+        `SELECT detail::text AS t FROM audit_event UNION ALL SELECT password_hash || coalesce(totp_secret_enc, '') FROM staff_account UNION ALL SELECT ` +
+          `code_hash FROM staff_recovery_code UNION ALL SELECT coalesce(totp_secret_enc, '') FROM staff_pending_login`,
       )
     ).rows
       .map((r) => r.t)

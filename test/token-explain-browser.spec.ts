@@ -1,28 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { TokenFailureLog } from '../src/oauth/token-failure-log.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { createStaffWithSession } from './support/factories.js';
-import { sparePort } from './support/net.js';
 import { basic, form, FORM_HEADERS, issueCredential } from './support/credentials.helpers.js';
 
 const skip = reportBrowserSkip('token-explain');
 let t: TestApp;
-let browser: Browser;
-let base: string;
+let b: BrowserApp;
 
 beforeAll(async () => {
   if (skip) return;
-  const port = await sparePort();
-  base = `http://127.0.0.1:${port}`;
-  t = await startTestApp({ env: { PUBLIC_BASE_URL: base, OAUTH_FAILURE_FLUSH_MS: '600000' } });
-  await t.app.listen({ port, host: '127.0.0.1' });
-  browser = await launchBrowser();
+  b = await startBrowserApp({ env: { OAUTH_FAILURE_FLUSH_MS: '600000' } });
+  ({ t } = b);
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
 });
 
 async function accessible(page: Page, name: string): Promise<void> {
@@ -42,7 +37,7 @@ describe.skipIf(skip)('token explainer and failure lookup in a real browser', { 
     });
     const token = res.json().access_token as string;
 
-    const context = await browser.newContext({ baseURL: base, bypassCSP: true });
+    const context = await b.context();
     const page = await context.newPage();
     const problems = watchPage(page);
     await page.goto('/');
@@ -76,8 +71,7 @@ describe.skipIf(skip)('token explainer and failure lookup in a real browser', { 
     });
     await t.app.get(TokenFailureLog).flush();
     const staff = await createStaffWithSession(t, { role: 'viewer' });
-    const [name, value] = staff.headers.cookie.split('=');
-    await context.addCookies([{ name, value, url: base }]);
+    await b.signIn(context, staff);
     await page.goto('/console/credentials');
     await page.getByRole('link', { name: 'Find the failed token request' }).click();
     await page.getByRole('heading', { name: 'Failed token requests' }).waitFor();

@@ -373,7 +373,8 @@ describe('nothing of a token or secret is kept', () => {
     const logs = t.logs.join('\n');
     for (const s of handled) expect(logs.includes(s), `log holds ${s.slice(0, 12)}…`).toBe(false);
     const tables = await t.prisma.$queryRaw<Array<{ schema: string; name: string }>>`
-      SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema IN ('public', 'pgboss') AND table_type = 'BASE TABLE'`;
+      SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+      WHERE table_schema IN ('public', 'pgboss') AND table_type = 'BASE TABLE'`;
     let dump = '';
     for (const { schema, name } of tables) {
       const rows = await t.prisma.$queryRawUnsafe<Array<{ t: string | null }>>(`SELECT string_agg(x::text, E'\\n') AS t FROM "${schema}"."${name}" x`);

@@ -35,6 +35,8 @@ export class AuditSealer implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     // Rows committed before a crash, or by an instance of the previous version, are sealed at start.
     void this.seal(true);
+    // Per instance, not a pg-boss schedule (whose finest period is a minute): it bounds how long this process's
+    // unsealed rows wait; concurrent sweeps are safe (audit_seal checks the head) and an idle one is one read.
     this.timer = setInterval(() => void this.seal(true), this.config.audit.sealIntervalMs);
     this.timer.unref();
   }

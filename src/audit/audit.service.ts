@@ -87,6 +87,11 @@ export class AuditService {
     return this.repo.head();
   }
 
+  /** The newest signed checkpoint in the checkpoint directory (whichever instance wrote it), or null. */
+  latestCheckpoint(): Promise<SignedCheckpoint | null> {
+    return this.checkpoints.latest();
+  }
+
   /** The public key that verifies this service's checkpoints (PEM), and its id. */
   checkpointKey(): { keyId: string; publicKeyPem: string } {
     return { keyId: this.checkpoints.keyId, publicKeyPem: this.checkpoints.publicKeyPem };

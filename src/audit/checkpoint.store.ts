@@ -45,6 +45,17 @@ export class CheckpointStore {
     return path;
   }
 
+  /** The newest checkpoint in the configured directory that this service's key signed, or null. */
+  async latest(): Promise<SignedCheckpoint | null> {
+    const names = await readdir(this.config.audit.checkpointDir).catch(() => [] as string[]);
+    const files = names.filter((f) => /^audit-checkpoint-\d{12}-\w+\.json$/.test(f)).sort();
+    for (const f of files.reverse()) {
+      const checked = checkCheckpoint(this.privateKey, await readFile(join(this.config.audit.checkpointDir, f), 'utf8').catch(() => ''));
+      if (checked.ok) return checked.checkpoint;
+    }
+    return null;
+  }
+
   /**
    * Reads checkpoint files (each path a file or a directory of `*.json` files; the configured directory when
    * none is given) and checks each one's signature with `publicKey` (this service's own key when none is given).

@@ -80,6 +80,7 @@ export class ClientRegistry implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.connect();
+    // Per instance, not pg-boss schedules: this process's last-used times, and its own LISTEN connection's health.
     this.flushTimer = setInterval(() => void this.flushLastUsed(), this.config.credentials.lastUsedFlushMs);
     this.flushTimer.unref();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);

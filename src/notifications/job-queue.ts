@@ -12,7 +12,17 @@ export type JobHandler = (job: JobWithMetadata<Record<string, unknown>>) => Prom
 interface Registered {
   options: Omit<Queue, 'name'>;
   handler: JobHandler;
-  cron?: string;
+  /** A schedule's cron (UTC); null: a schedule switched off by configuration, removed if it was there. */
+  cron?: string | null;
+}
+
+/** How long a slot lasts in which several instances asking `runScheduled` for one schedule file one job (pg-boss's cron slot). */
+const SCHEDULE_SLOT_SECONDS = 60;
+
+/** A queue's policy is fixed when it is made; pg-boss refuses to update it. */
+function withoutPolicy(options: Omit<Queue, 'name'>): Omit<Queue, 'name' | 'policy'> {
+  const { policy: _policy, ...rest } = options;
+  return rest;
 }
 
 /** pg-boss statements run on the caller's Prisma transaction, so a job commits or rolls back with the change. */
@@ -30,7 +40,9 @@ export function inTransaction(tx: Tx): IDatabase {
  * migrates it; in production the `migrate` command does, as the owner role, and this only checks its version.
  * Features register queues with handlers; workers poll only where `notificationWorkers` is on (not in tests,
  * which call `drain()` to run due jobs deterministically). Cron schedules are single-instance by pg-boss's
- * own coordination.
+ * own coordination: one instance's cron pass files each occurrence as one job (a 60-second singleton slot), and
+ * one worker fetches it. Work on shared rows that every instance would otherwise repeat runs that way; timers
+ * are left for work on one process's own memory.
  */
 @Injectable()
 export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
@@ -57,8 +69,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     this.boss.on('error', (err: Error) => this.logger.error({ err: { type: err.name, message: err.message } }, 'job queue error'));
   }
 
-  /** Declares a queue and its handler; call from a provider's onModuleInit. `cron` makes it a schedule. */
-  register(name: string, options: Omit<Queue, 'name'>, handler: JobHandler, cron?: string): void {
+  /**
+   * Declares a queue and its handler; call from a provider's onModuleInit. `cron` makes it a schedule (UTC);
+   * `null` declares a schedule that configuration switched off (its pg-boss schedule is removed).
+   */
+  register(name: string, options: Omit<Queue, 'name'>, handler: JobHandler, cron?: string | null): void {
     this.queues.set(name, { options, handler, cron });
   }
 
@@ -73,7 +88,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       await this.boss.createQueue(name, q.options);
       // createQueue leaves an existing queue as it was; this carries changed retry/expiry options over to it.
       await this.boss
-        .updateQueue(name, q.options as never)
+        .updateQueue(name, withoutPolicy(q.options) as never)
         .catch((err: Error) =>
           this.logger.warn({ queue: name, err: { type: err.name, message: err.message } }, 'job queue options not updated; the queue keeps its earlier ones'),
         );
@@ -90,7 +105,19 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
         if (job) await q.handler(job);
       });
       if (q.cron) await this.boss.schedule(name, q.cron, {}, { tz: 'UTC' });
+      else if (q.cron === null) await this.boss.unschedule(name);
     }
+  }
+
+  /**
+   * Runs a schedule's job now rather than at its next occurrence: for tests and the CLI. Instances that ask
+   * within the same minute file one job between them (a singleton slot, as pg-boss's cron pass does), and
+   * one of them runs it. Returns whether this process ran it.
+   */
+  async runScheduled(name: string): Promise<boolean> {
+    if (!this.queues.get(name)?.cron) throw new Error(`${name} is not an active schedule`);
+    await this.boss.send(name, {}, { singletonKey: name, singletonSeconds: SCHEDULE_SLOT_SECONDS });
+    return (await this.runDue(name, false)) > 0;
   }
 
   send(tx: Tx, name: string, data: Record<string, unknown>, options: { id?: string; startAfter?: Date } = {}): Promise<string | null> {
@@ -108,26 +135,28 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       let any = false;
       for (const name of names) {
         const q = this.queues.get(name);
-        if (!q || q.cron) continue;
-        const jobs = await this.boss.fetch<Record<string, unknown>>(name, {
-          batchSize: 20,
-          includeMetadata: true,
-          ignoreStartAfter: round === 0 && !!opts.includeDelayed,
-        });
-        for (const job of jobs) {
-          any = true;
-          ran++;
-          try {
-            await q.handler(job);
-            await this.boss.complete(name, job.id);
-          } catch (err) {
-            await this.boss.fail(name, job.id, { message: err instanceof Error ? err.message : String(err) });
-          }
-        }
+        if (!q || q.cron !== undefined) continue;
+        const n = await this.runDue(name, round === 0 && !!opts.includeDelayed);
+        any ||= n > 0;
+        ran += n;
       }
       if (!any) break;
     }
     return ran;
+  }
+
+  private async runDue(name: string, ignoreStartAfter: boolean): Promise<number> {
+    const q = this.queues.get(name)!;
+    const jobs = await this.boss.fetch<Record<string, unknown>>(name, { batchSize: 20, includeMetadata: true, ignoreStartAfter });
+    for (const job of jobs) {
+      try {
+        await q.handler(job);
+        await this.boss.complete(name, job.id);
+      } catch (err) {
+        await this.boss.fail(name, job.id, { message: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return jobs.length;
   }
 
   async onModuleDestroy(): Promise<void> {

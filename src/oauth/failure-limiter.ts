@@ -6,6 +6,7 @@ import { LOGGER } from '../common/logger.module.js';
 import { systemContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { JobQueue } from '../notifications/job-queue.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { FailureLimiterRepository, type FailureWindow } from './failure-limiter.repository.js';
@@ -19,6 +20,7 @@ import { TokenFailureLog } from './token-failure-log.js';
 const GUESSING = new Set(['wrong_secret', 'unknown_client']);
 /** Reasons whose client_id names none of ours: counted against the IP only. */
 const NO_KNOWN_CLIENT = new Set(['unknown_client']);
+export const FAILURE_SUMMARY_QUEUE = 'oauth-token-failure-summary';
 
 /**
  * Counts failed client authentications in PostgreSQL (fixed windows, shared by every instance) per
@@ -32,7 +34,6 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
   private readonly blocked = new Map<string, number>();
   /** Failures refused while already blocked, counted here and written in one statement per second. */
   private pending = new Map<string, { buckets: string[]; windowStart: Date; reason: string; count: number }>();
-  private timer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -42,19 +43,25 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
     private readonly notifications: NotificationsService,
     private readonly clock: Clock,
     private readonly failureLog: TokenFailureLog,
+    private readonly queue: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.summarise().catch((err) => this.logger.error({ err }, 'token failure summary failed')), 60_000);
-    this.timer.unref();
-    this.flushTimer = setInterval(() => void this.flush(), this.config.credentials.failureFlushMs);
+    // The summary works on the shared counters: once a minute on one instance, not on each.
+    this.queue.register(
+      FAILURE_SUMMARY_QUEUE,
+      { policy: 'stately', retryLimit: 2, retryDelay: 30, expireInSeconds: 120 },
+      async () => void (await this.summarise()),
+      '* * * * *',
+    );
+    // Per instance: this process's batched failures and its own memory of blocks.
+    this.flushTimer = setInterval(() => void this.flush().then(() => this.dropExpiredBlocks()), this.config.credentials.failureFlushMs);
     this.flushTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.flush();
   }
@@ -180,14 +187,21 @@ export class FailureLimiter implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** One audit row per client or IP and window, with the counts by reason (and, for a client, by IP). */
+  /** Blocks are otherwise dropped only when the same bucket fails again: a guesser that moved on would stay. */
+  private dropExpiredBlocks(): void {
+    const nowMs = this.clock.now().getTime();
+    for (const [bucket, until] of this.blocked) if (until <= nowMs) this.blocked.delete(bucket);
+  }
+
+  /**
+   * One audit row per client or IP and window, with the counts by reason (and, for a client, by IP). The
+   * closed windows are claimed by one conditional UPDATE, so a second run (or instance) finds them taken.
+   */
   async summarise(): Promise<number> {
     await this.flush();
     // Per-request failure records age out with the same housekeeping; their loss must not stop the summary.
     await this.failureLog.purge().catch((err) => this.logger.warn({ err }, 'could not purge old token failure records'));
-    // Blocks are otherwise dropped only when the same bucket fails again: a guesser that moved on would stay.
-    const nowMs = this.clock.now().getTime();
-    for (const [bucket, until] of this.blocked) if (until <= nowMs) this.blocked.delete(bucket);
+    this.dropExpiredBlocks();
     const windows = await this.repo.claimClosedWindows(this.windowStart());
     if (!windows.length) return 0;
     const byIp = new Map<string, Record<string, number>>();

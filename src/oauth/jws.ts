@@ -7,8 +7,17 @@ import { sign, verify, type KeyObject } from 'node:crypto';
  * libraries against the JWKS.
  */
 export function signEs256Jwt(header: Record<string, unknown>, claims: Record<string, unknown>, key: KeyObject): string {
-  const input = `${b64url(JSON.stringify({ alg: 'ES256', ...header }))}.${b64url(JSON.stringify(claims))}`;
-  const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+  return signEs256JwtWithHeader(es256Header(header), claims, key);
+}
+
+/** The encoded protected header, which is the same for every token a key signs: made once per key by the caller. */
+export function es256Header(header: Record<string, unknown>): string {
+  return b64url(JSON.stringify({ alg: 'ES256', ...header }));
+}
+
+export function signEs256JwtWithHeader(encodedHeader: string, claims: Record<string, unknown>, key: KeyObject): string {
+  const input = `${encodedHeader}.${b64url(JSON.stringify(claims))}`;
+  const signature = sign('sha256', Buffer.from(input, 'latin1'), { key, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
 }
 

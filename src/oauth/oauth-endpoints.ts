@@ -5,11 +5,11 @@ import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { clientIpOf, correlationIdOf } from '../common/http-context.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { Environment } from '../generated/prisma/enums.js';
+import { FORM, parseForm, plainFormLength, readBody } from './form-body.js';
 import { OAuthError } from './oauth-error.js';
 import { TokenFailureLog } from './token-failure-log.js';
 import { TokenService, type FormBody } from './token.service.js';
 
-const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
@@ -17,7 +17,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * skipped on them (it rebuilds its header middleware per request), so they carry their few relevant
  * headers themselves, as one precomputed set.
  */
-const MACHINE_HEADERS = {
+const MACHINE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
   pragma: 'no-cache',
   'content-type': JSON_TYPE,
@@ -26,15 +26,24 @@ const MACHINE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+const UNREADABLE_HEADERS = { ...NO_STORE, 'content-type': JSON_TYPE };
+const UNREADABLE = { error: 'invalid_request', error_description: 'The request body could not be read; send the parameters form-encoded.' };
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+type Call = (req: FastifyRequest, e: Environment) => Promise<unknown>;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
 
 /**
  * The HTTP edge of the issuer: parameters in, RFC 6749 §5.2 errors out (`{ error, error_description }`,
  * never the house `{ code }` shape; the correlation id is in the `X-Correlation-Id` header). The token,
- * introspection and revocation handlers are complete Fastify handlers that never throw, so they can be
- * served without Nest's per-request pipeline (see `fastRoutes`); OauthController documents and declares
- * the same routes.
+ * introspection and revocation endpoints never throw, so they are served without Nest's per-request
+ * pipeline: a plain form request is answered from the first request hook (`serveDirect`), anything else
+ * by the same code as a Fastify handler (`fastRoutes`); OauthController documents and declares the routes.
  */
 @Injectable()
 export class OAuthEndpoints {
@@ -44,42 +53,70 @@ export class OAuthEndpoints {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  readonly token: Handler = (req, reply) => this.post(req, reply, (e) => this.tokens.token(e, authHeader(req), formBody(req), clientIpOf(req)));
+  private readonly calls = new Map<string, Call>([
+    ['/oauth/:env/token', (req, e) => this.tokens.token(e, authHeader(req), formBody(req), clientIpOf(req))],
+    ['/oauth/:env/introspect', (req, e) => this.tokens.introspect(e, authHeader(req), formBody(req), clientIpOf(req))],
+    [
+      '/oauth/:env/revoke',
+      async (req, e) => {
+        await this.tokens.revoke(e, authHeader(req), formBody(req), clientIpOf(req));
+        return {};
+      },
+    ],
+  ]);
 
-  readonly introspect: Handler = (req, reply) => this.post(req, reply, (e) => this.tokens.introspect(e, authHeader(req), formBody(req), clientIpOf(req)));
-
-  readonly revoke: Handler = (req, reply) =>
-    this.post(req, reply, async (e) => {
-      await this.tokens.revoke(e, authHeader(req), formBody(req), clientIpOf(req));
-      return {};
-    });
+  readonly token = this.handler('/oauth/:env/token');
+  readonly introspect = this.handler('/oauth/:env/introspect');
+  readonly revoke = this.handler('/oauth/:env/revoke');
 
   /**
-   * The POST routes by Fastify method and path. Nest's router adds guards, interceptors, parameter
-   * resolution and an exception zone per request (several percent of the token endpoint's CPU in a
-   * profile, and a staff-session lookup whenever a cookie came along); these routes need none of it
-   * (public, no DTOs, every error answered here), so Fastify calls the handlers directly.
+   * The POST routes by Fastify method and path, for requests `serveDirect` leaves to Fastify. Nest's router
+   * adds guards, interceptors, parameter resolution and an exception zone per request; these routes need
+   * none of it (public, no DTOs, every error answered here), so Fastify calls the handlers directly.
    */
   fastRoutes(): Map<string, Handler> {
-    return new Map([
-      ['POST /oauth/:env/token', this.token],
-      ['POST /oauth/:env/introspect', this.introspect],
-      ['POST /oauth/:env/revoke', this.revoke],
-    ]);
+    return new Map([...this.calls.keys()].map((url): [string, Handler] => [`POST ${url}`, this.handler(url)]));
   }
 
-  private async post(req: FastifyRequest, reply: FastifyReply, fn: (e: Environment) => Promise<unknown>): Promise<void> {
-    reply.headers(MACHINE_HEADERS);
-    return this.run(req, reply, (req.params as { env?: string }).env ?? '', fn, true);
+  private handler(url: string): Handler {
+    const call = this.calls.get(url)!;
+    return async (req, reply) => {
+      const a = await this.answer(req, call, true);
+      reply.status(a.status).headers(a.headers).send(a.body);
+    };
+  }
+
+  /**
+   * Answers a POST with a plain form body from the request hook, before Fastify's body parsing, validation,
+   * handler and reply pipeline (which cost more CPU than signing the token). The reply is written
+   * straight to the socket with the same status, headers and body; the response hooks (access log,
+   * metrics) still run. False when the request is not one to take here.
+   */
+  serveDirect(req: FastifyRequest, reply: FastifyReply, correlationId: string, bodyLimit: number): boolean {
+    const call = req.method === 'POST' ? this.calls.get(req.routeOptions.url ?? '') : undefined;
+    const length = call ? plainFormLength(req.headers, bodyLimit) : -1;
+    if (length < 0) return false;
+    reply.hijack();
+    readBody(req.raw, length, (text) => {
+      const form = text === null ? null : parseForm(text);
+      // As Fastify's body parser: a body that lies about its length, or names __proto__, is not read.
+      if (!form || Object.hasOwn(form, '__proto__')) return writeRaw(reply, correlationId, { status: 400, headers: UNREADABLE_HEADERS, body: UNREADABLE });
+      req.body = form;
+      this.answer(req, call!, true)
+        .then((a) => writeRaw(reply, correlationId, a))
+        .catch(() => req.raw.destroy());
+    });
+    return true;
   }
 
   /** The GET documents (metadata, JWKS): public and cacheable when they succeed, never when they fail. */
-  get(req: FastifyRequest, reply: FastifyReply, env: string, fn: (e: Environment) => Promise<unknown>): Promise<void> {
+  async get(req: FastifyRequest, reply: FastifyReply, env: string, fn: (e: Environment) => Promise<unknown>): Promise<void> {
     reply.header('cache-control', 'public, max-age=300');
-    return this.run(req, reply, env, fn);
+    const a = await this.answer(req, (_req, e) => fn(e), false, env);
+    reply.status(a.status).headers(a.headers).type(JSON_TYPE).send(a.body);
   }
 
-  private async run(req: FastifyRequest, reply: FastifyReply, env: string, fn: (e: Environment) => Promise<unknown>, form = false): Promise<void> {
+  private async answer(req: FastifyRequest, call: Call, form: boolean, env = (req.params as { env?: string }).env ?? ''): Promise<Answer> {
     try {
       if (env !== 'acceptance' && env !== 'production')
         throw new OAuthError(404, 'not_found', 'No such issuer; the issuers are /oauth/acceptance and /oauth/production.');
@@ -91,33 +128,46 @@ export class OAuthEndpoints {
       ) {
         throw new OAuthError(400, 'invalid_request', `Send the parameters form-encoded (Content-Type: ${FORM}).`);
       }
-      const body = await fn(env);
-      reply.status(200).type(JSON_TYPE).send(body);
+      return { status: 200, headers: form ? MACHINE_HEADERS : {}, body: await call(req, env) };
     } catch (err) {
-      this.fail(req, reply, err);
+      return this.fail(req, err, form ? MACHINE_HEADERS : NO_STORE);
     }
   }
 
-  private fail(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
-    reply.headers(NO_STORE).type(JSON_TYPE);
+  private fail(req: FastifyRequest, err: unknown, base: Record<string, string>): Answer {
+    const headers = { ...base, ...NO_STORE, 'content-type': JSON_TYPE };
     this.failures.record(req, err);
     if (err instanceof OAuthError) {
-      reply.status(err.status).headers(err.headers).send({ error: err.error, error_description: err.description });
-      return;
+      return { status: err.status, headers: { ...headers, ...err.headers }, body: { error: err.error, error_description: err.description } };
     }
-    this.logger.error({ err, route: req.routeOptions?.url, correlationId: correlationIdOf(req) }, 'oauth endpoint failed');
+    const correlationId = correlationIdOf(req);
+    this.logger.error({ err, route: req.routeOptions?.url, correlationId }, 'oauth endpoint failed');
     if (isDatabaseUnavailable(err)) {
-      reply
-        .status(503)
-        .header('retry-after', '2')
-        .send({
+      return {
+        status: 503,
+        headers: { ...headers, 'retry-after': '2' },
+        body: {
           error: 'temporarily_unavailable',
-          error_description: `The token service cannot reach its database right now; retry shortly (correlation id ${correlationIdOf(req)}).`,
-        });
-      return;
+          error_description: `The token service cannot reach its database right now; retry shortly (correlation id ${correlationId}).`,
+        },
+      };
     }
-    reply.status(500).send({ error: 'server_error', error_description: `Something went wrong on our side; quote correlation id ${correlationIdOf(req)}.` });
+    return {
+      status: 500,
+      headers,
+      body: { error: 'server_error', error_description: `Something went wrong on our side; quote correlation id ${correlationId}.` },
+    };
   }
+}
+
+function writeRaw(reply: FastifyReply, correlationId: string, a: Answer): void {
+  const payload = JSON.stringify(a.body);
+  reply.raw.writeHead(a.status, {
+    ...a.headers,
+    'x-correlation-id': correlationId,
+    'content-length': String(Buffer.byteLength(payload)),
+  });
+  reply.raw.end(payload);
 }
 
 function authHeader(req: FastifyRequest): string | undefined {

@@ -11,6 +11,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ENVIRONMENTS } from '../credentials/credential-format.js';
 import type { Environment } from '../generated/prisma/enums.js';
+import { JobQueue } from '../notifications/job-queue.js';
 import { PrismaService } from '../prisma/prisma.service.js';
 import { SigningKeysRepository, type SigningKeyRow } from './signing-keys.repository.js';
 
@@ -21,6 +22,7 @@ const PREPUBLISH_MS = DAY_MS;
 /** How often an instance asks whether a key it signs with was withdrawn elsewhere. */
 const WITHDRAWAL_CHECK_MS = 5_000;
 const REVOCATION_RECHECK_MS = 500;
+export const SIGNING_KEYS_QUEUE = 'oauth-signing-keys';
 
 export interface Signer {
   kid: string;
@@ -33,21 +35,25 @@ export interface Signer {
  * ES256 signing keys, one series per environment (each environment is its own issuer). Keys are made
  * by the service, the private half sealed with the master key (AAD = kid). A key signs for
  * `signingKeyRotationDays`; its public half stays in the JWKS until every token it signed has expired.
- * Rotation happens on first use after a key's time is up and from an hourly check, whichever comes first.
+ * Rotation happens on first use after a key's time is up and from an hourly job, whichever comes first.
  */
 @Injectable()
 export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly signers = new Map<Environment, Signer>();
   private readonly pending = new Map<Environment, Promise<Signer>>();
+  /**
+   * The published keys per environment (the JWKS document and the verification keys): reloaded when a kid
+   * is unknown, after 60 s, once the clock reaches the first key's publishUntil, and when a key is made,
+   * rotated or withdrawn here (withdrawals elsewhere: within WITHDRAWAL_CHECK_MS, as for signers).
+   */
   private readonly verifySets = new Map<
     Environment,
-    { at: number; kids: Set<string>; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }
+    { at: number; until: number; kids: Set<string>; jwks: JSONWebKeySet; set: ReturnType<typeof createLocalJWKSet>; byKid: Map<string, KeyObject> }
   >();
   /** jti -> when it was last found not revoked (monotonic ms); see isRevoked. */
   private readonly notRevoked = new Map<string, number>();
   /** Bumped by every revocation here, so an answer read before it is not cached after it. */
   private revocations = 0;
-  private timer: NodeJS.Timeout | null = null;
   private withdrawalTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -55,6 +61,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     private readonly repo: SigningKeysRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly queue: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -62,18 +69,9 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     for (const env of ENVIRONMENTS) await this.signer(env);
     for (const env of ENVIRONMENTS) await this.prepublishNext(env);
-    this.timer = setInterval(
-      () => {
-        for (const env of ENVIRONMENTS) {
-          this.signer(env)
-            .then(() => this.prepublishNext(env))
-            .catch((err) => this.logger.error({ err, env }, 'signing key check failed'));
-        }
-        this.repo.purgeRevokedTokens(this.clock.now()).catch(() => undefined);
-      },
-      60 * 60 * 1000,
-    );
-    this.timer.unref();
+    // Shared rows (keys, revoked tokens): hourly on one instance. Each instance still rotates on first use.
+    this.queue.register(SIGNING_KEYS_QUEUE, { policy: 'stately', retryLimit: 2, retryDelay: 60, expireInSeconds: 300 }, () => this.maintain(), '17 * * * *');
+    // Per instance: whether a key this process signs with was withdrawn elsewhere (its own cache).
     this.withdrawalTimer = setInterval(
       () => void this.dropWithdrawnSigners().catch((err) => this.logger.warn({ err }, 'signing key withdrawal check failed')),
       WITHDRAWAL_CHECK_MS,
@@ -82,7 +80,6 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
     if (this.withdrawalTimer) clearInterval(this.withdrawalTimer);
   }
 
@@ -113,6 +110,15 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return { kid, environment: withdrawn.environment, signingKid: next.kid };
   }
 
+  /** The hourly job: rotates a key whose time is up, prepublishes successors, forgets expired revocations. */
+  async maintain(): Promise<void> {
+    for (const env of ENVIRONMENTS) {
+      await this.signer(env);
+      await this.prepublishNext(env);
+    }
+    await this.repo.purgeRevokedTokens(this.clock.now());
+  }
+
   listKeys() {
     return this.repo.list();
   }
@@ -123,8 +129,11 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async dropWithdrawnSigners(): Promise<void> {
-    const withdrawn = new Set(await this.repo.withdrawnAmong([...this.signers.values()].map((s) => s.kid)));
+    const kids = new Set([...this.signers.values()].map((s) => s.kid));
+    for (const v of this.verifySets.values()) for (const kid of v.kids) kids.add(kid);
+    const withdrawn = new Set(await this.repo.withdrawnAmong([...kids]));
     for (const [env, s] of this.signers) if (withdrawn.has(s.kid)) this.forget(env);
+    for (const [env, v] of this.verifySets) if ([...v.kids].some((kid) => withdrawn.has(kid))) this.verifySets.delete(env);
   }
 
   /** The key to sign with now; synchronous on the hot path once loaded. */
@@ -189,6 +198,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     const key = createPrivateKey(this.config.masterKeys.open(row.privateKeyEnc, row.kid).toString('utf8'));
     const signer = { kid: row.kid, key, signUntil: row.signUntil };
     this.signers.set(environment, signer);
+    // A key made by another instance: publish it here at once too.
+    if (!this.verifySets.get(environment)?.kids.has(row.kid)) this.verifySets.delete(environment);
     return signer;
   }
 
@@ -209,8 +220,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   async jwks(environment: Environment): Promise<JSONWebKeySet> {
-    const rows = await this.repo.published(environment, this.clock.now());
-    return { keys: rows.map((r) => r.publicJwk as JWK) };
+    return (await this.verificationSet(environment, undefined)).jwks;
   }
 
   /** A key set for verifying our own tokens (introspection, revocation); reloaded when a kid is unknown. */
@@ -225,10 +235,13 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   private async verificationSet(environment: Environment, kid: string | undefined) {
     const cached = this.verifySets.get(environment);
-    if (cached && (!kid || cached.kids.has(kid)) && Date.now() - cached.at < 60_000) return cached;
-    const jwks = await this.jwks(environment);
+    const now = this.clock.now().getTime();
+    if (cached && (!kid || cached.kids.has(kid)) && Date.now() - cached.at < 60_000 && now < cached.until) return cached;
+    const rows = await this.repo.published(environment, new Date(now));
+    const jwks: JSONWebKeySet = { keys: rows.map((r) => r.publicJwk as JWK) };
     const byKid = new Map(jwks.keys.map((k) => [String(k.kid), createPublicKey({ key: k as JsonWebKey, format: 'jwk' })]));
-    const entry = { at: Date.now(), kids: new Set(byKid.keys()), set: createLocalJWKSet(jwks), byKid };
+    const until = Math.min(...rows.map((r) => r.publishUntil.getTime()));
+    const entry = { at: Date.now(), until, kids: new Set(byKid.keys()), jwks, set: createLocalJWKSet(jwks), byKid };
     this.verifySets.set(environment, entry);
     return entry;
   }

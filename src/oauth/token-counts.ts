@@ -83,6 +83,7 @@ export class TokenCountsFlusher implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    // Per instance, not a pg-boss schedule: it writes out counts only this process holds in memory.
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
     this.timer.unref();
     this.sources.addChart({

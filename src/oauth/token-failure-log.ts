@@ -49,6 +49,7 @@ export class TokenFailureLog implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    // Per instance, not a pg-boss schedule: it writes out this process's buffer (retention is the summary job's).
     this.timer = setInterval(() => void this.flush(), this.config.credentials.failureFlushMs);
     this.timer.unref();
   }

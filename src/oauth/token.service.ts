@@ -9,7 +9,7 @@ import { CLIENT_ID_PATTERN, environmentLabel, environmentOfClientId } from '../c
 import type { ClientRecord, ClientSecretRecord } from '../credentials/credentials.types.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { FailureLimiter } from './failure-limiter.js';
-import { signEs256Jwt, verifyEs256Jwt } from './jws.js';
+import { es256Header, signEs256JwtWithHeader, verifyEs256Jwt } from './jws.js';
 import { OAuthError } from './oauth-error.js';
 import { SigningKeysService } from './signing-keys.service.js';
 import { tokenCounts } from './token-counts.js';
@@ -51,6 +51,8 @@ const VERIFIED_CACHE_SIZE = 10_000;
 @Injectable()
 export class TokenService {
   private readonly verified = new Map<string, { key: KeyObject; claims: Record<string, unknown> }>();
+  /** The encoded JWT header per signing kid (a handful over the service's life). */
+  private readonly headers = new Map<string, string>();
 
   constructor(
     private readonly registry: ClientRegistry,
@@ -251,8 +253,14 @@ export class TokenService {
     const nowS = Math.floor(this.clock.now().getTime() / 1000);
     const ttl = this.config.credentials.tokenTtlSeconds;
     const scope = scopes.join(' ');
-    const accessToken = signEs256Jwt(
-      { typ: 'at+jwt', kid: signer.kid },
+    let header = this.headers.get(signer.kid);
+    if (header === undefined) {
+      header = es256Header({ typ: 'at+jwt', kid: signer.kid });
+      if (this.headers.size >= 100) this.headers.clear();
+      this.headers.set(signer.kid, header);
+    }
+    const accessToken = signEs256JwtWithHeader(
+      header,
       {
         iss: this.issuer(environment),
         sub: record.clientId,

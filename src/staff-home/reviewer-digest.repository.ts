@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Tx } from '../prisma/prisma.service.js';
 
-/** Arbitrary but fixed: the transaction-scoped advisory lock that lets one instance send a batch at a time. */
-const DIGEST_LOCK = 72_707_412;
-
 export interface LastDigest {
   sentAt: Date;
   keys: string[];
@@ -11,12 +8,6 @@ export interface LastDigest {
 
 @Injectable()
 export class ReviewerDigestRepository {
-  /** True when this transaction now holds the digest lock; another instance holding it means it is sending. */
-  async tryLock(tx: Tx): Promise<boolean> {
-    const rows = await tx.$queryRaw<Array<{ ok: boolean }>>`SELECT pg_try_advisory_xact_lock(${DIGEST_LOCK}) AS ok`;
-    return rows[0]?.ok === true;
-  }
-
   async last(tx: Tx, staffId: string): Promise<LastDigest | null> {
     const row = await tx.reviewerDigest.findUnique({ where: { staffId }, select: { lastSentAt: true, sentKeys: true } });
     return row ? { sentAt: row.lastSentAt, keys: row.sentKeys } : null;

@@ -1,39 +1,33 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Logger } from 'pino';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.js';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
-import { LOGGER } from '../common/logger.module.js';
+import { JobQueue } from '../notifications/job-queue.js';
 import { LoginThrottleRepository } from './login-throttle.repository.js';
 import { PendingLoginRepository } from './pending-login.repository.js';
 import { ACCOUNT_POLICY, IP_POLICY } from './throttle.policy.js';
 
-const EVERY_MS = 15 * 60_000;
+export const STAFF_HOUSEKEEPING_QUEUE = 'staff-housekeeping';
 
 /**
  * Spent pending sign-ins and forgotten throttle counters are deleted now and then, so a password
- * spray with made-up addresses cannot grow the tables without bound.
+ * spray with made-up addresses cannot grow the tables without bound. Shared rows: a pg-boss schedule runs it
+ * every 15 minutes on one instance; a second run in the same period would find nothing left to delete.
  */
 @Injectable()
-export class StaffHousekeeping implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-
+export class StaffHousekeeping implements OnModuleInit {
   constructor(
     private readonly throttle: LoginThrottleRepository,
     private readonly pending: PendingLoginRepository,
+    private readonly queue: JobQueue,
     private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.config.nodeEnv === 'test') return;
-    this.timer = setInterval(() => void this.purge().catch((err) => this.logger.warn({ err }, 'staff housekeeping failed')), EVERY_MS);
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+  onModuleInit(): void {
+    this.queue.register(
+      STAFF_HOUSEKEEPING_QUEUE,
+      { policy: 'stately', retryLimit: 2, retryDelay: 60, expireInSeconds: 300 },
+      async () => void (await this.purge()),
+      '*/15 * * * *',
+    );
   }
 
   async purge(): Promise<{ throttleRows: number; pendingLogins: number }> {

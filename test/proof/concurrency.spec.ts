@@ -104,9 +104,12 @@ describe('concurrent rotations of one credential', () => {
     const audit = await t.prisma.auditEvent.groupBy({ by: ['action'], where: { subjectId: cred.credentialId }, _count: true });
     const once = Object.fromEntries(audit.map((a) => [a.action, a._count]));
     process.stdout.write(
-      `[proof] concurrency: 20 starts -> ${JSON.stringify(tally(starts.map((r) => r.statusCode)))}; 20 approvals -> ${JSON.stringify(tally(approvals.map((r) => r.statusCode)))}; ` +
-        `30 reveals -> ${JSON.stringify(tally(reveals.map((r) => r.statusCode)))}; 10 starts during the reveal -> ${JSON.stringify(tally(laterStarts.map((r) => r.statusCode)))}; ` +
-        `15 overlap ends -> ${JSON.stringify(tally(ends.map((r) => r.statusCode)))}; most active secrets seen ${Math.max(...watch)} over ${watch.length} samples; finally ${finalActive}; audit ${JSON.stringify(once)}\n`,
+      `[proof] concurrency: 20 starts -> ${JSON.stringify(tally(starts.map((r) => r.statusCode)))}; 20 approvals -> ` +
+        `${JSON.stringify(tally(approvals.map((r) => r.statusCode)))}; ` +
+        `30 reveals -> ${JSON.stringify(tally(reveals.map((r) => r.statusCode)))}; 10 starts during the reveal -> ` +
+        `${JSON.stringify(tally(laterStarts.map((r) => r.statusCode)))}; ` +
+        `15 overlap ends -> ${JSON.stringify(tally(ends.map((r) => r.statusCode)))}; most active secrets seen ${Math.max(...watch)} over ` +
+        `${watch.length} samples; finally ${finalActive}; audit ${JSON.stringify(once)}\n`,
     );
     expect(watch.length).toBeGreaterThan(0); // Math.max() of no samples is -Infinity
     expect(Math.max(...watch)).toBeLessThanOrEqual(2);

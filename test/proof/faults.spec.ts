@@ -22,19 +22,23 @@ const HALF_WRITTEN: Array<[string, string]> = [
   ['pending secret without a delivery', `SELECT count(*)::int AS n FROM credential_secret WHERE state = 'pending_delivery' AND delivery_id IS NULL`],
   [
     'delivery without its link email',
-    `SELECT count(*)::int AS n FROM delivery d WHERE NOT EXISTS (SELECT 1 FROM notification n WHERE n.subject_id = d.id::text OR n.idempotency_key LIKE '%' || d.id::text || '%')`,
+    `SELECT count(*)::int AS n FROM delivery d WHERE NOT EXISTS (SELECT 1 FROM notification n WHERE n.subject_id = d.id::text OR n.idempotency_key LIKE ` +
+      `'%' || d.id::text || '%')`,
   ],
   [
     'approval marked issued without credentials',
-    `SELECT count(*)::int AS n FROM onboarding_approval ap WHERE ap.issued_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM credential c WHERE c.onboarding_request_id = ap.request_id AND c.environment = ap.environment)`,
+    `SELECT count(*)::int AS n FROM onboarding_approval ap WHERE ap.issued_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM credential c WHERE ` +
+      `c.onboarding_request_id = ap.request_id AND c.environment = ap.environment)`,
   ],
   [
     'credentials of an approval not marked issued',
-    `SELECT count(*)::int AS n FROM credential c JOIN onboarding_approval ap ON ap.request_id = c.onboarding_request_id AND ap.environment = c.environment WHERE ap.issued_at IS NULL`,
+    `SELECT count(*)::int AS n FROM credential c JOIN onboarding_approval ap ON ap.request_id = c.onboarding_request_id AND ap.environment = ` +
+      `c.environment WHERE ap.issued_at IS NULL`,
   ],
   [
     'credential issued twice for one request and API',
-    `SELECT count(*)::int AS n FROM (SELECT onboarding_request_id, api_environment_id FROM credential WHERE onboarding_request_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) x`,
+    `SELECT count(*)::int AS n FROM (SELECT onboarding_request_id, api_environment_id FROM credential WHERE onboarding_request_id IS NOT NULL GROUP BY ` +
+      `1, 2 HAVING count(*) > 1) x`,
   ],
   ['unsealed audit event', `SELECT count(*)::int AS n FROM audit_event WHERE seq IS NULL OR hash IS NULL`],
 ];
@@ -120,8 +124,10 @@ describe('PostgreSQL connections killed under load', () => {
       .filter(([s]) => Number(s) >= 500)
       .reduce((s, [, n]) => s + n, 0);
     process.stdout.write(
-      `[proof] faults: ${killed} PostgreSQL backends terminated during 5 s of load; ${total} requests, by status ${JSON.stringify(during)} (${fiveXX} 5xx while connections died); ` +
-        `${outsideContract.length} outside the error contract; after: ${after.filter((s) => s === 200).length}/20 token requests 200, health ${health.statusCode}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
+      `[proof] faults: ${killed} PostgreSQL backends terminated during 5 s of load; ${total} requests, by status ${JSON.stringify(during)} (${fiveXX} ` +
+        `5xx while connections died); ` +
+        `${outsideContract.length} outside the error contract; after: ${after.filter((s) => s === 200).length}/20 token requests 200, health ` +
+        `${health.statusCode}; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
     );
     expect(killed).toBeGreaterThan(0);
     expect(outsideContract).toEqual([]);
@@ -230,9 +236,12 @@ describe('the service killed with SIGKILL in the middle of issuing credentials',
     const afterRestart = await halfWritten(db);
     const verify = await helper.app.get(AuditService).verify();
     process.stdout.write(
-      `[proof] faults: SIGKILL after ${answeredBeforeKill} answers with ${requests.length} issues in flight: ${answered} answered, ${cut} cut off, ${issuedAtCrash} credentials committed; ` +
-        `half-written after the crash ${JSON.stringify(Object.values(afterCrash).reduce((s, n) => s + n, 0))}; after restart: ${retryOk} issued on retry, ${retryConflict} already issued (409), ` +
-        `${credentials.length}/${requests.length} requests with credentials, ${duplicates} duplicates; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
+      `[proof] faults: SIGKILL after ${answeredBeforeKill} answers with ${requests.length} issues in flight: ${answered} answered, ${cut} cut off, ` +
+        `${issuedAtCrash} credentials committed; ` +
+        `half-written after the crash ${JSON.stringify(Object.values(afterCrash).reduce((s, n) => s + n, 0))}; after restart: ${retryOk} issued on ` +
+        `retry, ${retryConflict} already issued (409), ` +
+        `${credentials.length}/${requests.length} requests with credentials, ${duplicates} duplicates; audit verify ` +
+        `${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
     );
     expect(cut).toBeGreaterThan(0); // the kill really landed mid-way
     expect(answered + issuedAtCrash, 'the kill landed before any issue was processed').toBeGreaterThan(0);

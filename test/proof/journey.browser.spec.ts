@@ -2,17 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { execFileSync } from 'node:child_process';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { FakeClock } from '../../src/common/clock.js';
 import { systemContext } from '../../src/common/request-context.js';
 import { ClientRegistry } from '../../src/credentials/client-registry.js';
 import { StaffService } from '../../src/staff/staff.service.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { launchBrowser, reportBrowserSkip, screenshotter, watchPage } from '../support/browser.js';
+import type { TestApp } from '../support/app.js';
+import { reportBrowserSkip, screenshotter, watchPage } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-session.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { FakeTwilio } from '../support/fake-twilio.js';
-import { sparePort } from '../support/net.js';
 
 /**
  * The whole journey in Debian's Chromium, then a search of the database dump, the
@@ -48,7 +48,7 @@ const remember = (what: string, value: string | undefined | null) => {
 let t: TestApp;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
-let browser: Browser;
+let app: BrowserApp;
 let base: string;
 const clock = new LiveClock();
 const shots = screenshotter('journey');
@@ -121,18 +121,14 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
   beforeAll(async () => {
     smtp = await FakeSmtp.start();
     twilio = await FakeTwilio.start();
-    const port = await sparePort();
-    base = `http://127.0.0.1:${port}`;
-    t = await startTestApp({ clock, env: { PUBLIC_BASE_URL: base, SMTP_URL: smtp.url, ...twilio.env(), NOTIFICATION_WORKERS: 'true', LOG_LEVEL: 'debug' } });
+    app = await startBrowserApp({ clock, env: { SMTP_URL: smtp.url, ...twilio.env(), NOTIFICATION_WORKERS: 'true', LOG_LEVEL: 'debug' } });
+    ({ t, base } = app);
     remember('session/HMAC key', t.config.secretHashKey.toString('base64'));
     remember('master key', t.config.masterKey.toString('base64'));
-    await t.app.listen(port, '127.0.0.1');
-    browser = await launchBrowser();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await app?.close();
     await smtp?.stop();
     await twilio?.stop();
     process.stdout.write(`[proof] journey: ${shots.taken.length} screenshots in ${shots.dir}\n`);
@@ -153,7 +149,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
   } = {};
 
   it('partner applies through /apply and gets a reference and a status link', async () => {
-    const partner = await browser.newContext();
+    const partner = await app.context({ bypassCSP: false });
     const page = await newPage(partner);
     await page.goto(`${base}/apply`);
     await shots.shot(page, 'partner-apply-form');
@@ -189,7 +185,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
   it('reviewer A edits the request and cannot approve it; reviewer B approves Acceptance', async () => {
     a = await createStaff('Reviewer Anna', 'reviewer');
     b = await createStaff('Reviewer Bram', 'reviewer');
-    const ctxA = await browser.newContext();
+    const ctxA = await app.context({ bypassCSP: false });
     const pageA = await newPage(ctxA);
     await signIn(pageA, a, 'reviewer-a');
     await pageA.goto(`${base}/console/requests`);
@@ -217,7 +213,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     expect(((await forced.json()) as { code: string }).code).toBe('onboarding/four_eyes');
     await ctxA.close();
 
-    const ctxB = await browser.newContext();
+    const ctxB = await app.context({ bypassCSP: false });
     const pageB = await newPage(ctxB);
     await signIn(pageB, b, 'reviewer-b');
     await pageB.goto(`${base}/console/requests/${state.requestId}`);
@@ -251,7 +247,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     const link = mail.text.match(/https?:\/\/\S+\/delivery#[A-Za-z0-9_-]+/)![0];
     state.linkToken = link.split('#')[1];
     remember('delivery link token', state.linkToken);
-    const partner = await browser.newContext();
+    const partner = await app.context({ bypassCSP: false });
     await partner.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     const page = await newPage(partner);
     await page.goto(link);
@@ -302,7 +298,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     const cred = await t.prisma.credential.findUniqueOrThrow({ where: { clientId: state.clientId } });
     state.credentialId = cred.id;
     clock.advance(31_000); // a new TOTP step: codes are accepted once
-    const ctxA = await browser.newContext();
+    const ctxA = await app.context({ bypassCSP: false });
     const pageA = await newPage(ctxA);
     await signIn(pageA, a, 'rotation-reviewer-a');
     await pageA.goto(`${base}/console/credentials/${cred.id}`);
@@ -328,7 +324,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     await ctxA.close();
 
     clock.advance(31_000);
-    const ctxB = await browser.newContext();
+    const ctxB = await app.context({ bypassCSP: false });
     const pageB = await newPage(ctxB);
     await signIn(pageB, b, 'rotation-reviewer-b');
     await pageB.goto(`${base}/console/credentials/${cred.id}`);
@@ -344,7 +340,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     });
     const link = mails[mails.length - 1].text.match(/https?:\/\/\S+\/delivery#[A-Za-z0-9_-]+/)![0];
     remember('rotation link token', link.split('#')[1]);
-    const partner = await browser.newContext();
+    const partner = await app.context({ bypassCSP: false });
     const page = await newPage(partner);
     const smsBefore = twilio.messages.length;
     await page.goto(link);
@@ -374,7 +370,7 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     // "Last used" is written in batches; the quiet rule reads it from the database.
     await t.app.get(ClientRegistry).flushLastUsed();
     clock.advance((t.config.credentials.overlapQuietHours + 1) * 3_600_000);
-    const ctxB2 = await browser.newContext();
+    const ctxB2 = await app.context({ bypassCSP: false });
     const pageB2 = await newPage(ctxB2);
     await signIn(pageB2, b, 'overlap-reviewer-b');
     await pageB2.goto(`${base}/console/credentials/${cred.id}`);
@@ -390,7 +386,8 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     const oldAfter = await token('acceptance', state.clientId!, state.secret!);
     const newAfter = await token('acceptance', state.clientId!, state.newSecret);
     process.stdout.write(
-      `[proof] journey: rotation: during the overlap old ${oldDuring.status} / new ${newDuring.status}; after it ended old ${oldAfter.status} ${JSON.stringify(oldAfter.body)} / new ${newAfter.status}\n`,
+      `[proof] journey: rotation: during the overlap old ${oldDuring.status} / new ${newDuring.status}; after it ended old ${oldAfter.status} ` +
+        `${JSON.stringify(oldAfter.body)} / new ${newAfter.status}\n`,
     );
     expect(oldAfter.status).toBe(401);
     expect(oldAfter.body.error).toBe('invalid_client');
@@ -414,7 +411,9 @@ describe.skipIf(skip)('the whole journey in a real browser', { timeout: 120_000 
     }
     const verify = await t.app.get(AuditService).verify();
     process.stdout.write(
-      `[proof] secrets stay secret: ${secrets.size} secret values searched in pg_dump (${(dump.length / 1024).toFixed(0)} KiB), ${t.logs.length} log lines and ${audit.length} chars of audit trail: ${leaks.length} found; audit verify ${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
+      `[proof] secrets stay secret: ${secrets.size} secret values searched in pg_dump (${(dump.length / 1024).toFixed(0)} KiB), ${t.logs.length} log ` +
+        `lines and ${audit.length} chars of audit trail: ${leaks.length} found; audit verify ` +
+        `${JSON.stringify({ ok: verify.ok, checked: verify.checked })}\n`,
     );
     process.stdout.write(`[proof] kinds searched: ${[...new Set(secrets.values())].join(', ')}\n`);
     expect(leaks).toEqual([]);

@@ -35,7 +35,8 @@ async function halfSentRequest(inst: Instance): Promise<{ finish(): void; respon
   socket.on('data', (c) => (received += c.toString('utf8')));
   const response = new Promise<string>((res) => socket.once('close', () => res(received)));
   socket.write(
-    `POST /oauth/acceptance/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+    `POST /oauth/acceptance/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ` +
+      `${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
   );
   return { finish: () => void socket.write(body.slice(10)), response };
 }
@@ -63,7 +64,8 @@ describe('stopping the service', () => {
         const code = await inst.exited;
         const errors = jsonLogs(inst).filter((l) => l.level === 'error' || l.level === 'fatal' || (typeof l.level === 'number' && l.level >= 50));
         process.stdout.write(
-          `[proof] shutdown on ${signal}: exit code ${code}, ${errors.length} error lines, request in flight answered ${response.split('\r\n')[0] || '(nothing)'}\n`,
+          `[proof] shutdown on ${signal}: exit code ${code}, ${errors.length} error lines, request in flight answered ` +
+            `${response.split('\r\n')[0] || '(nothing)'}\n`,
         );
         expect(errors.map((e) => `${String(e.msg)} ${JSON.stringify(e.err ?? '')}`)).toEqual([]);
         expect(response).toMatch(/^HTTP\/1\.1 401 /);
@@ -112,7 +114,8 @@ describe('stopping the service', () => {
       const errors = jsonLogs(inst).filter((l) => l.level === 'error' || l.level === 'fatal');
       const leftRunning = existsSync(join(dataDir, 'postmaster.pid'));
       process.stdout.write(
-        `[proof] shutdown with the embedded database on Ctrl-C during start-up: exit code ${code}, ${errors.length} error lines, database left running: ${leftRunning}\n`,
+        `[proof] shutdown with the embedded database on Ctrl-C during start-up: exit code ${code}, ${errors.length} error lines, database left running: ` +
+          `${leftRunning}\n`,
       );
       expect(errors.map((e) => `${String(e.msg)} ${JSON.stringify(e.err ?? '')}`)).toEqual([]);
       expect(inst.logs.some((l) => /failed to start/.test(l))).toBe(false);

@@ -125,7 +125,8 @@ describe('revocation with the listener connection black-holed', () => {
     ]);
     const lostAfter = two.logs.some((l) => /credential cache listener lost/.test(l));
     process.stdout.write(
-      `[proof] stale revocation: listener black-holed (heartbeat ${HEARTBEAT_MS} ms, max age ${MAX_AGE_S} s): instance 2 refused the token after ${tokenMs} ms and answered active:false at introspection after ${introspectionMs} ms; listener declared lost: ${lostAfter}\n`,
+      `[proof] stale revocation: listener black-holed (heartbeat ${HEARTBEAT_MS} ms, max age ${MAX_AGE_S} s): instance 2 refused the token after ` +
+        `${tokenMs} ms and answered active:false at introspection after ${introspectionMs} ms; listener declared lost: ${lostAfter}\n`,
     );
     expect(tokenMs).toBeGreaterThanOrEqual(0);
     expect(introspectionMs).toBeGreaterThanOrEqual(0);
@@ -148,7 +149,8 @@ describe('revocation with the listener connection black-holed', () => {
     const revokedAt = await revokeOnOne(c);
     const ms = await msUntil(revokedAt, 5000, async () => (await tokenAt(two, c)).status === 401);
     process.stdout.write(
-      `[proof] stale revocation: listener reconnected ${reconnectMs} ms after the network healed; the next revocation was refused by instance 2 after ${ms} ms\n`,
+      `[proof] stale revocation: listener reconnected ${reconnectMs} ms after the network healed; the next revocation was refused by instance 2 after ` +
+        `${ms} ms\n`,
     );
     expect(ms).toBeGreaterThanOrEqual(0);
     expect(ms).toBeLessThan(1000);

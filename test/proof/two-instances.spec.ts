@@ -67,7 +67,8 @@ describe('two instances on one PostgreSQL', () => {
       });
       const duplicates = rows.filter((r) => r.n !== 1).length;
       process.stdout.write(
-        `[proof] two instances: ${migrationFolders.length} migration folders, ${rows.length} rows in _prisma_migrations, ${duplicates} applied twice; by instance ${JSON.stringify(appliedBy)}\n`,
+        `[proof] two instances: ${migrationFolders.length} migration folders, ${rows.length} rows in _prisma_migrations, ${duplicates} applied twice; ` +
+          `by instance ${JSON.stringify(appliedBy)}\n`,
       );
       expect(rows.map((r) => r.migration_name)).toEqual(migrationFolders);
       expect(rows.every((r) => r.n === 1 && r.finished_at)).toBe(true);
@@ -159,9 +160,38 @@ describe('two instances on one PostgreSQL', () => {
     const duplicates = [...perAddress.values()].filter((n) => n > 1).length;
     const rows = await h.prisma.notification.groupBy({ by: ['status'], where: { idempotencyKey: { startsWith: 'proof:once:' } }, _count: true });
     process.stdout.write(
-      `[proof] two instances: ${count} emails queued, ${perAddress.size} distinct delivered, ${received.length} deliveries, ${duplicates} duplicates, ${count - perAddress.size} lost; notification rows by status ${JSON.stringify(rows.map((r) => [r.status, r._count]))}\n`,
+      `[proof] two instances: ${count} emails queued, ${perAddress.size} distinct delivered, ${received.length} deliveries, ${duplicates} duplicates, ` +
+        `${count - perAddress.size} lost; notification rows by status ${JSON.stringify(rows.map((r) => [r.status, r._count]))}\n`,
     );
     expect(perAddress.size).toBe(count);
     expect(duplicates).toBe(0);
   }, 90_000);
+
+  it('runs a minutely pg-boss schedule once per minute between them, not once per instance', async () => {
+    const admin = await db.admin();
+    const count = async () =>
+      (
+        await admin.query<{ jobs: number; done: number; slots: number }>(
+          `SELECT (SELECT count(*) FROM pgboss.job WHERE name = $1)::int AS jobs,
+                  (SELECT count(*) FROM pgboss.job WHERE name = $1 AND state = 'completed')::int AS done,
+                  (SELECT count(DISTINCT data->>'slot') FROM pgboss.job
+                    WHERE name = '__pgboss__send-it' AND data->>'name' = $1 AND state IN ('active', 'completed'))::int AS slots`,
+          ['oauth-token-failure-summary'],
+        )
+      ).rows[0];
+    try {
+      const deadline = Date.now() + 150_000;
+      let n = await count();
+      while (n.done < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 2000));
+        n = await count();
+      }
+      // Both instances run the cron pass and a worker; each minute's occurrence must still become one job.
+      process.stdout.write(`[proof] two instances: token failure summary ${JSON.stringify(n)} (jobs, completed, minute slots)\n`);
+      expect(n.done).toBeGreaterThanOrEqual(2);
+      expect(n.jobs).toBe(n.slots);
+    } finally {
+      await admin.end();
+    }
+  }, 180_000);
 });

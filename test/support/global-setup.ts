@@ -58,7 +58,8 @@ export default async function setup(project: TestProject) {
 async function dropStale(admin: pg.Client) {
   const rows = await admin
     .query<{ datname: string }>(
-      `SELECT d.datname FROM pg_database d WHERE d.datname LIKE 'cos\\_%' AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '3 hours'`,
+      `SELECT d.datname FROM pg_database d WHERE d.datname LIKE 'cos\\_%' AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - ` +
+        `interval '3 hours'`,
     )
     .catch(() => ({ rows: [] as { datname: string }[] }));
   for (const { datname } of rows.rows) {
