@@ -6,6 +6,7 @@ import { seal } from '../src/common/crypto.js';
 import { Keyring, keyId } from '../src/common/keyring.js';
 import { systemContext } from '../src/common/request-context.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
+import { KeyRotationRepository } from '../src/keys/key-rotation.repository.js';
 import { KeyRotationService } from '../src/keys/key-rotation.service.js';
 import { SEALED_COLUMNS } from '../src/keys/sealed-columns.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
@@ -191,6 +192,77 @@ describe('MASTER_KEY rotation', () => {
     apps.splice(apps.indexOf(b), 1);
     apps.splice(apps.indexOf(c), 1);
   }, 180_000);
+});
+
+describe('MASTER_KEY rotation over a table larger than a batch', () => {
+  it('walks each table once in id order (a batch does not re-read rows done before it) and re-seals rows that change between batches', async () => {
+    const k1 = randomBytes(32);
+    const k2 = randomBytes(32);
+    const hashKey = b64(randomBytes(32));
+    const a = await instance({ MASTER_KEY: b64(k1), SECRET_HASH_KEY: hashKey });
+    const row = (i: number, id = randomUUID()) => ({
+      id,
+      idempotencyKey: `keys-walk:${i}`,
+      channel: 'email' as const,
+      template: 'onboarding-received',
+      language: 'en' as const,
+      recipientMasked: 'w•••@partner.example',
+      payloadEnc: a.config.masterKeys.seal(JSON.stringify({ to: `walk-${i}@partner.example` }), `notification:${id}`),
+    });
+    const ROWS = 400;
+    const BATCH = 25;
+    await a.prisma.notification.createMany({ data: Array.from({ length: ROWS }, (_, i) => row(i)) });
+
+    const b = await instance({ MASTER_KEY: b64(k2), MASTER_KEY_PREVIOUS: b64(k1), SECRET_HASH_KEY: hashKey });
+    const notification = SEALED_COLUMNS.find((c) => c.table === 'notification')!;
+    const repo = b.app.get(KeyRotationRepository);
+    const fetched: number[] = [];
+    let batches = 0;
+    let behind: string | null = null;
+    const report = await b.app.get(KeyRotationService).reseal({
+      batchSize: BATCH,
+      onBatch: async ({ table, after }) => {
+        if (table !== 'notification' || after === null || ++batches !== 8) return;
+        // Halfway through the first pass: how many rows does the next batch read to find its 25? Index scans only,
+        // so the count is the rows the scan visits, not whatever a sequential scan of a small table happens to read.
+        fetched.push(
+          await b.prisma.transaction(async (tx) => {
+            // The backend's own counters, not yet flushed (they may hold earlier transactions' reads: take the difference).
+            const read = async () =>
+              Number(
+                (
+                  await tx.$queryRawUnsafe<Array<{ n: bigint }>>(
+                    `SELECT (coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0))::bigint AS n FROM pg_stat_xact_user_tables WHERE relname = 'notification'`,
+                  )
+                )[0].n,
+              );
+            await tx.$executeRawUnsafe('SET LOCAL enable_seqscan = off');
+            const before = await read();
+            const rows = await repo.lockStale(tx, notification, b.config.masterKeys.currentId, BATCH, after);
+            expect(rows.every((r) => r.id > after!)).toBe(true);
+            return (await read()) - before;
+          }),
+        );
+        // Rows change between batches: an instance still on the old key writes a row behind the batch, and
+        // rewrites one the pass has done; a row ahead is deleted.
+        behind = '00000000-0000-4000-8000-000000000001';
+        await a.prisma.notification.create({ data: row(ROWS, behind as `${string}-${string}-${string}-${string}-${string}`) });
+        const done = await a.prisma.notification.findFirstOrThrow({ where: { id: { lt: after, not: behind } }, orderBy: { id: 'desc' } });
+        await a.prisma.notification.update({
+          where: { id: done.id },
+          data: { payloadEnc: seal(k1, JSON.stringify({ to: 'rewritten@partner.example' }), `notification:${done.id}`) },
+        });
+        await a.prisma.notification.delete({ where: { id: (await a.prisma.notification.findFirstOrThrow({ where: { id: { gt: after } } })).id } });
+      },
+    });
+    expect(behind).not.toBeNull();
+    expect(fetched[0]).toBeLessThanOrEqual(2 * BATCH);
+    expect(report.unreadable).toEqual([]);
+    const after = await sealedValues(b);
+    expect(after.filter((v) => v.table === 'notification')).toHaveLength(ROWS);
+    expect(after.every((v) => Keyring.idOf(v.sealed) === keyId(k2))).toBe(true);
+    expect((await b.app.get(KeyRotationService).status()).masterKey.notCurrent).toBe(0);
+  }, 120_000);
 });
 
 describe('SECRET_HASH_KEY rotation', () => {

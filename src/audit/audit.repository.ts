@@ -70,6 +70,7 @@ const LEGACY = Prisma.raw(`jsonb_build_array(e.seq, e.id::text, (extract(epoch F
 @Injectable()
 export class AuditRepository implements OnModuleDestroy {
   private readonly pool: pg.Pool;
+  private readonly sealPool: pg.Pool;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -77,16 +78,27 @@ export class AuditRepository implements OnModuleDestroy {
     @Inject(LOGGER) logger: Logger,
   ) {
     this.pool = new pg.Pool({ connectionString: config.databaseUrl, max: 16, idleTimeoutMillis: 10_000, application_name: 'credential-service-audit' });
+    // The seal's own commit does not wait for its WAL flush (one fsync, ~3 ms here, on every writer's path).
+    // Losing it in a database crash loses no event: the rows it sealed are committed, unsealed again after
+    // recovery, and sealed anew by the sweep. A checkpoint forces the flush before it signs (durableHead).
+    this.sealPool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: 2,
+      idleTimeoutMillis: 10_000,
+      application_name: 'credential-service-audit-seal',
+      options: '-c synchronous_commit=off',
+    });
     // An idle connection the server ends (restart, failover, dropped database) must not crash the process:
     // the pool discards it and the next query opens a new one.
     // Name and message only: pg hangs the whole client (its backend cancel key included) on this error.
-    this.pool.on('error', (err) =>
-      logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened'),
-    );
+    const closed = (err: Error) => logger.warn({ err: { type: err.name, message: err.message } }, 'audit connection closed by the server; it will be reopened');
+    this.pool.on('error', closed);
+    this.sealPool.on('error', closed);
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.pool.end();
+    await this.sealPool.end();
   }
 
   /** One event as its own transaction (a single autocommit INSERT). */
@@ -164,6 +176,29 @@ export class AuditRepository implements OnModuleDestroy {
     return { seq: head.seq, hash: head.hash, keyedFrom: head.keyedFrom };
   }
 
+  /**
+   * The head, once every seal up to it is on disk: seals commit without waiting for their WAL flush, so a
+   * signed checkpoint must not name a head a database crash could take back. The commit of a transaction
+   * that took a transaction id waits for the flush of all WAL before it, the seals' included.
+   */
+  async durableHead(): Promise<ChainHead> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ seq: string; hash: string; keyed_from: string }>(
+        'SELECT seq::text, hash, keyed_from::text FROM audit_chain_head WHERE id = 1',
+      );
+      await client.query('SELECT pg_current_xact_id()');
+      await client.query('COMMIT');
+      return { seq: BigInt(rows[0].seq), hash: rows[0].hash, keyedFrom: BigInt(rows[0].keyed_from) };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
   /** Committed rows still waiting for their seal, and how many of them were committed over `staleMinutes` ago. */
   async unsealedSummary(staleMinutes: number): Promise<{ count: number; stale: number }> {
     const rows = await this.prisma.$queryRaw<Array<{ count: number; stale: number }>>`
@@ -184,7 +219,7 @@ export class AuditRepository implements OnModuleDestroy {
 
   /** Seals `ids` in order after the expected head; null when another sealer moved the head first. */
   async seal(expectedSeq: bigint, expectedHash: string, ids: string[], hashes: string[]): Promise<bigint | null> {
-    const { rows } = await this.pool.query<{ seq: string }>('SELECT audit_seal($1::bigint, $2::text, $3::uuid[], $4::text[])::text AS seq', [
+    const { rows } = await this.sealPool.query<{ seq: string }>('SELECT audit_seal($1::bigint, $2::text, $3::uuid[], $4::text[])::text AS seq', [
       expectedSeq.toString(),
       expectedHash,
       ids,

@@ -73,7 +73,7 @@ export class AuditService {
   async checkpoint(ctx?: RequestContext): Promise<SignedCheckpoint & { file: string }> {
     if (ctx) await this.prisma.transaction((tx) => this.record(tx, ctx, { action: 'audit.checkpoint_requested', subjectType: 'audit_chain' }));
     await this.sealer.seal(true);
-    const head = await this.repo.head();
+    const head = await this.repo.durableHead();
     const signed = this.checkpoints.sign({
       seq: head.seq.toString(),
       headHash: head.hash,

@@ -12,15 +12,22 @@ export interface SealedValue {
 export class KeyRotationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Up to `limit` values not sealed under `currentId`, locked; rows another transaction holds are skipped. */
-  async lockStale(tx: Tx, c: SealedColumn, currentId: string, limit: number, skip: string[]): Promise<SealedValue[]> {
+  /**
+   * Up to `limit` values not sealed under `currentId` whose id comes after `after` (null: from the start), in id
+   * order, locked; rows another transaction holds are skipped. Each batch starts where the last one stopped, so a
+   * pass over the table reads each row once (keyset pagination), however many values are already done.
+   */
+  async lockStale(tx: Tx, c: SealedColumn, currentId: string, limit: number, after: string | null): Promise<SealedValue[]> {
+    // Two statements rather than `$n IS NULL OR id > $n`: the OR would keep the bound out of the index scan.
+    // Ordered by the column itself (t.id), not by the text it is returned as: the order the bound compares in.
+    const from = after === null ? '' : `AND t.${c.idColumn} > $3::text::${c.idType}`;
     return tx.$queryRawUnsafe<SealedValue[]>(
-      `SELECT ${c.idColumn}::text AS id, ${c.column} AS sealed FROM ${c.table}
-        WHERE ${c.column} IS NOT NULL AND ${c.column} NOT LIKE $1 AND NOT (${c.idColumn}::text = ANY($2::text[]))
-        ORDER BY ${c.idColumn} LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      `SELECT t.${c.idColumn}::text AS id, t.${c.column} AS sealed FROM ${c.table} AS t
+        WHERE t.${c.column} IS NOT NULL AND t.${c.column} NOT LIKE $1 ${from}
+        ORDER BY t.${c.idColumn} LIMIT $2 FOR UPDATE OF t SKIP LOCKED`,
       `v2.${currentId}.%`,
-      skip,
       limit,
+      ...(after === null ? [] : [after]),
     );
   }
 
