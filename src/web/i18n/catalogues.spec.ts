@@ -5,6 +5,7 @@ import { APPLY_ERRORS_NL, APPLY_TEXT } from './apply.text.js';
 import { DELIVERY_ERRORS_NL, DELIVERY_TEXT, deliveryErrorText } from './delivery.text.js';
 import { ENVIRONMENTS_TEXT } from './environments.text.js';
 import { ROTATION_TEXT } from './rotation.text.js';
+import { LAYOUT_TEXT } from './layout.text.js';
 
 /** Every key path of a catalogue, nested objects included. */
 function keys(value: unknown, prefix = ''): string[] {
@@ -12,7 +13,7 @@ function keys(value: unknown, prefix = ''): string[] {
   return Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k));
 }
 
-const CATALOGUES = { APPLY_TEXT, DELIVERY_TEXT, ROTATION_TEXT, ENVIRONMENTS_TEXT, PARTNER_TEXT, ENVIRONMENT_LABELS };
+const CATALOGUES = { APPLY_TEXT, DELIVERY_TEXT, ROTATION_TEXT, ENVIRONMENTS_TEXT, PARTNER_TEXT, ENVIRONMENT_LABELS, LAYOUT_TEXT };
 
 describe('page text catalogues', () => {
   it.each(Object.entries(CATALOGUES))('%s has every key in both languages, none empty', (_, catalogue) => {
