@@ -10,7 +10,7 @@ import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { ageOf } from '../web/age.js';
 import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
-import { revokeConfirmation } from './credentials-confirm.controller.js';
+import { revokeAllConfirmation, revokeConfirmation } from './credentials-confirm.controller.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';
 import { RotationService } from './rotation.service.js';
@@ -121,7 +121,7 @@ export class CredentialsConsoleController {
       rows,
       canIssue: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
       revokedCount: /^\d{1,4}$/.test(str('revoked')) ? Number(str('revoked')) : null,
-      errors: str('error') === 'reason' ? { reason: 'Say why you revoke (at least 3 characters)' } : {},
+      errors: {},
       age: (since: Date) => ageOf(since, this.clock.now()),
     });
   }
@@ -136,7 +136,13 @@ export class CredentialsConsoleController {
     @Ctx() ctx: RequestContext,
   ) {
     const reason = field(body, 'reason');
-    if (reason.length < 3) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&error=reason`);
+    const open = await this.credentials.openOfPartner(partnerId);
+    if (!open.length) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}`);
+    const again = (errors: Record<string, string>, status: number) =>
+      renderConfirmPage(req, reply, consoleNav(req, NAV), revokeAllConfirmation(partnerId, open, reason), errors, status);
+    // Only the POST from the confirmation page acts; any other (an old form, a replayed request) is shown the consequence first.
+    if (field(body, 'confirm', 10) !== 'yes') return again({}, 200);
+    if (reason.length < 3) return again({ reason: 'Say why you revoke (at least 3 characters)' }, 400);
     const { revoked } = await this.credentials.revokeAllOfPartner(ctx, partnerId, reason);
     return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&revoked=${revoked.length}`);
   }
