@@ -13,6 +13,7 @@ export function consoleNav(req: FastifyRequest, current: string): NonNullable<Pa
     { href: '/console/leaks', label: 'Leaks' },
     { href: '/console/audit', label: 'Audit trail' },
     { href: '/console/overview', label: 'Overview' },
+    { href: '/console/notifications', label: 'Messages' },
     ...(role === 'admin'
       ? [
           { href: '/console/staff', label: 'Staff' },

@@ -86,6 +86,7 @@ const POLICY: Record<string, Policy> = {
   'GET /console/audit': 'viewer',
   'GET /console/home': 'viewer',
   'GET /console/overview': 'viewer',
+  'GET /console/notifications': 'viewer',
   'GET /console/enrol': 'public',
   'POST /console/enrol': 'public',
   'GET /console/sign-in': 'public',
