@@ -63,7 +63,6 @@ describe('the shared layout on Dutch partner pages', () => {
       ['delivery', '/delivery', { 'accept-language': 'nl-NL,nl;q=0.9' }],
       ['token-explain', '/token-explain?lang=nl'],
       ['status', `/requests/${token}`],
-      ['edit', `/requests/${token}/edit`],
     ];
     for (const [name, url, headers] of pages) {
       const res = await page(url, headers);

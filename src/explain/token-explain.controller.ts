@@ -7,12 +7,13 @@ import { clientIpOf } from '../common/http-context.js';
 import { ENVIRONMENTS } from '../credentials/credential-format.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { Public } from '../common/auth.decorators.js';
+import { langOr, pageLang, type Lang } from '../common/i18n.js';
+import { EXPLAIN_TEXT } from '../web/i18n/explain.text.js';
 import { renderPage } from '../web/page.js';
 import { ExplainRateLimit } from './explain-rate-limit.js';
 import { ExplainTokenDto, toTokenExplanationView, TokenExplanationView } from './token-explain.dto.js';
 import { TokenExplainService } from './token-explain.service.js';
 
-const TITLE = 'Why was my token refused?';
 const MAX_TOKEN = 10_000;
 
 function field(body: unknown, name: string, max: number): string {
@@ -49,7 +50,7 @@ export class TokenExplainController {
   @Get('token-explain')
   @ApiExcludeEndpoint()
   async form(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.render(req, reply, {});
+    return this.render(req, reply, pageLang(req.query, req.headers['accept-language']), {});
   }
 
   @Post('token-explain')
@@ -59,25 +60,29 @@ export class TokenExplainController {
     const api = field(body, 'api', 40);
     const env = field(body, 'environment', 20);
     const values = { api, environment: env };
+    // The form carries the page's language; the answer comes back in it.
+    const lang = langOr(field(body, 'lang', 2));
+    const t = EXPLAIN_TEXT[lang];
     try {
       await this.limit.hit(clientIpOf(req));
     } catch (err) {
       if (!(err instanceof RateLimitedError)) throw err;
       reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
-      return this.render(req, reply, { values, errors: { token: err.message } }, STATUS_BY_KIND[err.kind]);
+      return this.render(req, reply, lang, { values, errors: { token: lang === 'en' ? err.message : t.errRateLimited } }, STATUS_BY_KIND[err.kind]);
     }
-    if (!token) return this.render(req, reply, { values, errors: { token: 'Paste the access token' } }, 400);
-    if (token.length > MAX_TOKEN) return this.render(req, reply, { values, errors: { token: 'An access token from us is well under 10,000 characters' } }, 400);
+    if (!token) return this.render(req, reply, lang, { values, errors: { token: t.errEmpty } }, 400);
+    if (token.length > MAX_TOKEN) return this.render(req, reply, lang, { values, errors: { token: t.errLong } }, 400);
     const choices = await this.explainer.choices();
     const environment = (ENVIRONMENTS as string[]).includes(env) ? (env as Environment) : undefined;
     const apiKey = choices.some((c) => c.apiKey === api) ? api : undefined;
-    const result = toTokenExplanationView(await this.explainer.explain({ token, api: apiKey, environment }));
-    return this.render(req, reply, { values, result, choices });
+    const result = toTokenExplanationView(await this.explainer.explain({ token, api: apiKey, environment }, lang));
+    return this.render(req, reply, lang, { values, result, choices });
   }
 
   private async render(
     req: FastifyRequest,
     reply: FastifyReply,
+    lang: Lang,
     data: {
       values?: Record<string, string>;
       errors?: Record<string, string>;
@@ -91,7 +96,15 @@ export class TokenExplainController {
       req,
       reply,
       'explain/token.eta',
-      { title: TITLE, errors: data.errors ?? {}, values: data.values ?? { api: '', environment: '' }, result: data.result ?? null, choices },
+      {
+        title: EXPLAIN_TEXT[lang].title,
+        lang,
+        t: EXPLAIN_TEXT[lang],
+        errors: data.errors ?? {},
+        values: data.values ?? { api: '', environment: '' },
+        result: data.result ?? null,
+        choices,
+      },
       status,
     );
   }
