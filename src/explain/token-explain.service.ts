@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ClientRegistry } from '../credentials/client-registry.js';
 import { CLIENT_ID_PATTERN, ENVIRONMENTS, SECRET_PREFIX } from '../credentials/credential-format.js';
-import { CredentialsService } from '../credentials/credentials.service.js';
+import { CatalogueService } from '../credentials/catalogue.service.js';
 import type { CatalogueEntry, ClientRecord } from '../credentials/credentials.types.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { verifyEs256Jwt } from '../oauth/jws.js';
@@ -26,7 +26,7 @@ export class TokenExplainService {
     private readonly tokens: TokenService,
     private readonly keys: SigningKeysService,
     private readonly registry: ClientRegistry,
-    private readonly credentials: CredentialsService,
+    private readonly catalogue: CatalogueService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -34,7 +34,7 @@ export class TokenExplainService {
   /** The answer in `lang` (the page's language); the JSON API answers in English. */
   async explain(input: ExplainInput, lang: Lang = 'en'): Promise<TokenExplanation> {
     const raw = normalise(input.token);
-    const catalogue = await this.credentials.catalogue();
+    const catalogue = await this.catalogue.catalogue();
     const answer = (findings: FindingFacts[], token: TokenFacts | null, urls: EnvironmentUrls | null) => this.answer(findings, token, urls, lang);
     const urlsFor = (environment: Environment, apiKey?: string) => this.urls(environment, catalogue, apiKey, lang);
     if (looksLikeClientSecret(raw)) {
@@ -151,7 +151,7 @@ export class TokenExplainService {
   /** The APIs and environments a caller can choose from. */
   async choices(): Promise<Array<{ apiKey: string; apiName: string }>> {
     const seen = new Map<string, string>();
-    for (const e of await this.credentials.catalogue()) seen.set(e.apiKey, e.apiName);
+    for (const e of await this.catalogue.catalogue()) seen.set(e.apiKey, e.apiName);
     return [...seen].map(([apiKey, apiName]) => ({ apiKey, apiName }));
   }
 }
