@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppConfig } from './config/config.js';
 import { GithubAlertEndpoint } from './secret-scanning/github-alerts.endpoint.js';
+import { layoutText } from './web/i18n/layout.text.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -50,7 +51,9 @@ export async function registerPlugins(app: NestFastifyApplication, config: AppCo
   app
     .getHttpAdapter()
     .getInstance()
-    .decorate('renderViewSync', (template: string, data: Record<string, unknown>) => eta.render(template, { publicBaseUrl: config.publicBaseUrl, ...data }));
+    .decorate('renderViewSync', (template: string, data: Record<string, unknown>) =>
+      eta.render(template, { publicBaseUrl: config.publicBaseUrl, L: layoutText(data.lang), ...data }),
+    );
   await app.register(fastifyView, {
     engine: { eta },
     root: join(here, 'web/views'),

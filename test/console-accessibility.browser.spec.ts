@@ -85,6 +85,20 @@ async function approvedRequest(): Promise<{ id: string; reference: string }> {
   return { id: r.id, reference: r.reference };
 }
 
+/** What the README's picture shows instead of a secret: an obvious example (the page is rewritten in the test's browser only). */
+const EXAMPLE_SECRET = 'cbsk_acc_EXAMPLE-not-a-real-secret';
+
+async function docsPictureOfSecret(page: Page): Promise<void> {
+  const real = (await page.getByTestId('client-secret').textContent())!.trim();
+  await page.evaluate(`(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) n.nodeValue = n.nodeValue.split(${JSON.stringify(real)}).join(${JSON.stringify(EXAMPLE_SECRET)});
+  })()`);
+  expect(await page.evaluate('document.body.innerText')).not.toContain(real);
+  expect(await page.getByTestId('client-secret').textContent()).toBe(EXAMPLE_SECRET);
+  await page.screenshot({ path: resolve(DOCS!, 'partner-secret.png'), clip: { x: 0, y: 0, width: 1280, height: 800 }, scale: 'css' });
+}
+
 /** The partner opens the newest delivery link in the browser, asks for the SMS code and reveals the secret. */
 async function revealInBrowser(c: IssuedCredential): Promise<void> {
   await t.app.get(NotificationsService).drain();
@@ -103,7 +117,7 @@ async function revealInBrowser(c: IssuedCredential): Promise<void> {
   await page.getByLabel(/The 8-digit code/).fill(codeFrom(twilio.to(contact.mobile).at(-1)!.body));
   await page.getByRole('button', { name: 'Show the secret' }).click();
   await page.getByTestId('client-secret').waitFor();
-  if (DOCS) await page.screenshot({ path: resolve(DOCS, 'partner-secret.png'), clip: { x: 0, y: 0, width: 1280, height: 800 }, scale: 'css' });
+  if (DOCS) await docsPictureOfSecret(page);
   await ctx.close();
 }
 

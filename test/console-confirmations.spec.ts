@@ -8,7 +8,7 @@ import { createStaffWithSession, type StaffLogin } from './support/factories.js'
 import { FakeSmtp } from './support/fake-smtp.js';
 import { FakeTwilio } from './support/fake-twilio.js';
 import { DeliveryDriver, linkTokenFrom } from './support/delivery-harness.js';
-import { basic, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './support/credentials.helpers.js';
+import { basic, createPartner, form, FORM_HEADERS, issueCredential, type IssuedCredential } from './support/credentials.helpers.js';
 
 let t: TestApp;
 let smtp: FakeSmtp;
@@ -116,6 +116,55 @@ describe('confirmation pages before actions that cannot be undone', () => {
     expect((await token(c.clientId, c.secret)).statusCode).toBe(401);
     // A revoked credential has nothing left to confirm.
     expect((await page(`/console/credentials/${c.credentialId}/revoke`, one)).headers.location).toBe(`/console/credentials/${c.credentialId}`);
+  });
+
+  it("revoking all of a partner's credentials: the page says how many, where, and that tokens stop; only the confirmed POST revokes", async () => {
+    const partner = await createPartner(t);
+    const first = await issueCredential(t, { partner, environment: 'acceptance' });
+    const second = await issueCredential(t, { partner, environment: 'production' });
+    const url = `/console/partners/${first.partnerId}/credentials/revoke`;
+    const states = async () =>
+      (await t.prisma.credential.findMany({ where: { partnerId: first.partnerId }, orderBy: { createdAt: 'asc' } })).map((c) => c.state);
+    const audits = () => t.prisma.auditEvent.count({ where: { action: 'partner.credentials_revoked', subjectId: first.partnerId } });
+
+    const list = (await page(`/console/credentials?partnerId=${first.partnerId}`, one)).body;
+    expect(list).toContain(`href="${url}"`);
+    expect(list).not.toContain(`action="${url}"`);
+
+    const confirm = await page(url, one);
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.body).toContain('Revoke all 2 credentials of');
+    expect(confirm.body).toContain('Business API (Acceptance, Production)');
+    expect(confirm.body).toContain('tokens already issued are refused immediately');
+    expect(confirm.body).toContain('1 of them is in Production');
+    expect(confirm.body).toContain(first.clientId);
+    expect(confirm.body).toContain(second.clientId);
+    expect(confirm.body).toContain('<input type="hidden" name="confirm" value="yes">');
+    expectConfirmation(confirm.body, { action: url, cancel: `/console/credentials?partnerId=${first.partnerId}`, destructive: true });
+    expect(await states()).toEqual(['active', 'active']);
+
+    // A POST that did not come from the confirmation page (an old one-click form) only shows the consequence.
+    const oneClick = await consoleForm(url, one, { reason: 'Contract ended' });
+    expect(oneClick.statusCode).toBe(200);
+    expect(oneClick.body).toContain('Yes, revoke all 2 credentials');
+    expect(oneClick.body).toContain('value="Contract ended"');
+    expect(await states()).toEqual(['active', 'active']);
+
+    const noReason = await consoleForm(url, one, { reason: ' x ', confirm: 'yes' });
+    expect(noReason.statusCode).toBe(400);
+    expect(noReason.body).toMatch(/class="error-summary"[^>]*autofocus/);
+    expect(noReason.body).toContain('Say why you revoke');
+    expect(await states()).toEqual(['active', 'active']);
+    expect(await audits()).toBe(0);
+
+    const done = await consoleForm(url, one, { reason: 'Contract ended', confirm: 'yes' });
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(`/console/credentials?partnerId=${first.partnerId}&revoked=2`);
+    expect(await states()).toEqual(['revoked', 'revoked']);
+    expect(await audits()).toBe(1);
+    expect((await token(first.clientId, first.secret)).statusCode).toBe(401);
+    // Nothing left to revoke: back to the list.
+    expect((await page(url, one)).headers.location).toBe(`/console/credentials?partnerId=${first.partnerId}`);
   });
 
   it('approving Production: the page names the partner, the APIs and the contact; the POST approves', async () => {

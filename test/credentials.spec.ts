@@ -242,17 +242,17 @@ describe('revocation of everything of a partner', () => {
 });
 
 describe('revoking a partner from the console', () => {
-  it('offers the form on the partner-filtered list and revokes everything at once', async () => {
+  it('links to the confirmation from the partner-filtered list; the confirmed POST revokes everything at once', async () => {
     const r = await approvedRequest([{ api: 'cafetariaplan', environment: 'acceptance' }]);
     const c = (await post(`/api/onboarding-requests/${r.id}/issue`, reviewer, { environment: 'acceptance' })).json().credentials[0];
     const partnerId = (await t.inject({ method: 'GET', url: `/api/credentials/${c.credentialId}`, headers: viewer.headers })).json().partnerId;
     const list = await t.inject({ method: 'GET', url: `/console/credentials?partnerId=${partnerId}`, headers: { ...reviewer.headers, accept: 'text/html' } });
-    expect(list.body).toContain('Revoke all credentials of this partner now');
+    expect(list.body).toContain(`href="/console/partners/${partnerId}/credentials/revoke"`);
     const res = await t.inject({
       method: 'POST',
       url: `/console/partners/${partnerId}/credentials/revoke`,
       headers: { cookie: reviewer.headers.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-      payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: 'fraud suspected' }),
+      payload: form({ _csrf: reviewer.headers['x-csrf-token'], reason: 'fraud suspected', confirm: 'yes' }),
     });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe(`/console/credentials?partnerId=${partnerId}&revoked=1`);

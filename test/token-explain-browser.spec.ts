@@ -85,4 +85,54 @@ describe.skipIf(skip)('token explainer and failure lookup in a real browser', { 
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it('every Dutch page state is accessible, reflows at 375 px and says nothing in English', async () => {
+    const c = await issueCredential(t);
+    const res = await t.inject({
+      method: 'POST',
+      url: '/oauth/acceptance/token',
+      headers: { ...FORM_HEADERS, authorization: basic(c.clientId, c.secret) },
+      payload: form({ grant_type: 'client_credentials' }),
+    });
+    const token = res.json().access_token as string;
+    const context = await b.context({ locale: 'nl-NL' });
+    const page = await context.newPage();
+    const problems = watchPage(page);
+    const dutch = async (name: string) => {
+      expect(await page.locator('html').getAttribute('lang'), name).toBe('nl');
+      const text = await page.locator('body').innerText();
+      for (const english of ['Why was my token', 'Skip to main content', 'Correlation id', 'What to do', 'Not sure']) expect(text, name).not.toContain(english);
+      await accessible(page, name);
+    };
+    await page.goto('/token-explain');
+    await page.getByRole('heading', { name: 'Waarom is mijn token geweigerd?' }).waitFor();
+    await dutch('token-explain-nl-form');
+
+    await page.getByRole('button', { name: 'Leg dit token uit' }).click();
+    await page.getByRole('heading', { name: 'Er is een probleem' }).waitFor();
+    await dutch('token-explain-nl-empty');
+
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: 'Leg dit token uit' }).click();
+    await page.getByRole('heading', { name: 'Dit token is in orde' }).waitFor();
+    await dutch('token-explain-nl-valid');
+
+    await page.getByLabel('Access token').fill(token);
+    await page.getByLabel('Omgeving die u aanriep (optioneel)').selectOption('production');
+    await page.getByRole('button', { name: 'Leg dit token uit' }).click();
+    await page.getByRole('heading', { name: 'Dit token wordt geweigerd' }).waitFor();
+    expect(await page.getByTestId('reason').textContent()).toBe('other_environment');
+    await dutch('token-explain-nl-other-environment');
+
+    await page.getByLabel('Access token').fill(c.secret);
+    await page.getByRole('button', { name: 'Leg dit token uit' }).click();
+    await page.getByRole('heading', { name: 'Dit token wordt geweigerd' }).waitFor();
+    expect(await page.getByTestId('reason').textContent()).toBe('client_secret');
+    await dutch('token-explain-nl-client-secret');
+
+    await page.getByRole('link', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Why was my token refused?' }).waitFor();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
 });

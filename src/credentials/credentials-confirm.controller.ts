@@ -6,7 +6,7 @@ import { renderConfirmPage, type ConfirmPage } from '../web/confirm-page.js';
 import { consoleNav } from '../web/page.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';
-import type { CredentialDetail } from './credentials.types.js';
+import type { CredentialDetail, CredentialListItem } from './credentials.types.js';
 import { RotationOverlapService } from './rotation-overlap.service.js';
 import { RotationService } from './rotation.service.js';
 
@@ -34,6 +34,42 @@ export function revokeConfirmation(c: CredentialDetail, reason = ''): ConfirmPag
     reason: { label: 'Why are you revoking it? (kept in the audit trail)', value: reason },
     confirmLabel: 'Yes, revoke this credential',
     cancelHref: `/console/credentials/${c.id}`,
+  };
+}
+
+/**
+ * What revoking every open credential of a partner does: how many, for which APIs and environments, and that
+ * tokens are refused at once. The POST re-renders it (with the reason kept) until it comes from this page.
+ */
+export function revokeAllConfirmation(partnerId: string, open: CredentialListItem[], reason = ''): ConfirmPage {
+  const partner = open[0].partnerName;
+  const n = open.length;
+  const plural = n === 1 ? '' : 's';
+  const byApi = new Map<string, string[]>();
+  for (const c of open) byApi.set(c.apiName, [...(byApi.get(c.apiName) ?? []), envName(c.environment)]);
+  const where = [...byApi].map(([api, envs]) => `${api} (${[...new Set(envs)].sort().join(', ')})`).join('; ');
+  const production = open.filter((c) => c.environment === 'production').length;
+  return {
+    title: "Revoke all of this partner's credentials?",
+    heading: `Revoke all ${n} credential${plural} of ${partner}?`,
+    consequences: [
+      `${n} credential${plural} of ${partner} stop${n === 1 ? 's' : ''} working at once, on every instance: ${where}.`,
+      `Token requests with ${n === 1 ? 'this client_id are' : 'these client_ids are'} refused from this moment, and tokens already issued are refused immediately (reported inactive).`,
+      ...(production ? [`${production} of them ${production === 1 ? 'is' : 'are'} in Production: live partner systems lose access.`] : []),
+      'Secrets still waiting to be retrieved can no longer be retrieved. To give them access again, they need a new onboarding approval and new credentials.',
+    ],
+    facts: [
+      ['Partner', partner],
+      ['Credentials', String(n)],
+      ['APIs and environments', where],
+      ['client_ids', open.map((c) => c.clientId).join(', ')],
+    ],
+    destructive: true,
+    action: `/console/partners/${partnerId}/credentials/revoke`,
+    hidden: { confirm: 'yes' },
+    reason: { label: 'Why are you revoking them? (kept in the audit trail)', value: reason },
+    confirmLabel: `Yes, revoke all ${n} credential${plural}`,
+    cancelHref: `/console/credentials?partnerId=${partnerId}`,
   };
 }
 
@@ -90,6 +126,14 @@ export class CredentialsConfirmController {
     const c = await this.credentials.detail(id);
     if (c.state === 'revoked') return reply.status(303).redirect(`/console/credentials/${id}`);
     return renderConfirmPage(req, reply, consoleNav(req, NAV), revokeConfirmation(c));
+  }
+
+  @Get('partners/:partnerId/credentials/revoke')
+  @Roles('reviewer')
+  async confirmRevokeAll(@Param('partnerId', UuidPipe) partnerId: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const open = await this.credentials.openOfPartner(partnerId);
+    if (!open.length) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}`);
+    return renderConfirmPage(req, reply, consoleNav(req, NAV), revokeAllConfirmation(partnerId, open));
   }
 
   @Get('credentials/:id/end-overlap')

@@ -10,7 +10,7 @@ import { ROLE_RANK, Roles } from '../common/auth.decorators.js';
 import { ageOf } from '../web/age.js';
 import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
-import { revokeConfirmation } from './credentials-confirm.controller.js';
+import { revokeAllConfirmation, revokeConfirmation } from './credentials-confirm.controller.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { fieldErrorsOf, formText, readForm } from '../common/form.js';
 import { CancelRotationDto, RevokeDto, UpdateCatalogueEntryDto } from './credentials.dto.js';
@@ -114,7 +114,7 @@ export class CredentialsConsoleController {
       rows,
       canIssue: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
       revokedCount: /^\d{1,4}$/.test(str('revoked')) ? Number(str('revoked')) : null,
-      errors: str('error') === 'reason' ? { reason: 'Say why you revoke (at least 3 characters)' } : {},
+      errors: {},
       age: (since: Date) => ageOf(since, this.clock.now()),
     });
   }
@@ -128,8 +128,15 @@ export class CredentialsConsoleController {
     @Res() reply: FastifyReply,
     @Ctx() ctx: RequestContext,
   ) {
-    const form = await readForm(RevokeDto, body);
-    if (!form.ok) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&error=reason`);
+    const reason = formText(body, 'reason');
+    const open = await this.credentials.openOfPartner(partnerId);
+    if (!open.length) return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}`);
+    const again = (errors: Record<string, string>, status: number) =>
+      renderConfirmPage(req, reply, consoleNav(req, NAV), revokeAllConfirmation(partnerId, open, reason), errors, status);
+    // Only the POST from the confirmation page acts; any other (an old form, a replayed request) is shown the consequence first.
+    if (formText(body, 'confirm', 10) !== 'yes') return again({}, 200);
+    const form = await readForm(RevokeDto, body, { pageFields: ['confirm'] });
+    if (!form.ok) return again({ reason: form.errors.reason ?? Object.values(form.errors)[0] }, 400);
     const { revoked } = await this.credentials.revokeAllOfPartner(ctx, partnerId, form.value.reason);
     return reply.status(303).redirect(`/console/credentials?partnerId=${partnerId}&revoked=${revoked.length}`);
   }

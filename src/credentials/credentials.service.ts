@@ -302,6 +302,11 @@ export class CredentialsService implements OnModuleInit {
   }
 
   // ---------------------------------------------------------------- reading
+  /** The partner's credentials that are not revoked yet (what "revoke all" would revoke). */
+  async openOfPartner(partnerId: string): Promise<CredentialListItem[]> {
+    return (await this.repo.list({ partnerId, limit: 10_000, sort: 'oldest' })).filter((c) => c.state !== 'revoked');
+  }
+
   list(filter: CredentialFilter): Promise<CredentialListItem[]> {
     return this.repo.list(filter);
   }

@@ -1,19 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { environmentName, type Lang } from '../common/i18n.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ClientRegistry } from '../credentials/client-registry.js';
-import { CLIENT_ID_PATTERN, ENVIRONMENTS, SECRET_PREFIX, environmentLabel } from '../credentials/credential-format.js';
+import { CLIENT_ID_PATTERN, ENVIRONMENTS, SECRET_PREFIX } from '../credentials/credential-format.js';
 import { CatalogueService } from '../credentials/catalogue.service.js';
 import type { CatalogueEntry, ClientRecord } from '../credentials/credentials.types.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { verifyEs256Jwt } from '../oauth/jws.js';
 import { SigningKeysService } from '../oauth/signing-keys.service.js';
 import { TokenService } from '../oauth/token.service.js';
-import { duration, nextSteps, when } from './token-explain.messages.js';
-import type { EnvironmentUrls, ExplainFindingCode, ExplainInput, ExplainReason, TokenExplanation, TokenFacts } from './token-explain.types.js';
-
-type Finding = { code: ExplainFindingCode; message: string };
+import { findingMessage, nextSteps, type FindingFacts } from './token-explain.messages.js';
+import type { EnvironmentUrls, ExplainInput, ExplainReason, TokenExplanation, TokenFacts } from './token-explain.types.js';
 
 /**
  * Tells a developer why one of our access tokens is refused, or that it is fine. Verification is the token
@@ -32,130 +31,84 @@ export class TokenExplainService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async explain(input: ExplainInput): Promise<TokenExplanation> {
+  /** The answer in `lang` (the page's language); the JSON API answers in English. */
+  async explain(input: ExplainInput, lang: Lang = 'en'): Promise<TokenExplanation> {
     const raw = normalise(input.token);
     const catalogue = await this.catalogue.catalogue();
+    const answer = (findings: FindingFacts[], token: TokenFacts | null, urls: EnvironmentUrls | null) => this.answer(findings, token, urls, lang);
+    const urlsFor = (environment: Environment, apiKey?: string) => this.urls(environment, catalogue, apiKey, lang);
     if (looksLikeClientSecret(raw)) {
-      return this.answer(
-        [
-          {
-            code: 'client_secret',
-            message: 'This is a client secret, not an access token. Do not share it: we did not look it up, and it is not stored or logged.',
-          },
-        ],
-        null,
-        input.environment ? this.urls(input.environment, catalogue, input.api) : null,
-      );
+      return answer([{ code: 'client_secret' }], null, input.environment ? urlsFor(input.environment, input.api) : null);
     }
     const decoded = decodeUnverified(raw);
     if (!decoded) {
-      return this.answer(
-        [
-          {
-            code: 'malformed',
-            message: 'This is not a JWT: an access token from us has three base64url parts separated by dots (header.claims.signature), and this does not.',
-          },
-        ],
-        null,
-        input.environment ? this.urls(input.environment, catalogue, input.api) : null,
-      );
+      return answer([{ code: 'malformed' }], null, input.environment ? urlsFor(input.environment, input.api) : null);
     }
     const kid = typeof decoded.header.kid === 'string' ? decoded.header.kid : '';
     const key = decoded.header.alg === 'ES256' && kid ? await this.keys.describeKey(kid) : null;
     if (!key) {
       const iss = typeof decoded.claims.iss === 'string' ? decoded.claims.iss.slice(0, 200) : null;
-      const says = iss ? `it says it comes from ${iss}, but ` : '';
-      const message = `This is a JWT, but not one we signed: ${says}its header names none of our signing keys (our tokens are ES256, with a kid from our JWKS).`;
-      return this.answer([{ code: 'not_signed_by_us', message }], null, input.environment ? this.urls(input.environment, catalogue, input.api) : null);
+      return answer([{ code: 'not_signed_by_us', iss }], null, input.environment ? urlsFor(input.environment, input.api) : null);
     }
     const verified = verifyEs256Jwt(raw, (k) => (k === key.kid ? key.key : undefined));
     const env = key.environment;
     if (!verified || verified.header.typ !== 'at+jwt') {
-      return this.answer(
-        [
-          {
-            code: 'signature_invalid',
-            message: `This token names our ${environmentLabel(env)} signing key ${key.kid}, but its signature does not match its contents: it was altered or is incomplete.`,
-          },
-        ],
-        null,
-        this.urls(input.environment ?? env, catalogue, input.api),
-      );
+      return answer([{ code: 'signature_invalid', env, kid: key.kid }], null, urlsFor(input.environment ?? env, input.api));
     }
     const claims = verified.claims;
     const token = this.facts(claims, env, key.kid, catalogue);
     const called = input.environment ?? env;
-    const urls = this.urls(called, catalogue, input.api ?? (called === env ? (token.apiKey ?? undefined) : undefined));
+    const urls = urlsFor(called, input.api ?? (called === env ? (token.apiKey ?? undefined) : undefined));
     const now = this.clock.now();
     const client = token.clientId && CLIENT_ID_PATTERN.test(token.clientId) ? await this.registry.get(token.clientId) : null;
-    const findings: Finding[] = [];
+    const findings: FindingFacts[] = [];
 
-    if (key.withdrawnAt)
-      findings.push({
-        code: 'key_withdrawn',
-        message: `This token was signed by our ${environmentLabel(env)} key ${key.kid}, which we withdrew on ${when(key.withdrawnAt)}. Tokens it signed are no longer accepted.`,
-      });
+    if (key.withdrawnAt) findings.push({ code: 'key_withdrawn', env, kid: key.kid, withdrawnAt: key.withdrawnAt });
     if (called !== env) {
-      findings.push({
-        code: 'other_environment',
-        message: `This token was issued by the ${environmentLabel(env)} issuer (${token.issuer ?? this.tokens.issuer(env)}), but you called ${environmentLabel(called)}, which accepts only tokens of its own issuer (${this.tokens.issuer(called)}).`,
-      });
+      findings.push({ code: 'other_environment', env, issuer: token.issuer ?? this.tokens.issuer(env), called, calledIssuer: this.tokens.issuer(called) });
     }
     if (input.api) {
       const expected = catalogue.find((e) => e.apiKey === input.api && e.environment === called);
       if (expected && expected.audience !== token.audience) {
         findings.push({
           code: 'wrong_audience',
-          message: `This token is for ${token.apiName ?? `audience ${token.audience ?? '(none)'}`}${token.apiName ? ` (aud ${token.audience})` : ''}, not for ${expected.apiName} (aud ${expected.audience}).`,
+          apiName: token.apiName,
+          audience: token.audience,
+          expectedApiName: expected.apiName,
+          expectedAudience: expected.audience,
         });
       }
     }
-    if (client?.state === 'revoked')
-      findings.push({
-        code: 'client_revoked',
-        message: `The client ${client.clientId} was revoked${client.revokedAt ? ` on ${when(client.revokedAt)}` : ''}; its tokens are no longer accepted.`,
-      });
+    if (client?.state === 'revoked') findings.push({ code: 'client_revoked', clientId: client.clientId, revokedAt: client.revokedAt ?? null });
     const jti = typeof claims.jti === 'string' ? claims.jti : null;
-    if (jti && (await this.keys.isRevoked(jti, '')))
-      findings.push({ code: 'token_revoked', message: 'This token was revoked (through the revocation endpoint) and is no longer accepted.' });
+    if (jti && (await this.keys.isRevoked(jti, ''))) findings.push({ code: 'token_revoked' });
     const ttl = this.config.credentials.tokenTtlSeconds;
     if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) {
-      findings.push({
-        code: 'expired',
-        message: `This token expired at ${when(token.expiresAt)}, ${duration((now.getTime() - token.expiresAt.getTime()) / 1000)} ago. Our tokens live ${duration(ttl)}.`,
-      });
+      findings.push({ code: 'expired', expiresAt: token.expiresAt, agoSeconds: (now.getTime() - token.expiresAt.getTime()) / 1000, ttlSeconds: ttl });
     }
     if (token.notBefore && token.notBefore.getTime() > now.getTime())
-      findings.push({
-        code: 'not_yet_valid',
-        message: `This token is not valid before ${when(token.notBefore)} (${duration((token.notBefore.getTime() - now.getTime()) / 1000)} from now).`,
-      });
+      findings.push({ code: 'not_yet_valid', notBefore: token.notBefore, inSeconds: (token.notBefore.getTime() - now.getTime()) / 1000 });
     if (!findings.length) {
-      findings.push({
-        code: 'valid',
-        message: `This token is fine for ${token.apiName ?? `audience ${token.audience}`} in ${environmentLabel(env)} until ${token.expiresAt ? when(token.expiresAt) : 'it is revoked'}.`,
-      });
+      findings.push({ code: 'valid', apiName: token.apiName, audience: token.audience, env, expiresAt: token.expiresAt });
     }
     const replaced = client && token.issuedAt ? replacedSince(client, token.issuedAt, now) : null;
     if (replaced) {
-      findings.push({
-        code: 'secret_replaced',
-        message: `Every client_secret ${client!.clientId} had when this token was issued (${when(token.issuedAt!)}) has since been replaced; the rotation completed on ${when(replaced)}. A token does not record which secret fetched it, so the token itself is unaffected, but new tokens need the new client_secret (the old one is refused with invalid_client).`,
-      });
+      findings.push({ code: 'secret_replaced', clientId: client!.clientId, issuedAt: token.issuedAt!, replacedAt: replaced });
     }
-    return this.answer(findings, token, urls);
+    return answer(findings, token, urls);
   }
 
-  private answer(findings: Finding[], token: TokenFacts | null, urls: EnvironmentUrls | null): TokenExplanation {
-    const reason = findings[0].code as ExplainReason;
+  private answer(facts: FindingFacts[], token: TokenFacts | null, urls: EnvironmentUrls | null, lang: Lang): TokenExplanation {
+    const reason = facts[0].code as ExplainReason;
     const ttlSeconds = this.config.credentials.tokenTtlSeconds;
-    const tokenEndpoints = ENVIRONMENTS.map((e) => `${environmentLabel(e)} ${this.tokens.issuer(e)}/token`).join(', ');
+    const tokenEndpoints = ENVIRONMENTS.map((environment) => ({ environment, url: `${this.tokens.issuer(environment)}/token` }));
+    const findings = facts.map((f) => ({ code: f.code, message: findingMessage(f, lang) }));
     return {
       reason,
       valid: reason === 'valid',
       summary: findings[0].message,
       findings,
-      nextSteps: nextSteps(reason, { token, urls, ttlSeconds, tokenEndpoints }),
+      nextSteps: nextSteps(reason, { token, urls, ttlSeconds, tokenEndpoints }, lang),
       token,
       urls,
       tokenLifetimeSeconds: ttlSeconds,
@@ -181,12 +134,12 @@ export class TokenExplainService {
   }
 
   /** The environment's issuer and token endpoint, and the API's base URL there when the API is known. */
-  urls(environment: Environment, catalogue: CatalogueEntry[], apiKey?: string): EnvironmentUrls {
+  urls(environment: Environment, catalogue: CatalogueEntry[], apiKey?: string, lang: Lang = 'en'): EnvironmentUrls {
     const meta = this.tokens.metadata(environment);
     const api = apiKey ? catalogue.find((e) => e.apiKey === apiKey && e.environment === environment) : undefined;
     return {
       environment,
-      label: environmentLabel(environment),
+      label: environmentName(environment, lang),
       issuer: String(meta.issuer),
       tokenEndpoint: String(meta.token_endpoint),
       jwksUri: String(meta.jwks_uri),

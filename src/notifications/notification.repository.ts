@@ -100,6 +100,32 @@ export class NotificationRepository {
     });
   }
 
+  /**
+   * Messages that need a person (the console's messages page): failed or unknown since `from`, and queued or
+   * sending since before `queuedBefore`; newest first. `statuses` narrows to some of those kinds.
+   */
+  async needingAttention(filter: {
+    kinds: Array<'failed' | 'unknown' | 'stuck'>;
+    from: Date;
+    queuedBefore: Date;
+    channel?: NotificationChannel;
+    subjectType?: string;
+    subjectId?: string;
+    limit: number;
+  }): Promise<NotificationRow[]> {
+    const ended = filter.kinds.filter((k): k is 'failed' | 'unknown' => k !== 'stuck');
+    const or = [
+      ...(ended.length ? [{ status: { in: ended }, updatedAt: { gte: filter.from } }] : []),
+      ...(filter.kinds.includes('stuck') ? [{ status: { in: ['queued', 'sending'] as NotificationStatus[] }, createdAt: { lt: filter.queuedBefore } }] : []),
+    ];
+    if (!or.length) return [];
+    return this.prisma.notification.findMany({
+      where: { OR: or, channel: filter.channel, subjectType: filter.subjectType, subjectId: filter.subjectId },
+      orderBy: { createdAt: 'desc' },
+      take: filter.limit,
+    });
+  }
+
   /** Messages that failed for good or whose outcome is unknown, since `from`, oldest first (the staff home). */
   async undelivered(from: Date, limit = 200): Promise<NotificationRow[]> {
     return this.prisma.notification.findMany({

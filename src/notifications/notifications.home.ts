@@ -2,10 +2,10 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HomeSources, type ActionItem } from '../common/home-sources.js';
 import { NotificationRepository } from './notification.repository.js';
 
-/** Failed messages older than this leave the staff home (they stay listed at /api/notifications). */
+/** Failed messages older than this leave the staff home (the console's messages page looks further back). */
 export const FAILED_NOTIFICATION_DAYS = 14;
 
-/** The failed-messages section of the staff home; links to the message's subject in the JSON list. */
+/** The failed-messages section of the staff home; each item links to its row on the console's messages page. */
 @Injectable()
 export class NotificationsHome implements OnModuleInit {
   constructor(
@@ -25,16 +25,12 @@ export class NotificationsHome implements OnModuleInit {
 
   async items(now: Date): Promise<ActionItem[]> {
     const rows = await this.repo.undelivered(new Date(now.getTime() - FAILED_NOTIFICATION_DAYS * 86_400_000));
-    return rows.map((n) => {
-      const query =
-        n.subjectType && n.subjectId ? `subjectType=${encodeURIComponent(n.subjectType)}&subjectId=${encodeURIComponent(n.subjectId)}` : `status=${n.status}`;
-      return {
-        key: `notification:${n.id}:${n.status}`,
-        title: `${n.channel === 'sms' ? 'SMS' : 'Email'} ${n.template} to ${n.recipientMasked}`,
-        detail: n.status === 'unknown' ? `Outcome unknown: ${n.providerReason ?? ''}` : `Failed: ${n.providerReason ?? ''}`,
-        href: `/api/notifications?${query}`,
-        since: n.updatedAt,
-      };
-    });
+    return rows.map((n) => ({
+      key: `notification:${n.id}:${n.status}`,
+      title: `${n.channel === 'sms' ? 'SMS' : 'Email'} ${n.template} to ${n.recipientMasked}`,
+      detail: n.status === 'unknown' ? `Outcome unknown: ${n.providerReason ?? ''}` : `Failed: ${n.providerReason ?? ''}`,
+      href: `/console/notifications?status=${n.status}#notification-${n.id}`,
+      since: n.updatedAt,
+    }));
   }
 }

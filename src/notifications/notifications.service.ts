@@ -120,6 +120,20 @@ export class NotificationsService implements OnModuleInit {
     return rows.map(toView);
   }
 
+  /** What the console's messages page lists: failed, unknown, or queued too long (see QUEUED_TOO_LONG_MINUTES); never a payload. */
+  async needingAttention(
+    filter: { kinds: Array<'failed' | 'unknown' | 'stuck'>; channel?: 'email' | 'sms'; subjectType?: string; subjectId?: string },
+    now: Date,
+  ): Promise<NotificationView[]> {
+    const rows = await this.repo.needingAttention({
+      ...filter,
+      from: new Date(now.getTime() - ATTENTION_DAYS * 86_400_000),
+      queuedBefore: new Date(now.getTime() - QUEUED_TOO_LONG_MINUTES * 60_000),
+      limit: 200,
+    });
+    return rows.map(toView);
+  }
+
   private async enqueue(tx: Tx, channel: 'email' | 'sms', m: EmailMessage | SmsMessage, recipientMasked: string, queue: string): Promise<boolean> {
     if (!m.idempotencyKey || m.idempotencyKey.length > 200) throw new Error('a notification needs an idempotency key (at most 200 characters)');
     const id = randomUUID();
@@ -272,6 +286,11 @@ export class NotificationsService implements OnModuleInit {
     this.logger.warn({ notificationId: n.id, channel: n.channel, template: n.template, reason }, 'notification outcome unknown; not resent');
   }
 }
+
+/** A message still queued (or being sent) this long after it was enqueued is listed as stuck: it is retrying, or no sender is configured. */
+export const QUEUED_TOO_LONG_MINUTES = 30;
+/** How far back the messages page looks for failed and unknown messages. */
+export const ATTENTION_DAYS = 30;
 
 function toView(n: NotificationRow): NotificationView {
   return {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { correlationIdOf } from '../common/http-context.js';
+import { layoutText } from './i18n/layout.text.js';
 
 /** The staff console's navigation; items a role may not use are left out. */
 export function consoleNav(req: FastifyRequest, current: string): NonNullable<PageData['nav']> {
@@ -12,6 +13,7 @@ export function consoleNav(req: FastifyRequest, current: string): NonNullable<Pa
     { href: '/console/leaks', label: 'Leaks' },
     { href: '/console/audit', label: 'Audit trail' },
     { href: '/console/overview', label: 'Overview' },
+    { href: '/console/notifications', label: 'Messages' },
     ...(role === 'admin'
       ? [
           { href: '/console/staff', label: 'Staff' },
@@ -33,10 +35,17 @@ export interface PageData {
 
 /**
  * Renders a server-side page through the shared layout: every page gets the correlation id in its
- * footer and the deployment badge. Templates live in src/web/views (Eta, auto-escaped).
+ * footer and the deployment badge, and the layout's own words in the page's language (`lang`). Templates live in src/web/views (Eta, auto-escaped).
  */
 export async function renderPage(req: FastifyRequest, reply: FastifyReply, template: string, data: PageData, status = 200): Promise<FastifyReply> {
   const deployment = (reply.server as unknown as { deploymentName?: string }).deploymentName;
   reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8');
-  return reply.view(template, { ...data, correlationId: correlationIdOf(req), deployment, csrfToken: req.csrfToken, staff: req.staff ?? null });
+  return reply.view(template, {
+    ...data,
+    L: layoutText(data.lang),
+    correlationId: correlationIdOf(req),
+    deployment,
+    csrfToken: req.csrfToken,
+    staff: req.staff ?? null,
+  });
 }

@@ -86,6 +86,7 @@ const POLICY: Record<string, Policy> = {
   'GET /console/audit': 'viewer',
   'GET /console/home': 'viewer',
   'GET /console/overview': 'viewer',
+  'GET /console/notifications': 'viewer',
   'GET /console/enrol': 'public',
   'POST /console/enrol': 'public',
   'GET /console/sign-in': 'public',
@@ -146,6 +147,7 @@ const POLICY: Record<string, Policy> = {
   'POST /console/rotations/:rotationId/cancel': 'reviewer',
   'POST /console/credentials/:id/redeliver': 'reviewer',
   'POST /console/partners/:partnerId/credentials/revoke': 'reviewer',
+  'GET /console/partners/:partnerId/credentials/revoke': 'reviewer',
   // the partner's rotation request (answers the same whatever client_id it names) and its emailed confirmation link
   'GET /rotate': 'public',
   // the public environments page, generated from the catalogue

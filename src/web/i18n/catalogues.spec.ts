@@ -5,6 +5,8 @@ import { APPLY_ERRORS_NL, APPLY_TEXT } from './apply.text.js';
 import { DELIVERY_ERRORS_NL, DELIVERY_TEXT, deliveryErrorText } from './delivery.text.js';
 import { ENVIRONMENTS_TEXT } from './environments.text.js';
 import { ROTATION_TEXT } from './rotation.text.js';
+import { LAYOUT_TEXT } from './layout.text.js';
+import { EXPLAIN_TEXT } from './explain.text.js';
 
 /** Every key path of a catalogue, nested objects included. */
 function keys(value: unknown, prefix = ''): string[] {
@@ -12,7 +14,7 @@ function keys(value: unknown, prefix = ''): string[] {
   return Object.entries(value).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k));
 }
 
-const CATALOGUES = { APPLY_TEXT, DELIVERY_TEXT, ROTATION_TEXT, ENVIRONMENTS_TEXT, PARTNER_TEXT, ENVIRONMENT_LABELS };
+const CATALOGUES = { APPLY_TEXT, DELIVERY_TEXT, ROTATION_TEXT, ENVIRONMENTS_TEXT, PARTNER_TEXT, ENVIRONMENT_LABELS, LAYOUT_TEXT, EXPLAIN_TEXT };
 
 describe('page text catalogues', () => {
   it.each(Object.entries(CATALOGUES))('%s has every key in both languages, none empty', (_, catalogue) => {
@@ -26,7 +28,7 @@ describe('page text catalogues', () => {
   });
 
   it('uses one vocabulary for environments everywhere', () => {
-    for (const c of [APPLY_TEXT, DELIVERY_TEXT, ENVIRONMENTS_TEXT, PARTNER_TEXT]) {
+    for (const c of [APPLY_TEXT, DELIVERY_TEXT, ENVIRONMENTS_TEXT, PARTNER_TEXT, EXPLAIN_TEXT]) {
       expect(c.en.env).toEqual({ acceptance: 'Acceptance', production: 'Production' });
       expect(c.nl.env).toEqual({ acceptance: 'Acceptatie', production: 'Productie' });
     }
