@@ -151,7 +151,7 @@ export class DeliveryRevealService {
     const settled = await this.prisma.transaction(async (tx): Promise<Settled<RevealedDelivery>> => {
       const open = await this.openDelivery(tx, token, ip, now);
       if (open.outcome === 'refused_counted') return open;
-      const { d } = open;
+      const { d, linkHash } = open;
       const pctx = partnerCtx(ctx, d);
       if (!d.codeExpiresAt || d.codeExpiresAt <= now || d.codeWrong >= LIMITS.wrongPerCode) {
         return refusedCounted(new InvalidInputError('delivery/code_expired', 'This code is no longer valid. Ask for a new code.'));
@@ -180,7 +180,7 @@ export class DeliveryRevealService {
           }),
         );
       }
-      const sealed = await this.repo.consume(tx, d.id, d.tokenHash ?? '', d.hotpCounter, now, ip);
+      const sealed = await this.repo.consume(tx, d.id, linkHash, d.hotpCounter, now, ip);
       if (!sealed) {
         const current = await this.repo.findById(tx, d.id);
         return refusedCounted(
@@ -233,15 +233,20 @@ export class DeliveryRevealService {
     );
   }
 
-  /** The delivery behind the link, while it is still pending and this address is not blocked. */
-  private async openDelivery(tx: Tx, token: string, ip: string, now: Date): Promise<{ outcome: 'open'; d: DeliveryRow } | RefusedCounted> {
-    const d = await this.byToken(tx, token);
-    if (!d) return refusedCounted(notFound());
+  /**
+   * The delivery behind the link, locked (its owner first, see DeliveryService.lockInOrder), while it is still
+   * pending and this address is not blocked. `linkHash` is the link's hash as read before the lock: a resend may
+   * have replaced the link meanwhile, and the reveal then consumes nothing.
+   */
+  private async openDelivery(tx: Tx, token: string, ip: string, now: Date): Promise<{ outcome: 'open'; d: DeliveryRow; linkHash: string } | RefusedCounted> {
+    const seen = await this.byToken(tx, token);
+    const d = seen && (await this.deliveries.lockInOrder(tx, seen));
+    if (!seen?.tokenHash || !d) return refusedCounted(notFound());
     const closed = closedError(d, now);
     if (closed) return refusedCounted(closed);
     const blocked = await this.repo.addressBlockedUntil(tx, d.id, ip, now);
     if (blocked) return refusedCounted(tooManyFromAddress(blocked, now));
-    return { outcome: 'open', d };
+    return { outcome: 'open', d, linkHash: seen.tokenHash };
   }
 
   private async lockFor(token: string, ctx: RequestContext, reason: string): Promise<void> {
