@@ -123,7 +123,8 @@ export class DeliveryRevealService {
         language: d.language,
         idempotencyKey: `delivery:${d.id}:code:${issued.hotpCounter}`,
         subject: { type: d.subjectType, id: d.subjectId },
-        data: { code, apiName: d.display.apiName, environment: envLabel(d.display.environment, d.language) },
+        // deliveryId and hotpCounter are for the SIM-swap check at send time (SmsChecks.atSend).
+        data: { code, apiName: d.display.apiName, environment: envLabel(d.display.environment, d.language), deliveryId: d.id, hotpCounter: issued.hotpCounter },
       });
       await this.audit.record(tx, pctx, {
         action: 'delivery.code_sent',

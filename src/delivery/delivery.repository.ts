@@ -82,6 +82,14 @@ export class DeliveryRepository {
     return r ? { hotpCounter: r.hotp_counter, codesSent: r.codes_sent, codeExpiresAt: r.code_expires_at } : null;
   }
 
+  /** A code that was issued but is not sent (a SIM change found at send time): voided, and it does not count. */
+  async withdrawCode(tx: Tx, id: string, counter: number): Promise<boolean> {
+    const n = await tx.$executeRaw`
+      UPDATE delivery SET code_expires_at = NULL, code_sent_at = NULL, codes_sent = GREATEST(codes_sent - 1, 0)
+       WHERE id = ${id}::uuid AND state = 'pending' AND hotp_counter = ${counter} AND code_expires_at IS NOT NULL`;
+    return n === 1;
+  }
+
   /** Counts a wrong code; the code is voided at the per-code limit. */
   async recordWrongCode(tx: Tx, id: string, counter: number): Promise<{ codeWrong: number; wrongTotal: number; codesSent: number; voided: boolean } | null> {
     const rows = await tx.$queryRaw<Array<{ code_wrong: number; wrong_total: number; codes_sent: number; code_expires_at: Date | null }>>`
