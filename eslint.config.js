@@ -40,6 +40,29 @@ export default tseslint.config(
     },
   },
   {
+    // House rule: one concern per file, at most 350 lines. Lines of code stay within 160 characters; long strings,
+    // template literals (SQL), comments and URLs may run over (prettier keeps them whole).
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'max-lines': ['error', { max: 350, skipBlankLines: false, skipComments: false }],
+      'max-len': [
+        'error',
+        { code: 160, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreComments: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+      ],
+    },
+  },
+  {
+    // Being split by its own change; remove this entry once it is under 350 lines.
+    files: ['src/onboarding/console-requests.controller.ts'],
+    rules: { 'max-lines': ['error', { max: 360, skipBlankLines: false, skipComments: false }] },
+  },
+  {
+    // Specs and benches tell one story per file and many run past 350 lines; they get a ceiling, not the house limit.
+    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 800, skipBlankLines: false, skipComments: false }] },
+  },
+  {
     // Plain JavaScript (Node scripts, the one browser script, this file): no type information to lint against.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],

@@ -12,6 +12,7 @@ import type * as AppFactory from '../src/app.factory.js';
 import type * as Logging from '../src/common/logger.js';
 import type * as Context from '../src/common/request-context.js';
 import type * as Config from '../src/config/config.js';
+import type * as Catalogue from '../src/credentials/catalogue.service.js';
 import type * as Credentials from '../src/credentials/credentials.service.js';
 import type * as Rotation from '../src/credentials/rotation.service.js';
 import type * as Notifications from '../src/notifications/notifications.service.js';
@@ -28,6 +29,7 @@ const { createApp } = (await dist('app.factory.js')) as typeof AppFactory;
 const { createLogger } = (await dist('common/logger.js')) as typeof Logging;
 const { systemContext } = (await dist('common/request-context.js')) as typeof Context;
 const { loadConfig } = (await dist('config/config.js')) as typeof Config;
+const { CatalogueService } = (await dist('credentials/catalogue.service.js')) as typeof Catalogue;
 const { CredentialsService } = (await dist('credentials/credentials.service.js')) as typeof Credentials;
 const { RotationService } = (await dist('credentials/rotation.service.js')) as typeof Rotation;
 const { NotificationsService } = (await dist('notifications/notifications.service.js')) as typeof Notifications;
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     const contactId = randomUUID();
     await prisma.partner.create({ data: { id: partnerId, legalName: 'Load B.V.', registrationNumber: '99999998', country: 'NL' } });
     await prisma.technicalContact.create({ data: { id: contactId, partnerId, name: 'Load Contact', email: 'load@partner.example', mobile: '+31612345678' } });
-    const apiEnv = (await creds.catalogue()).find((e) => e.apiKey === 'business' && e.environment === 'acceptance')!;
+    const apiEnv = (await app.get(CatalogueService).catalogue()).find((e) => e.apiKey === 'business' && e.environment === 'acceptance')!;
     const make = async (): Promise<Cred> => {
       const p = await prisma.transaction((tx) =>
         creds.createPendingCredential(tx, systemContext(), {

@@ -3,6 +3,7 @@ import { hkdfSync } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { open } from '../src/common/crypto.js';
 import { systemContext } from '../src/common/request-context.js';
+import { CatalogueService } from '../src/credentials/catalogue.service.js';
 import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from '../src/credentials/credentials.service.js';
 import { linkTokenHash, newLinkToken, openSecret, sealSecret } from '../src/delivery/delivery.crypto.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
@@ -46,7 +47,7 @@ async function issue() {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: p.secretId,
       recipient: { contactId: contact.id, name: contact.name, email: contact.email, mobile: contact.mobile, language: 'en' },
-      display: await svc.display(tx, 'Partner B.V.', p.clientId, API_ENV.business.acceptance, 'issued'),
+      display: await t.app.get(CatalogueService).display(tx, 'Partner B.V.', p.clientId, API_ENV.business.acceptance, 'issued'),
     });
     await svc.linkDelivery(tx, p.secretId, deliveryId);
     return { ...p, deliveryId, email: contact.email, mobile: contact.mobile };

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyring } from '../common/keyring.js';
 import { tokenExplainConfig, type TokenExplainConfig } from './token-explain.config.js';
@@ -7,6 +6,12 @@ import { lookupConfig, type LookupConfig } from './lookup-config.js';
 import { trustProxyFrom, type TrustProxy } from './trust-proxy.js';
 import { wholeNumber } from './env-values.js';
 import { secretScanningConfig, type SecretScanningConfig } from './secret-scanning.config.js';
+import { auditConfig, type AuditConfig } from './audit.config.js';
+import { credentialsConfig, type CredentialsConfig } from './credentials.config.js';
+import { devKeyFile, keyFrom, previousKeys } from './keys.config.js';
+import { onboardingConfig, type OnboardingConfig } from './onboarding.config.js';
+
+export type { AuditConfig, CredentialsConfig, OnboardingConfig };
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -62,27 +67,12 @@ export interface AppConfig {
   secretScanning: SecretScanningConfig;
 }
 
-export interface AuditConfig {
-  /** HMAC key of the audit chain (AUDIT_CHAIN_KEY); the database never holds it. */
-  chainKey: Buffer;
-  /** Ed25519 private key seed that signs checkpoints (AUDIT_CHECKPOINT_KEY); never in the database. */
-  checkpointKey: Buffer;
-  /** Where signed checkpoints are written (AUDIT_CHECKPOINT_DIR, default .data/audit-checkpoints). */
-  checkpointDir: string;
-  /** How often a checkpoint is signed when the chain moved (AUDIT_CHECKPOINT_INTERVAL_SECONDS; 0 = only on demand). */
-  checkpointIntervalSeconds: number;
-  /** How often rows that missed their after-commit seal are swept up (AUDIT_SEAL_INTERVAL_MS, 1000). */
-  sealIntervalMs: number;
-}
-
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }
-
-const PLACEHOLDER = /^(change-?me|changeme|secret|password|placeholder|example|dev|test|x+|0+)$/i;
 
 /**
  * Reads and validates the environment once at boot. Production refuses to start with missing,
@@ -192,168 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = f
   };
 }
 
-function auditConfig(env: NodeJS.ProcessEnv, prod: boolean, nodeEnv: NodeEnv, projectRoot: string, masterKey: Buffer, problems: string[]): AuditConfig {
-  const devKeys = prod ? undefined : () => devKeyFile(resolve(projectRoot, '.data/dev-audit-keys.json'), ['AUDIT_CHAIN_KEY', 'AUDIT_CHECKPOINT_KEY']);
-  const chainKey = keyFrom('AUDIT_CHAIN_KEY', env, prod, problems, devKeys);
-  const checkpointKey = keyFrom('AUDIT_CHECKPOINT_KEY', env, prod, problems, devKeys, 32);
-  // Separate keys, so that what opens sealed data cannot also rewrite the audit trail or forge its checkpoints.
-  if (masterKey.length && (chainKey.equals(masterKey) || checkpointKey.equals(masterKey) || (chainKey.length && chainKey.equals(checkpointKey)))) {
-    problems.push('AUDIT_CHAIN_KEY, AUDIT_CHECKPOINT_KEY and MASTER_KEY must be three different keys');
-  }
-  return {
-    chainKey,
-    checkpointKey,
-    checkpointDir: resolve(projectRoot, env.AUDIT_CHECKPOINT_DIR || '.data/audit-checkpoints'),
-    checkpointIntervalSeconds: wholeNumber(env, problems, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', nodeEnv === 'test' ? 0 : 300, 0, 86400),
-    sealIntervalMs: wholeNumber(env, problems, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 600000),
-  };
-}
-
-export interface OnboardingConfig {
-  /** An approval lapses if no credential was issued within this many days (APPROVAL_TTL_DAYS, 14). */
-  approvalTtlDays: number;
-  /** Intake submissions accepted per client IP per hour (INTAKE_RATE_LIMIT_PER_HOUR, 10). */
-  intakeRatePerHour: number;
-  /** A form sent back faster than this after it was served is treated as a bot (INTAKE_MIN_FILL_SECONDS, 3). */
-  intakeMinFillSeconds: number;
-  /** Applications accepted per recipient email address per day (INTAKE_PER_EMAIL_PER_DAY, 3). */
-  intakePerEmailPerDay: number;
-  /** Applications accepted per registration number (and country) per day (INTAKE_PER_REGISTRATION_PER_DAY, 5). */
-  intakePerRegistrationPerDay: number;
-  /** Reviewers get at most one digest of newly waiting items this often (REVIEWER_DIGEST_MINUTES, 15; 1-60). */
-  reviewerDigestMinutes: number;
-}
-
-function onboardingConfig(env: NodeJS.ProcessEnv, problems: string[]): OnboardingConfig {
-  const num = (name: string, fallback: number, min: number, max: number) => wholeNumber(env, problems, name, fallback, min, max);
-  return {
-    approvalTtlDays: num('APPROVAL_TTL_DAYS', 14, 1, 365),
-    intakeRatePerHour: num('INTAKE_RATE_LIMIT_PER_HOUR', 10, 1, 100000),
-    intakeMinFillSeconds: num('INTAKE_MIN_FILL_SECONDS', 3, 0, 600),
-    intakePerEmailPerDay: num('INTAKE_PER_EMAIL_PER_DAY', 3, 1, 100000),
-    intakePerRegistrationPerDay: num('INTAKE_PER_REGISTRATION_PER_DAY', 5, 1, 100000),
-    reviewerDigestMinutes: num('REVIEWER_DIGEST_MINUTES', 15, 1, 60),
-  };
-}
-
-export interface CredentialsConfig {
-  /** Access token lifetime (TOKEN_TTL_SECONDS, default 900). */
-  tokenTtlSeconds: number;
-  /** A signing key signs for this many days, then a new one takes over (SIGNING_KEY_ROTATION_DAYS, 30). */
-  signingKeyRotationDays: number;
-  /** Default overlap of old and new secret after a rotation's reveal (OVERLAP_DAYS, 7). */
-  overlapDays: number;
-  /** How long a secret is valid from activation (SECRET_LIFETIME_DAYS, 365). */
-  secretLifetimeDays: number;
-  /** The old secret must have been unused this long before staff may end an overlap early (OVERLAP_QUIET_HOURS, 24). */
-  overlapQuietHours: number;
-  /** Failed token requests allowed per client_id / per IP in one window (OAUTH_FAILURES_PER_CLIENT 10, OAUTH_FAILURES_PER_IP 50, OAUTH_FAILURE_WINDOW_SECONDS 300). */
-  failuresPerClient: number;
-  failuresPerIp: number;
-  failureWindowSeconds: number;
-  /** How often failures refused with 429 (counted in memory) are written (OAUTH_FAILURE_FLUSH_MS, 1000). */
-  failureFlushMs: number;
-  /** How often last-used times are written (LAST_USED_FLUSH_MS, 5000). */
-  lastUsedFlushMs: number;
-  /** A NOTIFY round trip through the cache listener this often; one that does not come back by the next marks it unhealthy (CREDENTIAL_LISTENER_HEARTBEAT_MS, 5000). */
-  listenerHeartbeatMs: number;
-  /** A cached client record is read again from the database after this long, listener or not (CLIENT_CACHE_MAX_AGE_SECONDS, 30). */
-  clientCacheMaxAgeSeconds: number;
-}
-
-function credentialsConfig(env: NodeJS.ProcessEnv, problems: string[]): CredentialsConfig {
-  const num = (name: string, fallback: number, min: number, max: number) => wholeNumber(env, problems, name, fallback, min, max);
-  return {
-    tokenTtlSeconds: num('TOKEN_TTL_SECONDS', 900, 60, 86400),
-    signingKeyRotationDays: num('SIGNING_KEY_ROTATION_DAYS', 30, 1, 365),
-    overlapDays: num('OVERLAP_DAYS', 7, 0, 90),
-    secretLifetimeDays: num('SECRET_LIFETIME_DAYS', 365, 2, 3650),
-    overlapQuietHours: num('OVERLAP_QUIET_HOURS', 24, 0, 24 * 90),
-    failuresPerClient: num('OAUTH_FAILURES_PER_CLIENT', 10, 1, 100000),
-    failuresPerIp: num('OAUTH_FAILURES_PER_IP', 50, 1, 1000000),
-    failureWindowSeconds: num('OAUTH_FAILURE_WINDOW_SECONDS', 300, 10, 86400),
-    failureFlushMs: num('OAUTH_FAILURE_FLUSH_MS', 1000, 100, 600000),
-    lastUsedFlushMs: num('LAST_USED_FLUSH_MS', 5000, 100, 600000),
-    listenerHeartbeatMs: num('CREDENTIAL_LISTENER_HEARTBEAT_MS', 5000, 200, 60000),
-    clientCacheMaxAgeSeconds: num('CLIENT_CACHE_MAX_AGE_SECONDS', 30, 1, 3600),
-  };
-}
-
 function intFrom(raw: string | undefined, fallback: number, name: string, problems: string[]): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) problems.push(`${name} must be a port number (got "${raw}")`);
   return n;
-}
-
-function keyFrom(
-  name: 'SECRET_HASH_KEY' | 'MASTER_KEY' | 'AUDIT_CHAIN_KEY' | 'AUDIT_CHECKPOINT_KEY',
-  env: NodeJS.ProcessEnv,
-  prod: boolean,
-  problems: string[],
-  devKeys?: () => Record<string, string>,
-  exactLength?: number,
-): Buffer {
-  const raw = env[name];
-  if (!raw) {
-    if (prod || !devKeys) {
-      problems.push(`${name} is required in production: 32 random bytes, base64 (openssl rand -base64 32)`);
-      return Buffer.alloc(0);
-    }
-    return Buffer.from(devKeys()[name], 'base64');
-  }
-  if (PLACEHOLDER.test(raw)) {
-    problems.push(`${name} is a placeholder value; generate one with: openssl rand -base64 32`);
-    return Buffer.alloc(0);
-  }
-  const key = Buffer.from(raw, 'base64');
-  if (exactLength !== undefined && key.length !== exactLength)
-    problems.push(`${name} must decode to exactly ${exactLength} bytes of base64 (got ${key.length})`);
-  else if (key.length < 32) problems.push(`${name} must decode to at least 32 bytes of base64 (got ${key.length})`);
-  return key;
-}
-
-/** Earlier keys, comma-separated base64, kept so values made with them still read. */
-function previousKeys(
-  name: 'MASTER_KEY_PREVIOUS' | 'SECRET_HASH_KEY_PREVIOUS',
-  env: NodeJS.ProcessEnv,
-  problems: string[],
-  size: 'exactly' | 'at least',
-): Buffer[] {
-  const raw = env[name]?.trim();
-  if (!raw) return [];
-  const keys: Buffer[] = [];
-  for (const [i, part] of raw
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .entries()) {
-    const key = Buffer.from(part, 'base64');
-    if (size === 'exactly' ? key.length !== 32 : key.length < 32)
-      problems.push(`${name}: key ${i + 1} must decode to ${size} 32 bytes of base64 (got ${key.length})`);
-    else keys.push(key);
-  }
-  return keys;
-}
-
-/**
- * Development keys, generated once. The file is created atomically (link of a complete temporary file), so
- * parallel processes starting on a fresh folder all end up with the same keys.
- */
-function devKeyFile(path: string, names: string[] = ['SECRET_HASH_KEY', 'MASTER_KEY']): Record<string, string> {
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
-  const keys = Object.fromEntries(names.map((n) => [n, randomBytes(32).toString('base64')]));
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, JSON.stringify(keys, null, 2), { mode: 0o600 });
-  try {
-    linkSync(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(tmp);
-  }
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
 export function findProjectRoot(from = dirname(new URL(import.meta.url).pathname)): string {

@@ -6,20 +6,20 @@ import type { RequestContext } from '../common/request-context.js';
 import { Roles } from '../common/auth.decorators.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { UpdateCatalogueEntryDto } from './credentials.dto.js';
-import { CredentialsService } from './credentials.service.js';
+import { CatalogueService } from './catalogue.service.js';
 import { CatalogueEntryView, toCatalogueEntryView } from './credentials.views.js';
 
 @ApiTags('catalogue')
 @Controller('api/catalogue')
 export class CatalogueController {
-  constructor(private readonly credentials: CredentialsService) {}
+  constructor(private readonly catalogue: CatalogueService) {}
 
   @Get()
   @Roles('viewer')
   @ApiOperation({ summary: 'APIs x environments with base URL and audience' })
   @ApiOkResponse({ type: [CatalogueEntryView] })
   async list(): Promise<CatalogueEntryView[]> {
-    return (await this.credentials.catalogue()).map(toCatalogueEntryView);
+    return (await this.catalogue.catalogue()).map(toCatalogueEntryView);
   }
 
   @Put(':apiEnvironmentId')
@@ -36,6 +36,6 @@ export class CatalogueController {
     @Body() body: UpdateCatalogueEntryDto,
     @Ctx() ctx: RequestContext,
   ): Promise<CatalogueEntryView> {
-    return toCatalogueEntryView(await this.credentials.updateCatalogueEntry(ctx, id, body));
+    return toCatalogueEntryView(await this.catalogue.updateCatalogueEntry(ctx, id, body));
   }
 }

@@ -7,6 +7,7 @@ import { consoleNav } from '../web/page.js';
 import { UuidPipe } from './credential-id.pipe.js';
 import { CredentialsService } from './credentials.service.js';
 import type { CredentialDetail } from './credentials.types.js';
+import { RotationOverlapService } from './rotation-overlap.service.js';
 import { RotationService } from './rotation.service.js';
 
 const NAV = '/console/credentials';
@@ -43,6 +44,7 @@ export class CredentialsConfirmController {
   constructor(
     private readonly credentials: CredentialsService,
     private readonly rotation: RotationService,
+    private readonly overlap: RotationOverlapService,
   ) {}
 
   @Get('credentials/issue/confirm')
@@ -94,7 +96,7 @@ export class CredentialsConfirmController {
   @Roles('reviewer')
   async confirmEndOverlap(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const c = await this.credentials.detail(id);
-    const o = this.rotation.overlapOf(c, await this.rotation.rotations(id));
+    const o = this.overlap.overlapOf(c, await this.rotation.rotations(id));
     if (!o.inOverlap) return reply.status(303).redirect(`/console/credentials/${id}`);
     return renderConfirmPage(req, reply, consoleNav(req, NAV), {
       title: 'End the overlap now?',

@@ -12,7 +12,9 @@ import { renderConfirmPage } from '../web/confirm-page.js';
 import { consoleNav, renderPage } from '../web/page.js';
 import { revokeConfirmation } from './credentials-confirm.controller.js';
 import { UuidPipe } from './credential-id.pipe.js';
+import { CatalogueService } from './catalogue.service.js';
 import { CredentialsService } from './credentials.service.js';
+import { RotationOverlapService } from './rotation-overlap.service.js';
 import { RotationService } from './rotation.service.js';
 
 const NAV = '/console/credentials';
@@ -45,7 +47,9 @@ function fieldErrors(err: DomainError, fallbackField: string): Record<string, st
 export class CredentialsConsoleController {
   constructor(
     private readonly credentials: CredentialsService,
+    private readonly apiCatalogue: CatalogueService,
     private readonly rotation: RotationService,
+    private readonly overlap: RotationOverlapService,
     private readonly clock: Clock,
   ) {}
 
@@ -66,7 +70,7 @@ export class CredentialsConsoleController {
     @Ctx() ctx: RequestContext,
   ) {
     try {
-      await this.credentials.updateCatalogueEntry(ctx, id, { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) });
+      await this.apiCatalogue.updateCatalogueEntry(ctx, id, { baseUrl: field(body, 'baseUrl', 300), audience: field(body, 'audience', 300) });
       return reply.status(303).redirect('/console/catalogue?saved=1');
     } catch (err) {
       if (!(err instanceof DomainError) || err.kind === 'not_found') throw err;
@@ -87,9 +91,9 @@ export class CredentialsConsoleController {
       {
         title: 'API catalogue',
         nav: consoleNav(req, '/console/catalogue'),
-        entries: await this.credentials.catalogue(),
+        entries: await this.apiCatalogue.catalogue(),
         canEdit: req.staff!.role === 'admin',
-        issuers: { acceptance: this.credentials.issuerUrl('acceptance'), production: this.credentials.issuerUrl('production') },
+        issuers: { acceptance: this.apiCatalogue.issuerUrl('acceptance'), production: this.apiCatalogue.issuerUrl('production') },
         errors: {},
         ...extra,
       },
@@ -102,7 +106,7 @@ export class CredentialsConsoleController {
   @Roles('viewer')
   async list(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Query() query: Record<string, unknown>) {
     const str = (k: string, max = 100) => (typeof query[k] === 'string' ? query[k].trim().slice(0, max) : '');
-    const catalogue = await this.credentials.catalogue();
+    const catalogue = await this.apiCatalogue.catalogue();
     const apis = [...new Map(catalogue.map((c) => [c.apiKey, c.apiName])).entries()].map(([key, name]) => ({ key, name }));
     const filter = {
       q: str('q'),
@@ -227,7 +231,7 @@ export class CredentialsConsoleController {
   @Post('credentials/:id/early-end-request')
   @Roles('reviewer')
   async requestEarlyEnd(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    return this.act(req, reply, id, 'overlap', 'early_end_requested', () => this.rotation.requestEarlyEnd(ctx, id));
+    return this.act(req, reply, id, 'overlap', 'early_end_requested', () => this.overlap.requestEarlyEnd(ctx, id));
   }
 
   @Post('rotations/:rotationId/approve')
@@ -246,7 +250,7 @@ export class CredentialsConsoleController {
   @Post('credentials/:id/end-overlap')
   @Roles('reviewer')
   async endOverlap(@Param('id', UuidPipe) id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply, @Ctx() ctx: RequestContext) {
-    return this.act(req, reply, id, 'overlap', 'overlap_ended', () => this.rotation.endOverlap(ctx, id));
+    return this.act(req, reply, id, 'overlap', 'overlap_ended', () => this.overlap.endOverlap(ctx, id));
   }
 
   @Post('credentials/:id/redeliver')
@@ -278,11 +282,11 @@ export class CredentialsConsoleController {
         nav: consoleNav(req, NAV),
         c,
         deliveries: Object.fromEntries(deliveries.map((d) => [d.subjectId, d])),
-        issuer: this.credentials.issuerUrl(c.environment),
-        overlap: this.rotation.overlapOf(c, rotations),
+        issuer: this.apiCatalogue.issuerUrl(c.environment),
+        overlap: this.overlap.overlapOf(c, rotations),
         rotations,
         defaultOverlapDays: this.credentials.defaultOverlapDays,
-        quietHours: this.rotation.quietHours,
+        quietHours: this.overlap.quietHours,
         canAct: ROLE_RANK[req.staff!.role] >= ROLE_RANK.reviewer,
         errors: {},
         ...extra,

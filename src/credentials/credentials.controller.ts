@@ -19,6 +19,7 @@ import {
   toIssuedCredentialsView,
 } from './credentials.views.js';
 import { EarlyEndRequestView, RotationView } from './rotation.views.js';
+import { RotationOverlapService } from './rotation-overlap.service.js';
 import { RotationService } from './rotation.service.js';
 import { CredentialsService } from './credentials.service.js';
 
@@ -30,6 +31,7 @@ export class CredentialsController {
   constructor(
     private readonly credentials: CredentialsService,
     private readonly rotation: RotationService,
+    private readonly overlap: RotationOverlapService,
   ) {}
 
   @Post('onboarding-requests/:id/issue')
@@ -77,7 +79,7 @@ export class CredentialsController {
     const detail = await this.credentials.detail(id);
     const deliveries = await this.credentials.deliveryStatus(detail.secrets.map((s) => s.id));
     const rotations = await this.rotation.rotations(id);
-    return toCredentialDetailView(detail, deliveries, this.rotation.overlapOf(detail, rotations), rotations);
+    return toCredentialDetailView(detail, deliveries, this.overlap.overlapOf(detail, rotations), rotations);
   }
 
   @Post('credentials/:id/revoke')
@@ -137,7 +139,7 @@ export class CredentialsController {
   @ApiOkResponse({ type: EarlyEndRequestView, description: 'Who asked, and when' })
   @ApiErrors({ 404: NOT_FOUND, 409: 'rotation/no_overlap, rotation/early_end_already_requested' })
   async requestEarlyEnd(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext): Promise<EarlyEndRequestView> {
-    return this.rotation.requestEarlyEnd(ctx, id);
+    return this.overlap.requestEarlyEnd(ctx, id);
   }
 
   @Post('rotations/:id/approve')
@@ -168,7 +170,7 @@ export class CredentialsController {
     409: 'rotation/no_overlap, rotation/overlap_not_quiet (ask for an early end first)',
   })
   async endOverlap(@Param('id', UuidPipe) id: string, @Ctx() ctx: RequestContext): Promise<CredentialView> {
-    return toCredentialView(await this.rotation.endOverlap(ctx, id));
+    return toCredentialView(await this.overlap.endOverlap(ctx, id));
   }
 
   @Post('credentials/:id/redeliver')

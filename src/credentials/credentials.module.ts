@@ -2,12 +2,16 @@ import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module.js';
 import { OnboardingModule } from '../onboarding/onboarding.module.js';
 import { CatalogueController } from './catalogue.controller.js';
+import { CatalogueRepository } from './catalogue.repository.js';
+import { CatalogueService } from './catalogue.service.js';
 import { ClientRegistry } from './client-registry.js';
 import { CredentialsConfirmController } from './credentials-confirm.controller.js';
 import { CredentialsConsoleController } from './credentials-console.controller.js';
 import { CredentialsController } from './credentials.controller.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository } from './rotations.repository.js';
+import { RotationOverlapService } from './rotation-overlap.service.js';
+import { RotationRequestService } from './rotation-request.service.js';
 import { RotationService } from './rotation.service.js';
 import { EnvironmentsPageController } from './environments-page.controller.js';
 import { ExpiryReminders } from './expiry-reminders.js';
@@ -31,9 +35,13 @@ import { LeakService } from './leak.service.js';
   ],
   providers: [
     CredentialsRepository,
+    CatalogueRepository,
     RotationsRepository,
     CredentialsService,
+    CatalogueService,
     RotationService,
+    RotationRequestService,
+    RotationOverlapService,
     ClientRegistry,
     ExpiryReminders,
     SecretHashes,
@@ -42,6 +50,6 @@ import { LeakService } from './leak.service.js';
     CredentialsQueueRepository,
     CredentialsHome,
   ],
-  exports: [CredentialsService, ClientRegistry, SecretHashes, LeakService],
+  exports: [CredentialsService, CatalogueService, ClientRegistry, SecretHashes, LeakService],
 })
 export class CredentialsModule {}

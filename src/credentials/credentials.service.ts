@@ -4,22 +4,23 @@ import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { hmacSha256Hex } from '../common/crypto.js';
 import { keyId } from '../common/keyring.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain-error.js';
+import { ConflictError, NotFoundError } from '../common/domain-error.js';
 import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
-import type { DeliveryDisplay, DeliveryStatus } from '../delivery/delivery.types.js';
+import type { DeliveryStatus } from '../delivery/delivery.types.js';
 import { OnboardingReviewService } from '../onboarding/onboarding-review.service.js';
 import type { IssuableApproval } from '../onboarding/onboarding.types.js';
 import { StartupHints } from '../common/startup-hints.js';
 import { ClientRegistry } from './client-registry.js';
 import { newClientId, newClientSecret, secretHint } from './credential-format.js';
+import { CatalogueService } from './catalogue.service.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository } from './rotations.repository.js';
-import type { CatalogueEntry, CredentialDetail, CredentialFilter, CredentialListItem } from './credentials.types.js';
+import type { CredentialDetail, CredentialFilter, CredentialListItem } from './credentials.types.js';
 
 export const DAY_MS = 86_400_000;
 export const CREDENTIAL_SECRET_SUBJECT = 'credential_secret';
@@ -55,6 +56,7 @@ export class CredentialsService implements OnModuleInit {
     private readonly hints: StartupHints,
     private readonly prisma: PrismaService,
     private readonly repo: CredentialsRepository,
+    private readonly catalogue: CatalogueService,
     private readonly rotations: RotationsRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -83,50 +85,12 @@ export class CredentialsService implements OnModuleInit {
     return this.config.credentials.overlapDays;
   }
 
-  issuerUrl(environment: Environment): string {
-    return `${this.config.publicBaseUrl}/oauth/${environment}`;
-  }
-
   hashSecret(secret: string): string {
     return hmacSha256Hex(this.config.secretHashKey, secret);
   }
 
   get secretHashKid(): string {
     return keyId(this.config.secretHashKey);
-  }
-
-  // ---------------------------------------------------------------- catalogue
-  catalogue(): Promise<CatalogueEntry[]> {
-    return this.repo.catalogue();
-  }
-
-  async updateCatalogueEntry(ctx: RequestContext, apiEnvironmentId: string, input: { baseUrl: string; audience: string }): Promise<CatalogueEntry> {
-    const baseUrl = checkUrl('baseUrl', input.baseUrl);
-    const audience = input.audience.trim();
-    if (!audience || audience.length > 300)
-      throw new InvalidInputError('catalogue/invalid_audience', 'Give an audience identifier (at most 300 characters).', {
-        fields: { audience: ['Give an audience identifier.'] },
-      });
-    return this.prisma.transaction(async (tx) => {
-      const before = await this.repo.catalogueEntry(tx, apiEnvironmentId);
-      if (!before) throw new NotFoundError('catalogue/not_found', 'No such API environment.');
-      const clash = (await this.repo.catalogue(tx)).find((e) => e.audience === audience && e.apiEnvironmentId !== apiEnvironmentId);
-      if (clash)
-        throw new ConflictError('catalogue/audience_taken', `The audience is already used by ${clash.apiName} (${clash.environment}).`, {
-          fields: { audience: ['Already used by another API environment.'] },
-        });
-      await this.repo.updateCatalogueEntry(tx, apiEnvironmentId, { baseUrl, audience });
-      await this.audit.record(tx, ctx, {
-        action: 'catalogue.updated',
-        subjectType: 'api_environment',
-        subjectId: apiEnvironmentId,
-        environment: before.environment,
-        detail: { api: before.apiKey, from: { baseUrl: before.baseUrl, audience: before.audience }, to: { baseUrl, audience } },
-      });
-      // The audience is part of every cached client record.
-      await this.repo.notifyChanged(tx, '*');
-      return (await this.repo.catalogueEntry(tx, apiEnvironmentId))!;
-    });
   }
 
   // ---------------------------------------------------------------- issuing and activation
@@ -166,7 +130,7 @@ export class CredentialsService implements OnModuleInit {
               mobile: approval.contact.mobile,
               language: approval.contact.language,
             },
-            display: await this.display(tx, approval.partner.legalName, pending.clientId, item.apiEnvironmentId, 'issued'),
+            display: await this.catalogue.display(tx, approval.partner.legalName, pending.clientId, item.apiEnvironmentId, 'issued'),
           });
           await this.linkDelivery(tx, pending.secretId, deliveryId);
           issued.push({ credentialId: pending.credentialId, clientId: pending.clientId, apiName: item.apiName, environment, deliveryId });
@@ -175,33 +139,6 @@ export class CredentialsService implements OnModuleInit {
       },
       { timeoutMs: 30_000 },
     );
-  }
-
-  /** What the partner is shown with the secret, the developer's next steps included (from the catalogue). */
-  async display(tx: Tx, partnerName: string, clientId: string, apiEnvironmentId: string, reason: DeliveryDisplay['reason']): Promise<DeliveryDisplay> {
-    const e = await this.repo.catalogueEntry(tx, apiEnvironmentId);
-    if (!e) throw new NotFoundError('catalogue/not_found', 'No such API environment.');
-    const issuer = this.issuerUrl(e.environment);
-    const developer = {
-      scope: e.apiKey,
-      audience: e.audience,
-      tokenTtlSeconds: this.config.credentials.tokenTtlSeconds,
-      metadataUrl: `${this.config.publicBaseUrl}/.well-known/oauth-authorization-server/oauth/${e.environment}`,
-      jwksUrl: `${issuer}/jwks`,
-      docsUrl: e.docsUrl,
-      environmentsUrl: `${this.config.publicBaseUrl}/environments`,
-    };
-    return {
-      partnerName,
-      clientId,
-      apiName: e.apiName,
-      environment: e.environment,
-      issuer,
-      tokenEndpoint: `${issuer}/token`,
-      baseUrl: e.baseUrl,
-      reason,
-      developer,
-    };
   }
 
   deliveryStatus(secretIds: string[]): Promise<DeliveryStatus[]> {
@@ -379,17 +316,4 @@ export class CredentialsService implements OnModuleInit {
     if (!d) throw new NotFoundError('credential/not_found', 'No such credential.');
     return d;
   }
-}
-
-function checkUrl(field: string, raw: string): string {
-  const value = raw.trim().replace(/\/+$/, '');
-  try {
-    const u = new URL(value);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
-  } catch {
-    throw new InvalidInputError('catalogue/invalid_url', 'Give a full http(s) URL.', {
-      fields: { [field]: ['Give a full http(s) URL, e.g. https://api.example.com.'] },
-    });
-  }
-  return value;
 }

@@ -5,7 +5,7 @@ import type { CredentialState, Environment, SecretState } from '../generated/pri
 import type { IssuedCredentialView as IssuedCredential } from './credentials.service.js';
 import type { RotationRow } from './rotations.repository.js';
 import type { CatalogueEntry, CredentialDetail, CredentialListItem } from './credentials.types.js';
-import type { OverlapView } from './rotation.service.js';
+import type { OverlapView } from './rotation-overlap.service.js';
 import { RotationView } from './rotation.views.js';
 
 // What the JSON API answers about credentials. Each view is built field by field from the service's
@@ -191,7 +191,7 @@ export function toCredentialDetailView(c: CredentialDetail, deliveries: Delivery
   return {
     ...toCredentialView(c),
     deliveries: deliveries.map(toDeliveryStatusView),
-    // Built field by field by RotationService.overlapOf.
+    // Built field by field by RotationOverlapService.overlapOf.
     overlap: o,
     rotations: rotations.map((r) => RotationView.of(r)),
   };

@@ -8,7 +8,7 @@ import type { Environment } from '../generated/prisma/enums.js';
 import { Public } from '../common/auth.decorators.js';
 import { ENVIRONMENTS_TEXT } from '../web/i18n/environments.text.js';
 import { renderPage } from '../web/page.js';
-import { CredentialsService } from './credentials.service.js';
+import { CatalogueService } from './catalogue.service.js';
 
 const ENVIRONMENTS: Environment[] = ['acceptance', 'production'];
 
@@ -17,7 +17,7 @@ const ENVIRONMENTS: Environment[] = ['acceptance', 'production'];
 @Controller('environments')
 export class EnvironmentsPageController {
   constructor(
-    private readonly credentials: CredentialsService,
+    private readonly catalogue: CatalogueService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -25,10 +25,10 @@ export class EnvironmentsPageController {
   @Public()
   async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const lang = pageLang(req.query, req.headers['accept-language']);
-    const catalogue = await this.credentials.catalogue();
+    const catalogue = await this.catalogue.catalogue();
     const issuers = Object.fromEntries(
       ENVIRONMENTS.map((e) => {
-        const issuer = this.credentials.issuerUrl(e);
+        const issuer = this.catalogue.issuerUrl(e);
         return [
           e,
           {

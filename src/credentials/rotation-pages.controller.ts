@@ -11,7 +11,7 @@ import { ROTATION_TEXT, rotationErrorText } from '../web/i18n/rotation.text.js';
 import { renderPage } from '../web/page.js';
 import { RotationConfirmDto, RotationRequestDto } from './credentials.dto.js';
 import { RotationConfirmedView, RotationRequestedView } from './credentials.views.js';
-import { RotationService } from './rotation.service.js';
+import { RotationRequestService } from './rotation-request.service.js';
 
 const SAME_ANSWER = ROTATION_TEXT.en.sameAnswer;
 
@@ -29,7 +29,7 @@ function page(lang: Lang) {
 @Controller()
 @Public()
 export class RotationPagesController {
-  constructor(private readonly rotation: RotationService) {}
+  constructor(private readonly rotationRequests: RotationRequestService) {}
 
   @Get('rotate')
   @ApiExcludeEndpoint()
@@ -44,7 +44,7 @@ export class RotationPagesController {
     const clientId = field(body, 'clientId');
     const lang = langOr(field(body, 'lang'));
     try {
-      await this.rotation.requestByPartner(ctx, clientId);
+      await this.rotationRequests.requestByPartner(ctx, clientId);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return renderPage(
@@ -77,7 +77,7 @@ export class RotationPagesController {
     const lang = langOr(field(body, 'lang'));
     const t = ROTATION_TEXT[lang];
     try {
-      await this.rotation.confirmByPartner(ctx, field(body, 'token'));
+      await this.rotationRequests.confirmByPartner(ctx, field(body, 'token'));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       return renderPage(
@@ -97,7 +97,7 @@ export class RotationPagesController {
   @ApiAcceptedResponse({ type: RotationRequestedView })
   @ApiErrors({ 400: `rotation/invalid_client_id, ${INVALID}` })
   async requestJson(@Body() body: RotationRequestDto, @Ctx() ctx: RequestContext): Promise<RotationRequestedView> {
-    await this.rotation.requestByPartner(ctx, body.clientId);
+    await this.rotationRequests.requestByPartner(ctx, body.clientId);
     return { message: SAME_ANSWER };
   }
 
@@ -107,7 +107,7 @@ export class RotationPagesController {
   @ApiOkResponse({ type: RotationConfirmedView })
   @ApiErrors({ 400: INVALID, 404: 'rotation/link_invalid: unknown, used or expired' })
   async confirmJson(@Body() body: RotationConfirmDto, @Ctx() ctx: RequestContext): Promise<RotationConfirmedView> {
-    await this.rotation.confirmByPartner(ctx, body.token);
+    await this.rotationRequests.confirmByPartner(ctx, body.token);
     return { confirmed: true };
   }
 }

@@ -7,37 +7,19 @@ import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
-import { NotificationsService } from '../notifications/notifications.service.js';
-import { hmacSha256Hex, randomToken } from '../common/crypto.js';
-import { CLIENT_ID_PATTERN } from './credential-format.js';
-import { environmentName } from '../common/i18n.js';
 import { PrismaService, type Tx } from '../prisma/prisma.service.js';
-import { ClientRegistry } from './client-registry.js';
+import { CatalogueService } from './catalogue.service.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { RotationsRepository, type RotationRow } from './rotations.repository.js';
 import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from './credentials.service.js';
 import type { CredentialDetail } from './credentials.types.js';
 
-export interface OverlapView {
-  inOverlap: boolean;
-  oldSecretId: string | null;
-  newSecretId: string | null;
-  endsAt: string | null;
-  oldLastUsedAt: string | null;
-  newLastUsedAt: string | null;
-  /** The partner has used the new secret and not the old one since. */
-  switched: boolean;
-  /** The old secret has been quiet for the configured period after the new one came into use. */
-  quietEnough: boolean;
-  /** Who asked to end the overlap before it was quiet; a different reviewer may then end it. */
-  earlyEndRequestedById: string | null;
-}
-
 const OPEN_BEFORE_DELIVERY: ReadonlyArray<RotationRow['state']> = ['awaiting_confirmation', 'awaiting_approval', 'delivering'];
 
 /**
- * Rotation: a reviewer starts it (or the partner asks), a different reviewer approves (four-eyes), a new
- * secret is delivered the two-channel way, and both work during an overlap that starts at the reveal.
+ * Rotation: a reviewer starts it (or the partner asks, RotationRequestService), a different reviewer approves
+ * (four-eyes), a new secret is delivered the two-channel way, and both work during an overlap that starts at the
+ * reveal (RotationOverlapService).
  */
 @Injectable()
 export class RotationService {
@@ -46,17 +28,12 @@ export class RotationService {
     private readonly repo: RotationsRepository,
     private readonly credentialsRepo: CredentialsRepository,
     private readonly credentials: CredentialsService,
+    private readonly catalogue: CatalogueService,
     private readonly delivery: DeliveryService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly registry: ClientRegistry,
-    private readonly notifications: NotificationsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  get quietHours(): number {
-    return this.config.credentials.overlapQuietHours;
-  }
 
   /**
    * Staff start a rotation. An unconfirmed partner request never stands in the way: it is superseded. A
@@ -103,80 +80,6 @@ export class RotationService {
       });
     });
     return (await this.repo.byId(id))!;
-  }
-
-  /**
-   * The partner's form: asks for a client_id only. Whatever it names, the answer is the same (nothing about
-   * existence leaks); for an active credential without a rotation in progress, its technical contact gets a
-   * confirmation link (24 h). One open rotation per credential keeps a stranger from flooding the inbox.
-   */
-  async requestByPartner(ctx: RequestContext, clientIdInput: string): Promise<void> {
-    const clientId = clientIdInput.trim();
-    if (!CLIENT_ID_PATTERN.test(clientId)) {
-      throw new InvalidInputError('rotation/invalid_client_id', 'Enter the client_id, which starts with acc_ or prd_.', {
-        fields: { clientId: ['Enter the client_id, which starts with acc_ or prd_ followed by 20 characters.'] },
-      });
-    }
-    const now = this.clock.now();
-    await this.prisma.transaction(async (tx) => {
-      const credentialId = await this.repo.credentialIdByClientId(tx, clientId);
-      if (!credentialId) return;
-      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
-      if (!cred || cred.state !== 'active') return;
-      await this.repo.closeLapsed(tx, credentialId, now);
-      if (await this.repo.openFor(tx, credentialId)) return;
-      const c = (await this.credentialsRepo.detail(credentialId, tx))!;
-      const token = randomToken(32);
-      const id = randomUUID();
-      await this.repo.insertPartnerRequest(tx, {
-        id,
-        credentialId,
-        overlapDays: this.config.credentials.overlapDays,
-        confirmTokenHash: hmacSha256Hex(this.config.secretHashKey, token),
-        confirmExpiresAt: new Date(now.getTime() + 24 * 3_600_000),
-      });
-      await this.audit.record(tx, ctx, {
-        action: 'credential.rotation_requested',
-        subjectType: 'credential',
-        subjectId: credentialId,
-        environment: c.environment,
-        detail: { rotationId: id, by: 'partner_form', confirmationSentTo: 'technical_contact' },
-      });
-      await this.notifications.enqueueEmail(tx, {
-        to: c.contact.email,
-        template: 'rotation-confirm',
-        language: c.contact.language,
-        idempotencyKey: `rotation:${id}:confirm`,
-        subject: { type: 'credential', id: credentialId },
-        data: {
-          recipientName: c.contact.name,
-          clientId: c.clientId,
-          partnerName: c.partnerName,
-          apiName: c.apiName,
-          environmentLabel: environmentName(c.environment, c.contact.language),
-          overlapDays: this.config.credentials.overlapDays,
-          link: `${this.config.publicBaseUrl}/rotate/confirm/${token}?lang=${c.contact.language}`,
-        },
-      });
-    });
-  }
-
-  async confirmByPartner(ctx: RequestContext, tokenInput: string): Promise<{ rotationId: string }> {
-    const token = tokenInput.trim();
-    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new NotFoundError('rotation/link_invalid', 'This confirmation link is not valid or has expired.');
-    return this.prisma.transaction(async (tx) => {
-      const done = await this.repo.confirm(tx, hmacSha256Hex(this.config.secretHashKey, token), this.clock.now());
-      if (!done) throw new NotFoundError('rotation/link_invalid', 'This confirmation link is not valid, was used already or has expired.');
-      const partnerCtx = { ...ctx, actor: { type: 'partner_contact' as const, id: done.contactId } };
-      await this.audit.record(tx, partnerCtx, {
-        action: 'credential.rotation_confirmed',
-        subjectType: 'credential',
-        subjectId: done.credentialId,
-        environment: done.environment,
-        detail: { rotationId: done.id },
-      });
-      return { rotationId: done.id };
-    });
   }
 
   /**
@@ -320,81 +223,11 @@ export class RotationService {
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: secretId,
       recipient: { contactId: c.contact.id, name: c.contact.name, email: c.contact.email, mobile: c.contact.mobile, language: c.contact.language },
-      display: await this.credentials.display(tx, c.partnerName, c.clientId, c.apiEnvironmentId, reason),
+      display: await this.catalogue.display(tx, c.partnerName, c.clientId, c.apiEnvironmentId, reason),
     });
     await this.credentialsRepo.setSecretDelivery(tx, secretId, deliveryId);
     await this.credentialsRepo.notifyChanged(tx, c.clientId);
     return secretId;
-  }
-
-  /**
-   * Staff end the overlap early: every other active secret stops working on every path at once. Before
-   * the old secret has been quiet for OVERLAP_QUIET_HOURS this needs two reviewers: one asks
-   * (`requestEarlyEnd`), a different one ends it, and the audit row names both.
-   */
-  async endOverlap(ctx: RequestContext, credentialId: string): Promise<CredentialDetail> {
-    const clientId = await this.prisma.transaction(async (tx) => {
-      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
-      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
-      const detail = (await this.credentialsRepo.detail(credentialId, tx))!;
-      const newest = detail.secrets.find((s) => s.state === 'active' && !s.retiresAt);
-      const old = detail.secrets.filter((s) => s.state === 'active' && s.retiresAt);
-      if (!newest || !old.length) throw new ConflictError('rotation/no_overlap', 'There is no overlap to end.');
-      const rot = await this.repo.openFor(tx, credentialId);
-      const quiet = this.overlapOf(detail).quietEnough;
-      let override: { requestedById: string; requestedAt: string | null } | null = null;
-      if (!quiet) {
-        if (!rot?.earlyEndRequestedById) {
-          throw new ConflictError(
-            'rotation/overlap_not_quiet',
-            `The old secret has not been quiet for ${this.config.credentials.overlapQuietHours} hours since the partner switched: ending the overlap now may cut off the partner. Ask for an early end; a second reviewer can then end it.`,
-          );
-        }
-        if (rot.earlyEndRequestedById === ctx.actor.id)
-          throw new ForbiddenError('rotation/four_eyes', 'You asked to end this overlap early: another reviewer must end it.');
-        override = { requestedById: rot.earlyEndRequestedById, requestedAt: rot.earlyEndRequestedAt?.toISOString() ?? null };
-      }
-      const ended = await this.credentialsRepo.endOverlap(tx, credentialId, newest.id, this.clock.now());
-      if (rot) await this.repo.update(tx, rot.id, { state: 'completed' });
-      await this.audit.record(tx, ctx, {
-        action: 'credential.overlap_ended',
-        subjectType: 'credential',
-        subjectId: credentialId,
-        environment: cred.environment,
-        detail: { endedSecretIds: ended, keptSecretId: newest.id, rotationId: rot?.id ?? null, early: true, quiet, override },
-      });
-      await this.credentialsRepo.notifyChanged(tx, cred.clientId);
-      return cred.clientId;
-    });
-    this.registry.invalidate(clientId);
-    return this.credentials.detail(credentialId);
-  }
-
-  /** The first of two reviewers asks to end an overlap that is not quiet yet (audited); a different reviewer then ends it. */
-  async requestEarlyEnd(
-    ctx: RequestContext,
-    credentialId: string,
-  ): Promise<{ credentialId: string; rotationId: string; requestedById: string; requestedAt: string }> {
-    return this.prisma.transaction(async (tx) => {
-      const cred = await this.credentialsRepo.lockCredential(tx, credentialId);
-      if (!cred) throw new NotFoundError('credential/not_found', 'No such credential.');
-      const rot = await this.repo.openFor(tx, credentialId);
-      const detail = (await this.credentialsRepo.detail(credentialId, tx))!;
-      if (rot?.state !== 'overlap' || !this.overlapOf(detail).inOverlap) throw new ConflictError('rotation/no_overlap', 'There is no overlap to end.');
-      if (rot.earlyEndRequestedById)
-        throw new ConflictError('rotation/early_end_already_requested', 'An early end of this overlap was already asked for; another reviewer can end it now.');
-      if (ctx.actor.type !== 'staff' || !ctx.actor.id) throw new ForbiddenError('rotation/staff_only', 'Only staff ask to end an overlap.');
-      const now = this.clock.now();
-      await this.repo.update(tx, rot.id, { earlyEndRequestedById: ctx.actor.id, earlyEndRequestedAt: now });
-      await this.audit.record(tx, ctx, {
-        action: 'credential.overlap_early_end_requested',
-        subjectType: 'credential',
-        subjectId: credentialId,
-        environment: cred.environment,
-        detail: { rotationId: rot.id },
-      });
-      return { credentialId, rotationId: rot.id, requestedById: ctx.actor.id, requestedAt: now.toISOString() };
-    });
   }
 
   /** Re-delivery: the undelivered secret and its delivery are cancelled, and a fresh secret is sent. */
@@ -425,30 +258,5 @@ export class RotationService {
 
   rotations(credentialId: string): Promise<RotationRow[]> {
     return this.repo.listFor(credentialId);
-  }
-
-  overlapOf(c: CredentialDetail, rotations: RotationRow[] = []): OverlapView {
-    const now = this.clock.now().getTime();
-    const active = c.secrets.filter((s) => s.state === 'active' && (!s.retiresAt || s.retiresAt.getTime() > now));
-    const newest = active.find((s) => !s.retiresAt) ?? null;
-    const old = active.find((s) => s.retiresAt) ?? null;
-    const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-    const quietMs = this.config.credentials.overlapQuietHours * 3_600_000;
-    const newUsed = newest?.lastUsedAt?.getTime() ?? null;
-    const oldUsed = old?.lastUsedAt?.getTime() ?? null;
-    const switched = newUsed !== null && (oldUsed === null || oldUsed < newUsed);
-    return {
-      inOverlap: !!(newest && old),
-      oldSecretId: old?.id ?? null,
-      newSecretId: newest?.id ?? null,
-      endsAt: iso(old?.retiresAt),
-      oldLastUsedAt: iso(old?.lastUsedAt),
-      newLastUsedAt: iso(newest?.lastUsedAt),
-      switched,
-      // OVERLAP_QUIET_HOURS=0 lifts the rule: any reviewer may end any overlap at once.
-      quietEnough:
-        !!old && (quietMs === 0 || (switched && now - Math.max(oldUsed ?? 0, old.activatedAt?.getTime() ?? 0, newest!.activatedAt?.getTime() ?? 0) >= quietMs)),
-      earlyEndRequestedById: rotations.find((r) => r.state === 'overlap')?.earlyEndRequestedById ?? null,
-    };
   }
 }

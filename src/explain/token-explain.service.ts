@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ClientRegistry } from '../credentials/client-registry.js';
 import { CLIENT_ID_PATTERN, ENVIRONMENTS, SECRET_PREFIX, environmentLabel } from '../credentials/credential-format.js';
-import { CredentialsService } from '../credentials/credentials.service.js';
+import { CatalogueService } from '../credentials/catalogue.service.js';
 import type { CatalogueEntry, ClientRecord } from '../credentials/credentials.types.js';
 import type { Environment } from '../generated/prisma/enums.js';
 import { verifyEs256Jwt } from '../oauth/jws.js';
@@ -27,14 +27,14 @@ export class TokenExplainService {
     private readonly tokens: TokenService,
     private readonly keys: SigningKeysService,
     private readonly registry: ClientRegistry,
-    private readonly credentials: CredentialsService,
+    private readonly catalogue: CatalogueService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async explain(input: ExplainInput): Promise<TokenExplanation> {
     const raw = normalise(input.token);
-    const catalogue = await this.credentials.catalogue();
+    const catalogue = await this.catalogue.catalogue();
     if (looksLikeClientSecret(raw)) {
       return this.answer(
         [
@@ -198,7 +198,7 @@ export class TokenExplainService {
   /** The APIs and environments a caller can choose from. */
   async choices(): Promise<Array<{ apiKey: string; apiName: string }>> {
     const seen = new Map<string, string>();
-    for (const e of await this.credentials.catalogue()) seen.set(e.apiKey, e.apiName);
+    for (const e of await this.catalogue.catalogue()) seen.set(e.apiKey, e.apiName);
     return [...seen].map(([apiKey, apiName]) => ({ apiKey, apiName }));
   }
 }

@@ -10,6 +10,7 @@ import { OnboardingHome } from './onboarding.home.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingQueueRepository } from './onboarding-queue.repository.js';
 import { OnboardingRepository } from './onboarding.repository.js';
+import { OnboardingRequestReader } from './onboarding-request.reader.js';
 import { OnboardingReviewService } from './onboarding-review.service.js';
 import { OnboardingService } from './onboarding.service.js';
 import { OnboardingTransitions } from './onboarding.transitions.js';
@@ -23,6 +24,7 @@ import { OnboardingTransitions } from './onboarding.transitions.js';
     IntakeGuard,
     ContactLineService,
     OnboardingTransitions,
+    OnboardingRequestReader,
     OnboardingService,
     OnboardingReviewService,
     OnboardingNotifier,

@@ -14,10 +14,10 @@ import { ContactLineService } from './contact-line.service.js';
 import { IntakeGuard } from './intake-guard.js';
 import { OnboardingNotifier } from './onboarding.notifier.js';
 import { OnboardingRepository, type RequestCore } from './onboarding.repository.js';
+import { OnboardingRequestReader } from './onboarding-request.reader.js';
 import { STATUS_TOKEN_PATTERN, newReference, newStatusToken, sealStatusToken, statusTokenHash } from './onboarding.tokens.js';
 import { OnboardingTransitions, conflict } from './onboarding.transitions.js';
 import type {
-  ApprovalView,
   CatalogueEntry,
   EditInput,
   OnboardingListFilter,
@@ -28,7 +28,8 @@ import type {
 } from './onboarding.types.js';
 
 /**
- * Onboarding requests as the requesting side sees them: submit, edit, resubmit, withdraw, and the queries.
+ * Onboarding requests as the requesting side sees them: submit, edit, resubmit, withdraw, and the queries
+ * (one request's view and history are read by OnboardingRequestReader).
  * The reviewers' decisions and approvals live in OnboardingReviewService.
  */
 @Injectable()
@@ -36,6 +37,7 @@ export class OnboardingService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly repo: OnboardingRepository,
+    private readonly reader: OnboardingRequestReader,
     private readonly transitions: OnboardingTransitions,
     private readonly partners: PartnersService,
     private readonly audit: AuditService,
@@ -144,10 +146,8 @@ export class OnboardingService {
     return `${this.config.publicBaseUrl}/requests/${token}`;
   }
 
-  async get(id: string): Promise<OnboardingRequestView> {
-    const view = await this.view(id);
-    if (!view) throw new NotFoundError('onboarding/not_found', 'No onboarding request with this id.');
-    return view;
+  get(id: string): Promise<OnboardingRequestView> {
+    return this.reader.get(id);
   }
 
   /** The partner's view through the status link; an unknown or malformed token is simply not found. */
@@ -168,10 +168,8 @@ export class OnboardingService {
   }
 
   /** The request's audit events, newest first, with staff names where the actor is staff. */
-  async history(id: string) {
-    const events = await this.audit.find({ subjectType: 'onboarding_request', subjectId: id, limit: 200 });
-    const names = await this.repo.staffNames([...new Set(events.filter((e) => e.actorType === 'staff' && e.actorId).map((e) => e.actorId!))]);
-    return events.map((e) => ({ ...e, actorName: e.actorType === 'staff' && e.actorId ? (names.get(e.actorId) ?? null) : null }));
+  history(id: string) {
+    return this.reader.history(id);
   }
 
   /** Staff correct purpose or items while the request is open; they then count as its last editor. */
@@ -313,56 +311,6 @@ export class OnboardingService {
         fields: { items: ['Choose at least one API and environment'] },
       });
     return [...picked.values()];
-  }
-
-  private async view(id: string): Promise<OnboardingRequestView | null> {
-    const row = await this.repo.full(id);
-    if (!row) return null;
-    const [contact, items, approvals] = await Promise.all([this.partners.contact(row.contactId), this.repo.itemsOf(id), this.repo.approvals(id)]);
-    const names = await this.repo.staffNames(approvals.map((a) => a.approvedById));
-    const now = this.clock.now();
-    return {
-      id: row.id,
-      reference: row.reference,
-      state: row.state,
-      version: row.version,
-      purpose: row.purpose,
-      language: row.language,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-      createdByStaffId: row.createdByStaffId,
-      lastEditedById: row.lastEditedById,
-      reviewStartedById: row.reviewStartedById,
-      decisionReason: row.decisionReason,
-      withdrawnReason: row.withdrawnReason,
-      partner: {
-        id: row.partner.id,
-        legalName: row.partner.legalName,
-        registrationNumber: row.partner.registrationNumber,
-        country: row.partner.country,
-        businessRepresentative: row.partner.businessRepresentative,
-      },
-      contact: {
-        id: contact!.id,
-        name: contact!.name,
-        email: contact!.email,
-        mobile: contact!.mobile,
-        language: contact!.language,
-        attached: contact!.attached,
-      },
-      contactVouchedById: row.contactVouchedById,
-      applicant: { legalName: row.applicantLegalName, contactName: row.applicantContactName },
-      items: items.map((i) => ({ apiEnvironmentId: i.apiEnvironmentId, apiKey: i.apiKey, apiName: i.apiName, environment: i.environment })),
-      approvals: approvals.map((a): ApprovalView => ({
-        environment: a.environment,
-        approvedById: a.approvedById,
-        approvedByName: names.get(a.approvedById) ?? null,
-        approvedAt: a.approvedAt.toISOString(),
-        expiresAt: a.expiresAt.toISOString(),
-        issuedAt: a.issuedAt?.toISOString() ?? null,
-        status: a.issuedAt ? 'issued' : a.expiresAt > now ? 'valid' : 'expired',
-      })),
-    };
   }
 }
 

@@ -71,7 +71,7 @@ export class ApprovalView {
   @ApiProperty({ enum: ['valid', 'issued', 'expired'] }) status!: 'valid' | 'issued' | 'expired';
 }
 
-/** Built field by field by the onboarding service (`OnboardingService.view`); documented here. */
+/** Built field by field by the onboarding service (`OnboardingRequestReader.view`); documented here. */
 export class OnboardingRequestView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'OB-7K3M-Q9XA' }) reference!: string;
