@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemContext } from '../src/common/request-context.js';
+import { CatalogueService } from '../src/credentials/catalogue.service.js';
 import { CREDENTIAL_SECRET_SUBJECT, CredentialsService } from '../src/credentials/credentials.service.js';
 import { DeliveryService } from '../src/delivery/delivery.service.js';
 import { NotificationsService } from '../src/notifications/notifications.service.js';
@@ -59,7 +60,7 @@ async function pendingWithCode(): Promise<{ credentialId: string; deliveryId: st
       subjectType: CREDENTIAL_SECRET_SUBJECT,
       subjectId: p.secretId,
       recipient: { contactId: contact.id, name: contact.name, email: contact.email, mobile, language: 'en' },
-      display: await svc.display(tx, 'Partner B.V.', p.clientId, API_ENV.business.acceptance, 'issued'),
+      display: await t.app.get(CatalogueService).display(tx, 'Partner B.V.', p.clientId, API_ENV.business.acceptance, 'issued'),
     });
     await svc.linkDelivery(tx, p.secretId, deliveryId);
     return { ...p, deliveryId };
