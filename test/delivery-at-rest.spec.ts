@@ -235,48 +235,22 @@ describe('a copy of the database plus the configuration, taken while a link emai
     expect((await drv.reveal(token, code, '198.51.100.91')).statusCode).toBe(200);
   });
 
-  it('a resend arming while a reveal holds the delivery waits for it instead of deadlocking', async () => {
+  it('a resend arming while a reveal or a re-delivery holds the credential and the delivery waits for them instead of deadlocking', async () => {
     const issued = await issue();
     await t.app.get(NotificationsService).drain();
     const admin = await t.db.admin();
     try {
-      // What the reveal holds once it consumed the delivery, and what its activation locks next.
+      // What a reveal or a re-delivery holds, in the one lock order: the credential, then the delivery.
       await admin.query('BEGIN');
-      await admin.query('SELECT 1 FROM delivery WHERE id = $1 FOR UPDATE', [issued.deliveryId]);
+      await admin.query('SELECT 1 FROM credential WHERE id = $1 FOR UPDATE', [issued.credentialId]);
       const arming = t.app.get(DeliveryService).armLink(issued.deliveryId);
       await waitForLockWait(admin);
-      await admin.query('SELECT 1 FROM credential WHERE id = $1 FOR UPDATE', [issued.credentialId]);
+      await admin.query('SELECT 1 FROM delivery WHERE id = $1 FOR UPDATE', [issued.deliveryId]);
       await admin.query('COMMIT');
       expect(await arming).toEqual({ link: expect.stringContaining('/delivery#') });
     } finally {
       await admin.end();
     }
-  });
-
-  it('a resend arming while staff re-deliver (owner locked, then the delivery) gives way instead of deadlocking', async () => {
-    const issued = await issue();
-    await t.app.get(NotificationsService).drain();
-    const admin = await t.db.admin();
-    try {
-      await admin.query('BEGIN');
-      await admin.query('SELECT 1 FROM credential WHERE id = $1 FOR UPDATE', [issued.credentialId]);
-      const arming = t.app
-        .get(DeliveryService)
-        .armLink(issued.deliveryId)
-        .then(
-          () => 'armed',
-          (err: unknown) =>
-            String((err as { meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } }).meta?.driverAdapterError?.cause?.originalCode ?? err),
-        );
-      await waitForLockWait(admin);
-      await admin.query('SELECT 1 FROM delivery WHERE id = $1 FOR UPDATE', [issued.deliveryId]);
-      await admin.query('COMMIT');
-      // Lock timeout, not deadlock: arming gave way by itself; its send is retried.
-      expect(await arming).toBe('55P03');
-    } finally {
-      await admin.end();
-    }
-    expect(await t.app.get(DeliveryService).armLink(issued.deliveryId)).toEqual({ link: expect.stringContaining('/delivery#') });
   });
 
   it('a reveal racing a resend that replaced its link gets a 4xx, not a 500, and the delivery stays pending', async () => {

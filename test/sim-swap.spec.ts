@@ -53,7 +53,9 @@ describe('before each SMS code', () => {
     const { res, sms } = await askAndDrain(d.token, d.input.recipient.mobile);
     expect(res.statusCode, res.body).toBe(200);
     expect(sms).toHaveLength(1);
-    expect(twilio.lookups.slice(before)).toEqual([{ number: d.input.recipient.mobile, fields: 'line_type_intelligence,sim_swap' }]);
+    // One at the request, one fresh one right before the send.
+    const asked = { number: d.input.recipient.mobile, fields: 'line_type_intelligence,sim_swap' };
+    expect(twilio.lookups.slice(before)).toEqual([asked, asked]);
   });
 
   it('a SIM swapped yesterday: no SMS, the delivery stays pending and unlocked, staff alerted; usable again once staff clear it', async () => {

@@ -37,3 +37,19 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * True when PostgreSQL aborted the transaction to break a deadlock (40P01) or a serialization failure (40001):
+ * nothing it did stands, and running it again is safe. Prisma names it P2034 for its own queries; a raw query's
+ * error carries the PostgreSQL code in the driver adapter's cause.
+ */
+export function isWriteConflict(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 6; depth++) {
+    const x = e as { code?: unknown; originalCode?: unknown; kind?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    if (x.code === 'P2034' || x.code === '40P01' || x.code === '40001') return true;
+    if (x.originalCode === '40P01' || x.originalCode === '40001' || x.kind === 'TransactionWriteConflict') return true;
+    e = x.meta?.driverAdapterError ?? x.cause;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { isDatabaseUnavailable } from './database-unavailable.js';
+import { isDatabaseUnavailable, isWriteConflict } from './database-unavailable.js';
 import { DomainError, RateLimitedError } from './domain-error.js';
 import { statusOf, type ErrorCode } from './error-codes.js';
 
@@ -75,6 +75,12 @@ export function mapError(err: unknown, correlationId: string): MappedError {
       headers,
       internal: true,
     };
+  }
+  if (isWriteConflict(err)) {
+    // A deadlock victim or a serialization failure (raw queries included): nothing of the request stands.
+    headers['retry-after'] = '1';
+    const [status, code, message] = PRISMA_CODES.P2034;
+    return { status, body: { code, message, correlationId }, headers, internal: false };
   }
   const e = err as { code?: unknown; statusCode?: unknown; name?: unknown };
   if (typeof e?.code === 'string' && FASTIFY_CODES[e.code]) {

@@ -67,6 +67,11 @@ export class CredentialsService implements OnModuleInit {
   onModuleInit(): void {
     // Deliver-before-activate: the secret becomes usable inside the transaction that reveals it.
     this.delivery.registerSecretIssuer(CREDENTIAL_SECRET_SUBJECT, (tx, secretId) => this.renewPendingSecret(tx, secretId));
+    // Lock order: the credential before its delivery, in every transaction that touches both.
+    this.delivery.registerOwnerLock(CREDENTIAL_SECRET_SUBJECT, async (tx, secretId) => {
+      const secret = await this.repo.secretById(tx, secretId);
+      if (secret) await this.repo.lockCredential(tx, secret.credentialId);
+    });
     this.delivery.registerRevealHandler(CREDENTIAL_SECRET_SUBJECT, async (tx, ctx, revealed) => ({
       previousSecretEndsAt: (await this.activateOnReveal(tx, ctx, revealed.subjectId)).overlapEndsAt,
     }));

@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
-import { ConflictError, GoneError, InvalidInputError, LockedError, NotFoundError, RateLimitedError, type DomainError } from '../common/domain-error.js';
-import { assertUnreachable } from '../common/error-codes.js';
+import { ConflictError, InvalidInputError, RateLimitedError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.module.js';
 import type { RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -16,30 +15,21 @@ import { LIMITS } from './delivery.limits.js';
 import { DeliveryRepository, type DeliveryRow } from './delivery.repository.js';
 import { DeliveryService, auditSubject, effectiveState, envLabel, formatTime } from './delivery.service.js';
 import type { CodeRequested, DeliveryOverview, RevealedDelivery } from './delivery.types.js';
+import {
+  closedError,
+  done,
+  noCodeRefusal,
+  notFound,
+  refusedCounted,
+  refuseRollingBack,
+  tooManyFromAddress,
+  valueOf,
+  wrongCodeRefusal,
+  type RefusedCounted,
+  type Settled,
+} from './reveal.decisions.js';
 import { revealNoticeExtras } from './developer-steps.js';
 import { SmsChecks } from './sms-checks.service.js';
-
-/**
- * How a transaction of this service ends, named for its effect on the database. Both ways out of a refusal exist
- * on purpose and must not be confused:
- * - `refused_counted`: returned from the transaction, so it COMMITS what was counted before the refusal (a wrong
- *   code, the audit row of a rejected code, a lock); the caller throws the error after the commit. Without this,
- *   guessing codes would cost nothing.
- * - `refuseRollingBack(error)`: thrown inside the transaction, so it ROLLS BACK everything the transaction did (a
- *   code that was issued but may not be sent).
- */
-type Settled<T> = { outcome: 'done'; value: T } | RefusedCounted;
-interface RefusedCounted {
-  outcome: 'refused_counted';
-  error: DomainError;
-  /** Lock the delivery in a transaction of its own once this one has committed. */
-  lockAfter?: boolean;
-}
-const done = <T>(value: T): Settled<T> => ({ outcome: 'done', value });
-const refusedCounted = (error: DomainError, lockAfter?: boolean): RefusedCounted => ({ outcome: 'refused_counted', error, lockAfter });
-function refuseRollingBack(error: DomainError): never {
-  throw error;
-}
 
 /**
  * The partner's side of a delivery: open the link, ask for an SMS code, reveal the secret. Wrong codes and
@@ -92,19 +82,7 @@ export class DeliveryRevealService {
       const { d } = open;
       const pctx = partnerCtx(ctx, d);
       const issued = await this.repo.issueCode(tx, d.id, now);
-      if (!issued) {
-        if (d.codesSent >= LIMITS.codesPerDelivery) {
-          const usable = d.codeExpiresAt && d.codeExpiresAt > now;
-          const message = usable
-            ? 'No more codes can be sent. Use the last code you received.'
-            : 'No more codes can be sent for this link. Business Journeys has been told and will send you a new one.';
-          return refusedCounted(new LockedError('delivery/no_codes_left', message), !usable);
-        }
-        const wait = secondsUntil(new Date((d.codeSentAt?.getTime() ?? now.getTime()) + LIMITS.resendAfterMs), now);
-        return refusedCounted(
-          new RateLimitedError('delivery/code_resend_too_soon', `A code was just sent. You can ask for another one in ${wait} seconds.`, wait),
-        );
-      }
+      if (!issued) return noCodeRefusal(d, now);
       const perAddress = await this.repo.countForAddress(tx, d.id, ip, now, 'code');
       if (perAddress.codeRequests > LIMITS.ipCodeRequestsPerWindow) {
         // The code issued above must not count: it is never sent.
@@ -123,7 +101,8 @@ export class DeliveryRevealService {
         language: d.language,
         idempotencyKey: `delivery:${d.id}:code:${issued.hotpCounter}`,
         subject: { type: d.subjectType, id: d.subjectId },
-        data: { code, apiName: d.display.apiName, environment: envLabel(d.display.environment, d.language) },
+        // deliveryId and hotpCounter are for the SIM-swap check at send time (SmsChecks.atSend).
+        data: { code, apiName: d.display.apiName, environment: envLabel(d.display.environment, d.language), deliveryId: d.id, hotpCounter: issued.hotpCounter },
       });
       await this.audit.record(tx, pctx, {
         action: 'delivery.code_sent',
@@ -151,7 +130,7 @@ export class DeliveryRevealService {
     const settled = await this.prisma.transaction(async (tx): Promise<Settled<RevealedDelivery>> => {
       const open = await this.openDelivery(tx, token, ip, now);
       if (open.outcome === 'refused_counted') return open;
-      const { d } = open;
+      const { d, linkHash } = open;
       const pctx = partnerCtx(ctx, d);
       if (!d.codeExpiresAt || d.codeExpiresAt <= now || d.codeWrong >= LIMITS.wrongPerCode) {
         return refusedCounted(new InvalidInputError('delivery/code_expired', 'This code is no longer valid. Ask for a new code.'));
@@ -164,23 +143,11 @@ export class DeliveryRevealService {
           ...auditSubject(d),
           detail: { deliveryId: d.id, wrongForThisCode: wrong?.codeWrong ?? null, wrongTotal: wrong?.wrongTotal ?? null },
         });
-        if (wrong?.voided && wrong.codesSent >= LIMITS.codesPerDelivery) {
-          await this.lock(tx, pctx, d, 'too many wrong codes');
-          return refusedCounted(lockedError());
-        }
-        if (perAddress.blockedUntil && perAddress.blockedUntil > now) return refusedCounted(tooManyFromAddress(perAddress.blockedUntil, now));
-        if (wrong?.voided)
-          return refusedCounted(
-            new InvalidInputError('delivery/code_voided', 'That code was entered wrongly too often and no longer works. Ask for a new code.'),
-          );
-        const left = LIMITS.wrongPerCode - (wrong?.codeWrong ?? LIMITS.wrongPerCode);
-        return refusedCounted(
-          new InvalidInputError('delivery/wrong_code', `That code is not correct. You can try ${left} more time${left === 1 ? '' : 's'} with this code.`, {
-            attemptsLeft: left,
-          }),
-        );
+        const decided = wrongCodeRefusal(wrong, perAddress.blockedUntil, now);
+        if (decided.lockDelivery) await this.lock(tx, pctx, d, 'too many wrong codes');
+        return decided;
       }
-      const sealed = await this.repo.consume(tx, d.id, d.tokenHash ?? '', d.hotpCounter, now, ip);
+      const sealed = await this.repo.consume(tx, d.id, linkHash, d.hotpCounter, now, ip);
       if (!sealed) {
         const current = await this.repo.findById(tx, d.id);
         return refusedCounted(
@@ -233,15 +200,20 @@ export class DeliveryRevealService {
     );
   }
 
-  /** The delivery behind the link, while it is still pending and this address is not blocked. */
-  private async openDelivery(tx: Tx, token: string, ip: string, now: Date): Promise<{ outcome: 'open'; d: DeliveryRow } | RefusedCounted> {
-    const d = await this.byToken(tx, token);
-    if (!d) return refusedCounted(notFound());
+  /**
+   * The delivery behind the link, locked (its owner first, see DeliveryService.lockInOrder), while it is still
+   * pending and this address is not blocked. `linkHash` is the link's hash as read before the lock: a resend may
+   * have replaced the link meanwhile, and the reveal then consumes nothing.
+   */
+  private async openDelivery(tx: Tx, token: string, ip: string, now: Date): Promise<{ outcome: 'open'; d: DeliveryRow; linkHash: string } | RefusedCounted> {
+    const seen = await this.byToken(tx, token);
+    const d = seen && (await this.deliveries.lockInOrder(tx, seen));
+    if (!seen?.tokenHash || !d) return refusedCounted(notFound());
     const closed = closedError(d, now);
     if (closed) return refusedCounted(closed);
     const blocked = await this.repo.addressBlockedUntil(tx, d.id, ip, now);
     if (blocked) return refusedCounted(tooManyFromAddress(blocked, now));
-    return { outcome: 'open', d };
+    return { outcome: 'open', d, linkHash: seen.tokenHash };
   }
 
   private async lockFor(token: string, ctx: RequestContext, reason: string): Promise<void> {
@@ -262,18 +234,6 @@ export class DeliveryRevealService {
     await this.deliveries.alertStaff(tx, d, 'locked', `${reason}. The secret has been wiped.`);
     this.logger.warn({ deliveryId: d.id, subjectType: d.subjectType, subjectId: d.subjectId, reason }, 'delivery locked');
     return locked;
-  }
-}
-
-/** After the commit: the value, or the refusal (whose counters have been committed). */
-function valueOf<T>(settled: Settled<T>): T {
-  switch (settled.outcome) {
-    case 'done':
-      return settled.value;
-    case 'refused_counted':
-      throw settled.error;
-    default:
-      return assertUnreachable(settled);
   }
 }
 
@@ -298,36 +258,6 @@ function overview(d: DeliveryRow, now: Date): DeliveryOverview {
     nextCodeAt: state !== 'pending' || codesLeft === 0 ? null : resendAt && resendAt > now ? resendAt : null,
     smsHeld: false,
   };
-}
-
-function closedError(d: DeliveryRow, now: Date): DomainError | null {
-  switch (effectiveState(d, now)) {
-    case 'pending':
-      return null;
-    case 'revealed':
-      return new GoneError('delivery/already_revealed', `This secret was already retrieved on ${formatTime(d.revealedAt!)}. It is shown only once.`, {
-        revealedAt: d.revealedAt!.toISOString(),
-      });
-    case 'expired':
-      return new GoneError('delivery/expired', 'This link has expired. Ask your Business Journeys contact to send a new one.');
-    case 'cancelled':
-      return new GoneError('delivery/cancelled', 'This link is no longer valid: a newer one was sent.');
-    case 'locked':
-      return lockedError();
-  }
-}
-
-const lockedError = () =>
-  new LockedError('delivery/locked', 'This link is locked after too many wrong codes. Business Journeys has been told and will send you a new one.');
-const notFound = () => new NotFoundError('delivery/not_found', 'This link is not valid. Check that you copied the whole link from the email.');
-
-function secondsUntil(until: Date, now: Date): number {
-  return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-}
-
-function tooManyFromAddress(until: Date, now: Date): RateLimitedError {
-  const wait = secondsUntil(until, now);
-  return new RateLimitedError('delivery/too_many_attempts', `Too many wrong codes from your network. Try again in ${Math.ceil(wait / 60)} minutes.`, wait);
 }
 
 function partnerCtx(ctx: RequestContext, d: DeliveryRow): RequestContext {

@@ -54,16 +54,10 @@ export class DeliveryRepository {
     return rows.length ? this.findById(tx, id) : null;
   }
 
-  /**
-   * For arming: the delivery row is locked first, as the reveal does before it locks the subject's owner.
-   * The owner's own writers (cancel, re-delivery) lock the other way round, so any later lock in this
-   * transaction is waited for only briefly, well under PostgreSQL's deadlock check (1 s): arming gives way
-   * and its send is retried, rather than a deadlock failing the other side.
-   */
-  async lockForArming(tx: Tx, id: string): Promise<DeliveryRow | null> {
-    await tx.$queryRaw`SELECT 1 FROM delivery WHERE id = ${id}::uuid FOR UPDATE`;
-    await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '300ms'`);
-    return this.findById(tx, id);
+  /** Locks the delivery row; take it only after the subject's owner (DeliveryService.lockInOrder). */
+  async lockForUpdate(tx: Tx, id: string): Promise<DeliveryRow | null> {
+    const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id::text FROM delivery WHERE id = ${id}::uuid FOR UPDATE`;
+    return rows.length ? this.findById(tx, id) : null;
   }
 
   async findById(tx: Tx | PrismaService, id: string): Promise<DeliveryRow | null> {
@@ -86,6 +80,14 @@ export class DeliveryRepository {
       RETURNING hotp_counter, codes_sent, code_expires_at`;
     const r = rows[0];
     return r ? { hotpCounter: r.hotp_counter, codesSent: r.codes_sent, codeExpiresAt: r.code_expires_at } : null;
+  }
+
+  /** A code that was issued but is not sent (a SIM change found at send time): voided, and it does not count. */
+  async withdrawCode(tx: Tx, id: string, counter: number): Promise<boolean> {
+    const n = await tx.$executeRaw`
+      UPDATE delivery SET code_expires_at = NULL, code_sent_at = NULL, codes_sent = GREATEST(codes_sent - 1, 0)
+       WHERE id = ${id}::uuid AND state = 'pending' AND hotp_counter = ${counter} AND code_expires_at IS NOT NULL`;
+    return n === 1;
   }
 
   /** Counts a wrong code; the code is voided at the per-code limit. */

@@ -22,6 +22,7 @@ import type {
   CreatedDelivery,
   DeliveryState,
   DeliveryStatus,
+  OwnerLock,
   RevealedDelivery,
   RevealHandler,
   RevealOutcome,
@@ -42,6 +43,7 @@ const LINK_TEMPLATE = 'delivery-link';
 export class DeliveryService implements OnModuleInit {
   private readonly handlers = new Map<string, RevealHandler>();
   private readonly issuers = new Map<string, SecretIssuer>();
+  private readonly ownerLocks = new Map<string, OwnerLock>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -70,6 +72,22 @@ export class DeliveryService implements OnModuleInit {
   registerRevealHandler(subjectType: string, handler: RevealHandler): void {
     if (this.handlers.has(subjectType)) throw new Error(`a reveal handler for "${subjectType}" is already registered`);
     this.handlers.set(subjectType, handler);
+  }
+
+  registerOwnerLock(subjectType: string, lock: OwnerLock): void {
+    if (this.ownerLocks.has(subjectType)) throw new Error(`an owner lock for "${subjectType}" is already registered`);
+    this.ownerLocks.set(subjectType, lock);
+  }
+
+  /**
+   * The lock order of every transaction that touches a delivery and its subject's owner: the owner's rows first
+   * (through its registered OwnerLock), then the delivery row, FOR UPDATE. The owner's own writers (re-delivery,
+   * rotation cancel, revocation) lock the owner before they cancel a delivery, so no two such transactions wait
+   * for each other in a circle. Returns the delivery as it is once locked; null when it does not exist.
+   */
+  async lockInOrder(tx: Tx, d: Pick<DeliveryRow, 'id' | 'subjectType' | 'subjectId'>): Promise<DeliveryRow | null> {
+    await this.ownerLocks.get(d.subjectType)?.(tx, d.subjectId);
+    return this.repo.lockForUpdate(tx, d.id);
   }
 
   /** Inside the reveal transaction: the subject's owner activates what was just revealed. */
@@ -149,7 +167,8 @@ export class DeliveryService implements OnModuleInit {
   async armLink(deliveryId: string): Promise<{ link: string } | null> {
     const token = newLinkToken();
     const armed = await this.prisma.transaction(async (tx) => {
-      const d = await this.repo.lockForArming(tx, deliveryId);
+      const seen = await this.repo.findById(tx, deliveryId);
+      const d = seen && (await this.lockInOrder(tx, seen));
       if (!d || effectiveState(d, this.clock.now()) !== 'pending') return null;
       const issuer = this.issuers.get(d.subjectType);
       if (!issuer) throw new UnavailableError('delivery/no_issuer', 'This secret cannot be sent right now. Try again later.');

@@ -75,6 +75,12 @@ export interface RevealOutcome {
  */
 export type SecretIssuer = (tx: Tx, subjectId: string) => Promise<string>;
 
+/**
+ * Locks the subject's owner rows (for a credential secret: its credential) FOR UPDATE. Delivery calls it before
+ * it locks the delivery row, so every transaction that locks both takes them in one order: owner, then delivery.
+ */
+export type OwnerLock = (tx: Tx, subjectId: string) => Promise<void>;
+
 /** Runs inside the reveal transaction; throwing aborts the reveal (nothing is consumed). */
 export type RevealHandler = (tx: Tx, ctx: RequestContext, revealed: RevealedDelivery) => Promise<RevealOutcome | void>;
 

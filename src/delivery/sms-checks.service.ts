@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { ConflictError, InvalidInputError, LockedError, NotFoundError, UnavailableError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.module.js';
-import type { RequestContext } from '../common/request-context.js';
+import { systemContext, type RequestContext } from '../common/request-context.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { maskEmail, maskPhone } from '../notifications/mask.js';
@@ -40,7 +40,7 @@ export const SIM_SWAP_HELD_MESSAGE =
  * makes no code and counts nothing, so the delivery stays pending and usable once the hold is cleared.
  */
 @Injectable()
-export class SmsChecks {
+export class SmsChecks implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prisma: PrismaService,
@@ -53,6 +53,10 @@ export class SmsChecks {
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  onModuleInit(): void {
+    this.notifications.registerSmsSendCheck('delivery-code', (data) => this.atSend(data));
+  }
 
   /** Whether an uncleared SIM-swap hold stops this delivery's codes (the partner's page says so). */
   async held(deliveryId: string): Promise<boolean> {
@@ -85,6 +89,29 @@ export class SmsChecks {
     if (state.cleared || r.swap.kind === 'clear' || (r.swap.kind === 'unknown' && failOpen)) return;
     await this.hold(d, ctx, r.swap);
     throw heldError();
+  }
+
+  /**
+   * Right before the SMS job hands a code to the provider: the SIM change is checked again, with a fresh Lookup
+   * answer, so a swap in the seconds between the request and the send is caught. A swap holds the delivery as
+   * at request time (audit, staff alert, the partner's page) and the code is withdrawn unsent; no answer from
+   * Lookup is retried later (fail-closed), or sends (TWILIO_LOOKUP_FAIL_OPEN).
+   */
+  async atSend(data: Record<string, unknown>): Promise<'send' | { withhold: string } | { retry: string }> {
+    if (!this.lookup.enabled || typeof data.deliveryId !== 'string' || typeof data.hotpCounter !== 'number') return 'send';
+    const d = await this.repo.findById(this.prisma, data.deliveryId);
+    if (!d) return 'send';
+    const state = await this.holds.stateOf(this.prisma, d.id);
+    if (state.open) {
+      await this.prisma.transaction((tx) => this.repo.withdrawCode(tx, d.id, data.hotpCounter as number));
+      return { withhold: 'a SIM-swap hold is open for this delivery' };
+    }
+    if (state.cleared) return 'send';
+    const r = await this.lookup.beforeCode(d.recipientMobile, { fresh: true });
+    if ('lookupFailed' in r) return this.lookup.failOpen ? 'send' : { retry: `number check before sending failed: ${r.lookupFailed}` };
+    if (r.swap.kind === 'clear' || (r.swap.kind === 'unknown' && this.lookup.failOpen)) return 'send';
+    await this.hold(d, systemContext(), r.swap, data.hotpCounter);
+    return { withhold: 'the SIM card of the number changed before the code was sent' };
   }
 
   /** Staff verified the person (through a channel already known): codes may be sent again. */
@@ -125,7 +152,7 @@ export class SmsChecks {
     }));
   }
 
-  private async hold(d: DeliveryRow, ctx: RequestContext, swap: Exclude<SimSwapVerdict, { kind: 'clear' }>): Promise<void> {
+  private async hold(d: DeliveryRow, ctx: RequestContext, swap: Exclude<SimSwapVerdict, { kind: 'clear' }>, unsentCounter?: number): Promise<void> {
     const now = this.clock.now();
     const reason =
       swap.kind === 'swapped'
@@ -139,6 +166,7 @@ export class SmsChecks {
         swappedPeriod: swap.kind === 'swapped' ? swap.swappedPeriod : null,
         reason,
       });
+      if (unsentCounter !== undefined) await this.repo.withdrawCode(tx, d.id, unsentCounter);
       if (!opened) return;
       await this.audit.record(
         tx,

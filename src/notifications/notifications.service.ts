@@ -50,6 +50,12 @@ export interface NotificationView {
  */
 export type LateData = (data: Record<string, unknown>) => Promise<Record<string, unknown> | null>;
 
+/**
+ * A check its owner runs right before an SMS of a template goes to the provider (e.g. a SIM change since the
+ * message was queued): `send`, `withhold` (closed unsent, with the reason) or `retry` (no answer now: try later).
+ */
+export type SmsSendCheck = (data: Record<string, unknown>) => Promise<'send' | { withhold: string } | { retry: string }>;
+
 const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 
 /**
@@ -60,6 +66,7 @@ const EMAIL = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/;
 @Injectable()
 export class NotificationsService implements OnModuleInit {
   private readonly lateData = new Map<string, LateData>();
+  private readonly smsChecks = new Map<string, SmsSendCheck>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -86,6 +93,11 @@ export class NotificationsService implements OnModuleInit {
   registerLateData(template: string, provider: LateData): void {
     if (this.lateData.has(template)) throw new Error(`late data for "${template}" is already registered`);
     this.lateData.set(template, provider);
+  }
+
+  registerSmsSendCheck(template: string, check: SmsSendCheck): void {
+    if (this.smsChecks.has(template)) throw new Error(`an SMS send check for "${template}" is already registered`);
+    this.smsChecks.set(template, check);
   }
 
   async enqueueEmail(tx: Tx, m: EmailMessage): Promise<void> {
@@ -216,6 +228,15 @@ export class NotificationsService implements OnModuleInit {
       body = this.templates.sms(n.template, n.language, payload.data);
     } catch (err) {
       return this.fail(n, `could not render the message: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`);
+    }
+    const check = this.smsChecks.get(n.template);
+    if (check) {
+      const verdict = await check(payload.data).catch((err: unknown) => ({
+        retry: `could not check: ${err instanceof Error ? err.message.slice(0, 200) : 'error'}`,
+      }));
+      if (verdict !== 'send' && 'retry' in verdict)
+        return this.retryOrGiveUp(job, n, { kind: 'retry', reason: verdict.retry }, await this.repo.countAttempt(n.id));
+      if (verdict !== 'send') return void (await this.repo.finish(this.prisma, n.id, 'failed', { providerReason: `not sent: ${verdict.withhold}` }));
     }
     const claimed = await this.repo.claimForSending(n.id);
     if (!claimed) return;

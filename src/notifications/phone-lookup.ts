@@ -41,9 +41,10 @@ export class PhoneLookup implements OnModuleInit {
     return this.config.lookup.failOpen;
   }
 
-  async lookup(e164: string): Promise<LookupResult> {
+  /** `fresh` skips the cached answer (the check right before a code is sent). */
+  async lookup(e164: string, opts: { fresh?: boolean } = {}): Promise<LookupResult> {
     const now = this.clock.now().getTime();
-    const hit = this.cache.get(e164);
+    const hit = opts.fresh ? undefined : this.cache.get(e164);
     if (hit && now - hit.at < this.config.lookup.cacheSeconds * 1000) return hit.result;
     let result: LookupResult;
     try {
@@ -73,8 +74,8 @@ export class PhoneLookup implements OnModuleInit {
   }
 
   /** Both checks before an SMS code; `lookupFailed` when Lookup gave no usable answer at all. */
-  async beforeCode(e164: string): Promise<{ lookupFailed: string } | { line: LineTypeVerdict; swap: SimSwapVerdict }> {
-    const r = await this.lookup(e164);
+  async beforeCode(e164: string, opts: { fresh?: boolean } = {}): Promise<{ lookupFailed: string } | { line: LineTypeVerdict; swap: SimSwapVerdict }> {
+    const r = await this.lookup(e164, opts);
     if (!r.ok) return { lookupFailed: r.reason };
     return {
       line: lineTypeVerdict(r.answer, this.config.lookup.allowedLineTypes),

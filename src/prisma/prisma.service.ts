@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { isWriteConflict } from '../common/database-unavailable.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export type Tx = Prisma.TransactionClient;
@@ -26,8 +27,22 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 20 }) });
   }
 
-  /** Runs `fn` in one READ COMMITTED transaction; the audit row written inside commits or rolls back with it. */
+  /**
+   * Runs `fn` in one READ COMMITTED transaction; the audit row written inside commits or rolls back with it.
+   * A transaction PostgreSQL aborted as a deadlock victim or for a serialization failure (nothing of it stands)
+   * runs once more; `fn` must therefore do nothing outside the database that a second run would repeat. A second
+   * such abort reaches the caller, and the error filter answers 409 request/conflict, never 500.
+   */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
+    try {
+      return await this.transactionOnce(fn, opts);
+    } catch (err) {
+      if (!isWriteConflict(err)) throw err;
+      return this.transactionOnce(fn, opts);
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: Tx) => Promise<T>, opts: { timeoutMs?: number }): Promise<T> {
     let hooks: Map<unknown, () => Promise<void>> | undefined;
     const result = await this.$transaction(
       async (tx) => {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verify, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailable } from '../common/database-unavailable.js';
+import { isDatabaseUnavailable, isWriteConflict } from '../common/database-unavailable.js';
 import { sha256Hex } from '../common/crypto.js';
 import { ERROR_CODES, type ErrorCode } from '../common/error-codes.js';
 import { contextFromRequest, correlationIdOf } from '../common/http-context.js';
@@ -102,7 +102,7 @@ export class GithubAlertEndpoint {
       reply.status(err.status).send({ code: err.code, message: err.message, correlationId });
       return;
     }
-    if (isDatabaseUnavailable(err)) {
+    if (isDatabaseUnavailable(err) || isWriteConflict(err)) {
       reply
         .status(503)
         .header('retry-after', '2')

@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/config.js';
 
 const MAX_DOCUMENT = 256 * 1024;
 
-/** The key server could not be read and no keys are known yet: the alert should be retried later (503). */
+/** The key server could not be read and the alert's key is not known: the alert should be retried later (503). */
 export class KeysUnavailable extends Error {}
 
 /**
@@ -16,12 +16,14 @@ export class KeysUnavailable extends Error {}
  * (`{ public_keys: [{ key_identifier, key, is_current }] }`) and kept in memory. An unknown key id reads
  * the document again, at most once per SECRET_SCANNING_KEY_REFRESH_SECONDS however many requests name
  * unknown ids (concurrent ones share one fetch), so a flood of made-up ids cannot hammer the key server.
- * A failed refresh keeps the keys already known.
+ * A failed refresh keeps the keys already known. While the last read failed, an unknown key id is not called
+ * unknown (a 4xx GitHub would not retry): it may be a key GitHub rotated to, so the alert is to be retried.
  */
 @Injectable()
 export class GithubKeys {
   private keys = new Map<string, KeyObject>();
   private loaded = false;
+  private lastReadFailed = false;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | null = null;
   /** How many times the document was fetched (the tests read it). */
@@ -47,13 +49,16 @@ export class GithubKeys {
         );
       }
     }
-    if (!this.loaded) throw new KeysUnavailable('no secret scanning keys known yet');
-    return this.keys.get(keyId) ?? null;
+    const key = this.keys.get(keyId);
+    if (key) return key;
+    if (!this.loaded || this.lastReadFailed) throw new KeysUnavailable('the secret scanning keys could not be read');
+    return null;
   }
 
   private async fetchKeys(): Promise<void> {
     this.lastAttemptAt = this.clock.now().getTime();
     this.fetches++;
+    this.lastReadFailed = true;
     const res = await fetch(this.config.secretScanning.keysUrl, {
       signal: AbortSignal.timeout(5000),
       headers: { accept: 'application/json', 'user-agent': 'credential-service-secret-scanning' },
@@ -77,5 +82,6 @@ export class GithubKeys {
     if (!next.size) throw new Error('key document holds no usable P-256 key');
     this.keys = next;
     this.loaded = true;
+    this.lastReadFailed = false;
   }
 }

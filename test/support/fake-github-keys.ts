@@ -1,11 +1,14 @@
 import { sign, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A stand-in for GitHub's meta endpoint: `{ public_keys: [{ key_identifier, key, is_current }] }` with keys made here. */
 export class KeyServer {
   keys: Array<{ id: string; privateKey: KeyObject; pem: string }> = [];
   hits = 0;
+  /** `up` answers; `reset` drops the connection (as a server that is down); `error` answers 503; `hang` never answers. */
+  mode: 'up' | 'reset' | 'error' | 'hang' = 'up';
+  private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
   url = '';
 
@@ -13,6 +16,9 @@ export class KeyServer {
     const s = new KeyServer();
     s.server = createServer((req, res) => {
       s.hits++;
+      if (s.mode === 'reset') return void req.socket.destroy();
+      if (s.mode === 'error') return void res.writeHead(503, { 'content-type': 'text/plain' }).end('unavailable');
+      if (s.mode === 'hang') return void s.hanging.add(res);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ public_keys: s.keys.map((k, i) => ({ key_identifier: k.id, key: k.pem, is_current: i === s.keys.length - 1 })) }));
     });
@@ -30,6 +36,8 @@ export class KeyServer {
   }
 
   stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
     return new Promise((r) => this.server.close(() => r()));
   }
 }
