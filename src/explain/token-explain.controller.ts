@@ -93,7 +93,15 @@ export class TokenExplainController {
       req,
       reply,
       'explain/token.eta',
-      { title: EXPLAIN_TEXT[lang].title, lang, t: EXPLAIN_TEXT[lang], errors: data.errors ?? {}, values: data.values ?? { api: '', environment: '' }, result: data.result ?? null, choices },
+      {
+        title: EXPLAIN_TEXT[lang].title,
+        lang,
+        t: EXPLAIN_TEXT[lang],
+        errors: data.errors ?? {},
+        values: data.values ?? { api: '', environment: '' },
+        result: data.result ?? null,
+        choices,
+      },
       status,
     );
   }
