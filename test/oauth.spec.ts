@@ -105,13 +105,15 @@ describe('token endpoint', () => {
       const body = r.json() as Record<string, unknown>;
       return { status: r.statusCode, id: String(id).replace(/true|false/, ''), headers, body: { ...body, access_token: typeof body.access_token } };
     };
+    // A credential of its own: the wrong secrets sent here count against that client's failure limit, not `acc`'s.
+    const own = await issueCredential(t);
     const ok = form({ grant_type: 'client_credentials', scope: 'business' });
     for (const [payload, auth] of [
-      [ok, basic(acc.clientId, acc.secret)],
-      [ok, basic(acc.clientId, 'wrong')],
-      [form({ grant_type: 'password' }), basic(acc.clientId, acc.secret)],
-      ['grant_type=client_credentials&scope=a&scope=b', basic(acc.clientId, acc.secret)],
-      ['__proto__=x&grant_type=client_credentials', basic(acc.clientId, acc.secret)],
+      [ok, basic(own.clientId, own.secret)],
+      [ok, basic(own.clientId, 'wrong')],
+      [form({ grant_type: 'password' }), basic(own.clientId, own.secret)],
+      ['grant_type=client_credentials&scope=a&scope=b', basic(own.clientId, own.secret)],
+      ['__proto__=x&grant_type=client_credentials', basic(own.clientId, own.secret)],
     ]) {
       const direct = await send(false, payload, auth);
       const streamed = await send(true, payload, auth);
