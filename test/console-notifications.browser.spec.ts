@@ -1,36 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { startTestApp, type TestApp } from './support/app.js';
-import { checkPage, launchBrowser, reportBrowserSkip, watchPage } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import type { TestApp } from './support/app.js';
+import { checkPage, reportBrowserSkip, watchPage } from './support/browser.js';
+import { startBrowserApp, type BrowserApp } from './support/browser-session.js';
 import { createPartner, issueCredential } from './support/credentials.helpers.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
 
 const skip = reportBrowserSkip('console-notifications');
 let t: TestApp;
-let browser: Browser;
+let b: BrowserApp;
 let base: string;
 let reviewer: StaffLogin;
 const results: Array<{ name: string; violations: string[]; widthAt375: number }> = [];
 
 beforeAll(async () => {
   if (skip) return;
-  t = await startTestApp();
-  await t.app.listen(0, '127.0.0.1');
-  base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+  b = await startBrowserApp();
+  ({ t, base } = b);
   reviewer = await createStaffWithSession(t, { role: 'reviewer', name: 'Rita Reviewer' });
-  browser = await launchBrowser();
 });
 afterAll(async () => {
-  await browser?.close();
-  await t?.close();
+  await b?.close();
 });
 
 async function staffPage(): Promise<{ page: Page; problems: string[] }> {
-  const ctx = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
-  const [name, value] = reviewer.headers.cookie.split('=');
-  await ctx.addCookies([{ name, value, url: base }]);
-  const page = await ctx.newPage();
+  const page = await b.staffPage(reviewer, { viewport: { width: 1280, height: 800 } });
   return { page, problems: watchPage(page) };
 }
 
