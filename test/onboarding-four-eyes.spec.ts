@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
-import { OnboardingService } from '../src/onboarding/onboarding.service.js';
 import type { SubmitInput } from '../src/onboarding/onboarding.types.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createStaffWithSession, type StaffLogin } from './support/factories.js';
+import { onboardingApplication, partnerSubmits, uniqueTag, type ApplicationOverrides } from './support/onboarding.factories.js';
 
 let t: TestApp;
 let one: StaffLogin;
@@ -32,58 +31,71 @@ function form(url: string, as: StaffLogin, fields: Record<string, string>) {
   });
 }
 
-let n = 0;
-function application(
-  over: { legalName?: string; registrationNumber?: string; contact?: Partial<SubmitInput['contact']>; items?: SubmitInput['items'] } = {},
-): SubmitInput {
-  n += 1;
-  return {
-    partner: {
-      legalName: over.legalName ?? `Vier Ogen ${n} B.V.`,
-      registrationNumber: over.registrationNumber ?? `5${String(n).padStart(3, '0')}${randomUUID().replace(/\D/g, '').slice(0, 4)}`,
-      country: 'NL',
-    },
-    contact: { name: 'Pim Partner', email: `pim${n}-${randomUUID().slice(0, 6)}@partner.example`, mobile: '+31612300000', ...over.contact },
-    language: 'en',
+/** A partner's application for the Business API: a new partner and contact unless told otherwise. */
+function application(over: ApplicationOverrides = {}): SubmitInput {
+  const tag = uniqueTag();
+  return onboardingApplication({
+    ...over,
+    partner: { legalName: `Vier Ogen ${tag} B.V.`, ...over.partner },
+    contact: { name: 'Pim Partner', email: `pim-${tag}@partner.example`, mobile: '+31612300000', ...over.contact },
     purpose: 'Our till software reads the business customer record at checkout.',
     items: over.items ?? [
       { api: 'business', environment: 'acceptance' },
       { api: 'business', environment: 'production' },
     ],
-  };
-}
-
-/** What the public intake does: the partner submits, attributed to the contact it names. */
-async function partnerSubmits(input: SubmitInput): Promise<string> {
-  const ctx = { correlationId: randomUUID(), clientIp: '203.0.113.9', userAgent: null, actor: { type: 'partner_contact' as const, id: null } };
-  return (await t.app.get(OnboardingService).submit(ctx, input)).id;
+  });
 }
 
 describe('production access takes two different staff', () => {
-  it('a partner-submitted request: whoever approved Production cannot issue it; a second reviewer can', async () => {
-    const id = await partnerSubmits(application());
+  /** A partner-submitted request whose Acceptance and Production reviewer One approved. */
+  async function approvedByOne() {
+    const id = await partnerSubmits(t, application());
     expect((await post(`/api/onboarding-requests/${id}/start-review`, one)).statusCode).toBe(200);
     expect((await post(`/api/onboarding-requests/${id}/approvals`, one, { environment: 'acceptance' })).statusCode).toBe(200);
     expect((await post(`/api/onboarding-requests/${id}/approvals`, one, { environment: 'production' })).statusCode).toBe(200);
-    // Acceptance: the approver may issue it.
-    expect((await post(`/api/onboarding-requests/${id}/issue`, one, { environment: 'acceptance' })).statusCode).toBe(201);
+    return id;
+  }
 
+  it('lets whoever approved Acceptance issue it', async () => {
+    const id = await approvedByOne();
+    expect((await post(`/api/onboarding-requests/${id}/issue`, one, { environment: 'acceptance' })).statusCode).toBe(201);
+  });
+
+  it('refuses whoever approved Production issuing it, and issues nothing', async () => {
+    const id = await approvedByOne();
     const alone = await post(`/api/onboarding-requests/${id}/issue`, one, { environment: 'production' });
     expect([alone.statusCode, alone.json().code]).toEqual([403, 'onboarding/four_eyes_issue']);
     expect(await t.prisma.credential.count({ where: { onboardingRequestId: id, environment: 'production' } })).toBe(0);
     expect((await t.prisma.onboardingApproval.findFirstOrThrow({ where: { requestId: id, environment: 'production' } })).issuedAt).toBeNull();
+  });
 
-    // The console says why, on the request page and on the issue list, and refuses a forced post.
+  it('disables the Production issue button for its approver on the request page, saying why', async () => {
+    const id = await approvedByOne();
     const mine = (await page(`/console/requests/${id}`, one)).body;
     expect(mine).toMatch(/<button type="submit" disabled aria-describedby="issue-production-why">Issue production credentials<\/button>/);
     expect(mine).toContain('You approved Production: another reviewer must issue its credentials (four-eyes).');
+  });
+
+  it('says why on the issue list', async () => {
+    await approvedByOne();
     expect((await page('/console/credentials/issue', one)).body).toContain('You approved Production: another reviewer must issue it (four-eyes).');
+  });
+
+  it('refuses a forced post from the issue list', async () => {
+    const id = await approvedByOne();
     const forced = await form('/console/credentials/issue', one, { requestId: id, environment: 'production' });
     expect(forced.statusCode).toBe(403);
     expect(forced.body).toContain('another reviewer must issue');
+  });
+
+  it('offers the Production issue button to another reviewer', async () => {
+    const id = await approvedByOne();
     const theirs = (await page(`/console/requests/${id}`, two)).body;
     expect(theirs).toMatch(/<button type="submit">Issue production credentials<\/button>/);
+  });
 
+  it('lets a second reviewer issue Production', async () => {
+    const id = await approvedByOne();
     const issued = await post(`/api/onboarding-requests/${id}/issue`, two, { environment: 'production' });
     expect(issued.statusCode, issued.body).toBe(201);
     const credential = await t.prisma.credential.findFirstOrThrow({ where: { onboardingRequestId: id, environment: 'production' } });
@@ -92,52 +104,103 @@ describe('production access takes two different staff', () => {
 });
 
 describe('a request that names a new contact for a known partner', () => {
-  it('records the contact without attaching it; one reviewer confirms it, a different one approves, which attaches it', async () => {
-    const first = application({ legalName: 'Bekende Partner B.V.' });
-    const firstId = await partnerSubmits(first);
+  /** A partner we know, with its contact, and a stranger's request reusing its registration number with a contact of their own. */
+  async function strangerRequest() {
+    const first = application({ partner: { legalName: 'Bekende Partner B.V.' } });
+    const firstId = await partnerSubmits(t, first);
     const partnerId = (await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id: firstId } })).partnerId;
     const original = await t.prisma.technicalContact.findFirstOrThrow({ where: { partnerId } });
-    expect(original.attachedAt).not.toBeNull();
-
-    // A stranger reuses the registration number with a contact of their own.
     const strangerId = await partnerSubmits(
+      t,
       application({
-        legalName: 'Not Them B.V.',
-        registrationNumber: first.partner.registrationNumber,
-        contact: { name: 'Stan Stranger', email: 'stan@elsewhere.example', mobile: '+31612399999' },
+        partner: { legalName: 'Not Them B.V.', registrationNumber: first.partner.registrationNumber },
+        contact: { name: 'Stan Stranger', email: `stan-${uniqueTag()}@elsewhere.example`, mobile: '+31612399999' },
       }),
     );
     const request = await t.prisma.onboardingRequest.findUniqueOrThrow({ where: { id: strangerId } });
-    expect(request.partnerId).toBe(partnerId);
     const stranger = await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: request.contactId } });
+    return { partnerId, original, strangerId, request, stranger };
+  }
+  /** The stranger's request in review by One. */
+  async function inReview() {
+    const s = await strangerRequest();
+    expect((await post(`/api/onboarding-requests/${s.strangerId}/start-review`, one)).statusCode).toBe(200);
+    return s;
+  }
+  /** In review, the new contact confirmed by One through the console. */
+  async function confirmedByOne() {
+    const s = await inReview();
+    const confirmed = await form(`/console/requests/${s.strangerId}/confirm-contact`, one, {});
+    return { ...s, confirmed };
+  }
+
+  it("attaches a new partner's first contact at once", async () => {
+    const { original } = await strangerRequest();
+    expect(original.attachedAt).not.toBeNull();
+  });
+
+  it('records the new contact under the known partner without attaching it', async () => {
+    const { request, partnerId, stranger } = await strangerRequest();
+    expect(request.partnerId).toBe(partnerId);
     expect(stranger.attachedAt).toBeNull();
-    // The partner's record and its existing contact are untouched.
+  });
+
+  it("leaves the known partner's record and its contact untouched", async () => {
+    const { partnerId, original } = await strangerRequest();
     expect((await t.prisma.partner.findUniqueOrThrow({ where: { id: partnerId } })).legalName).toBe('Bekende Partner B.V.');
     expect(await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: original.id } })).toEqual(original);
+  });
 
-    expect((await post(`/api/onboarding-requests/${strangerId}/start-review`, one)).statusCode).toBe(200);
+  it('refuses approval until a reviewer confirms the contact', async () => {
+    const { strangerId } = await inReview();
     const unconfirmed = await post(`/api/onboarding-requests/${strangerId}/approvals`, one, { environment: 'acceptance' });
     expect([unconfirmed.statusCode, unconfirmed.json().code]).toEqual([403, 'onboarding/contact_unconfirmed']);
-    let body = (await page(`/console/requests/${strangerId}`, one)).body;
+  });
+
+  it('disables approval on the console until the contact is confirmed, saying why', async () => {
+    const { strangerId } = await inReview();
+    const body = (await page(`/console/requests/${strangerId}`, one)).body;
     expect(body).toContain('data-testid="new-contact-warning"');
     expect(body).toMatch(/<button type="submit" disabled aria-describedby="approve-acceptance-why">/);
     expect(body).toContain('a reviewer must confirm the contact first, and another reviewer approves (four-eyes).');
     expect(body).toContain('not yet attached to the partner');
+  });
 
-    const confirmed = await form(`/console/requests/${strangerId}/confirm-contact`, one, {});
+  it('lets a reviewer confirm the contact from the console', async () => {
+    const { confirmed } = await confirmedByOne();
     expect(confirmed.statusCode, confirmed.body.slice(0, 500)).toBe(303);
+  });
+
+  it('refuses confirming the contact twice', async () => {
+    const { strangerId } = await confirmedByOne();
     const twice = await post(`/api/onboarding-requests/${strangerId}/confirm-contact`, two);
     expect([twice.statusCode, twice.json().code]).toEqual([409, 'onboarding/contact_already_confirmed']);
+  });
+
+  it('refuses approval by the reviewer who confirmed the contact', async () => {
+    const { strangerId } = await confirmedByOne();
     const own = await post(`/api/onboarding-requests/${strangerId}/approvals`, one, { environment: 'acceptance' });
     expect([own.statusCode, own.json().code]).toEqual([403, 'onboarding/four_eyes']);
-    body = (await page(`/console/requests/${strangerId}`, one)).body;
+  });
+
+  it('tells the confirming reviewer that another must approve, the contact still unattached', async () => {
+    const { strangerId, stranger } = await confirmedByOne();
+    const body = (await page(`/console/requests/${strangerId}`, one)).body;
     expect(body).toContain('You confirmed the new technical contact: another reviewer must approve this request (four-eyes).');
     expect((await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: stranger.id } })).attachedAt).toBeNull();
+  });
 
+  it('attaches the contact when a different reviewer approves', async () => {
+    const { strangerId, stranger } = await confirmedByOne();
     const approved = await post(`/api/onboarding-requests/${strangerId}/approvals`, two, { environment: 'acceptance' });
     expect(approved.statusCode, approved.body).toBe(200);
     expect(approved.json().contact).toMatchObject({ id: stranger.id, attached: true });
     expect((await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: stranger.id } })).attachedAt).not.toBeNull();
+  });
+
+  it('audits who confirmed the contact and who attached it', async () => {
+    const { strangerId, stranger, partnerId } = await confirmedByOne();
+    await post(`/api/onboarding-requests/${strangerId}/approvals`, two, { environment: 'acceptance' });
     const audit = await t.prisma.auditEvent.findMany({ where: { OR: [{ subjectId: strangerId }, { subjectId: partnerId }] }, orderBy: { seq: 'asc' } });
     expect(audit.find((e) => e.action === 'onboarding.contact_confirmed')).toMatchObject({ actorType: 'staff', actorId: one.staffId });
     expect(audit.find((e) => e.action === 'technical_contact.attached')).toMatchObject({
@@ -145,18 +208,29 @@ describe('a request that names a new contact for a known partner', () => {
       detail: expect.objectContaining({ contactId: stranger.id, confirmedById: one.staffId, approvedById: two.staffId, onboardingRequestId: strangerId }),
     });
   });
+});
 
-  it('a request staff enter for a new contact of a known partner counts the creator as the confirming reviewer', async () => {
+describe('a request staff enter for a new contact of a known partner', () => {
+  /** A partner we know, and a request staff member Three enters for it naming a new contact (Acceptance only). */
+  async function enteredByThree() {
     const first = application();
-    await partnerSubmits(first);
+    await partnerSubmits(t, first);
     const created = await post('/api/onboarding-requests', three, {
-      ...application({ registrationNumber: first.partner.registrationNumber }),
+      ...application({ partner: { registrationNumber: first.partner.registrationNumber } }),
       items: [{ api: 'business', environment: 'acceptance' }],
     });
     expect(created.statusCode, created.body).toBe(201);
-    const id = created.json().id as string;
+    return created.json().id as string;
+  }
+
+  it('counts the staff member who entered it as the reviewer who confirmed the contact', async () => {
+    const id = await enteredByThree();
     const view = (await t.inject({ method: 'GET', url: `/api/onboarding-requests/${id}`, headers: one.headers })).json();
     expect(view).toMatchObject({ contact: { attached: false }, contactVouchedById: three.staffId });
+  });
+
+  it('lets another reviewer approve it without a further confirmation', async () => {
+    const id = await enteredByThree();
     expect((await post(`/api/onboarding-requests/${id}/start-review`, one)).statusCode).toBe(200);
     expect((await post(`/api/onboarding-requests/${id}/approvals`, one, { environment: 'acceptance' })).statusCode).toBe(200);
   });
