@@ -38,7 +38,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const post = (url: string, as: StaffLogin, payload: Record<string, unknown> = {}) => staffPost(t, as, url, payload);
+const post = (url: string, as: StaffLogin, payload: object = {}) => staffPost(t, as, url, payload);
 const get = async (id: string) => (await t.inject({ method: 'GET', url: `/api/onboarding-requests/${id}`, headers: viewer.headers })).json();
 const create = (over: ApplicationOverrides = {}) => createRequest(t, creator, onboardingApplication(over));
 const approvals = (id: string) => `/api/onboarding-requests/${id}/approvals`;
