@@ -183,10 +183,14 @@ describe('a request that names a new contact for a known partner', () => {
     expect([own.statusCode, own.json().code]).toEqual([403, 'onboarding/four_eyes']);
   });
 
-  it('tells the confirming reviewer that another must approve, the contact still unattached', async () => {
-    const { strangerId, stranger } = await confirmedByOne();
+  it('tells the confirming reviewer that another must approve', async () => {
+    const { strangerId } = await confirmedByOne();
     const body = (await page(`/console/requests/${strangerId}`, one)).body;
     expect(body).toContain('You confirmed the new technical contact: another reviewer must approve this request (four-eyes).');
+  });
+
+  it('leaves a confirmed contact unattached until the request is approved', async () => {
+    const { stranger } = await confirmedByOne();
     expect((await t.prisma.technicalContact.findUniqueOrThrow({ where: { id: stranger.id } })).attachedAt).toBeNull();
   });
 
