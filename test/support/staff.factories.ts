@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { StaffRole } from '../../src/generated/prisma/enums.js';
 import { hmacSha256Hex } from '../../src/common/crypto.js';
 import type { TestApp } from './app.js';
-import { anyIp, Browser, enrolledStaff, hiddenCsrf, signIn, type EnrolledStaff, type EnrolOptions } from './staff.helpers.js';
+import { anyIp, Browser, code, enrolledStaff, hiddenCsrf, secretOf, signIn, type EnrolledStaff, type EnrolOptions } from './staff.helpers.js';
 
 /** A browser from an address of its own. */
 export function freshBrowser(t: TestApp): Browser {
@@ -63,4 +64,53 @@ export async function jsonSignIn(t: TestApp, s: EnrolledStaff, totp: string) {
   });
   const session = step2.cookies.find((c) => c.name.endsWith('staff_session'))!;
   return { step1, step2, headers: { cookie: `${session.name}=${session.value}`, 'x-csrf-token': step2.json().csrfToken as string } };
+}
+
+const oneTimePasswordOf = (html: string) => /data-testid="one-time-password">([^<]+)</.exec(html)![1];
+const otpauthUriOf = (html: string) => /data-testid="otpauth-uri">([^<]+)</.exec(html)![1].replace(/&amp;/g, '&');
+export const recoveryCodesOf = (html: string) => [...html.matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]);
+
+/** An admin signed in through the pages, one time step ago (so their code is not the current one). */
+export async function signedInAdmin(t: TestApp, opts: EnrolOptions = {}) {
+  const admin = await signedInStaff(t, 'admin', opts);
+  t.clock.advance(30_000);
+  return admin;
+}
+
+/** A member an admin created in the console: their email and the one-time password the page showed once. */
+export async function consoleCreatedMember(t: TestApp, admin: Browser, role: StaffRole = 'reviewer') {
+  const email = `new-${randomUUID()}@example.com`;
+  const created = await admin.submit('/console/staff/new', '/console/staff', { name: 'Nieuwe Collega', email, role });
+  return { email, created, oneTime: created.statusCode === 200 ? oneTimePasswordOf(created.body) : '' };
+}
+
+/** The first sign-in with a one-time password, up to the enrolment page: its TOTP seed, from the otpauth URI. */
+export async function atEnrolment(t: TestApp, email: string, oneTime: string) {
+  const m = freshBrowser(t);
+  const pw = await m.submit('/console/sign-in', '/console/sign-in', { email, password: oneTime });
+  const enrolPage = await m.get('/console/enrol');
+  const uri = enrolPage.statusCode === 200 ? otpauthUriOf(enrolPage.body) : '';
+  return { m, pw, enrolPage, uri, secret: uri ? secretOf(uri) : '' };
+}
+
+/** Enrolment completed: a TOTP code and the member's own password; returns the recovery codes shown. */
+export async function enrol(t: TestApp, at: { m: Browser; enrolPage: { body: string }; secret: string }, newPassword: string, confirmPassword = newPassword) {
+  const done = await at.m.post('/console/enrol', { _csrf: hiddenCsrf(at.enrolPage.body), code: await code(t, at.secret), newPassword, confirmPassword });
+  return { done, recovery: recoveryCodesOf(done.body) };
+}
+
+/** A member created in the console who has enrolled with `newPassword`. */
+export async function consoleEnrolledMember(t: TestApp, newPassword = `chosen-${randomUUID()}`) {
+  const { b: admin } = await signedInAdmin(t);
+  const { email, oneTime } = await consoleCreatedMember(t, admin);
+  const at = await atEnrolment(t, email, oneTime);
+  const { done, recovery } = await enrol(t, at, newPassword);
+  return { email, oneTime, secret: at.secret, newPassword, m: at.m, done, recovery };
+}
+
+/** Two browsers: an admin's, and a member's signed in. */
+export async function adminAndMember(t: TestApp) {
+  const admin = await signedInAdmin(t);
+  const { s: member, b: mb } = await signedInStaff(t, 'viewer');
+  return { adminS: admin.s, admin: admin.b, member, mb };
 }
