@@ -1,14 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from '../src/staff/session.service.js';
 import { SIGN_IN_FAILED } from '../src/staff/sign-in.service.js';
 import { StaffHousekeeping } from '../src/staff/housekeeping.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { Browser, code, enrolledStaff, handedOut, hiddenCsrf, signIn } from './support/staff.helpers.js';
+import {
+  accountThrottleKey,
+  freshBrowser,
+  jsonSignIn,
+  signedInStaff,
+  twoPendingSignIns,
+  wrongCodesAfterPassword,
+  wrongPasswords,
+} from './support/staff.factories.js';
+import { Browser, code, enrolledStaff, hiddenCsrf, signIn, type EnrolledStaff } from './support/staff.helpers.js';
 
 let t: TestApp;
-let ipSeq = 1;
-/** Each test signs in from its own address, so the per-address limit of one test does not leak into the next. */
-const browser = () => new Browser(t, `192.0.2.${ipSeq++}`);
+/** Each browser signs in from an address of its own, so the per-address limit of one test does not reach the next. */
+const browser = () => freshBrowser(t);
 const escaped = (s: string) => s.replace(/'/g, '&#39;');
 
 beforeAll(async () => {
@@ -21,18 +30,38 @@ async function auditActions(subjectId: string): Promise<string[]> {
   return rows.sort((a, b) => Number(a.seq! - b.seq!)).map((r) => r.action);
 }
 
+/** Some code other than the current one. */
+async function wrongCodeFor(s: EnrolledStaff): Promise<string> {
+  return (await code(t, s.secret)) === '000000' ? '111111' : '000000';
+}
+
+/** Passes the password step of `s` in `b`, as a member typing their email with capitals and spaces around it. */
+async function passwordStep(b: Browser, s: EnrolledStaff) {
+  const page = await b.get('/console/sign-in');
+  return b.post('/console/sign-in', { _csrf: hiddenCsrf(page.body), email: ` ${s.email.toUpperCase()} `, password: s.password });
+}
+
 describe('staff sign-in through the pages', () => {
-  it('signs in with password and TOTP, lands on /console and reaches a console page', async () => {
-    const s = await enrolledStaff(t, 'viewer');
-    const b = browser();
-    const page = await b.get('/console/sign-in');
+  it('shows the sign-in form', async () => {
+    const page = await browser().get('/console/sign-in');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('name="password"');
-    const pw = await b.post('/console/sign-in', { _csrf: hiddenCsrf(page.body), email: ` ${s.email.toUpperCase()} `, password: s.password });
+  });
+
+  it('asks for the second factor after the right password, whatever the case and spaces of the email, without a session yet', async () => {
+    const s = await enrolledStaff(t, 'viewer');
+    const b = browser();
+    const pw = await passwordStep(b, s);
     expect(pw.statusCode).toBe(303);
     expect(pw.headers.location).toBe('/console/sign-in/second-factor');
     expect(Object.keys(b.jar).some((k) => k.includes('staff_session'))).toBe(false);
     expect(String(pw.headers['set-cookie'])).toMatch(/staff_pending=[^;]+;.*HttpOnly/i);
+  });
+
+  it('lands on /console with a strict HttpOnly session cookie after the right TOTP code', async () => {
+    const s = await enrolledStaff(t, 'viewer');
+    const b = browser();
+    await passwordStep(b, s);
     const done = await b.submit('/console/sign-in/second-factor', '/console/sign-in/second-factor', { code: await code(t, s.secret) });
     expect(done.statusCode, done.body).toBe(303);
     expect(done.headers.location).toBe('/console');
@@ -40,148 +69,197 @@ describe('staff sign-in through the pages', () => {
     expect(setCookie).toMatch(/staff_session=[^;]+;.*HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Strict/i);
     expect(setCookie).toMatch(/Path=\//);
+  });
+
+  it('reaches console pages once signed in', async () => {
+    const { s, b } = await signedInStaff(t, 'viewer');
     const home = await b.get('/console');
     expect(home.headers.location).toBe('/console/home');
     const account = await b.get('/console/account');
     expect(account.statusCode).toBe(200);
     expect(account.body).toContain(s.email);
+  });
+
+  it('audits the accepted password and the sign-in, in that order', async () => {
+    const { s } = await signedInStaff(t, 'viewer');
     expect(await auditActions(s.staffId)).toEqual(['staff.created', 'staff.password_accepted', 'staff.signed_in']);
-    // An already signed-in member is sent on from the sign-in page.
+  });
+
+  it('sends an already signed-in member on from the sign-in page', async () => {
+    const { b } = await signedInStaff(t, 'viewer');
     expect((await b.get('/console/sign-in')).headers.location).toBe('/console');
   });
 
-  it('says the same thing for a wrong password and an unknown email, and audits both without the password', async () => {
+  it('answers a wrong password with the general message, without echoing the password', async () => {
     const s = await enrolledStaff(t);
-    const b = browser();
-    const wrong = await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: 'not-the-password-1' });
-    const unknown = await b.submit('/console/sign-in', '/console/sign-in', { email: 'nobody-here@example.com', password: 'not-the-password-2' });
+    const wrong = await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: 'not-the-password-1' });
     expect(wrong.statusCode).toBe(401);
-    expect(unknown.statusCode).toBe(401);
     expect(wrong.body).toContain(escaped(SIGN_IN_FAILED));
-    expect(unknown.body).toContain(escaped(SIGN_IN_FAILED));
     expect(wrong.body).not.toContain('not-the-password');
-    expect(await auditActions(s.staffId)).toEqual(['staff.created', 'staff.sign_in_failed']);
-    const rows = await t.prisma.auditEvent.findMany({ where: { action: 'staff.sign_in_failed' }, select: { detail: true, subjectId: true, action: true } });
-    expect(JSON.stringify(rows)).not.toMatch(/not-the-password|nobody-here/);
   });
 
-  it('refuses a wrong TOTP code, and the same code (time step) a second time', async () => {
+  it('answers an unknown email exactly like a wrong password', async () => {
+    const unknown = await browser().submit('/console/sign-in', '/console/sign-in', {
+      email: `nobody-${randomUUID()}@example.com`,
+      password: 'not-the-password-2',
+    });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.body).toContain(escaped(SIGN_IN_FAILED));
+  });
+
+  it('audits a wrong password as a failed sign-in', async () => {
     const s = await enrolledStaff(t);
-    const b = browser();
-    const c = await code(t, s.secret);
-    const wrongCode = c === '000000' ? '111111' : '000000';
-    const bad = await signIn(t, b, s, wrongCode);
+    await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: 'not-the-password-1' });
+    expect(await auditActions(s.staffId)).toEqual(['staff.created', 'staff.sign_in_failed']);
+  });
+
+  it('keeps typed passwords and unknown emails out of the failed sign-in audit rows', async () => {
+    const s = await enrolledStaff(t);
+    const typed = `not-the-password-${randomUUID()}`;
+    const nobody = `nobody-here-${randomUUID()}@example.com`;
+    await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: typed });
+    await browser().submit('/console/sign-in', '/console/sign-in', { email: nobody, password: typed });
+    const rows = await t.prisma.auditEvent.findMany({ where: { action: 'staff.sign_in_failed' }, select: { detail: true, subjectId: true, action: true } });
+    expect(JSON.stringify(rows)).not.toMatch(new RegExp(`${typed}|${nobody}`));
+  });
+
+  it('refuses a wrong TOTP code with the general message', async () => {
+    const s = await enrolledStaff(t);
+    const bad = await signIn(t, browser(), s, await wrongCodeFor(s));
     expect(bad.statusCode).toBe(401);
     expect(bad.body).toContain(escaped(SIGN_IN_FAILED));
-    const ok = await b.submit('/console/sign-in/second-factor', '/console/sign-in/second-factor', { code: c });
-    expect(ok.statusCode).toBe(303);
+  });
 
-    const again = await signIn(t, browser(), s, c);
-    expect(again.statusCode).toBe(401);
-    // The next time step's code works.
-    t.clock.advance(30_000);
-    expect((await signIn(t, browser(), s)).statusCode).toBe(303);
+  it('accepts the right code on the same pending sign-in after a wrong one', async () => {
+    const s = await enrolledStaff(t);
+    const b = browser();
+    await signIn(t, b, s, await wrongCodeFor(s));
+    const ok = await b.submit('/console/sign-in/second-factor', '/console/sign-in/second-factor', { code: await code(t, s.secret) });
+    expect(ok.statusCode).toBe(303);
+  });
+
+  it('audits a wrong TOTP code as a failed sign-in', async () => {
+    const s = await enrolledStaff(t);
+    await signIn(t, browser(), s, await wrongCodeFor(s));
     expect(await auditActions(s.staffId)).toContain('staff.sign_in_failed');
   });
 
-  it('lets only one of two concurrent sign-ins with the same code through', async () => {
+  it('refuses the same TOTP code (time step) a second time', async () => {
     const s = await enrolledStaff(t);
-    const one = browser();
-    const two = browser();
-    for (const b of [one, two]) await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
     const c = await code(t, s.secret);
-    const forms = await Promise.all([one, two].map(async (b) => hiddenCsrf((await b.get('/console/sign-in/second-factor')).body)));
+    expect((await signIn(t, browser(), s, c)).statusCode).toBe(303);
+    const again = await signIn(t, browser(), s, c);
+    expect(again.statusCode).toBe(401);
+  });
+
+  it("accepts the next time step's code after one was used", async () => {
+    const s = await enrolledStaff(t);
+    expect((await signIn(t, browser(), s)).statusCode).toBe(303);
+    t.clock.advance(30_000);
+    expect((await signIn(t, browser(), s)).statusCode).toBe(303);
+  });
+
+  it('lets only one of two concurrent sign-ins with the same TOTP code through', async () => {
+    const s = await enrolledStaff(t);
+    const [one, two] = await twoPendingSignIns(t, s);
+    const c = await code(t, s.secret);
     const [a, b] = await Promise.all([
-      one.post('/console/sign-in/second-factor', { _csrf: forms[0], code: c }),
-      two.post('/console/sign-in/second-factor', { _csrf: forms[1], code: c }),
+      one.b.post('/console/sign-in/second-factor', { _csrf: one.csrf, code: c }),
+      two.b.post('/console/sign-in/second-factor', { _csrf: two.csrf, code: c }),
     ]);
     expect([a.statusCode, b.statusCode].sort()).toEqual([303, 401]);
-    // The same for one recovery code.
-    t.clock.advance(30_000);
-    const three = browser();
-    const four = browser();
-    for (const x of [three, four]) await x.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
-    const forms2 = await Promise.all([three, four].map(async (x) => hiddenCsrf((await x.get('/console/sign-in/second-factor')).body)));
+  });
+
+  it('lets only one of two concurrent sign-ins with the same recovery code through', async () => {
+    const s = await enrolledStaff(t);
+    const [three, four] = await twoPendingSignIns(t, s);
     const [r1, r2] = await Promise.all([
-      three.post('/console/sign-in/second-factor', { _csrf: forms2[0], code: s.recoveryCodes[5] }),
-      four.post('/console/sign-in/second-factor', { _csrf: forms2[1], code: s.recoveryCodes[5] }),
+      three.b.post('/console/sign-in/second-factor', { _csrf: three.csrf, code: s.recoveryCodes[5] }),
+      four.b.post('/console/sign-in/second-factor', { _csrf: four.csrf, code: s.recoveryCodes[5] }),
     ]);
     expect([r1.statusCode, r2.statusCode].sort()).toEqual([303, 401]);
   });
 
-  it('accepts each recovery code once only', async () => {
+  it('accepts a recovery code in capitals', async () => {
+    const s = await enrolledStaff(t);
+    expect((await signIn(t, browser(), s, s.recoveryCodes[0].toUpperCase())).statusCode).toBe(303);
+  });
+
+  it('accepts a recovery code typed with a space for its dash', async () => {
+    const s = await enrolledStaff(t);
+    expect((await signIn(t, browser(), s, s.recoveryCodes[1].replace('-', ' '))).statusCode).toBe(303);
+  });
+
+  it('refuses a recovery code used before', async () => {
+    const s = await enrolledStaff(t);
+    expect((await signIn(t, browser(), s, s.recoveryCodes[0])).statusCode).toBe(303);
+    expect((await signIn(t, browser(), s, s.recoveryCodes[0])).statusCode).toBe(401);
+  });
+
+  it('audits how many recovery codes are left after each use', async () => {
     const s = await enrolledStaff(t);
     const [first, second] = s.recoveryCodes;
-    expect((await signIn(t, browser(), s, first.toUpperCase())).statusCode).toBe(303);
-    expect((await signIn(t, browser(), s, first)).statusCode).toBe(401);
-    expect((await signIn(t, browser(), s, second.replace('-', ' '))).statusCode).toBe(303);
+    expect((await signIn(t, browser(), s, first)).statusCode).toBe(303);
+    expect((await signIn(t, browser(), s, second)).statusCode).toBe(303);
     const signedIn = await t.prisma.auditEvent.findMany({ where: { subjectId: s.staffId, action: 'staff.signed_in' } });
     expect(signedIn.map((e) => (e.detail as { method: string; recoveryCodesLeft: number }).recoveryCodesLeft).sort()).toEqual([8, 9]);
   });
+});
 
-  it('ends a pending sign-in after five wrong codes', async () => {
+describe('sign-in limits', () => {
+  it('ends a pending sign-in after five wrong codes, refusing even the right one', async () => {
     const s = await enrolledStaff(t);
-    const b = browser();
-    await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
-    const csrf = hiddenCsrf((await b.get('/console/sign-in/second-factor')).body);
-    for (let i = 0; i < 5; i++) expect((await b.post('/console/sign-in/second-factor', { _csrf: csrf, code: 'zzzzz-zzzzz' })).statusCode).toBe(401);
+    const { b, csrf, responses } = await wrongCodesAfterPassword(t, s, 5);
+    for (const r of responses) expect(r.statusCode).toBe(401);
     const last = await b.post('/console/sign-in/second-factor', { _csrf: csrf, code: await code(t, s.secret) });
     expect(last.statusCode).toBe(401);
     expect((await b.get('/console/sign-in/second-factor')).headers.location).toBe('/console/sign-in');
-    // Five wrong codes also count against the account: it is locked for a minute.
+  });
+
+  it('locks the account for a minute after five wrong codes', async () => {
+    const s = await enrolledStaff(t);
+    await wrongCodesAfterPassword(t, s, 5);
     expect((await signIn(t, browser(), s)).statusCode).toBe(401);
     t.clock.advance(61_000);
     expect((await signIn(t, browser(), s)).statusCode).toBe(303);
   });
 
-  it('locks an account after five failures, doubling, and lets it in again when the lock ends', async () => {
+  it('locks an account after five wrong passwords, refusing even the right one with the same message', async () => {
     const s = await enrolledStaff(t);
-    for (let i = 0; i < 5; i++)
-      expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: `wrong-${i}-password` })).statusCode).toBe(401);
-    // Locked: even the right password is refused, with the same message.
+    for (const r of await wrongPasswords(t, s.email, 5)) expect(r.statusCode).toBe(401);
     const locked = await signIn(t, browser(), s);
     expect(locked.statusCode).toBe(401);
     expect(locked.body).toContain(escaped(SIGN_IN_FAILED));
+  });
+
+  it('audits the lock once and the refusals while locked', async () => {
+    const s = await enrolledStaff(t);
+    await wrongPasswords(t, s.email, 5);
+    await signIn(t, browser(), s);
     const actions = await auditActions(s.staffId);
     expect(actions.filter((a) => a === 'staff.sign_in_locked')).toHaveLength(1);
     expect(actions).toContain('staff.sign_in_refused');
+  });
 
+  it('doubles the lock to two minutes for one more failure after the first lock ended', async () => {
+    const s = await enrolledStaff(t);
+    await wrongPasswords(t, s.email, 5);
     t.clock.advance(61_000);
-    // One more failure after the lock: locked again, now for two minutes.
     expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: 'wrong-again-password' })).statusCode).toBe(401);
     t.clock.advance(61_000);
     expect((await signIn(t, browser(), s)).statusCode).toBe(401);
     t.clock.advance(60_000);
     expect((await signIn(t, browser(), s)).statusCode).toBe(303);
-    // A completed sign-in clears the count: a single failure does not lock again.
+  });
+
+  it('clears the failure count on a completed sign-in', async () => {
+    const s = await enrolledStaff(t);
+    await wrongPasswords(t, s.email, 4);
+    expect((await signIn(t, browser(), s)).statusCode).toBe(303);
+    // Without the reset this would be the fifth failure in a row, and lock the account.
     expect((await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: 'one-more-wrong-pw' })).statusCode).toBe(401);
     t.clock.advance(30_000);
     expect((await signIn(t, browser(), s)).statusCode).toBe(303);
-  });
-
-  it("keeps the owner's known browser signing in while an attacker keeps the account locked", async () => {
-    const s = await enrolledStaff(t);
-    const owner = browser();
-    expect((await signIn(t, owner, s)).statusCode).toBe(303);
-    const device = Object.entries(owner.jar).find(([k]) => k.endsWith('staff_device'))!;
-    expect(device[1].startsWith(`${s.staffId}.`)).toBe(true);
-    await owner.submit('/console/account', '/console/sign-out', {});
-
-    for (let i = 0; i < 6; i++) await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: `attacker-${i}-guess` });
-    t.clock.advance(30_000);
-    // A browser without the cookie (or with a forged one) is locked out with the account...
-    expect((await signIn(t, browser(), s)).statusCode).toBe(401);
-    const forger = browser();
-    forger.jar[device[0]] = `${s.staffId}.forged.${'0'.repeat(64)}`;
-    expect((await signIn(t, forger, s)).statusCode).toBe(401);
-    // ...the owner's own browser is not.
-    expect((await signIn(t, owner, s)).statusCode).toBe(303);
-    const last = await t.prisma.auditEvent.findFirstOrThrow({
-      where: { subjectId: s.staffId, action: 'staff.signed_in' },
-      orderBy: { seq: 'desc' },
-      select: { detail: true },
-    });
-    expect(last.detail).toMatchObject({ knownDevice: true });
   });
 
   it('never locks longer than 15 minutes, however long the attack goes on', async () => {
@@ -190,30 +268,11 @@ describe('staff sign-in through the pages', () => {
       await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: `attack-${round}-password` });
       t.clock.advance(15 * 60_000 + 1000);
     }
-    const row = await t.prisma.staffLoginThrottle.findMany({ where: { key: { startsWith: 'account:' }, failures: { gte: 12 } } });
+    const row = await t.prisma.staffLoginThrottle.findMany({ where: { key: accountThrottleKey(t, s.email), failures: { gte: 12 } } });
     expect(row).toHaveLength(1);
     expect(row[0].lockedUntil!.getTime() - t.clock.now().getTime()).toBeLessThanOrEqual(0);
     t.clock.advance(30_000);
     expect((await signIn(t, browser(), s)).statusCode).toBe(303);
-  });
-
-  it('locks an address after twenty failures across accounts, and not the accounts themselves', async () => {
-    const s = await enrolledStaff(t);
-    const attacker = browser();
-    for (let i = 0; i < 20; i++) {
-      const r = await attacker.submit('/console/sign-in', '/console/sign-in', { email: `spray-${i}@example.com`, password: 'Winter2026!!!' });
-      expect(r.statusCode).toBe(401);
-    }
-    // From that address even the right details are refused now...
-    expect((await signIn(t, new Browser(t, attacker.ip), s)).statusCode).toBe(401);
-    // ...but the member signs in from elsewhere,
-    expect((await signIn(t, browser(), s)).statusCode).toBe(303);
-    t.clock.advance(61_000);
-    t.clock.advance(30_000);
-    // ...and from the same address once the lock has passed.
-    expect((await signIn(t, new Browser(t, attacker.ip), s)).statusCode).toBe(303);
-    const locks = await t.prisma.auditEvent.findMany({ where: { action: 'staff.sign_in_locked', clientIp: attacker.ip } });
-    expect(locks.map((l) => (l.detail as { scope: string }).scope)).toEqual(['ip']);
   });
 
   it('does not let concurrent attempts exceed the limit', async () => {
@@ -230,38 +289,125 @@ describe('staff sign-in through the pages', () => {
   });
 });
 
-describe('JSON sign-in', () => {
-  it('signs in with the same two steps and returns the CSRF token for API calls', async () => {
+describe('the known-device cookie', () => {
+  /** The owner signed in (and out) once in their browser; then an attacker guessed six times and locked the account. */
+  async function ownerUnderAttack() {
     const s = await enrolledStaff(t);
-    const remoteAddress = `192.0.2.${ipSeq++}`;
-    const step1 = await t.inject({ method: 'POST', url: '/api/session', remoteAddress, payload: { email: s.email, password: s.password } });
+    const owner = browser();
+    expect((await signIn(t, owner, s)).statusCode).toBe(303);
+    const device = Object.entries(owner.jar).find(([k]) => k.endsWith('staff_device'))!;
+    await owner.submit('/console/account', '/console/sign-out', {});
+    for (let i = 0; i < 6; i++) await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: `attacker-${i}-guess` });
+    t.clock.advance(30_000);
+    return { s, owner, device };
+  }
+
+  it('is bound to the account it signed in', async () => {
+    const { s, b } = await signedInStaff(t);
+    const device = Object.entries(b.jar).find(([k]) => k.endsWith('staff_device'))!;
+    expect(device[1].startsWith(`${s.staffId}.`)).toBe(true);
+  });
+
+  it("keeps the owner's known browser signing in while an attacker keeps the account locked", async () => {
+    const { s, owner } = await ownerUnderAttack();
+    expect((await signIn(t, owner, s)).statusCode).toBe(303);
+    const last = await t.prisma.auditEvent.findFirstOrThrow({
+      where: { subjectId: s.staffId, action: 'staff.signed_in' },
+      orderBy: { seq: 'desc' },
+      select: { detail: true },
+    });
+    expect(last.detail).toMatchObject({ knownDevice: true });
+  });
+
+  it('does not spare a browser without the cookie from the lock', async () => {
+    const { s } = await ownerUnderAttack();
+    expect((await signIn(t, browser(), s)).statusCode).toBe(401);
+  });
+
+  it('does not spare a browser with a forged cookie from the lock', async () => {
+    const { s, device } = await ownerUnderAttack();
+    const forger = browser();
+    forger.jar[device[0]] = `${s.staffId}.forged.${'0'.repeat(64)}`;
+    expect((await signIn(t, forger, s)).statusCode).toBe(401);
+  });
+});
+
+describe('the per-address limit', () => {
+  /** Twenty wrong passwords for twenty unknown accounts from one address. */
+  async function spray() {
+    const attacker = browser();
+    const responses = [];
+    for (let i = 0; i < 20; i++) {
+      responses.push(await attacker.submit('/console/sign-in', '/console/sign-in', { email: `spray-${randomUUID()}@example.com`, password: 'Winter2026!!!' }));
+    }
+    return { ip: attacker.ip, responses };
+  }
+
+  it('locks an address after twenty failures across accounts, even for the right details', async () => {
+    const s = await enrolledStaff(t);
+    const { ip, responses } = await spray();
+    for (const r of responses) expect(r.statusCode).toBe(401);
+    expect((await signIn(t, new Browser(t, ip), s)).statusCode).toBe(401);
+  });
+
+  it('does not lock the member out elsewhere', async () => {
+    const s = await enrolledStaff(t);
+    await spray();
+    expect((await signIn(t, browser(), s)).statusCode).toBe(303);
+  });
+
+  it('lets the address in again once its lock has passed', async () => {
+    const s = await enrolledStaff(t);
+    const { ip } = await spray();
+    t.clock.advance(61_000);
+    t.clock.advance(30_000);
+    expect((await signIn(t, new Browser(t, ip), s)).statusCode).toBe(303);
+  });
+
+  it('audits one lock, of the address and not of the accounts', async () => {
+    const { ip } = await spray();
+    const locks = await t.prisma.auditEvent.findMany({ where: { action: 'staff.sign_in_locked', clientIp: ip } });
+    expect(locks.map((l) => (l.detail as { scope: string }).scope)).toEqual(['ip']);
+  });
+});
+
+describe('JSON sign-in', () => {
+  it('signs in with the same two steps', async () => {
+    const s = await enrolledStaff(t);
+    const { step1, step2, headers } = await jsonSignIn(t, s, await code(t, s.secret));
     expect(step1.statusCode, step1.body).toBe(200);
     expect(step1.json().next).toBe('second_factor');
-    const pending = step1.cookies.find((c) => c.name.endsWith('staff_pending'))!;
-    const step2 = await t.inject({
-      method: 'POST',
-      url: '/api/session/second-factor',
-      remoteAddress,
-      cookies: { [pending.name]: pending.value },
-      payload: { code: await code(t, s.secret) },
-    });
     expect(step2.statusCode, step2.body).toBe(200);
-    const session = step2.cookies.find((c) => c.name.endsWith('staff_session'))!;
-    const headers = { cookie: `${session.name}=${session.value}`, 'x-csrf-token': step2.json().csrfToken };
     expect((await t.inject({ method: 'GET', url: '/api/staff/me', headers })).json().email).toBe(s.email);
+  });
+
+  it('returns the CSRF token that signing out through the API needs, and signing out ends the session', async () => {
+    const s = await enrolledStaff(t);
+    const { headers } = await jsonSignIn(t, s, await code(t, s.secret));
     const out = await t.inject({ method: 'POST', url: '/api/staff/me/sign-out', headers });
     expect(out.statusCode).toBe(200);
     expect((await t.inject({ method: 'GET', url: '/api/staff/me', headers })).statusCode).toBe(401);
+  });
 
-    const wrong = await t.inject({ method: 'POST', url: '/api/session', remoteAddress, payload: { email: s.email, password: 'wrong-password-here' } });
+  it('answers a wrong password with the general error, without echoing it', async () => {
+    const s = await enrolledStaff(t);
+    const wrong = await t.inject({
+      method: 'POST',
+      url: '/api/session',
+      remoteAddress: browser().ip,
+      payload: { email: s.email, password: 'wrong-password-here' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ code: 'auth/sign_in_failed', message: SIGN_IN_FAILED });
     expect(wrong.body).not.toContain('wrong-password-here');
-    // A cross-site form cannot send JSON: a form-encoded post is refused before any password check.
+  });
+
+  it('refuses a form-encoded post (what a cross-site form sends) before any password check', async () => {
+    const s = await enrolledStaff(t);
     const form = await t.inject({
       method: 'POST',
       url: '/api/session',
-      remoteAddress,
+      remoteAddress: browser().ip,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: new URLSearchParams({ email: s.email, password: s.password }).toString(),
     });
@@ -270,19 +416,40 @@ describe('JSON sign-in', () => {
 });
 
 describe('staff housekeeping', () => {
-  it('deletes forgotten throttle counters and long-expired pending sign-ins, but keeps live locks', async () => {
+  /** After a purge of what other tests left: a pending sign-in of `s` and failure counters for five unknown emails. */
+  async function forgottenAttempts() {
     const housekeeping = t.app.get(StaffHousekeeping);
-    await housekeeping.purge(); // what earlier tests left behind
+    await housekeeping.purge();
     const s = await enrolledStaff(t);
-    const b = browser();
-    await b.submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
-    for (let i = 0; i < 5; i++)
-      await browser().submit('/console/sign-in', '/console/sign-in', { email: `purge-${i}@example.com`, password: 'whatever-password' });
-    const before = await t.prisma.staffLoginThrottle.count();
-    expect(before).toBeGreaterThanOrEqual(5);
+    await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: s.password });
+    for (let i = 0; i < 5; i++) {
+      await browser().submit('/console/sign-in', '/console/sign-in', { email: `purge-${randomUUID()}@example.com`, password: 'whatever-password' });
+    }
+    return { housekeeping, s };
+  }
+
+  it('keeps throttle counters of the last day', async () => {
+    const { housekeeping } = await forgottenAttempts();
+    expect(await t.prisma.staffLoginThrottle.count()).toBeGreaterThanOrEqual(5);
     expect((await housekeeping.purge()).throttleRows).toBe(0);
+  });
+
+  it('deletes throttle counters forgotten for a day', async () => {
+    const { housekeeping } = await forgottenAttempts();
     t.clock.advance(25 * 3600_000);
-    const lockedKey = `account:manual-${Date.now()}`;
+    expect((await housekeeping.purge()).throttleRows).toBeGreaterThanOrEqual(5);
+  });
+
+  it('deletes long-expired pending sign-ins', async () => {
+    const { housekeeping, s } = await forgottenAttempts();
+    t.clock.advance(25 * 3600_000);
+    expect((await housekeeping.purge()).pendingLogins).toBeGreaterThanOrEqual(1);
+    expect(await t.prisma.staffPendingLogin.count({ where: { staffId: s.staffId } })).toBe(0);
+  });
+
+  it('keeps a live lock however long ago its last failure was', async () => {
+    const housekeeping = t.app.get(StaffHousekeeping);
+    const lockedKey = `account:manual-${randomUUID()}`;
     await t.prisma.staffLoginThrottle.create({
       data: {
         key: lockedKey,
@@ -291,24 +458,25 @@ describe('staff housekeeping', () => {
         lockedUntil: new Date(t.clock.now().getTime() + 60_000),
       },
     });
-    const purged = await housekeeping.purge();
-    expect(purged.throttleRows).toBeGreaterThanOrEqual(5);
-    expect(purged.pendingLogins).toBeGreaterThanOrEqual(1);
+    await housekeeping.purge();
     expect(await t.prisma.staffLoginThrottle.findUnique({ where: { key: lockedKey } })).not.toBeNull();
-    expect(await t.prisma.staffPendingLogin.count({ where: { staffId: s.staffId } })).toBe(0);
   });
 });
 
 describe('staff sessions', () => {
-  async function signedIn(role: 'viewer' | 'reviewer' | 'admin' = 'viewer') {
-    const s = await enrolledStaff(t, role);
-    const b = browser();
-    expect((await signIn(t, b, s)).statusCode).toBe(303);
-    return { s, b };
+  /** One member signed in in three browsers, a time step apart. */
+  async function threeSessions() {
+    const s = await enrolledStaff(t);
+    const browsers = [browser(), browser(), browser()];
+    for (const b of browsers) {
+      expect((await signIn(t, b, s)).statusCode).toBe(303);
+      t.clock.advance(30_000);
+    }
+    return { s, browsers };
   }
 
-  it('ends after 30 minutes idle', async () => {
-    const { b } = await signedIn();
+  it('ends after 30 minutes idle, and not while in use', async () => {
+    const { b } = await signedInStaff(t);
     t.clock.advance(SESSION_IDLE_MS - 60_000);
     expect((await b.get('/console/account')).statusCode).toBe(200);
     t.clock.advance(SESSION_IDLE_MS - 60_000);
@@ -318,7 +486,7 @@ describe('staff sessions', () => {
   });
 
   it('ends after 12 hours however busy', async () => {
-    const { b } = await signedIn();
+    const { b } = await signedInStaff(t);
     for (let elapsed = 0; elapsed < SESSION_ABSOLUTE_MS - 20 * 60_000; elapsed += 20 * 60_000) {
       t.clock.advance(20 * 60_000);
       expect((await b.get('/console/account')).statusCode).toBe(200);
@@ -327,37 +495,47 @@ describe('staff sessions', () => {
     expect((await b.get('/console/account')).headers.location).toBe('/console/sign-in');
   });
 
-  it('signs out this session only, and everywhere ends all of them', async () => {
-    const s = await enrolledStaff(t);
-    const one = browser();
-    const two = browser();
-    const three = browser();
-    expect((await signIn(t, one, s)).statusCode).toBe(303);
-    t.clock.advance(30_000);
-    expect((await signIn(t, two, s)).statusCode).toBe(303);
-    t.clock.advance(30_000);
-    expect((await signIn(t, three, s)).statusCode).toBe(303);
-
+  it('signs out this session only', async () => {
+    const {
+      browsers: [one, two],
+    } = await threeSessions();
     const out = await one.submit('/console/account', '/console/sign-out', {});
     expect(out.statusCode).toBe(303);
     expect(out.headers.location).toBe('/console/sign-in');
     expect((await one.get('/console/account')).headers.location).toBe('/console/sign-in');
     expect((await two.get('/console/account')).statusCode).toBe(200);
+  });
 
+  it('signs out everywhere, ending every session of the member', async () => {
+    const {
+      browsers: [one, two, three],
+    } = await threeSessions();
     const everywhere = await two.submit('/console/account', '/console/account/sign-out-everywhere', {});
     expect(everywhere.statusCode).toBe(303);
-    expect((await two.get('/console/account')).headers.location).toBe('/console/sign-in');
-    expect((await three.get('/console/account')).headers.location).toBe('/console/sign-in');
+    for (const b of [one, two, three]) expect((await b.get('/console/account')).headers.location).toBe('/console/sign-in');
+  });
+
+  it('audits signing out and signing out everywhere', async () => {
+    const {
+      s,
+      browsers: [one, two],
+    } = await threeSessions();
+    await one.submit('/console/account', '/console/sign-out', {});
+    await two.submit('/console/account', '/console/account/sign-out-everywhere', {});
     const actions = await auditActions(s.staffId);
     expect(actions).toContain('staff.signed_out');
     expect(actions).toContain('staff.signed_out_everywhere');
   });
 
   it('refuses a state-changing console post without the CSRF token', async () => {
-    const { b } = await signedIn();
+    const { b } = await signedInStaff(t);
     const noToken = await b.post('/console/account/sign-out-everywhere', {});
     expect(noToken.statusCode).toBe(403);
     expect(noToken.body).toContain('auth/csrf_failed');
+  });
+
+  it('refuses a console post with a wrong CSRF token, and the session goes on', async () => {
+    const { b } = await signedInStaff(t);
     const wrongToken = await b.post('/console/sign-out', { _csrf: 'f'.repeat(64) });
     expect(wrongToken.statusCode).toBe(403);
     expect((await b.get('/console/account')).statusCode).toBe(200);
@@ -370,35 +548,67 @@ describe('staff sessions', () => {
     // The attacker's page posts the form cross-site: SameSite=Strict keeps the cookie off the request.
     const forged = await new Browser(t, victim.ip).post('/console/sign-in', { _csrf: hiddenCsrf(page.body), email: s.email, password: s.password });
     expect(forged.statusCode).toBe(403);
+  });
+
+  it('refuses a sign-in form whose token does not match its pre-session cookie', async () => {
+    const s = await enrolledStaff(t);
+    const victim = browser();
+    await victim.get('/console/sign-in');
     const mismatched = await victim.post('/console/sign-in', { _csrf: '0'.repeat(64), email: s.email, password: s.password });
     expect(mismatched.statusCode).toBe(403);
   });
+});
 
-  it('regenerates recovery codes only with a current unused TOTP code', async () => {
-    const { s, b } = await signedIn();
+describe('new recovery codes', () => {
+  /** A signed-in member who made new recovery codes with the next time step's code. */
+  async function regenerated() {
+    const { s, b } = await signedInStaff(t);
+    t.clock.advance(30_000);
+    const ok = await b.submit('/console/account', '/console/account/recovery-codes', { code: await code(t, s.secret) });
+    const fresh = [...ok.body.matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]);
+    t.clock.advance(30_000);
+    return { s, ok, fresh };
+  }
+
+  it('are refused for the TOTP code already used to sign in', async () => {
+    const { s, b } = await signedInStaff(t);
     const used = await code(t, s.secret);
     const refused = await b.submit('/console/account', '/console/account/recovery-codes', { code: used });
     expect(refused.statusCode).toBe(401);
-    t.clock.advance(30_000);
-    const ok = await b.submit('/console/account', '/console/account/recovery-codes', { code: await code(t, s.secret) });
+  });
+
+  it('are ten fresh codes for a current unused TOTP code', async () => {
+    const { s, ok, fresh } = await regenerated();
     expect(ok.statusCode).toBe(200);
-    const fresh = [...ok.body.matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]);
     expect(fresh).toHaveLength(10);
     expect(fresh).not.toContain(s.recoveryCodes[0]);
-    t.clock.advance(30_000);
+  });
+
+  it('retire the old recovery codes', async () => {
+    const { s } = await regenerated();
     expect((await signIn(t, browser(), s, s.recoveryCodes[0])).statusCode).toBe(401);
+  });
+
+  it('sign in in place of the old ones', async () => {
+    const { s, fresh } = await regenerated();
     expect((await signIn(t, browser(), s, fresh[0])).statusCode).toBe(303);
   });
 
-  it('audits wrong codes for new recovery codes like failed sign-ins: the lock they set, and the refusals while locked', async () => {
-    const { s, b } = await signedIn();
+  it('are locked after five wrong TOTP codes, even for the right one', async () => {
+    const { s, b } = await signedInStaff(t);
     const right = await code(t, s.secret);
-    const wrong = right === '000000' ? '111111' : '000000';
     for (let i = 0; i < 6; i++) {
-      expect((await b.submit('/console/account', '/console/account/recovery-codes', { code: wrong })).statusCode).toBe(401);
+      expect((await b.submit('/console/account', '/console/account/recovery-codes', { code: await wrongCodeFor(s) })).statusCode).toBe(401);
     }
     const locked = await b.submit('/console/account', '/console/account/recovery-codes', { code: right });
     expect(locked.statusCode).toBe(401);
+  });
+
+  it('audit wrong codes like failed sign-ins: the lock they set, and the refusals while locked', async () => {
+    const { s, b } = await signedInStaff(t);
+    const right = await code(t, s.secret);
+    for (let i = 0; i < 6; i++) await b.submit('/console/account', '/console/account/recovery-codes', { code: await wrongCodeFor(s) });
+    await b.submit('/console/account', '/console/account/recovery-codes', { code: right });
     const rows = await t.prisma.auditEvent.findMany({
       where: { subjectId: s.staffId, action: { in: ['staff.recovery_codes_refused', 'staff.sign_in_locked'] } },
       select: { action: true, detail: true },
@@ -431,7 +641,59 @@ describe('staff cookies over https', () => {
 });
 
 describe('secrets stay secret', () => {
-  it('leaves no password, TOTP seed or recovery code of this file in the logs, audit rows or account rows', async () => {
+  /**
+   * The flows of this file, on accounts enrolled for this one test: every password, TOTP seed and recovery code
+   * they hand out, and every wrong password typed, goes into `handedOut`.
+   */
+  async function everyFlow(handedOut: string[]) {
+    const enrol = (role: 'viewer' | 'reviewer' | 'admin' = 'reviewer') => enrolledStaff(t, role, { handedOut });
+    const typed = () => {
+      const p = `typed-${randomUUID()}`;
+      handedOut.push(p);
+      return p;
+    };
+    // Through the pages, the account page, signing out here and everywhere.
+    const { b } = await signedInStaff(t, 'viewer', { handedOut });
+    await b.get('/console/account');
+    await b.submit('/console/account', '/console/account/sign-out-everywhere', {});
+    await enrol('admin').then((admin) => signIn(t, browser(), admin));
+    // A wrong password, an unknown email, a wrong TOTP code, a replayed one.
+    const s = await enrol();
+    await browser().submit('/console/sign-in', '/console/sign-in', { email: s.email, password: typed() });
+    await browser().submit('/console/sign-in', '/console/sign-in', { email: `nobody-${randomUUID()}@example.com`, password: typed() });
+    const wrongTotp = browser();
+    await signIn(t, wrongTotp, s, await wrongCodeFor(s));
+    await wrongTotp.submit('/console/sign-in/second-factor', '/console/sign-in/second-factor', { code: await code(t, s.secret) });
+    await signIn(t, browser(), s, await code(t, s.secret));
+    // Recovery codes: used, reused, raced.
+    const r = await enrol();
+    await signIn(t, browser(), r, r.recoveryCodes[0].toUpperCase());
+    await signIn(t, browser(), r, r.recoveryCodes[0]);
+    const race = await twoPendingSignIns(t, r);
+    await Promise.all(race.map(({ b: x, csrf }) => x.post('/console/sign-in/second-factor', { _csrf: csrf, code: r.recoveryCodes[5] })));
+    // Locks: wrong codes, wrong passwords, the right password while locked, a pending sign-in left behind.
+    await wrongCodesAfterPassword(t, await enrol(), 5);
+    const locked = await enrol();
+    for (let i = 0; i < 5; i++) await browser().submit('/console/sign-in', '/console/sign-in', { email: locked.email, password: typed() });
+    await signIn(t, browser(), locked);
+    const pending = await enrol();
+    await browser().submit('/console/sign-in', '/console/sign-in', { email: pending.email, password: pending.password });
+    // JSON sign-in, signing out, a wrong password.
+    const j = await enrol();
+    const { headers } = await jsonSignIn(t, j, await code(t, j.secret));
+    await t.inject({ method: 'POST', url: '/api/staff/me/sign-out', headers });
+    await t.inject({ method: 'POST', url: '/api/session', remoteAddress: browser().ip, payload: { email: j.email, password: typed() } });
+    // New recovery codes, and wrong codes for them.
+    const { s: n, b: nb } = await signedInStaff(t, 'viewer', { handedOut });
+    t.clock.advance(30_000);
+    const made = await nb.submit('/console/account', '/console/account/recovery-codes', { code: await code(t, n.secret) });
+    handedOut.push(...[...made.body.matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]));
+    for (let i = 0; i < 6; i++) await nb.submit('/console/account', '/console/account/recovery-codes', { code: await wrongCodeFor(n) });
+  }
+
+  it('leaves no password, TOTP seed or recovery code in the logs, audit rows or account rows', async () => {
+    const handedOut: string[] = [];
+    await everyFlow(handedOut);
     expect(handedOut.length).toBeGreaterThan(100);
     const logs = t.logs.join('\n');
     const admin = await t.db.admin();

@@ -1,3 +1,4 @@
+import { randomInt, randomUUID } from 'node:crypto';
 import type { StaffRole } from '../../src/generated/prisma/enums.js';
 import { systemContext } from '../../src/common/request-context.js';
 import { StaffService } from '../../src/staff/staff.service.js';
@@ -68,16 +69,24 @@ export interface EnrolledStaff {
   recoveryCodes: string[];
 }
 
-/** Every password, seed and recovery code `enrolledStaff` handed out in this test file, for leak checks. */
-export const handedOut: string[] = [];
+/** A client address of its own (10.0.0.0/8), so one test's per-address limit never reaches another test. */
+export function anyIp(): string {
+  return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+}
+
+export interface EnrolOptions {
+  email?: string;
+  /** A test's own list that receives the password, TOTP seed and recovery codes handed out, for its leak check. */
+  handedOut?: string[];
+}
 
 /** An enrolled account, made the way the CLI makes one. */
-export async function enrolledStaff(t: TestApp, role: StaffRole = 'reviewer', email?: string): Promise<EnrolledStaff> {
+export async function enrolledStaff(t: TestApp, role: StaffRole = 'reviewer', opts: EnrolOptions = {}): Promise<EnrolledStaff> {
   const password = `pw-${Math.random().toString(36).slice(2)}-long-enough`;
-  const e = email ?? `staff-${Math.random().toString(36).slice(2, 10)}@example.com`;
+  const e = opts.email ?? `staff-${randomUUID()}@example.com`;
   const created = await t.app.get(StaffService).create(systemContext(), { email: e, name: `Test ${role}`, role }, { password, enrolNow: true });
   const secret = secretOf(created.otpauthUri!);
-  handedOut.push(password, secret, ...created.recoveryCodes!);
+  opts.handedOut?.push(password, secret, ...created.recoveryCodes!);
   return { staffId: created.member.id, email: e, password, secret, recoveryCodes: created.recoveryCodes! };
 }
 
